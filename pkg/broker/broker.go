@@ -1,0 +1,115 @@
+// Package broker holds the Kafka client settings shared by producers and
+// consumers (segmentio/kafka-go): one transport per client, topic creation at
+// start-up, and a readiness ping. It works the same against Redpanda, Apache
+// Kafka and the local kfake broker: nothing here knows which one it is.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Config says where the brokers are and how topics are created.
+type Config struct {
+	Brokers    []string
+	Partitions int // for the event topics; DLQ topics get one
+	Replicas   int
+	ClientID   string
+}
+
+// Transport returns a transport of its own. kafka-go's default transport is
+// shared process-wide and keeps pooled connections, whose first use after a
+// broker restart fails; a client-owned transport keeps that failure local and
+// retried by the caller.
+func (c Config) Transport() *kafka.Transport {
+	return &kafka.Transport{
+		ClientID:    c.ClientID,
+		DialTimeout: 5 * time.Second,
+		IdleTimeout: 30 * time.Second,
+		MetadataTTL: 10 * time.Second,
+	}
+}
+
+// Client returns a kafka-go client for admin and metadata requests.
+func (c Config) Client() *kafka.Client {
+	return &kafka.Client{Addr: kafka.TCP(c.Brokers...), Timeout: 10 * time.Second, Transport: c.Transport()}
+}
+
+// Writer returns a synchronous producer that waits for all in-sync
+// replicas. Keys go to partitions by murmur2 (the Java client's default), so
+// every event of one aggregate lands on one partition, whoever publishes it.
+// Callers hand over whole batches in one synchronous call, so a partly
+// filled batch waits only writerLinger before it is sent.
+func (c Config) Writer() *kafka.Writer {
+	return &kafka.Writer{
+		Addr:                   kafka.TCP(c.Brokers...),
+		Balancer:               &kafka.Murmur2Balancer{},
+		RequiredAcks:           kafka.RequireAll,
+		BatchSize:              1000,
+		BatchBytes:             8 << 20,
+		BatchTimeout:           writerLinger,
+		MaxAttempts:            3,
+		WriteBackoffMin:        50 * time.Millisecond,
+		WriteBackoffMax:        time.Second,
+		WriteTimeout:           10 * time.Second,
+		ReadTimeout:            10 * time.Second,
+		AllowAutoTopicCreation: false,
+		Transport:              c.Transport(),
+	}
+}
+
+// writerLinger is how long kafka-go waits for more messages before sending a
+// partly filled batch.
+const writerLinger = 100 * time.Microsecond
+
+// Topic describes a topic to create.
+type Topic struct {
+	Name       string
+	Partitions int
+}
+
+// EnsureTopics creates the topics that do not exist yet; existing topics are
+// left as they are.
+func EnsureTopics(ctx context.Context, client *kafka.Client, replicas int, topics ...Topic) error {
+	req := &kafka.CreateTopicsRequest{}
+	seen := map[string]bool{}
+	for _, t := range topics {
+		if seen[t.Name] { // a duplicate makes the whole request invalid
+			continue
+		}
+		seen[t.Name] = true
+		req.Topics = append(req.Topics, kafka.TopicConfig{
+			Topic:             t.Name,
+			NumPartitions:     t.Partitions,
+			ReplicationFactor: replicas,
+		})
+	}
+	res, err := client.CreateTopics(ctx, req)
+	if err != nil {
+		return fmt.Errorf("create topics: %w", err)
+	}
+	var errs []error
+	for name, err := range res.Errors {
+		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			errs = append(errs, fmt.Errorf("create topic %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ping asks the brokers for cluster metadata; it is a readiness check.
+func Ping(ctx context.Context, client *kafka.Client) error {
+	if _, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}}); err != nil {
+		var opErr *net.OpError
+		if errors.As(err, &opErr) {
+			return fmt.Errorf("broker unreachable: %w", err)
+		}
+		return fmt.Errorf("broker metadata: %w", err)
+	}
+	return nil
+}

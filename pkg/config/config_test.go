@@ -1,0 +1,78 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+type inventoryConfig struct {
+	Common
+	ReservationTTL time.Duration `env:"SHOP_INVENTORY_RESERVATION_TTL" envDefault:"15m"`
+}
+
+func TestLoadDefaultsWorkLocally(t *testing.T) {
+	var cfg inventoryConfig
+	if err := Load(&cfg, "inventory", map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Service != "inventory" || cfg.HTTPAddr != "127.0.0.1:8083" ||
+		cfg.DatabaseURL != "postgres://postgres@127.0.0.1:5432/inventory?sslmode=disable" ||
+		cfg.KafkaBrokers[0] != "127.0.0.1:9092" || cfg.TopicPartitions != 6 || cfg.ReservationTTL != 15*time.Minute {
+		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+	var order Common
+	if err := Load(&order, "order", nil); err != nil || !strings.HasSuffix(order.DatabaseURL, "/orders?sslmode=disable") {
+		t.Fatalf("order database default: %v %q", err, order.DatabaseURL)
+	}
+}
+
+func TestLoadReadsEnvironment(t *testing.T) {
+	var cfg inventoryConfig
+	err := Load(&cfg, "inventory", map[string]string{
+		"SHOP_HTTP_ADDR":                 ":9000",
+		"SHOP_KAFKA_BROKERS":             "a:1,b:2",
+		"SHOP_INVENTORY_RESERVATION_TTL": "2m",
+		"SHOP_LOG_LEVEL":                 "debug",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPAddr != ":9000" || len(cfg.KafkaBrokers) != 2 || cfg.ReservationTTL != 2*time.Minute || cfg.LogLevel != "debug" {
+		t.Fatalf("got %+v", cfg)
+	}
+}
+
+func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
+	cases := map[string]map[string]string{
+		"SHOP_TOPIC_PARTITIONS":          {"SHOP_TOPIC_PARTITIONS": "zero"},
+		"SHOP_INVENTORY_RESERVATION_TTL": {"SHOP_INVENTORY_RESERVATION_TTL": "soon"},
+		"SHOP_LOG_LEVEL":                 {"SHOP_LOG_LEVEL": "loud"},
+		"SHOP_HTTP_ADDR":                 {"SHOP_HTTP_ADDR": "8080"},
+		"SHOP_DATABASE_URL":              {"SHOP_DATABASE_URL": "mysql://x/y"},
+		"SHOP_KAFKA_BROKERS":             {"SHOP_KAFKA_BROKERS": "nohostport"},
+		"SHOP_JWKS_URL":                  {"SHOP_JWKS_URL": "ftp://x"},
+	}
+	for name, environ := range cases {
+		var cfg inventoryConfig
+		err := Load(&cfg, "inventory", environ)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: want an error naming it, got %v", name, err)
+		}
+	}
+}
+
+func TestConfigErrorsNeverPrintPasswords(t *testing.T) {
+	var cfg Common
+	err := Load(&cfg, "catalog", map[string]string{"SHOP_DATABASE_URL": "mysql://app:s3cret@db/catalog"})
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("want a redacted error, got %v", err)
+	}
+}
+
+func TestLoadUnknownService(t *testing.T) {
+	var cfg Common
+	if err := Load(&cfg, "shipping", nil); err == nil {
+		t.Fatal("unknown service accepted")
+	}
+}

@@ -1,0 +1,317 @@
+// Package consumer runs an idempotent Kafka consumer group.
+//
+// Each event is handled in a database transaction that also records
+// (consumer, event ID) in processed_events, so an event delivered twice has
+// its effect once. Partitions are spread over a few workers; each worker
+// handles what has arrived for its partitions in one transaction (batches
+// grow with load, so the commit cost is shared), in order within a
+// partition.
+// A failing event is retried alone with exponential backoff and jitter; after
+// the retry budget, or at once when it can never succeed (malformed, a newer
+// schema version, Permanent), it goes to the dead-letter topic with headers
+// saying where it came from and why, and the partition moves on. While the
+// database is unreachable nothing is dead-lettered: the partition waits.
+// Offsets are committed only past events that were handled or dead-lettered.
+package consumer
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/broker"
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// MigrationsTable records which inbox migrations ran.
+const MigrationsTable = "consumer_schema_migrations"
+
+// Migrations returns the SQL migrations of the processed_events table, to
+// run with database.Migrate under MigrationsTable.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at compile time
+	}
+	return sub
+}
+
+// Handler applies one event inside tx. It must do all its database work
+// through tx (including outbox.Add for the events it emits) and return an
+// error to roll it all back. Wrap errors that retrying cannot fix with
+// Permanent.
+type Handler func(ctx context.Context, tx *gorm.DB, e event.Event) error
+
+// permanentError marks an error that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent wraps err so that the event is dead-lettered without retries.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err (or one it wraps) was marked Permanent, or
+// is a malformed event.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p) || errors.Is(err, event.ErrMalformed)
+}
+
+// Config configures a consumer; zero values take the defaults.
+type Config struct {
+	// Group is the consumer group and the consumer name in processed_events,
+	// normally the service name.
+	Group  string
+	Topics []string
+	// DLQTopic receives events that cannot be handled (default Group+".dlq").
+	DLQTopic string
+	// MaxAttempts bounds the tries of a failing event (default 5).
+	MaxAttempts int
+	// RetryBase and RetryMax shape the backoff between tries (100ms, 5s).
+	RetryBase, RetryMax time.Duration
+	// BatchSize is the most events handled in one transaction (default 100).
+	BatchSize int
+	// Workers handle partitions in parallel, each partition always by the
+	// same worker (default 8). More workers isolate partitions better (a
+	// failing event delays only its worker's partitions) at the cost of
+	// more, smaller transactions.
+	Workers int
+	// MaxSchemaVersion is the newest envelope version understood
+	// (default eventsv1.SchemaVersion); newer events are dead-lettered.
+	MaxSchemaVersion int
+	// SessionTimeout and HeartbeatInterval of the group membership (10s, 1s).
+	SessionTimeout, HeartbeatInterval time.Duration
+	// CommitInterval batches offset commits (default 100ms); Close commits
+	// what is pending.
+	CommitInterval time.Duration
+	// Retention of processed_events rows (default 30 days); it must exceed
+	// the topics' retention so no redelivery can outlive its record.
+	Retention time.Duration
+	// OnCommitted, when set, is called after each transaction commits with
+	// the events whose effects it applied: for work that must follow the
+	// commit (invalidating a cache, measuring latency). It must be quick.
+	OnCommitted func(ctx context.Context, handled []event.Event)
+}
+
+func (c *Config) setDefaults() {
+	if c.DLQTopic == "" {
+		c.DLQTopic = c.Group + ".dlq"
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 5
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = 100 * time.Millisecond
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 5 * time.Second
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 100
+	}
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.MaxSchemaVersion <= 0 {
+		c.MaxSchemaVersion = eventsv1.SchemaVersion
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 10 * time.Second
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = time.Second
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = 100 * time.Millisecond
+	}
+	if c.Retention <= 0 {
+		c.Retention = 30 * 24 * time.Hour
+	}
+}
+
+// Consumer is an idempotent consumer group member. Register handlers with
+// Handle, then call Run.
+type Consumer struct {
+	db       *gorm.DB
+	broker   broker.Config
+	cfg      Config
+	handlers map[string]Handler
+	dlq      *kafka.Writer
+	log      *slog.Logger
+	m        *metrics
+}
+
+// New returns a consumer of cfg.Topics for cfg.Group. reg may be nil.
+func New(db *gorm.DB, bc broker.Config, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Consumer {
+	cfg.setDefaults()
+	return &Consumer{
+		db: db, broker: bc, cfg: cfg,
+		handlers: map[string]Handler{},
+		dlq:      bc.Writer(),
+		log:      log.With("component", "consumer", "group", cfg.Group),
+		m:        newMetrics(reg, cfg.Group),
+	}
+}
+
+// Handle registers h for an event type. Types without a handler are skipped.
+func (c *Consumer) Handle(eventType string, h Handler) {
+	c.handlers[eventType] = h
+}
+
+// DLQTopic is the consumer's dead-letter topic.
+func (c *Consumer) DLQTopic() string { return c.cfg.DLQTopic }
+
+// Run consumes until ctx ends, then finishes the batches in hand, commits
+// their offsets and leaves the group.
+func (c *Consumer) Run(ctx context.Context) error {
+	if len(c.cfg.Topics) == 0 || c.cfg.Group == "" {
+		return errors.New("consumer: Group and Topics are required")
+	}
+	reader := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:           c.broker.Brokers,
+		GroupID:           c.cfg.Group,
+		GroupTopics:       c.cfg.Topics,
+		MinBytes:          1,
+		MaxBytes:          10 << 20,
+		MaxWait:           500 * time.Millisecond,
+		QueueCapacity:     1000,
+		StartOffset:       kafka.FirstOffset,
+		CommitInterval:    c.cfg.CommitInterval,
+		HeartbeatInterval: c.cfg.HeartbeatInterval,
+		SessionTimeout:    c.cfg.SessionTimeout,
+		RebalanceTimeout:  c.cfg.SessionTimeout,
+		JoinGroupBackoff:  500 * time.Millisecond,
+		ReadBackoffMin:    50 * time.Millisecond,
+		ReadBackoffMax:    time.Second,
+		Logger: kafka.LoggerFunc(func(msg string, args ...any) {
+			c.log.Debug(fmt.Sprintf(msg, args...))
+		}),
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			c.log.Warn(fmt.Sprintf(msg, args...))
+		}),
+	})
+
+	var wg sync.WaitGroup
+	wg.Go(func() { c.pruneLoop(ctx) })
+	workers := make([]chan kafka.Message, c.cfg.Workers)
+	for i := range workers {
+		workers[i] = make(chan kafka.Message, 2*c.cfg.BatchSize)
+		wg.Go(func() { c.work(ctx, reader, workers[i]) })
+	}
+	for {
+		m, err := reader.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			c.log.Warn("fetch failed", "error", err.Error())
+			continue
+		}
+		select {
+		case workers[workerOf(m, len(workers))] <- m:
+		case <-ctx.Done():
+		}
+	}
+	for _, ch := range workers {
+		close(ch)
+	}
+	wg.Wait()
+	var errs []error
+	if err := reader.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close reader: %w", err))
+	}
+	if err := c.dlq.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close dead-letter writer: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// workerOf maps a message's partition to a worker, always the same one, so
+// that a partition's events are handled in order.
+func workerOf(m kafka.Message, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(m.Topic))
+	return int((h.Sum32() + uint32(m.Partition)) % uint32(n))
+}
+
+// work handles its partitions' messages in order, in batches of what has
+// already arrived, and commits their offsets after each batch.
+func (c *Consumer) work(ctx context.Context, reader *kafka.Reader, ch chan kafka.Message) {
+	for m := range ch {
+		batch := []kafka.Message{m}
+	fill:
+		for len(batch) < c.cfg.BatchSize {
+			select {
+			case next, ok := <-ch:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, next)
+			default:
+				break fill
+			}
+		}
+		done := c.process(ctx, batch)
+		if done > 0 {
+			// kafka-go commits the highest offset per partition. Commit with
+			// a context that outlives shutdown: these events are handled,
+			// and committing spares a redelivery.
+			if err := reader.CommitMessages(context.WithoutCancel(ctx), batch[:done]...); err != nil {
+				c.log.Warn("commit offsets failed; the events will be redelivered and skipped", "error", err.Error())
+			}
+		}
+		if done < len(batch) {
+			// Shutting down in the middle of the batch: nothing past the
+			// unfinished event may be committed. The rest is redelivered.
+			for range ch {
+			}
+			return
+		}
+	}
+}
+
+// pruneLoop deletes processed_events rows older than Retention, hourly, in
+// bounded batches so that no long transaction holds the table.
+func (c *Consumer) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cutoff := time.Now().Add(-c.cfg.Retention)
+		for ctx.Err() == nil {
+			res := c.db.WithContext(ctx).Exec(`DELETE FROM processed_events WHERE ctid IN (
+				SELECT ctid FROM processed_events WHERE consumer = ? AND processed_at < ? LIMIT 5000)`, c.cfg.Group, cutoff)
+			if res.Error != nil {
+				c.log.Warn("prune processed events", "error", res.Error.Error())
+				break
+			}
+			if res.RowsAffected < 5000 {
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,292 @@
+package consumer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/bustest"
+	"github.com/shop-oss/shop/pkg/consumer"
+	"github.com/shop-oss/shop/pkg/dlq"
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/testkit"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+)
+
+// start runs a consumer of order.events in group "test" with h for
+// ORDER_CREATED, and returns its metrics registry and a stop function.
+func start(t *testing.T, env *bustest.Env, h consumer.Handler, tune func(*consumer.Config)) (*prometheus.Registry, func()) {
+	t.Helper()
+	cfg := consumer.Config{
+		Group: bustest.Group, Topics: []string{eventsv1.TopicOrder},
+		MaxAttempts: 3, RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	reg := prometheus.NewRegistry()
+	c := consumer.New(env.DB, env.Config, cfg, testkit.Logger(t), reg)
+	c.Handle(eventsv1.TypeOrderCreated, h)
+	return reg, env.Run(t, "consumer", c.Run)
+}
+
+func outcome(t *testing.T, reg *prometheus.Registry, outcome string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != "consumer_events_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" && l.GetValue() == outcome {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRedeliveredEventHasItsEffectOnce(t *testing.T) {
+	env := bustest.New(t)
+	reg, _ := start(t, env, bustest.ApplyEffect, nil)
+
+	e := bustest.OrderEvent(t, "order-1", 1)
+	// Twice in one write (likely one batch), then again later (another batch).
+	env.Produce(t, e.Message(), e.Message())
+	waitFor(t, "first two deliveries", 30*time.Second, func() bool { return outcome(t, reg, "handled")+outcome(t, reg, "duplicate") >= 2 })
+	env.Produce(t, e.Message())
+	waitFor(t, "third delivery", 30*time.Second, func() bool { return outcome(t, reg, "duplicate") >= 2 })
+
+	rows, doubled := env.Effects(t)
+	if rows != 1 || doubled != 0 {
+		t.Fatalf("effects: %d rows, %d applied more than once; want 1 and 0", rows, doubled)
+	}
+	if h := outcome(t, reg, "handled"); h != 1 {
+		t.Fatalf("handled %v times, want 1", h)
+	}
+}
+
+func TestTransientFailureIsRetriedWithGrowingDelays(t *testing.T) {
+	env := bustest.New(t)
+	var (
+		mu       sync.Mutex
+		attempts []time.Time
+	)
+	flaky := func(ctx context.Context, tx *gorm.DB, e event.Event) error {
+		mu.Lock()
+		attempts = append(attempts, time.Now())
+		n := len(attempts)
+		mu.Unlock()
+		if n <= 3 {
+			return errors.New("transient: lock timeout")
+		}
+		return bustest.ApplyEffect(ctx, tx, e)
+	}
+	reg, _ := start(t, env, flaky, func(c *consumer.Config) {
+		c.MaxAttempts = 5
+		c.RetryBase = 100 * time.Millisecond
+		c.RetryMax = 2 * time.Second
+	})
+	env.Produce(t, bustest.OrderEvent(t, "order-1", 1).Message())
+	env.WaitEffects(t, 1, 30*time.Second)
+
+	mu.Lock()
+	defer mu.Unlock()
+	// The batch fails, the event is tried alone at once and fails, then
+	// waits about 100ms and fails, then about 200ms (±50% jitter) and succeeds.
+	if len(attempts) != 4 {
+		t.Fatalf("%d attempts, want 4 (batch, solo, two retries)", len(attempts))
+	}
+	first := attempts[2].Sub(attempts[1])
+	second := attempts[3].Sub(attempts[2])
+	if first < 50*time.Millisecond || second < 100*time.Millisecond {
+		t.Errorf("retry delays %s then %s: want at least 50ms then at least 100ms (100ms and 200ms ±50%%)", first, second)
+	}
+	if testutil.ToFloat64(counter(t, reg, "consumer_retries_total")) < 2 {
+		t.Errorf("retries not counted")
+	}
+	if d := outcome(t, reg, "dead_lettered"); d != 0 {
+		t.Errorf("%v dead-lettered, want 0", d)
+	}
+}
+
+func counter(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
+	t.Helper()
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			c := prometheus.NewCounter(prometheus.CounterOpts{Name: name})
+			c.Add(mf.GetMetric()[0].GetCounter().GetValue())
+			return c
+		}
+	}
+	t.Fatalf("metric %s not found", name)
+	return nil
+}
+
+func TestPoisonMessagesAreDeadLetteredAndThePartitionMovesOn(t *testing.T) {
+	env := bustest.New(t)
+	var fixed atomic.Bool
+	handler := func(ctx context.Context, tx *gorm.DB, e event.Event) error {
+		if msg, err := event.DecodeAs[*eventsv1.OrderCreated](e); err == nil && msg.OrderId == "order-bug" && !fixed.Load() {
+			return fmt.Errorf("bug: cannot handle %s", msg.OrderId)
+		}
+		return bustest.ApplyEffect(ctx, tx, e)
+	}
+	reg, _ := start(t, env, handler, nil)
+
+	// All on one key, so on one partition, in this order.
+	garbage := bustest.OrderEvent(t, "order-p", 1)
+	garbage.Payload = []byte{0xff, 0xff, 0xff, 0xff}
+	noHeaders := kafka.Message{Topic: eventsv1.TopicOrder, Key: []byte("order-p"), Value: []byte("hello")}
+	future := bustest.OrderEvent(t, "order-p", 2)
+	future.SchemaVersion = eventsv1.SchemaVersion + 1
+	unknownType := bustest.OrderEvent(t, "order-p", 3)
+	unknownType.Type = "ORDER_TELEPORTED"
+	failing := bustest.OrderEvent(t, "order-bug", 4)
+	failing.Key = "order-p"
+	after := bustest.OrderEvent(t, "order-p", 5)
+	env.Produce(t, garbage.Message(), noHeaders, future.Message(), unknownType.Message(), failing.Message(), after.Message())
+
+	env.WaitEffects(t, 1, 30*time.Second) // "after" was handled despite the poison before it
+	msgs := env.ReadTopic(t, bustest.DLQTopic, 4, 30*time.Second, 500*time.Millisecond)
+	if len(msgs) != 4 {
+		t.Fatalf("%d messages in the DLQ, want 4 (garbage, no headers, future schema, failing)", len(msgs))
+	}
+	want := []struct {
+		attempts string
+		eventID  string
+	}{{"1", garbage.ID.String()}, {"0", ""}, {"0", future.ID.String()}, {"3", failing.ID.String()}}
+	for i, m := range msgs {
+		h := headers(m)
+		if h[consumer.HeaderDLQTopic] != eventsv1.TopicOrder || h[consumer.HeaderDLQPartition] == "" ||
+			h[consumer.HeaderDLQOffset] == "" || h[consumer.HeaderDLQError] == "" || h[consumer.HeaderDLQConsumer] != bustest.Group {
+			t.Errorf("DLQ message %d lacks origin headers: %v", i, h)
+		}
+		if h[consumer.HeaderDLQAttempts] != want[i].attempts || h["event-id"] != want[i].eventID {
+			t.Errorf("DLQ message %d: attempts %q event %q, want %q %q", i, h[consumer.HeaderDLQAttempts], h["event-id"], want[i].attempts, want[i].eventID)
+		}
+	}
+	if s := outcome(t, reg, "skipped"); s != 1 {
+		t.Errorf("skipped %v, want 1 (the unknown type)", s)
+	}
+
+	// Listing shows the entries; replaying the failing one after the fix
+	// applies it.
+	d := dlq.New(env.DB, env.Config, bustest.DLQTopic)
+	defer d.Close()
+	page, err := d.List(context.Background(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 4 || page.Entries[3].EventID != failing.ID.String() || page.Entries[3].Attempts != 3 ||
+		page.Entries[3].OriginalTopic != eventsv1.TopicOrder || page.Entries[3].Error == "" {
+		t.Fatalf("DLQ listing: %+v", page)
+	}
+	fixed.Store(true)
+	entry, err := d.Replay(context.Background(), page.Entries[3].Offset, "admin-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entry.Replays) != 1 || entry.Replays[0].By != "admin-1" {
+		t.Errorf("replay not recorded: %+v", entry)
+	}
+	env.WaitEffects(t, 2, 30*time.Second)
+	var applied int
+	env.DB.Raw("SELECT applied FROM effects WHERE event_id = ?", failing.ID).Scan(&applied)
+	if applied != 1 {
+		t.Fatalf("replayed event applied %d times, want 1", applied)
+	}
+	// A second replay is harmless: the consumer skips it by event ID.
+	if _, err := d.Replay(context.Background(), page.Entries[3].Offset, "admin-1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "second replay skipped", 30*time.Second, func() bool { return outcome(t, reg, "duplicate") >= 1 })
+	if _, doubled := env.Effects(t); doubled != 0 {
+		t.Fatalf("a replay applied an effect twice")
+	}
+}
+
+func headers(m kafka.Message) map[string]string {
+	h := map[string]string{}
+	for _, x := range m.Headers {
+		h[x.Key] = string(x.Value)
+	}
+	return h
+}
+
+// Events committed through the outbox while the broker stops and restarts on
+// the same data directory: all arrive, none is applied twice.
+func TestBrokerRestartLosesNothingAndAppliesNothingTwice(t *testing.T) {
+	env := bustest.New(t)
+	env.Relay(t)
+	start(t, env, bustest.ApplyEffect, func(c *consumer.Config) { c.MaxAttempts = 5 })
+
+	const total = 300
+	produced := make(chan struct{})
+	go func() {
+		defer close(produced)
+		for i := range total {
+			env.Commit(t, bustest.OrderEvent(t, fmt.Sprintf("order-%d", i%20), int64(i)))
+			time.Sleep(3 * time.Millisecond)
+		}
+	}()
+	env.WaitEffects(t, 50, 30*time.Second)
+	env.Broker.Stop()
+	time.Sleep(1500 * time.Millisecond) // events keep being committed meanwhile
+	if err := env.Broker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-produced
+	env.WaitEffects(t, total, 90*time.Second)
+	time.Sleep(500 * time.Millisecond) // let any redelivery land
+	rows, doubled := env.Effects(t)
+	if rows != total || doubled != 0 {
+		t.Fatalf("effects: %d rows (want %d), %d applied twice (want 0)", rows, total, doubled)
+	}
+}
+
+// A consumer that shuts down commits its offsets: the next member of the
+// group starts after them.
+func TestShutdownCommitsOffsets(t *testing.T) {
+	env := bustest.New(t)
+	_, stop := start(t, env, bustest.ApplyEffect, nil)
+	for i := range 10 {
+		env.Produce(t, bustest.OrderEvent(t, fmt.Sprintf("order-%d", i), int64(i)).Message())
+	}
+	env.WaitEffects(t, 10, 30*time.Second)
+	stop()
+
+	reg, _ := start(t, env, bustest.ApplyEffect, nil)
+	env.Produce(t, bustest.OrderEvent(t, "order-late", 99).Message())
+	env.WaitEffects(t, 11, 30*time.Second)
+	if d := outcome(t, reg, "duplicate"); d != 0 {
+		t.Fatalf("the second consumer saw %v already-handled events: offsets were not committed at shutdown", d)
+	}
+}

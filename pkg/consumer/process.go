@@ -1,0 +1,268 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/segmentio/kafka-go"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/event"
+)
+
+// Dead-letter headers, added to the original message's headers.
+const (
+	HeaderDLQTopic     = "dlq-original-topic"
+	HeaderDLQPartition = "dlq-original-partition"
+	HeaderDLQOffset    = "dlq-original-offset"
+	HeaderDLQError     = "dlq-error"
+	HeaderDLQAttempts  = "dlq-attempts"
+	HeaderDLQConsumer  = "dlq-consumer"
+	HeaderDLQFailedAt  = "dlq-failed-at"
+)
+
+// ErrNewerSchema is the dead-letter reason for an event whose schema version
+// is newer than this code understands.
+var ErrNewerSchema = errors.New("schema version newer than this consumer understands")
+
+// item is a message to handle; h is nil for event types this consumer does
+// not handle (they are skipped, and their offsets committed).
+type item struct {
+	msg kafka.Message
+	e   event.Event
+	h   Handler
+}
+
+// process handles batch in order and returns how many leading messages are
+// done (handled, skipped or dead-lettered): all of them, unless ctx ended.
+func (c *Consumer) process(ctx context.Context, batch []kafka.Message) int {
+	done := 0
+	run := make([]item, 0, len(batch))
+	flush := func() bool {
+		n := c.applyRun(ctx, run)
+		done += n
+		ok := n == len(run)
+		run = run[:0]
+		return ok
+	}
+	for _, m := range batch {
+		e, err := event.FromMessage(m)
+		if err == nil && e.SchemaVersion > c.cfg.MaxSchemaVersion {
+			err = fmt.Errorf("%w: event has version %d, this consumer understands up to %d", ErrNewerSchema, e.SchemaVersion, c.cfg.MaxSchemaVersion)
+		}
+		if err != nil {
+			// Handle what came before it first: order within a partition holds.
+			if !flush() || !c.deadLetter(ctx, m, err, 0) {
+				return done
+			}
+			done++
+			continue
+		}
+		run = append(run, item{msg: m, e: e, h: c.handlers[e.Type]})
+	}
+	flush()
+	return done
+}
+
+// applyRun handles items in one transaction; when that fails it falls back
+// to one transaction per event, so one failing event delays only itself.
+func (c *Consumer) applyRun(ctx context.Context, run []item) int {
+	if len(run) == 0 {
+		return 0
+	}
+	start := time.Now()
+	err := c.applyBatch(ctx, run)
+	if err == nil {
+		c.m.batchSeconds.Observe(time.Since(start).Seconds())
+		return len(run)
+	}
+	if ctx.Err() != nil {
+		return 0
+	}
+	c.log.Debug("batch failed; handling its events one by one", "events", len(run), "error", err.Error())
+	for i, it := range run {
+		if it.h == nil {
+			c.m.events.WithLabelValues(it.e.Type, "skipped").Inc()
+			continue
+		}
+		if !c.applyOne(ctx, it) {
+			return i
+		}
+	}
+	return len(run)
+}
+
+// applyBatch claims the batch's event IDs and runs the handlers of the newly
+// claimed ones, in one transaction.
+func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
+	ids := make([]string, 0, len(run))
+	for _, it := range run {
+		if it.h != nil {
+			ids = append(ids, it.e.ID.String())
+		}
+	}
+	if len(ids) == 0 {
+		for _, it := range run {
+			c.m.events.WithLabelValues(it.e.Type, "skipped").Inc()
+		}
+		return nil
+	}
+	outcomes := make([]string, len(run))
+	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var claimed []string
+		err := tx.Raw(`INSERT INTO processed_events (consumer, event_id)
+			SELECT ?, id FROM unnest(?::uuid[]) AS id
+			ON CONFLICT DO NOTHING
+			RETURNING event_id::text`, c.cfg.Group, database.TextArray(ids)).Scan(&claimed).Error
+		if err != nil {
+			return fmt.Errorf("claim events: %w", err)
+		}
+		isNew := make(map[string]bool, len(claimed))
+		for _, id := range claimed {
+			isNew[id] = true
+		}
+		for i, it := range run {
+			id := it.e.ID.String()
+			switch {
+			case it.h == nil:
+				outcomes[i] = "skipped"
+			case !isNew[id]:
+				outcomes[i] = "duplicate"
+			default:
+				delete(isNew, id) // the same event twice in one batch runs once
+				if err := it.h(it.e.Context(ctx), tx, it.e); err != nil {
+					return fmt.Errorf("handle %s %s: %w", it.e.Type, id, err)
+				}
+				outcomes[i] = "handled"
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var handled []event.Event
+	for i, it := range run {
+		c.m.events.WithLabelValues(it.e.Type, outcomes[i]).Inc()
+		if outcomes[i] == "handled" {
+			c.m.age.Observe(now.Sub(it.e.OccurredAt).Seconds())
+			handled = append(handled, it.e)
+		}
+	}
+	if c.cfg.OnCommitted != nil && len(handled) > 0 {
+		c.cfg.OnCommitted(ctx, handled)
+	}
+	return nil
+}
+
+// applyOne handles one event in its own transaction, retrying with backoff.
+// It returns false only when ctx ended before the event was done.
+func (c *Consumer) applyOne(ctx context.Context, it item) bool {
+	bo := &backoff.ExponentialBackOff{InitialInterval: c.cfg.RetryBase, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: c.cfg.RetryMax}
+	for attempt := 1; ; attempt++ {
+		err := c.applyBatch(ctx, []item{it})
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if IsPermanent(err) {
+			return c.deadLetter(ctx, it.msg, err, attempt)
+		}
+		if attempt >= c.cfg.MaxAttempts {
+			if pingErr := database.Ping(ctx, c.db); pingErr != nil {
+				// Not this event's fault: wait for the database, keep the
+				// event, dead-letter nothing.
+				c.log.WarnContext(it.e.Context(ctx), "database unreachable; partition waits",
+					"event_type", it.e.Type, "error", pingErr.Error())
+				attempt--
+				if !sleep(ctx, c.cfg.RetryMax) {
+					return false
+				}
+				continue
+			}
+			return c.deadLetter(ctx, it.msg, err, attempt)
+		}
+		wait := bo.NextBackOff()
+		c.m.retries.Inc()
+		c.log.WarnContext(it.e.Context(ctx), "event handler failed; retrying",
+			"event_type", it.e.Type, "attempt", attempt, "retry_in", wait, "error", err.Error())
+		if !sleep(ctx, wait) {
+			return false
+		}
+	}
+}
+
+// maxErrorHeader bounds the error text carried in a dead-letter header.
+const maxErrorHeader = 1024
+
+// deadLetter publishes m to the DLQ topic with headers naming its origin and
+// the failure, retrying until the broker takes it. It returns false only when
+// ctx ended first (the message is then redelivered, not lost).
+func (c *Consumer) deadLetter(ctx context.Context, m kafka.Message, cause error, attempts int) bool {
+	reason := cause.Error()
+	if len(reason) > maxErrorHeader {
+		reason = reason[:maxErrorHeader]
+	}
+	headers := make([]kafka.Header, 0, len(m.Headers)+7)
+	headers = append(headers, m.Headers...)
+	headers = append(headers,
+		kafka.Header{Key: HeaderDLQTopic, Value: []byte(m.Topic)},
+		kafka.Header{Key: HeaderDLQPartition, Value: []byte(strconv.Itoa(m.Partition))},
+		kafka.Header{Key: HeaderDLQOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
+		kafka.Header{Key: HeaderDLQError, Value: []byte(reason)},
+		kafka.Header{Key: HeaderDLQAttempts, Value: []byte(strconv.Itoa(attempts))},
+		kafka.Header{Key: HeaderDLQConsumer, Value: []byte(c.cfg.Group)},
+		kafka.Header{Key: HeaderDLQFailedAt, Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
+	)
+	dl := kafka.Message{Topic: c.cfg.DLQTopic, Key: m.Key, Value: m.Value, Headers: headers}
+	bo := &backoff.ExponentialBackOff{InitialInterval: c.cfg.RetryBase, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: c.cfg.RetryMax}
+	for {
+		err := c.dlq.WriteMessages(ctx, dl)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		wait := bo.NextBackOff()
+		c.log.Error("dead-letter publish failed; retrying", "dlq", c.cfg.DLQTopic, "retry_in", wait, "error", err.Error())
+		if !sleep(ctx, wait) {
+			return false
+		}
+	}
+	eventType := headerValue(m.Headers, "event-type")
+	c.m.events.WithLabelValues(eventType, "dead_lettered").Inc()
+	c.log.Error("event dead-lettered", "dlq", c.cfg.DLQTopic, "event_type", eventType,
+		"event_id", headerValue(m.Headers, "event-id"), "topic", m.Topic, "partition", m.Partition,
+		"offset", m.Offset, "attempts", attempts, "error", reason)
+	return true
+}
+
+func headerValue(hs []kafka.Header, key string) string {
+	for _, h := range hs {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,165 @@
+// Package database opens a service's PostgreSQL database through gorm over
+// pgx, with pool settings, and applies its forward-only SQL migrations
+// (golang-migrate, embedded files) at start-up.
+//
+// Each service owns one database; locally the database is created when it
+// is missing, so a fresh machine needs no manual set-up.
+package database
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Pool holds connection-pool settings.
+type Pool struct {
+	MaxOpen     int
+	MaxIdle     int
+	MaxLifetime time.Duration
+}
+
+// Open connects to dsn with gorm, applies the pool settings and pings.
+// Slow queries (over 200 ms) and errors are logged to log.
+func Open(ctx context.Context, dsn string, pool Pool, log *slog.Logger) (*gorm.DB, error) {
+	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
+		Logger: logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
+			SlowThreshold:             200 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true, // never log values: they may be personal data
+		}),
+		TranslateError:         false, // stores translate driver errors themselves (IsUniqueViolation)
+		SkipDefaultTransaction: true,  // writes run in the caller's explicit transactions
+		PrepareStmt:            false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", Redact(dsn), err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("database handle: %w", err)
+	}
+	if pool.MaxOpen > 0 {
+		sqlDB.SetMaxOpenConns(pool.MaxOpen)
+	}
+	if pool.MaxIdle > 0 {
+		sqlDB.SetMaxIdleConns(pool.MaxIdle)
+	}
+	if pool.MaxLifetime > 0 {
+		sqlDB.SetConnMaxLifetime(pool.MaxLifetime)
+	}
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("ping database %s: %w", Redact(dsn), err)
+	}
+	return db, nil
+}
+
+// Close closes the pool behind db.
+func Close(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers; it is a readiness check.
+func Ping(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// EnsureExists creates the database named in dsn when it does not exist,
+// connecting to the server's maintenance database "postgres" to do so.
+func EnsureExists(ctx context.Context, dsn string) error {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return fmt.Errorf("parse database URL: %w", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return fmt.Errorf("database URL %s names no database", Redact(dsn))
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	conn, err := pgx.Connect(ctx, admin.String())
+	if err != nil {
+		return fmt.Errorf("connect to %s to create database %q: %w", Redact(admin.String()), name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return fmt.Errorf("look up database %q: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	if err != nil && !IsCode(err, "42P04") { // created concurrently by another replica
+		return fmt.Errorf("create database %q: %w", name, err)
+	}
+	return nil
+}
+
+// IsCode reports whether err is a PostgreSQL error with the given SQLSTATE.
+func IsCode(err error, code string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == code
+}
+
+// IsUniqueViolation reports a unique or primary-key violation (23505).
+func IsUniqueViolation(err error) bool { return IsCode(err, "23505") }
+
+// IsCheckViolation reports a CHECK constraint violation (23514).
+func IsCheckViolation(err error) bool { return IsCode(err, "23514") }
+
+// Redact hides the password of a DSN, for messages.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// TextArray passes a []string as one PostgreSQL array parameter (gorm would
+// expand a plain slice into a list); cast it in SQL, e.g. ?::uuid[].
+type TextArray []string
+
+// Value renders the array literal. Elements are quoted and escaped.
+func (a TextArray) Value() (driver.Value, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, s := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}

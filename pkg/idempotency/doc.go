@@ -1,0 +1,61 @@
+// Package idempotency implements the Idempotency-Key HTTP request header (IETF
+// draft "The Idempotency-Key HTTP Header Field", as in Stripe's API) as gin
+// middleware, with its records in PostgreSQL so that every replica of a
+// service shares them.
+//
+// A key is scoped to the caller (the scope function given to Middleware, e.g.
+// the authenticated user ID or "ip:"+client IP), so two callers never see each
+// other's keys. Where the middleware is mounted:
+//
+//   - a request without the header is refused with 400 (problem slug
+//     "idempotency-key-missing"); an empty key, one longer than 255
+//     characters or one with characters outside printable ASCII with 400
+//     ("idempotency-key-invalid"). The key may be sent bare (Stripe) or as a
+//     structured-field string in double quotes (the draft);
+//   - the first request with a key is recorded as in flight, runs, and its
+//     response (status, body, Content-Type and Location) is stored;
+//   - a retry with the same key and the same request (method, path, query
+//     and body) gets the stored response byte for byte, with the header
+//     Idempotent-Replayed: true, and the handler does not run again;
+//   - the same key with another request is refused with 422
+//     ("idempotency-key-reused");
+//   - the same key while the first request is still in flight is refused with
+//     409 ("idempotency-key-in-flight") and Retry-After: 1;
+//   - a request whose process died leaves its key locked until
+//     Config.LockTimeout has passed; then the next request with the key takes
+//     it over (only one does) and runs the handler;
+//   - 5xx responses are not stored: the record is deleted so that the client
+//     can retry. Neither are responses larger than Config.MaxResponseBytes,
+//     nor requests whose handler panicked;
+//   - records are kept for Config.TTL (24 hours by default, the least the
+//     architecture promises clients); an expired record counts as absent and
+//     (*Store).Prune deletes it.
+//
+// Errors a handler reports with web.Fail are answered at once (web.Fail
+// writes the problem through the service's mapper), so their answers are
+// stored and replayed like any other below 500.
+//
+// # Crash safety: store the key with the business change
+//
+// The record is completed after the handler's transaction committed. A
+// process that dies between the two leaves the record in flight; once its lock
+// expires a retry takes it over and runs the handler a second time. Handlers
+// whose effect must happen once (creating an order, charging a payment)
+// therefore also store the key in their own row, under a unique constraint,
+// in the same transaction as the change:
+//
+//	key, _ := idempotency.KeyFrom(ctx)
+//	// orders(customer_id, idempotency_key) has a UNIQUE constraint
+//	err := tx.Create(&orderRow{CustomerID: uid, IdempotencyKey: key, ...}).Error
+//	if database.IsUniqueViolation(err) {
+//		// the first attempt committed: load that order and answer with it
+//	}
+//
+// The middleware then gives the fast path (replay without touching the
+// domain) and the conflict answers; the unique constraint closes the crash
+// window.
+//
+// Mount the middleware after authentication (the scope needs the caller) and
+// run the migrations (Migrations, under MigrationsTable) with
+// database.Migrate at start-up. Call (*Store).Prune periodically.
+package idempotency

@@ -1,0 +1,246 @@
+package idempotency
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// MigrationsTable records which idempotency migrations ran.
+const MigrationsTable = "idempotency_schema_migrations"
+
+// Migrations returns the SQL migrations of the idempotency_keys table, to run
+// with database.Migrate under MigrationsTable.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at compile time
+	}
+	return sub
+}
+
+// claimAttempts bounds the rounds of claim when the record changes under it
+// (deleted, expired or taken over between two statements).
+const claimAttempts = 3
+
+// Store keeps idempotency records in PostgreSQL. It is safe for concurrent
+// use, and replicas sharing the database share the records.
+type Store struct {
+	db  *gorm.DB
+	cfg Config
+	m   *metrics
+}
+
+// NewStore returns a Store over db, whose schema Migrations creates. Its
+// counter is registered with reg (nil skips registration).
+func NewStore(db *gorm.DB, cfg Config, reg prometheus.Registerer) *Store {
+	cfg.setDefaults()
+	return &Store{db: db, cfg: cfg, m: newMetrics(reg, cfg.Logger)}
+}
+
+// outcome is what claim found; its name labels the metric.
+type outcome string
+
+const (
+	outcomeFirst     outcome = "first"      // recorded now: run the handler
+	outcomeTakenOver outcome = "taken_over" // the holder's lock expired: run the handler
+	outcomeReplayed  outcome = "replayed"   // completed: replay the response
+	outcomeConflict  outcome = "conflict"   // in flight elsewhere: 409
+	outcomeMismatch  outcome = "mismatch"   // another request used the key: 422
+)
+
+// response is a stored answer.
+type response struct {
+	Status int
+	Header map[string]string
+	Body   []byte
+}
+
+// claim is the result of claiming a key. When the caller holds the key
+// (first, taken over), token fences its later complete or release: a holder
+// whose lock was taken over can no longer change the record.
+type claim struct {
+	outcome outcome
+	token   time.Time
+	resp    response
+}
+
+// lockRow receives locked_until from a RETURNING clause.
+type lockRow struct {
+	LockedUntil time.Time
+}
+
+// recordRow is a live (unexpired) record.
+type recordRow struct {
+	RequestHash     []byte
+	State           string
+	ResponseStatus  *int
+	ResponseHeaders []byte
+	ResponseBody    []byte
+	LockExpired     bool
+}
+
+const (
+	stateInFlight  = "in_flight"
+	stateCompleted = "completed"
+)
+
+// claim records (scope, key) as in flight for a request with fingerprint
+// hash, or reports why it cannot. An expired record counts as absent and is
+// replaced in the same statement; an in-flight record whose lock expired is
+// taken over by one caller only.
+func (s *Store) claim(ctx context.Context, scope, key string, hash []byte) (claim, error) {
+	db := s.db.WithContext(ctx)
+	for range claimAttempts {
+		// Inserts, or replaces an expired record; a live record is left
+		// alone (ON CONFLICT ... DO UPDATE ... WHERE is the atomic form of
+		// DO NOTHING plus "or it expired").
+		var ins []lockRow
+		res := db.Raw(`
+			INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, locked_until, expires_at)
+			VALUES (?, ?, ?, 'in_flight', now() + make_interval(secs => ?), now() + make_interval(secs => ?))
+			ON CONFLICT (scope, key) DO UPDATE
+			SET request_hash = EXCLUDED.request_hash, state = EXCLUDED.state,
+			    locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at,
+			    response_status = NULL, response_headers = NULL, response_body = NULL,
+			    created_at = now()
+			WHERE k.expires_at <= now()
+			RETURNING locked_until`,
+			scope, key, hash, s.cfg.LockTimeout.Seconds(), s.cfg.TTL.Seconds()).Scan(&ins)
+		if res.Error != nil {
+			return claim{}, fmt.Errorf("idempotency: record key: %w", res.Error)
+		}
+		if len(ins) == 1 {
+			return claim{outcome: outcomeFirst, token: ins[0].LockedUntil}, nil
+		}
+
+		var rec []recordRow
+		res = db.Raw(`
+			SELECT request_hash, state, response_status, response_headers, response_body,
+			       coalesce(locked_until < now(), false) AS lock_expired
+			FROM idempotency_keys
+			WHERE scope = ? AND key = ? AND expires_at > now()`, scope, key).Scan(&rec)
+		if res.Error != nil {
+			return claim{}, fmt.Errorf("idempotency: read key: %w", res.Error)
+		}
+		if len(rec) == 0 {
+			continue // deleted (a 5xx) or expired since the insert: try again
+		}
+		r := rec[0]
+		switch {
+		case !bytes.Equal(r.RequestHash, hash):
+			return claim{outcome: outcomeMismatch}, nil
+		case r.State == stateCompleted:
+			resp, err := toResponse(r)
+			if err != nil {
+				return claim{}, err
+			}
+			return claim{outcome: outcomeReplayed, resp: resp}, nil
+		case !r.LockExpired:
+			return claim{outcome: outcomeConflict}, nil
+		}
+
+		var took []lockRow
+		res = db.Raw(`
+			UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => ?)
+			WHERE scope = ? AND key = ? AND state = 'in_flight' AND locked_until < now()
+			  AND expires_at > now() AND request_hash = ?
+			RETURNING locked_until`,
+			s.cfg.LockTimeout.Seconds(), scope, key, hash).Scan(&took)
+		if res.Error != nil {
+			return claim{}, fmt.Errorf("idempotency: take over key: %w", res.Error)
+		}
+		if len(took) == 1 {
+			return claim{outcome: outcomeTakenOver, token: took[0].LockedUntil}, nil
+		}
+		// Another request took it over, or it completed: look again.
+	}
+	return claim{outcome: outcomeConflict}, nil
+}
+
+func toResponse(r recordRow) (response, error) {
+	if r.ResponseStatus == nil {
+		return response{}, errors.New("idempotency: completed record without a status")
+	}
+	resp := response{Status: *r.ResponseStatus, Body: r.ResponseBody}
+	if len(r.ResponseHeaders) > 0 {
+		if err := json.Unmarshal(r.ResponseHeaders, &resp.Header); err != nil {
+			return response{}, fmt.Errorf("idempotency: decode stored headers: %w", err)
+		}
+	}
+	return resp, nil
+}
+
+// complete stores resp for the key held with token. It reports false when
+// the caller no longer holds the key (it was taken over or pruned).
+func (s *Store) complete(ctx context.Context, scope, key string, token time.Time, resp response) (bool, error) {
+	headers, err := json.Marshal(resp.Header)
+	if err != nil {
+		return false, fmt.Errorf("idempotency: encode headers: %w", err)
+	}
+	body := resp.Body
+	if body == nil {
+		body = []byte{} // the body of a replay is empty, not unknown
+	}
+	res := s.db.WithContext(ctx).Exec(`
+		UPDATE idempotency_keys
+		SET state = 'completed', locked_until = NULL,
+		    response_status = ?, response_headers = ?::jsonb, response_body = ?
+		WHERE scope = ? AND key = ? AND state = 'in_flight' AND locked_until = ?`,
+		resp.Status, string(headers), body, scope, key, token)
+	if res.Error != nil {
+		return false, fmt.Errorf("idempotency: complete key: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// release deletes the record of the key held with token, so that the next
+// request with the key runs afresh. It reports false when the caller no
+// longer held the key.
+func (s *Store) release(ctx context.Context, scope, key string, token time.Time) (bool, error) {
+	res := s.db.WithContext(ctx).Exec(`
+		DELETE FROM idempotency_keys
+		WHERE scope = ? AND key = ? AND state = 'in_flight' AND locked_until = ?`,
+		scope, key, token)
+	if res.Error != nil {
+		return false, fmt.Errorf("idempotency: release key: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// Prune deletes expired records, Config.PruneBatch at a time, until none is
+// left or ctx ends, and returns how many it deleted. Replicas may prune at
+// the same time: each skips the rows another is deleting.
+func (s *Store) Prune(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		res := s.db.WithContext(ctx).Exec(`
+			DELETE FROM idempotency_keys
+			WHERE (scope, key) IN (
+				SELECT scope, key FROM idempotency_keys
+				WHERE expires_at <= now()
+				LIMIT ?
+				FOR UPDATE SKIP LOCKED)`, s.cfg.PruneBatch)
+		if res.Error != nil {
+			return total, fmt.Errorf("idempotency: prune: %w", res.Error)
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < int64(s.cfg.PruneBatch) {
+			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("idempotency: prune: %w", err)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+// Package outbox implements the transactional outbox: Add writes events in
+// the caller's database transaction, next to the state change that caused
+// them; the Relay publishes committed events to Kafka and deletes them.
+//
+// Guarantees: an event is published if and only if its transaction
+// committed; at least once (a crash after publishing and before the delete
+// publishes again, and consumers are idempotent by event ID); the events of
+// one key are published in the order they were written, because a key
+// always maps to one lane and a lane is relayed by one relay at a time.
+package outbox
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/event"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// MigrationsTable records which outbox migrations ran.
+const MigrationsTable = "outbox_schema_migrations"
+
+// Migrations returns the SQL migrations of the outbox tables, to run with
+// database.Migrate under MigrationsTable.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at compile time
+	}
+	return sub
+}
+
+// notifyChannel is the LISTEN/NOTIFY channel the insert trigger signals.
+const notifyChannel = "shop_outbox"
+
+// lanes must match the rows of outbox_lanes.
+const lanes = 16
+
+// ErrNoTransaction is returned by Add when tx is not a transaction: events
+// written outside one could be published for a change that never committed.
+var ErrNoTransaction = errors.New("outbox: events must be added inside a transaction")
+
+// row is the outbox table.
+type row struct {
+	ID            int64 `gorm:"primaryKey;->"`
+	Lane          int16
+	Topic         string
+	MessageKey    string
+	EventID       uuid.UUID
+	EventType     string
+	SchemaVersion int
+	OccurredAt    time.Time
+	CorrelationID string
+	CausationID   string
+	Traceparent   string
+	Payload       []byte
+	CreatedAt     time.Time `gorm:"->"`
+}
+
+func (row) TableName() string { return "outbox" }
+
+// Add stores events in tx, a transaction of the caller's. They are published
+// after tx commits and never if it rolls back.
+func Add(ctx context.Context, tx *gorm.DB, events ...event.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if _, ok := tx.Statement.ConnPool.(gorm.TxCommitter); !ok {
+		return ErrNoTransaction
+	}
+	// One multi-row INSERT, no RETURNING: this runs in every producing
+	// transaction, so it is kept to one cheap round trip.
+	var sql strings.Builder
+	sql.WriteString(`INSERT INTO outbox (lane, topic, message_key, event_id, event_type, schema_version,
+		occurred_at, correlation_id, causation_id, traceparent, payload) VALUES `)
+	args := make([]any, 0, 11*len(events))
+	for i, e := range events {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, laneOf(e.Key), e.Topic, e.Key, e.ID, e.Type, e.SchemaVersion,
+			e.OccurredAt, e.CorrelationID, e.CausationID, e.Traceparent, e.Payload)
+	}
+	if err := tx.WithContext(ctx).Exec(sql.String(), args...).Error; err != nil {
+		return fmt.Errorf("outbox: add %d events: %w", len(events), err)
+	}
+	return nil
+}
+
+func (r row) toEvent() event.Event {
+	return event.Event{
+		ID:            r.EventID,
+		Type:          r.EventType,
+		SchemaVersion: r.SchemaVersion,
+		OccurredAt:    r.OccurredAt,
+		CorrelationID: r.CorrelationID,
+		CausationID:   r.CausationID,
+		Traceparent:   r.Traceparent,
+		Topic:         r.Topic,
+		Key:           r.MessageKey,
+		Payload:       r.Payload,
+	}
+}
+
+func laneOf(key string) int16 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int16(h.Sum32() % lanes)
+}

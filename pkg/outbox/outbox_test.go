@@ -1,0 +1,209 @@
+package outbox_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/bustest"
+	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/outbox"
+	"github.com/shop-oss/shop/pkg/testkit"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+)
+
+func eventIDs(t *testing.T, msgs []kafka.Message) map[string]int {
+	t.Helper()
+	ids := map[string]int{}
+	for _, m := range msgs {
+		e, err := event.FromMessage(m)
+		if err != nil {
+			t.Fatalf("published message has a bad envelope: %v", err)
+		}
+		ids[e.ID.String()]++
+	}
+	return ids
+}
+
+func pending(t *testing.T, db *gorm.DB) int64 {
+	var n int64
+	if err := db.Raw("SELECT count(*) FROM outbox").Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestCommittedEventsArePublishedOnceRolledBackNever(t *testing.T) {
+	env := bustest.New(t)
+	committed := []event.Event{bustest.OrderEvent(t, "order-a", 1), bustest.OrderEvent(t, "order-b", 2), bustest.OrderEvent(t, "order-c", 3)}
+	env.Commit(t, committed...)
+	rolledBack := []event.Event{bustest.OrderEvent(t, "order-x", 4), bustest.OrderEvent(t, "order-y", 5)}
+	errBoom := errors.New("boom")
+	err := env.DB.Transaction(func(tx *gorm.DB) error {
+		if err := outbox.Add(context.Background(), tx, rolledBack...); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("rollback: %v", err)
+	}
+
+	env.Relay(t)
+	msgs := env.ReadTopic(t, eventsv1.TopicOrder, len(committed), 20*time.Second, time.Second)
+
+	ids := eventIDs(t, msgs)
+	if len(msgs) != len(committed) {
+		t.Fatalf("published %d messages, want %d", len(msgs), len(committed))
+	}
+	for _, e := range committed {
+		if ids[e.ID.String()] != 1 {
+			t.Errorf("committed event %s published %d times", e.ID, ids[e.ID.String()])
+		}
+	}
+	for _, e := range rolledBack {
+		if ids[e.ID.String()] != 0 {
+			t.Errorf("rolled-back event %s was published", e.ID)
+		}
+	}
+	for _, m := range msgs {
+		if !strings.HasPrefix(string(m.Key), "order-") {
+			t.Errorf("message key %q is not the order ID", m.Key)
+		}
+	}
+	if n := pending(t, env.DB); n != 0 {
+		t.Errorf("%d events left in the outbox after publishing", n)
+	}
+}
+
+func TestAddOutsideATransactionIsRefused(t *testing.T) {
+	env := bustest.New(t)
+	err := outbox.Add(context.Background(), env.DB, bustest.OrderEvent(t, "o", 1))
+	if !errors.Is(err, outbox.ErrNoTransaction) {
+		t.Fatalf("want ErrNoTransaction, got %v", err)
+	}
+}
+
+// Two relays share the lanes; the events of each key still arrive in the
+// order they were written.
+func TestTwoRelaysKeepPerKeyOrder(t *testing.T) {
+	env := bustest.New(t)
+	env.Relay(t)
+	env.Relay(t)
+	const keys, perKey = 8, 40
+	for i := range perKey {
+		for k := range keys {
+			env.Commit(t, bustest.OrderEvent(t, fmt.Sprintf("order-%d", k), int64(i)))
+		}
+	}
+	msgs := env.ReadTopic(t, eventsv1.TopicOrder, keys*perKey, 30*time.Second, 500*time.Millisecond)
+	if len(msgs) != keys*perKey {
+		t.Fatalf("got %d messages, want %d", len(msgs), keys*perKey)
+	}
+	// Within a partition, messages arrive in offset order; check each key's
+	// sequence numbers rise.
+	last := map[string]int64{}
+	for _, m := range msgs {
+		e, _ := event.FromMessage(m)
+		oc, err := event.DecodeAs[*eventsv1.OrderCreated](e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := oc.GetTotal().GetAmountMinor()
+		if prev, ok := last[oc.OrderId]; ok && seq != prev+1 {
+			t.Fatalf("key %s: seq %d after %d", oc.OrderId, seq, prev)
+		}
+		last[oc.OrderId] = seq
+	}
+}
+
+// A process that committed events and was killed (SIGKILL) while publishing
+// them leaves them in the outbox; the next relay publishes them.
+func TestKilledBetweenCommitAndPublishPublishesOnRestart(t *testing.T) {
+	env := bustest.New(t)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcessCommitsThenHangs$", "-test.v")
+	cmd.Env = append(os.Environ(), "OUTBOX_HELPER_DSN="+env.DSN)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	publishing := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if sc.Text() == "PUBLISHING" {
+				close(publishing)
+				return
+			}
+		}
+	}()
+	select {
+	case <-publishing:
+	case <-time.After(60 * time.Second):
+		t.Fatal("helper process never started publishing")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if n := pending(t, env.DB); n != 5 {
+		t.Fatalf("after the kill: %d events in the outbox, want 5", n)
+	}
+
+	env.Relay(t)
+	msgs := env.ReadTopic(t, eventsv1.TopicOrder, 5, 20*time.Second, time.Second)
+	if len(msgs) != 5 {
+		t.Fatalf("published %d, want 5", len(msgs))
+	}
+	for id, n := range eventIDs(t, msgs) {
+		if n != 1 {
+			t.Errorf("event %s published %d times", id, n)
+		}
+	}
+}
+
+// blockingPublisher stands for a broker write that never finishes: the
+// process is killed during it.
+type blockingPublisher struct{}
+
+func (blockingPublisher) WriteMessages(ctx context.Context, _ ...kafka.Message) error {
+	fmt.Println("PUBLISHING")
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestHelperProcessCommitsThenHangs is the process killed by the test above.
+func TestHelperProcessCommitsThenHangs(t *testing.T) {
+	dsn := os.Getenv("OUTBOX_HELPER_DSN")
+	if dsn == "" {
+		t.Skip("helper process for TestKilledBetweenCommitAndPublishPublishesOnRestart; runs only when started by it")
+	}
+	db, err := database.Open(context.Background(), dsn, database.Pool{MaxOpen: 4}, testkit.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []event.Event
+	for i := range 5 {
+		events = append(events, bustest.OrderEvent(t, fmt.Sprintf("order-%d", i), int64(i)))
+	}
+	if err := db.Transaction(func(tx *gorm.DB) error { return outbox.Add(context.Background(), tx, events...) }); err != nil {
+		t.Fatal(err)
+	}
+	relay := outbox.NewRelay(db, dsn, blockingPublisher{}, outbox.RelayConfig{}, testkit.Discard(), nil)
+	_ = relay.Run(context.Background())
+}

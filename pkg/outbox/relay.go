@@ -1,0 +1,346 @@
+package outbox
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"gorm.io/gorm"
+)
+
+// Publisher writes messages to Kafka and returns once all are acknowledged.
+// *kafka.Writer is one.
+type Publisher interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// RelayConfig tunes the relay; zero values take the defaults.
+type RelayConfig struct {
+	// BatchSize is the most events published in one round (default 500).
+	BatchSize int
+	// PollInterval is the fallback when a notification is missed, e.g.
+	// while the listening connection reconnects (default 1s).
+	PollInterval time.Duration
+	// BusyPoll is the pause between polls while events keep coming
+	// (default 2ms); after IdleAfter empty polls in a row (default 5) the
+	// relay goes idle and waits for a notification.
+	BusyPoll  time.Duration
+	IdleAfter int
+	// DrainTimeout bounds the final publishing round at shutdown (default 5s).
+	DrainTimeout time.Duration
+}
+
+func (c *RelayConfig) setDefaults() {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 5 * time.Second
+	}
+	if c.BusyPoll <= 0 {
+		c.BusyPoll = 2 * time.Millisecond
+	}
+	if c.IdleAfter <= 0 {
+		c.IdleAfter = 5
+	}
+}
+
+// Relay publishes committed outbox rows. It is safe to run in every replica.
+//
+// While events keep coming it polls between batches (every BusyPoll), which
+// costs a cheap read; when idle it registers in outbox_listeners and sleeps
+// until a producer's NOTIFY, or PollInterval, wakes it.
+type Relay struct {
+	id   uuid.UUID
+	db   *gorm.DB
+	dsn  string
+	pub  Publisher
+	log  *slog.Logger
+	cfg  RelayConfig
+	m    *relayMetrics
+	wake chan struct{}
+}
+
+// NewRelay returns a relay over db (whose DSN is dsn, for the LISTEN
+// connection) publishing with pub. reg may be nil.
+func NewRelay(db *gorm.DB, dsn string, pub Publisher, cfg RelayConfig, log *slog.Logger, reg prometheus.Registerer) *Relay {
+	cfg.setDefaults()
+	return &Relay{
+		id: uuid.New(), db: db, dsn: dsn, pub: pub, cfg: cfg,
+		log:  log.With("component", "outbox-relay"),
+		m:    newRelayMetrics(reg),
+		wake: make(chan struct{}, 1),
+	}
+}
+
+// Run publishes until ctx ends, then makes one last bounded round so that
+// events committed by requests that finished during shutdown still go out.
+func (r *Relay) Run(ctx context.Context) error {
+	listenCtx, stopListen := context.WithCancel(ctx)
+	defer stopListen()
+	go r.listen(listenCtx)
+	defer r.unregister(context.WithoutCancel(ctx))
+
+	bo := newBackoff(100*time.Millisecond, 5*time.Second)
+	empty, busy := 0, false
+	for ctx.Err() == nil {
+		n, err := r.relayOnce(ctx, !busy)
+		busy = err == nil && n > 0
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				break
+			}
+			wait := bo.NextBackOff()
+			r.log.Warn("publish outbox batch failed; retrying", "error", err.Error(), "retry_in", wait)
+			sleep(ctx, wait)
+		case n > 0:
+			bo.Reset()
+			empty = 0
+		case empty+1 < r.cfg.IdleAfter:
+			empty++
+			sleep(ctx, r.cfg.BusyPoll)
+		default:
+			r.idle(ctx)
+			empty = 0
+		}
+	}
+	return r.drain()
+}
+
+// idle registers the relay as waiting, so that producers notify, and sleeps
+// until a notification, or a poll, finds work. A producer whose trigger ran
+// just before the registration committed does not notify; the short first
+// poll catches its event.
+func (r *Relay) idle(ctx context.Context) {
+	if err := r.register(ctx); err != nil {
+		r.log.Warn("register idle relay; polling instead", "error", err.Error())
+		sleep(ctx, r.cfg.PollInterval)
+		return
+	}
+	defer r.unregister(ctx)
+	select { // a notification from before the registration is stale
+	case <-r.wake:
+	default:
+	}
+	waits := []time.Duration{0, 50 * time.Millisecond}
+	for i := 0; ctx.Err() == nil; i++ {
+		wait := r.cfg.PollInterval
+		if i < len(waits) {
+			wait = waits[i]
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-r.wake:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if pending, err := r.pending(ctx); err != nil || pending {
+			return
+		}
+		if i >= len(waits) {
+			_ = r.register(ctx) // keep the registration from expiring
+		}
+	}
+}
+
+func (r *Relay) register(ctx context.Context) error {
+	ttl := 3 * r.cfg.PollInterval
+	return r.db.WithContext(ctx).Exec(`INSERT INTO outbox_listeners (relay_id, until) VALUES (?, now() + ?::interval)
+		ON CONFLICT (relay_id) DO UPDATE SET until = EXCLUDED.until`, r.id, ttl.String()).Error
+}
+
+func (r *Relay) unregister(ctx context.Context) {
+	if err := r.db.WithContext(ctx).Exec("DELETE FROM outbox_listeners WHERE relay_id = ?", r.id).Error; err != nil && ctx.Err() == nil {
+		r.log.Warn("unregister relay", "error", err.Error())
+	}
+}
+
+// pending reports whether any event waits, without taking locks.
+func (r *Relay) pending(ctx context.Context) (bool, error) {
+	var ok bool
+	err := r.db.WithContext(ctx).Raw("SELECT EXISTS (SELECT 1 FROM outbox)").Scan(&ok).Error
+	return ok, err
+}
+
+// drain publishes what is pending, for at most DrainTimeout.
+func (r *Relay) drain() error {
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
+	defer cancel()
+	for {
+		n, err := r.RelayOnce(ctx)
+		if err != nil {
+			return fmt.Errorf("outbox: final publish at shutdown: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+// RelayOnce publishes one batch from the lanes no other relay holds and
+// returns how many events it published.
+func (r *Relay) RelayOnce(ctx context.Context) (int, error) { return r.relayOnce(ctx, true) }
+
+// relayOnce is RelayOnce; look first makes it check for pending rows without
+// locks first (locking lanes writes WAL and flushes it at commit), which is
+// worth a round trip only when the last round found nothing.
+func (r *Relay) relayOnce(ctx context.Context, look bool) (int, error) {
+	if look {
+		if ok, err := r.pending(ctx); err != nil || !ok {
+			return 0, err
+		}
+	}
+	var published int
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Lock the lanes first, then take their rows in a second statement:
+		// in READ COMMITTED each statement sees what committed before it
+		// began, so rows another relay published and deleted just before
+		// releasing a lane are not seen (and sent) again.
+		var lanes []int16
+		if err := tx.Raw("SELECT lane FROM outbox_lanes FOR UPDATE SKIP LOCKED").Scan(&lanes).Error; err != nil {
+			return fmt.Errorf("lock outbox lanes: %w", err)
+		}
+		if len(lanes) == 0 {
+			return nil
+		}
+		// Delete first and publish before committing: a failed publish
+		// rolls the delete back. One round trip instead of select + delete.
+		var rows []row
+		err := tx.Raw(`DELETE FROM outbox WHERE id IN (
+				SELECT id FROM outbox WHERE lane IN ? ORDER BY id LIMIT ?)
+			RETURNING *`, lanes, r.cfg.BatchSize).Scan(&rows).Error
+		if err != nil {
+			return fmt.Errorf("take outbox batch: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.ID, b.ID) })
+		msgs := make([]kafka.Message, len(rows))
+		for i, rw := range rows {
+			msgs[i] = rw.toEvent().Message()
+		}
+		start := time.Now()
+		if err := r.pub.WriteMessages(ctx, msgs...); err != nil {
+			r.m.errors.Inc()
+			return fmt.Errorf("publish %d events: %w", len(msgs), err)
+		}
+		r.m.publishSeconds.Observe(time.Since(start).Seconds())
+		now := time.Now()
+		for _, rw := range rows {
+			r.m.lag.Observe(now.Sub(rw.CreatedAt).Seconds())
+		}
+		published = len(rows)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	r.m.published.Add(float64(published))
+	return published, nil
+}
+
+// listen holds a connection LISTENing on the outbox channel and wakes the
+// relay on each notification, reconnecting with backoff when it drops.
+func (r *Relay) listen(ctx context.Context) {
+	bo := newBackoff(100*time.Millisecond, 5*time.Second)
+	for ctx.Err() == nil {
+		err := r.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := bo.NextBackOff()
+		r.log.Warn("outbox listener lost; polling until it reconnects", "error", err.Error(), "retry_in", wait)
+		sleep(ctx, wait)
+	}
+}
+
+func (r *Relay) listenOnce(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, r.dsn)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	r.signal() // rows may have been committed while we were not listening
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return fmt.Errorf("wait for notification: %w", err)
+		}
+		r.signal()
+	}
+}
+
+func (r *Relay) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default: // a wake-up is already pending; the relay will see these rows too
+	}
+}
+
+type relayMetrics struct {
+	published      prometheus.Counter
+	errors         prometheus.Counter
+	lag            prometheus.Histogram
+	publishSeconds prometheus.Histogram
+}
+
+func newRelayMetrics(reg prometheus.Registerer) *relayMetrics {
+	m := &relayMetrics{
+		published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "outbox_published_total", Help: "Events published from the outbox.",
+		}),
+		errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "outbox_publish_errors_total", Help: "Failed outbox publishing rounds (retried).",
+		}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "outbox_commit_to_publish_seconds",
+			Help:    "Time from writing an event to the outbox to its acknowledgement by the broker.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		publishSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "outbox_publish_seconds",
+			Help:    "Duration of one broker write of an outbox batch.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.published, m.errors, m.lag, m.publishSeconds)
+	}
+	return m
+}
+
+// newBackoff is exponential with ±50% jitter, capped at max.
+func newBackoff(base, max time.Duration) *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{InitialInterval: base, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: max}
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,13 @@
+// Package ratelimit limits request rates in Redis, so that every replica of
+// a service shares one budget per key. It wraps go-redis/redis_rate (GCRA).
+//
+// A Limiter is named (the name prefixes its Redis keys and labels its
+// metrics) and is used either directly (Allow, for domain limits such as
+// failed logins per account) or as gin middleware (Middleware), which
+// answers 429 problems with Retry-After and sets RateLimit-* headers.
+//
+// When Redis is unreachable the limiter fails open: requests are allowed,
+// the failure is counted in ratelimit_errors_total and logged at warn level
+// (at most once per LogEvery). A rate-limit outage must not become a
+// service outage; the nginx edge limits still apply.
+package ratelimit

@@ -1,0 +1,123 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+)
+
+// LogEvery is the least time between two warnings about Redis failures of
+// one Limiter; failures in between are counted and reported with the next.
+const LogEvery = 10 * time.Second
+
+// ErrInvalidLimit is returned for a limit without a positive rate, burst
+// and period.
+var ErrInvalidLimit = errors.New("invalid rate limit")
+
+// Limiter is a named rate limiter backed by Redis. It is safe for
+// concurrent use. Use one Limiter (one name) per limit: two limits applied
+// to the same key of the same Limiter would share, and corrupt, one budget.
+type Limiter struct {
+	rl       *redis_rate.Limiter
+	name     string
+	log      *slog.Logger
+	rejected prometheus.Counter
+	failures prometheus.Counter
+
+	lastWarn   atomic.Int64 // unix nanoseconds of the last warning
+	suppressed atomic.Int64 // failures not logged since
+}
+
+// Result is the outcome of one Allow.
+type Result struct {
+	// Limit is the limit applied.
+	Limit redis_rate.Limit
+	// Allowed reports whether the event may happen now.
+	Allowed bool
+	// Remaining is how many more events the key may have right now.
+	Remaining int
+	// RetryAfter is how long until the next event is allowed (when
+	// Allowed is false).
+	RetryAfter time.Duration
+	// ResetAfter is how long until the key's full budget is back.
+	ResetAfter time.Duration
+	// Remaining, RetryAfter and ResetAfter are -1 when Allow failed open.
+}
+
+// New returns a Limiter named name (e.g. "api" or "login") over rdb. Its
+// counters are registered with reg (nil skips registration); log (nil
+// discards) receives the warnings about Redis failures.
+func New(rdb *redis.Client, name string, reg prometheus.Registerer, log *slog.Logger) *Limiter {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := newMetrics(reg, log)
+	return &Limiter{
+		rl:       redis_rate.NewLimiter(rdb),
+		name:     name,
+		log:      log,
+		rejected: m.rejected.WithLabelValues(name),
+		failures: m.failures.WithLabelValues(name),
+	}
+}
+
+// Name is the limiter's name.
+func (l *Limiter) Name() string { return l.name }
+
+// Allow spends one event of key's budget under limit. The key is scoped by
+// the limiter's name, so "user:42" of the "login" and "api" limiters are
+// independent.
+//
+// On a Redis failure Allow fails open: it returns an allowing Result and
+// the error, which callers that must fail closed check. The failure is
+// counted and logged here; callers need not log it again.
+func (l *Limiter) Allow(ctx context.Context, key string, limit redis_rate.Limit) (Result, error) {
+	open := Result{Limit: limit, Allowed: true, Remaining: -1, RetryAfter: -1, ResetAfter: -1}
+	if limit.Rate <= 0 || limit.Burst <= 0 || limit.Period <= 0 {
+		err := fmt.Errorf("rate limit %s: %w: %s", l.name, ErrInvalidLimit, limit)
+		l.failed(ctx, err)
+		return open, err
+	}
+	res, err := l.rl.Allow(ctx, l.name+":"+key, limit)
+	if err != nil {
+		err = fmt.Errorf("rate limit %s: %w", l.name, err)
+		if !errors.Is(ctx.Err(), context.Canceled) { // else the caller went away
+			l.failed(ctx, err)
+		}
+		return open, err
+	}
+	r := Result{Limit: limit, Allowed: res.Allowed > 0, Remaining: res.Remaining,
+		RetryAfter: res.RetryAfter, ResetAfter: res.ResetAfter}
+	if !r.Allowed {
+		l.rejected.Inc()
+	}
+	return r, nil
+}
+
+// Reset restores key's full budget (after a successful login, say).
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	if err := l.rl.Reset(ctx, l.name+":"+key); err != nil {
+		return fmt.Errorf("rate limit %s: reset: %w", l.name, err)
+	}
+	return nil
+}
+
+// failed counts a failure and logs it, at most once per LogEvery.
+func (l *Limiter) failed(ctx context.Context, err error) {
+	l.failures.Inc()
+	now := time.Now().UnixNano()
+	last := l.lastWarn.Load()
+	if now-last < int64(LogEvery) || !l.lastWarn.CompareAndSwap(last, now) {
+		l.suppressed.Add(1)
+		return
+	}
+	l.log.WarnContext(ctx, "rate limiter unavailable, allowing requests",
+		"limiter", l.name, "error", err.Error(), "suppressed", l.suppressed.Swap(0))
+}

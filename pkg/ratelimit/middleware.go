@@ -1,0 +1,80 @@
+package ratelimit
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
+
+	"github.com/shop-oss/shop/pkg/auth"
+	"github.com/shop-oss/shop/pkg/problem"
+	"github.com/shop-oss/shop/pkg/web"
+)
+
+// SlugRateLimited is the problem type slug of a 429 answer.
+const SlugRateLimited = "rate-limited"
+
+// Response headers (draft-ietf-httpapi-ratelimit-headers) and Retry-After.
+const (
+	HeaderLimit      = "RateLimit-Limit"
+	HeaderRemaining  = "RateLimit-Remaining"
+	HeaderReset      = "RateLimit-Reset"
+	HeaderRetryAfter = "Retry-After"
+)
+
+// KeyFunc names the budget a request spends: a client IP, a user ID. An
+// empty key exempts the request from the limit.
+type KeyFunc func(c *gin.Context) string
+
+// ByClientIP keys requests by client IP (gin's ClientIP, which honours
+// X-Forwarded-For only from the engine's trusted proxies).
+func ByClientIP(c *gin.Context) string { return "ip:" + c.ClientIP() }
+
+// ByUserOrIP keys requests by the authenticated user when there is one (see
+// auth.FromContext; place the middleware after auth's), else by client IP.
+func ByUserOrIP(c *gin.Context) string {
+	if p, ok := auth.FromContext(c.Request.Context()); ok {
+		return "user:" + p.UserID
+	}
+	return ByClientIP(c)
+}
+
+// Middleware spends one event of key(c)'s budget under limit per request.
+// Over the limit it answers 429 (problem slug "rate-limited") with
+// Retry-After in whole seconds; every request it answers or passes carries
+// RateLimit-Limit (the burst) and, when Redis answered, RateLimit-Remaining
+// and RateLimit-Reset. When Redis fails the request passes (fail open).
+func (l *Limiter) Middleware(limit redis_rate.Limit, key KeyFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		k := key(c)
+		if k == "" {
+			return
+		}
+		res, err := l.Allow(c.Request.Context(), k, limit)
+		c.Header(HeaderLimit, strconv.Itoa(limit.Burst))
+		if err != nil {
+			return // fail open; Allow counted and logged it
+		}
+		c.Header(HeaderRemaining, strconv.Itoa(res.Remaining))
+		c.Header(HeaderReset, strconv.Itoa(ceilSeconds(res.ResetAfter)))
+		if res.Allowed {
+			return
+		}
+		wait := max(1, ceilSeconds(res.RetryAfter))
+		c.Header(HeaderRetryAfter, strconv.Itoa(wait))
+		web.WriteProblem(c, problem.New(http.StatusTooManyRequests, SlugRateLimited, "Too Many Requests",
+			fmt.Sprintf("Rate limit exceeded; retry in %d s.", wait)))
+	}
+}
+
+// ceilSeconds rounds d up to whole seconds (negative counts as zero).
+func ceilSeconds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int(math.Ceil(d.Seconds()))
+}

@@ -1,0 +1,185 @@
+package ratelimit_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/pkg/problem"
+	"github.com/shop-oss/shop/pkg/ratelimit"
+	"github.com/shop-oss/shop/pkg/testkit"
+)
+
+func TestMiddleware429AfterBurstWithRetryAfter(t *testing.T) {
+	srv := testkit.Redis(t)
+	reg := prometheus.NewRegistry()
+	e := newEngine(ratelimit.New(srv.Client, "api", reg, nil), redis_rate.PerMinute(3), ratelimit.ByClientIP)
+
+	for i := range 3 {
+		rec := get(e, "10.0.0.1", "")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("request %d: status %d: %s", i+1, rec.Code, rec.Body)
+		}
+		if got := rec.Header().Get(ratelimit.HeaderLimit); got != "3" {
+			t.Errorf("RateLimit-Limit = %q", got)
+		}
+		if got, want := rec.Header().Get(ratelimit.HeaderRemaining), strconv.Itoa(2-i); got != want {
+			t.Errorf("request %d: RateLimit-Remaining = %q, want %s", i+1, got, want)
+		}
+	}
+
+	rec := get(e, "10.0.0.1", "")
+	if rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("4th request: status %d", rec.Code)
+	}
+	// PerMinute(3): one event every 20s.
+	if ra, err := strconv.Atoi(rec.Header().Get(ratelimit.HeaderRetryAfter)); err != nil || ra < 19 || ra > 20 {
+		t.Errorf("Retry-After = %q, want 19..20", rec.Header().Get(ratelimit.HeaderRetryAfter))
+	}
+	if rec.Header().Get(ratelimit.HeaderLimit) != "3" || rec.Header().Get(ratelimit.HeaderRemaining) != "0" {
+		t.Errorf("RateLimit headers on 429: %v", rec.Header())
+	}
+	var p problem.Problem
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Header().Get("Content-Type") != problem.ContentType {
+		t.Fatalf("not a problem: %v: %s", err, rec.Body)
+	}
+	if p.Type != problem.TypePrefix+ratelimit.SlugRateLimited || p.Status != http.StatusTooManyRequests {
+		t.Errorf("problem = %+v", p)
+	}
+	if got := counter(t, reg, "ratelimit_rejected_total", "api"); got != 1 {
+		t.Errorf("ratelimit_rejected_total = %v, want 1", got)
+	}
+}
+
+func TestMiddlewareRetryAfterIsAtLeastOneSecond(t *testing.T) {
+	srv := testkit.Redis(t)
+	e := newEngine(ratelimit.New(srv.Client, "api", nil, nil), redis_rate.PerSecond(5), ratelimit.ByClientIP)
+
+	var rec *httptest.ResponseRecorder
+	for range 6 {
+		rec = get(e, "10.0.0.1", "")
+	}
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get(ratelimit.HeaderRetryAfter) != "1" {
+		t.Fatalf("status %d, Retry-After %q; want 429 and 1 (200ms rounded up)", rec.Code, rec.Header().Get(ratelimit.HeaderRetryAfter))
+	}
+}
+
+// Replicas have their own Limiter and Redis client but one Redis.
+func TestReplicasShareTheBudget(t *testing.T) {
+	srv := testkit.Redis(t)
+	replica := func() *gin.Engine {
+		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+		t.Cleanup(func() { _ = rdb.Close() })
+		return newEngine(ratelimit.New(rdb, "api", prometheus.NewRegistry(), nil), redis_rate.PerMinute(4), ratelimit.ByClientIP)
+	}
+	a, b := replica(), replica()
+
+	for i, e := range []*gin.Engine{a, b, a, b} {
+		if rec := get(e, "10.0.0.1", ""); rec.Code != http.StatusOK {
+			t.Fatalf("request %d: status %d", i+1, rec.Code)
+		}
+	}
+	for name, e := range map[string]*gin.Engine{"a": a, "b": b} {
+		if rec := get(e, "10.0.0.1", ""); rec.Code != http.StatusTooManyRequests {
+			t.Fatalf("replica %s after the shared budget: status %d", name, rec.Code)
+		}
+	}
+}
+
+func TestKeysAreIndependentPerClient(t *testing.T) {
+	srv := testkit.Redis(t)
+	lim := ratelimit.New(srv.Client, "api", nil, nil)
+	byIP := newEngine(lim, redis_rate.PerMinute(2), ratelimit.ByClientIP)
+
+	get(byIP, "10.0.0.1", "")
+	get(byIP, "10.0.0.1", "")
+	if rec := get(byIP, "10.0.0.1", ""); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("client 1 over budget: status %d", rec.Code)
+	}
+	if rec := get(byIP, "10.0.0.2", ""); rec.Code != http.StatusOK || rec.Header().Get(ratelimit.HeaderRemaining) != "1" {
+		t.Fatalf("client 2: status %d, remaining %s", rec.Code, rec.Header().Get(ratelimit.HeaderRemaining))
+	}
+}
+
+func TestByUserOrIPKeysByUserWhenAuthenticated(t *testing.T) {
+	srv := testkit.Redis(t)
+	e := newEngine(ratelimit.New(srv.Client, "user-api", nil, nil), redis_rate.PerMinute(2), ratelimit.ByUserOrIP)
+
+	// One user from two addresses shares a budget...
+	get(e, "10.0.0.1", "user-a")
+	get(e, "10.0.0.2", "user-a")
+	if rec := get(e, "10.0.0.3", "user-a"); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("user a over budget: status %d", rec.Code)
+	}
+	// ...that neither another user nor an anonymous client on the same
+	// address touches.
+	if rec := get(e, "10.0.0.1", "user-b"); rec.Code != http.StatusOK {
+		t.Fatalf("user b: status %d", rec.Code)
+	}
+	if rec := get(e, "10.0.0.1", ""); rec.Code != http.StatusOK {
+		t.Fatalf("anonymous: status %d", rec.Code)
+	}
+}
+
+func TestEmptyKeyIsNotLimited(t *testing.T) {
+	srv := testkit.Redis(t)
+	e := newEngine(ratelimit.New(srv.Client, "api", nil, nil), redis_rate.PerMinute(1),
+		func(*gin.Context) string { return "" })
+	for range 3 {
+		if rec := get(e, "10.0.0.1", ""); rec.Code != http.StatusOK || rec.Header().Get(ratelimit.HeaderLimit) != "" {
+			t.Fatalf("status %d, headers %v", rec.Code, rec.Header())
+		}
+	}
+}
+
+func TestFailOpenWhenRedisIsDown(t *testing.T) {
+	srv := testkit.Redis(t)
+	reg := prometheus.NewRegistry()
+	var logs logBuffer
+	lim := ratelimit.New(srv.Client, "api", reg, logging.New(&logs, slog.LevelInfo, "test"))
+	e := newEngine(lim, redis_rate.PerMinute(1), ratelimit.ByClientIP)
+	get(e, "10.0.0.1", "") // spends the budget
+
+	srv.Stop()
+	for i := range 5 {
+		rec := get(e, "10.0.0.1", "")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("request %d with Redis down: status %d: %s", i+1, rec.Code, rec.Body)
+		}
+		if rec.Header().Get(ratelimit.HeaderLimit) != "1" || rec.Header().Get(ratelimit.HeaderRemaining) != "" {
+			t.Errorf("headers with Redis down: %v", rec.Header())
+		}
+	}
+	if got := counter(t, reg, "ratelimit_errors_total", "api"); got != 5 {
+		t.Errorf("ratelimit_errors_total = %v, want 5", got)
+	}
+	if n := strings.Count(logs.String(), "rate limiter unavailable"); n != 1 {
+		t.Errorf("%d warnings for 5 failures, want 1 (rate-limited):\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN"`) {
+		t.Errorf("failure not logged at warn:\n%s", logs.String())
+	}
+
+	srv.Start() // an empty Redis: the budget starts afresh
+	deadline := time.Now().Add(5 * time.Second)
+	for get(e, "10.0.0.1", "").Header().Get(ratelimit.HeaderRemaining) == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("limiter did not use Redis again after it came back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rec := get(e, "10.0.0.1", ""); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("limiting did not resume: status %d", rec.Code)
+	}
+}

@@ -1,0 +1,426 @@
+// Package service wires what every Shop service has, so that a service's
+// main only adds its own routes, event handlers and background tasks:
+// configuration, JSON logging, its PostgreSQL database (created locally when
+// missing, migrated at start-up), Redis, the broker (topics created at
+// start-up), the outbox relay, an idempotent consumer group, JWT
+// verification, rate limits, /healthz, /readyz, /metrics, the admin DLQ API,
+// and graceful shutdown.
+//
+// Shutdown order on SIGTERM: /readyz starts failing; the HTTP server stops
+// taking connections and finishes in-flight requests; consumers and tasks
+// stop (consumers finish their batch and commit offsets); the outbox relay
+// publishes what is left; connections close.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/auth"
+	"github.com/shop-oss/shop/pkg/broker"
+	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/consumer"
+	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/dlq"
+	"github.com/shop-oss/shop/pkg/idempotency"
+	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/pkg/outbox"
+	"github.com/shop-oss/shop/pkg/problem"
+	"github.com/shop-oss/shop/pkg/ratelimit"
+	"github.com/shop-oss/shop/pkg/web"
+)
+
+// Options describe what is particular to a service.
+type Options struct {
+	// Migrations are the service's own SQL migrations (NNNN_name.up.sql at
+	// the root of the FS).
+	Migrations fs.FS
+	// Publishes are the topics the service owns and creates at start-up.
+	Publishes []string
+	// Consumes are the topics its consumer group reads; none means no
+	// consumer.
+	Consumes []string
+	// Errors maps the service's domain errors to problems.
+	Errors []problem.Mapping
+	// LogOutput receives the JSON logs (os.Stdout when nil).
+	LogOutput io.Writer
+	// StartupTimeout bounds waiting for PostgreSQL and the broker at start
+	// (default 60s): in compose and Kubernetes they may come up later.
+	StartupTimeout time.Duration
+}
+
+// Service is a running service's shared machinery.
+type Service struct {
+	Name   string
+	Config config.Common
+	Log    *slog.Logger
+	// DB is the service's database; ReadDB is the read replica when
+	// SHOP_DATABASE_READ_URL is set, else DB.
+	DB, ReadDB *gorm.DB
+	Redis      *redis.Client
+	Broker     broker.Config
+	Registry   *prometheus.Registry
+	// Engine serves everything; API is /api/v1 with the default rate limit.
+	Engine *gin.Engine
+	API    *gin.RouterGroup
+	Auth   *auth.Verifier
+	// Limiter is the shared Redis rate limiter, for stricter limits on
+	// particular routes.
+	Limiter *ratelimit.Limiter
+	// Consumer is the service's consumer group (nil without Consumes);
+	// register handlers before Run.
+	Consumer *consumer.Consumer
+	DLQ      *dlq.DLQ
+	// Idempotency backs Idempotent().
+	Idempotency *idempotency.Store
+
+	health  *web.Health
+	server  *web.Server
+	kafka   *kafka.Client
+	relayW  *kafka.Writer
+	relay   *outbox.Relay
+	tasks   []task
+	closers []func() error
+}
+
+type task struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// New connects, migrates and builds the HTTP engine. It does not serve yet:
+// add routes and handlers, then call Run. The HTTP port is bound here, so
+// Addr is known before Run.
+func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err error) {
+	if opts.LogOutput == nil {
+		opts.LogOutput = os.Stdout
+	}
+	if opts.StartupTimeout <= 0 {
+		opts.StartupTimeout = 60 * time.Second
+	}
+	level, err := logging.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		Name:     cfg.Service,
+		Config:   cfg,
+		Log:      logging.New(opts.LogOutput, level, cfg.Service),
+		Registry: prometheus.NewRegistry(),
+		Broker: broker.Config{
+			Brokers: cfg.KafkaBrokers, Partitions: cfg.TopicPartitions,
+			Replicas: cfg.TopicReplicas, ClientID: cfg.Service,
+		},
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := s.openDatabase(ctx, opts); err != nil {
+		return nil, err
+	}
+	if err := s.openBroker(ctx, opts); err != nil {
+		return nil, err
+	}
+	redisOpts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("SHOP_REDIS_URL: %w", err)
+	}
+	s.Redis = redis.NewClient(redisOpts)
+	s.closers = append(s.closers, s.Redis.Close)
+	s.Limiter = ratelimit.New(s.Redis, cfg.Service, s.Registry, s.Log)
+
+	s.Auth, err = auth.NewVerifier(ctx, auth.Config{
+		JWKSURL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway,
+	}, s.Log)
+	if err != nil {
+		return nil, fmt.Errorf("jwt verifier: %w", err)
+	}
+	s.closers = append(s.closers, func() error { s.Auth.Close(); return nil })
+
+	s.Idempotency = idempotency.NewStore(s.DB, idempotency.Config{Logger: s.Log}, s.Registry)
+	s.Go("idempotency-key pruner", func(ctx context.Context) error { return every(ctx, time.Hour, s.pruneKeys) })
+	if err := s.buildHTTP(opts); err != nil {
+		return nil, err
+	}
+	s.server, err = web.Listen(cfg.HTTPAddr, s.Engine)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) openDatabase(ctx context.Context, opts Options) error {
+	cfg := s.Config
+	pool := database.Pool{MaxOpen: cfg.DBMaxOpenConns, MaxIdle: cfg.DBMaxIdleConns, MaxLifetime: cfg.DBConnLifetime}
+	err := retry(ctx, opts.StartupTimeout, s.Log, "database", func(ctx context.Context) error {
+		if cfg.DatabaseCreate {
+			if err := database.EnsureExists(ctx, cfg.DatabaseURL); err != nil {
+				return err
+			}
+		}
+		db, err := database.Open(ctx, cfg.DatabaseURL, pool, s.Log)
+		if err != nil {
+			return err
+		}
+		s.DB = db
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func() error { return database.Close(s.DB) })
+	s.ReadDB = s.DB
+	if cfg.DatabaseReadURL != "" {
+		if s.ReadDB, err = database.Open(ctx, cfg.DatabaseReadURL, pool, s.Log); err != nil {
+			return fmt.Errorf("read replica: %w", err)
+		}
+		s.closers = append(s.closers, func() error { return database.Close(s.ReadDB) })
+	}
+	sets := []struct {
+		fsys  fs.FS
+		table string
+	}{
+		{opts.Migrations, "schema_migrations"},
+		{outbox.Migrations(), outbox.MigrationsTable},
+		{consumer.Migrations(), consumer.MigrationsTable},
+		{dlq.Migrations(), dlq.MigrationsTable},
+		{idempotency.Migrations(), idempotency.MigrationsTable},
+	}
+	for _, set := range sets {
+		if set.fsys == nil {
+			continue
+		}
+		if err := database.Migrate(ctx, cfg.DatabaseURL, set.fsys, set.table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) openBroker(ctx context.Context, opts Options) error {
+	s.kafka = s.Broker.Client()
+	topics := []broker.Topic{{Name: s.Name + ".dlq", Partitions: 1}}
+	for _, t := range opts.Publishes {
+		topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions})
+	}
+	// Consumed topics are created too (with the same settings their owner
+	// would use), so start order between services does not matter.
+	for _, t := range opts.Consumes {
+		topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions})
+	}
+	err := retry(ctx, opts.StartupTimeout, s.Log, "broker", func(ctx context.Context) error {
+		return broker.EnsureTopics(ctx, s.kafka, s.Broker.Replicas, topics...)
+	})
+	if err != nil {
+		return err
+	}
+	s.relayW = s.Broker.Writer()
+	s.closers = append(s.closers, s.relayW.Close)
+	s.relay = outbox.NewRelay(s.DB, s.Config.DatabaseURL, s.relayW, outbox.RelayConfig{}, s.Log, s.Registry)
+	if len(opts.Consumes) > 0 {
+		s.Consumer = consumer.New(s.DB, s.Broker, consumer.Config{Group: s.Name, Topics: opts.Consumes}, s.Log, s.Registry)
+	}
+	s.DLQ = dlq.New(s.DB, s.Broker, s.Name+".dlq")
+	s.closers = append(s.closers, s.DLQ.Close)
+	return nil
+}
+
+func (s *Service) buildHTTP(opts Options) error {
+	var err error
+	s.Engine, err = web.NewEngine(web.Options{
+		Logger: s.Log, Registry: s.Registry, BodyLimit: s.Config.BodyLimit,
+		TrustedProxies: s.Config.TrustedProxies,
+		Errors:         problem.NewMapper(slices.Concat(opts.Errors, dlqErrors)...),
+	})
+	if err != nil {
+		return err
+	}
+	s.health = web.NewHealth(map[string]web.Check{
+		"database": func(ctx context.Context) error { return database.Ping(ctx, s.DB) },
+		"redis":    func(ctx context.Context) error { return s.Redis.Ping(ctx).Err() },
+		"broker":   func(ctx context.Context) error { return broker.Ping(ctx, s.kafka) },
+	}, 2*time.Second)
+	s.health.Mount(s.Engine, s.Registry)
+	s.API = s.Engine.Group("/api/v1")
+	if n := s.Config.RateLimitPerMinute; n > 0 {
+		s.API.Use(s.Limiter.Middleware(redis_rate.PerMinute(n), ratelimit.ByClientIP))
+	}
+	admin := s.API.Group("/admin/dlq/"+s.Name, auth.Authenticate(s.Auth), auth.RequireRole(auth.RoleAdmin))
+	mountDLQ(admin, s.DLQ)
+	return nil
+}
+
+// Idempotent returns middleware that requires and honours an
+// Idempotency-Key, scoped to the authenticated user (or the client IP when
+// anonymous). Mount it after authentication.
+func (s *Service) Idempotent() gin.HandlerFunc {
+	return idempotency.Middleware(s.Idempotency, func(c *gin.Context) string {
+		if p, ok := auth.FromContext(c.Request.Context()); ok {
+			return "user:" + p.UserID
+		}
+		return "ip:" + c.ClientIP()
+	})
+}
+
+func (s *Service) pruneKeys(ctx context.Context) {
+	n, err := s.Idempotency.Prune(ctx)
+	if err != nil {
+		s.Log.WarnContext(ctx, "prune idempotency keys", "error", err.Error())
+		return
+	}
+	if n > 0 {
+		s.Log.InfoContext(ctx, "pruned expired idempotency keys", "deleted", n)
+	}
+}
+
+// every calls fn each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			fn(ctx)
+		}
+	}
+}
+
+// Addr is the bound HTTP address.
+func (s *Service) Addr() string { return s.server.Addr() }
+
+// Go adds a background task (a sweeper, a projector) that runs with the
+// consumers; it must return when its context ends. A task that fails stops
+// the service.
+func (s *Service) Go(name string, fn func(ctx context.Context) error) {
+	s.tasks = append(s.tasks, task{name, fn})
+}
+
+// Run serves until ctx ends (SIGTERM) or a part fails, then shuts down in
+// order. It returns nil after a clean shutdown.
+func (s *Service) Run(ctx context.Context) error {
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+
+	failed := make(chan error, len(s.tasks)+3)
+	var work, relay sync.WaitGroup
+	start := func(wg *sync.WaitGroup, ctx context.Context, name string, fn func(context.Context) error) {
+		wg.Go(func() {
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				failed <- fmt.Errorf("%s: %w", name, err)
+			}
+		})
+	}
+	start(&relay, relayCtx, "outbox relay", s.relay.Run)
+	if s.Consumer != nil {
+		start(&work, workCtx, "consumer", s.Consumer.Run)
+	}
+	for _, t := range s.tasks {
+		start(&work, workCtx, t.name, t.fn)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.server.Serve() }()
+	s.Log.Info("service started", "addr", s.Addr(), "consumes", s.Consumer != nil)
+
+	var cause error
+	select {
+	case <-ctx.Done():
+		s.Log.Info("shutting down", "reason", context.Cause(ctx))
+	case cause = <-failed:
+		s.Log.Error("a component failed; shutting down", "error", cause.Error())
+	case cause = <-serveErr:
+		s.Log.Error("http server failed; shutting down", "error", cause.Error())
+	}
+
+	s.health.Drain()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := s.server.Shutdown(shutdownCtx); err != nil {
+		errs = append(errs, err)
+	}
+	stopWork()
+	if !waitGroup(&work, shutdownCtx) {
+		errs = append(errs, errors.New("consumers and tasks did not stop in time"))
+	}
+	stopRelay()
+	if !waitGroup(&relay, shutdownCtx) {
+		errs = append(errs, errors.New("outbox relay did not stop in time"))
+	}
+	if cause != nil {
+		return errors.Join(append([]error{cause}, errs...)...)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	s.Log.Info("stopped cleanly")
+	return nil
+}
+
+// Close releases connections, in reverse order of opening.
+func (s *Service) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](); err != nil && s.Log != nil {
+			s.Log.Warn("close", "error", err.Error())
+		}
+	}
+	s.closers = nil
+}
+
+func waitGroup(wg *sync.WaitGroup, ctx context.Context) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// retry calls fn until it succeeds or timeout passes, logging each failure.
+func retry(ctx context.Context, timeout time.Duration, log *slog.Logger, what string, fn func(context.Context) error) error {
+	deadline := time.Now().Add(timeout)
+	wait := 200 * time.Millisecond
+	for {
+		attemptCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := fn(attemptCtx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("%s not available after %s: %w", what, timeout, err)
+		}
+		log.Warn(what+" not available yet; retrying", "error", err.Error(), "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}

@@ -1,0 +1,186 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-playground/validator/v10"
+
+	"github.com/shop-oss/shop/pkg/problem"
+)
+
+// validate is configured once and never changed: field errors name the JSON
+// field, as the client sent it. Like a compiled regexp, it holds no state.
+var validate = newValidator()
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		for _, tag := range []string{"json", "form", "uri", "header"} {
+			name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
+			if name == "-" {
+				return ""
+			}
+			if name != "" {
+				return name
+			}
+		}
+		return f.Name
+	})
+	return v
+}
+
+// Bind decodes the JSON body into dst strictly (unknown fields and trailing
+// data are errors) and validates it with `validate` struct tags. On failure
+// it answers with a problem and returns false; the handler just returns.
+func Bind(c *gin.Context, dst any) bool {
+	if err := DecodeJSON(c.Request.Body, dst); err != nil {
+		Fail(c, err)
+		return false
+	}
+	return Valid(c, dst)
+}
+
+// BindQuery binds query parameters (`form` tags) and validates them.
+func BindQuery(c *gin.Context, dst any) bool {
+	if err := c.ShouldBindQuery(dst); err != nil {
+		Fail(c, problem.Validation(problem.Field("query", "%s", err.Error())))
+		return false
+	}
+	return Valid(c, dst)
+}
+
+// Valid validates dst and answers 400 with every bad field when it fails.
+func Valid(c *gin.Context, dst any) bool {
+	if err := Validate(dst); err != nil {
+		Fail(c, err)
+		return false
+	}
+	return true
+}
+
+// Validate checks `validate` struct tags and returns a *problem.ValidationError
+// naming each bad field by its JSON path.
+func Validate(v any) error {
+	err := validate.Struct(v)
+	if err == nil {
+		return nil
+	}
+	var ves validator.ValidationErrors
+	if !errors.As(err, &ves) {
+		return fmt.Errorf("validate: %w", err)
+	}
+	fields := make([]problem.FieldError, 0, len(ves))
+	for _, fe := range ves {
+		fields = append(fields, problem.FieldError{Field: fieldPath(fe), Message: fieldMessage(fe)})
+	}
+	return problem.Validation(fields...)
+}
+
+// fieldPath drops the top-level struct name: "CreateOrder.lines[0].quantity"
+// becomes "lines[0].quantity".
+func fieldPath(fe validator.FieldError) string {
+	ns := fe.Namespace()
+	if _, rest, ok := strings.Cut(ns, "."); ok {
+		return rest
+	}
+	return ns
+}
+
+func fieldMessage(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "email":
+		return "must be a valid email address"
+	case "uuid", "uuid4", "uuid7":
+		return "must be a UUID"
+	case "min":
+		if fe.Kind() == reflect.String || fe.Kind() == reflect.Slice {
+			return "must have at least " + fe.Param() + " items or characters"
+		}
+		return "must be at least " + fe.Param()
+	case "max":
+		if fe.Kind() == reflect.String || fe.Kind() == reflect.Slice {
+			return "must have at most " + fe.Param() + " items or characters"
+		}
+		return "must be at most " + fe.Param()
+	case "gt":
+		return "must be greater than " + fe.Param()
+	case "gte":
+		return "must be at least " + fe.Param()
+	case "lte":
+		return "must be at most " + fe.Param()
+	case "oneof":
+		return "must be one of: " + fe.Param()
+	case "len":
+		return "must have length " + fe.Param()
+	case "iso4217":
+		return "must be an ISO 4217 currency code"
+	default:
+		return "is invalid (" + fe.Tag() + ")"
+	}
+}
+
+// DecodeJSON decodes exactly one JSON value from r into dst, rejecting unknown
+// fields, and returns problem errors that say what was wrong.
+func DecodeJSON(r io.Reader, dst any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		if dec.More() {
+			return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "unexpected data after the JSON value")
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "unexpected data after the JSON value")
+		}
+		return nil
+	}
+	var (
+		maxErr    *http.MaxBytesError
+		syntaxErr *json.SyntaxError
+		typeErr   *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &maxErr):
+		return errBodyTooLarge(maxErr.Limit)
+	case errors.Is(err, io.EOF):
+		return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "the request body is empty")
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "the body is not valid JSON")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return problem.Validation(problem.Field(field, "must be of type %s", typeErr.Type.String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return problem.Validation(problem.Field(name, "is not a known field"))
+	default:
+		return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "%s", err.Error())
+	}
+}
+
+// RawBody reads the whole (size-limited) body, for handlers that hash it
+// (idempotency keys) before decoding. The body can be read again afterwards.
+func RawBody(c *gin.Context) ([]byte, error) {
+	b, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return nil, errBodyTooLarge(maxErr.Limit)
+		}
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(b))
+	return b, nil
+}

@@ -1,0 +1,270 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/pkg/problem"
+	"github.com/shop-oss/shop/pkg/web"
+)
+
+var errSoldOut = errors.New("sold out")
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type createLine struct {
+	ProductID string `json:"product_id" validate:"required,uuid"`
+	Quantity  int    `json:"quantity" validate:"gt=0,lte=1000"`
+}
+
+type createOrder struct {
+	Currency string       `json:"currency" validate:"required,iso4217"`
+	Lines    []createLine `json:"lines" validate:"required,min=1,dive"`
+}
+
+func newEngine(t *testing.T) (*gin.Engine, *lockedBuffer, *prometheus.Registry) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	reg := prometheus.NewRegistry()
+	e, err := web.NewEngine(web.Options{
+		Logger:    logging.New(logs, slog.LevelDebug, "test"),
+		Registry:  reg,
+		BodyLimit: 2048,
+		Errors:    problem.NewMapper(problem.Mapping{Err: errSoldOut, Status: http.StatusConflict, Slug: "sold-out", Title: "Sold out", Detail: true}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.POST("/orders", func(c *gin.Context) {
+		var req createOrder
+		if !web.Bind(c, &req) {
+			return
+		}
+		c.JSON(http.StatusCreated, req)
+	})
+	e.GET("/sold-out", func(c *gin.Context) { web.Fail(c, fmt.Errorf("reserve sku-1: %w", errSoldOut)) })
+	e.GET("/boom", func(c *gin.Context) { web.Fail(c, errors.New("pq: connection refused to 10.0.0.7")) })
+	e.GET("/panic", func(c *gin.Context) { panic("nil map") })
+	e.GET("/ids", func(c *gin.Context) {
+		ctx := c.Request.Context()
+		c.JSON(http.StatusOK, gin.H{"request": logging.RequestID(ctx), "correlation": logging.CorrelationID(ctx)})
+	})
+	return e, logs, reg
+}
+
+func do(e *gin.Engine, method, path, body string, headers ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
+}
+
+func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) problem.Problem {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != problem.ContentType {
+		t.Fatalf("Content-Type = %q, want %q (body %s)", ct, problem.ContentType, rec.Body.String())
+	}
+	var p problem.Problem
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != rec.Code || p.RequestID == "" || p.RequestID != rec.Header().Get("X-Request-ID") {
+		t.Fatalf("problem %+v does not match response %d / %s", p, rec.Code, rec.Header().Get("X-Request-ID"))
+	}
+	return p
+}
+
+func TestBind201(t *testing.T) {
+	e, _, _ := newEngine(t)
+	rec := do(e, "POST", "/orders", `{"currency":"EUR","lines":[{"product_id":"0190f5a8-0000-7000-8000-000000000001","quantity":2}]}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestBind400NamesEveryBadField(t *testing.T) {
+	e, _, _ := newEngine(t)
+	rec := do(e, "POST", "/orders", `{"currency":"EURO","lines":[{"product_id":"x","quantity":0}]}`)
+	p := decodeProblem(t, rec)
+	if rec.Code != 400 || p.Type != problem.TypePrefix+"validation" {
+		t.Fatalf("%d %+v", rec.Code, p)
+	}
+	got := map[string]bool{}
+	for _, f := range p.Errors {
+		got[f.Field] = true
+	}
+	for _, want := range []string{"currency", "lines[0].product_id", "lines[0].quantity"} {
+		if !got[want] {
+			t.Errorf("no error for %s in %+v", want, p.Errors)
+		}
+	}
+}
+
+func TestBind400MalformedUnknownAndMistyped(t *testing.T) {
+	e, _, _ := newEngine(t)
+	cases := map[string]struct{ body, slug, field string }{
+		"empty":         {"", "malformed-json", ""},
+		"syntax":        {`{"currency":`, "malformed-json", ""},
+		"trailing data": {`{"currency":"EUR","lines":[]} {}`, "malformed-json", ""},
+		"unknown field": {`{"currency":"EUR","price":1}`, "validation", "price"},
+		"wrong type":    {`{"currency":"EUR","lines":"many"}`, "validation", "lines"},
+	}
+	for name, tc := range cases {
+		rec := do(e, "POST", "/orders", tc.body)
+		p := decodeProblem(t, rec)
+		if rec.Code != 400 || p.Type != problem.TypePrefix+tc.slug {
+			t.Errorf("%s: %d %+v", name, rec.Code, p)
+			continue
+		}
+		if tc.field != "" && (len(p.Errors) != 1 || p.Errors[0].Field != tc.field) {
+			t.Errorf("%s: field errors %+v, want %s", name, p.Errors, tc.field)
+		}
+	}
+}
+
+func TestBodyLimit413(t *testing.T) {
+	e, _, _ := newEngine(t)
+	big := `{"currency":"EUR","lines":[` + strings.Repeat(`{"product_id":"0190f5a8-0000-7000-8000-000000000001","quantity":1},`, 60) + `]}`
+	rec := do(e, "POST", "/orders", big)
+	if p := decodeProblem(t, rec); rec.Code != http.StatusRequestEntityTooLarge || p.Type != problem.TypePrefix+"body-too-large" {
+		t.Fatalf("%d %+v", rec.Code, p)
+	}
+	// Without a Content-Length the limit still holds while reading.
+	req := httptest.NewRequest("POST", "/orders", strings.NewReader(big))
+	req.ContentLength = -1
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("chunked body: %d", rec.Code)
+	}
+}
+
+func TestDomainError409IsMappedWithDetail(t *testing.T) {
+	e, _, _ := newEngine(t)
+	rec := do(e, "GET", "/sold-out", "")
+	p := decodeProblem(t, rec)
+	if rec.Code != 409 || p.Type != problem.TypePrefix+"sold-out" || p.Detail != "reserve sku-1: sold out" {
+		t.Fatalf("%d %+v", rec.Code, p)
+	}
+}
+
+func TestUnknownError500IsLoggedOnceAndNotLeaked(t *testing.T) {
+	e, logs, _ := newEngine(t)
+	rec := do(e, "GET", "/boom", "")
+	p := decodeProblem(t, rec)
+	if rec.Code != 500 || strings.Contains(rec.Body.String(), "10.0.0.7") {
+		t.Fatalf("%d %+v", rec.Code, p)
+	}
+	if n := strings.Count(logs.String(), `"msg":"request failed"`); n != 1 {
+		t.Fatalf("unknown error logged %d times, want once:\n%s", n, logs)
+	}
+}
+
+func TestPanic500IsRecovered(t *testing.T) {
+	e, logs, _ := newEngine(t)
+	rec := do(e, "GET", "/panic", "")
+	decodeProblem(t, rec)
+	if rec.Code != 500 || !strings.Contains(logs.String(), "panic in handler") {
+		t.Fatalf("%d; logs:\n%s", rec.Code, logs)
+	}
+}
+
+func TestNotFound404AndMethodNotAllowed405(t *testing.T) {
+	e, _, _ := newEngine(t)
+	if rec := do(e, "GET", "/nowhere", ""); rec.Code != 404 || decodeProblem(t, rec).Type != problem.TypePrefix+"route-not-found" {
+		t.Errorf("404: %d", rec.Code)
+	}
+	if rec := do(e, "DELETE", "/orders", ""); rec.Code != 405 {
+		t.Errorf("405: %d", rec.Code)
+	}
+}
+
+func TestRequestAndCorrelationIDsPropagate(t *testing.T) {
+	e, logs, _ := newEngine(t)
+	rec := do(e, "GET", "/ids", "", "X-Request-ID", "req-abc", "X-Correlation-ID", "order-42")
+	var got map[string]string
+	_ = json.Unmarshal(rec.Body.Bytes(), &got)
+	if got["request"] != "req-abc" || got["correlation"] != "order-42" || rec.Header().Get("X-Correlation-ID") != "order-42" {
+		t.Fatalf("ids: %v, headers %v", got, rec.Header())
+	}
+	if !strings.Contains(logs.String(), `"request_id":"req-abc"`) || !strings.Contains(logs.String(), `"correlation_id":"order-42"`) {
+		t.Fatalf("access log lacks the IDs:\n%s", logs)
+	}
+	// Generated when absent; an oversized client ID is replaced.
+	rec = do(e, "GET", "/ids", "", "X-Request-ID", strings.Repeat("x", 500))
+	_ = json.Unmarshal(rec.Body.Bytes(), &got)
+	if len(got["request"]) != 36 || got["correlation"] != got["request"] {
+		t.Fatalf("generated ids: %v", got)
+	}
+}
+
+func TestMetricsCountByRouteTemplate(t *testing.T) {
+	e, _, reg := newEngine(t)
+	do(e, "GET", "/sold-out", "")
+	do(e, "GET", "/sold-out", "")
+	n := testutil.CollectAndCount(reg, "http_requests_total")
+	if n != 1 {
+		t.Fatalf("%d series, want 1", n)
+	}
+	want := `
+# HELP http_requests_total HTTP requests by method, route and status.
+# TYPE http_requests_total counter
+http_requests_total{method="GET",route="/sold-out",status="409"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "http_requests_total"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUntrustedClientCannotSpoofItsIP(t *testing.T) {
+	e, err := web.NewEngine(web.Options{Logger: slog.New(slog.DiscardHandler), TrustedProxies: []string{"10.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.GET("/ip", func(c *gin.Context) { c.String(200, c.ClientIP()) })
+	for _, tc := range []struct{ remote, want string }{{"192.0.2.9:1234", "192.0.2.9"}, {"10.0.0.1:1234", "203.0.113.5"}} {
+		req := httptest.NewRequest("GET", "/ip", nil)
+		req.RemoteAddr = tc.remote
+		req.Header.Set("X-Forwarded-For", "203.0.113.5")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Body.String() != tc.want {
+			t.Errorf("from %s: client IP %q, want %q", tc.remote, rec.Body.String(), tc.want)
+		}
+	}
+	if _, err := web.NewEngine(web.Options{Logger: slog.New(slog.DiscardHandler), TrustedProxies: []string{"not-an-ip"}}); err == nil {
+		t.Error("a bad trusted proxy was accepted")
+	}
+}
