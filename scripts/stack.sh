@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The local stack on a bare machine.
+#
+#   scripts/stack.sh up      install/start PostgreSQL and Redis if needed, build,
+#                            start the broker and the five services, wait until
+#                            all are ready, print the URLs
+#   scripts/stack.sh down    stop exactly what `up` started
+#   scripts/stack.sh status  what runs, and whether it is ready
+#
+# Logs: .local/logs/<name>.log; pids: .local/pids/<name>.pid.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+SERVICES=(identity catalog inventory order payment)
+declare -A PORT=([identity]=8081 [catalog]=8082 [inventory]=8083 [order]=8084 [payment]=8085)
+BIN="$LOCAL/bin"
+
+build() {
+	log "building into $BIN"
+	mkdir -p "$BIN"
+	(cd "$ROOT" && go build -o "$BIN/localbroker" ./deploy/localbroker)
+	for s in "${SERVICES[@]}"; do
+		(cd "$ROOT" && go build -o "$BIN/$s" "./services/$s/cmd/$s")
+	done
+}
+
+# start NAME COMMAND...: run in the background with its log and pid file.
+start() {
+	local name=$1; shift
+	if pid_alive "$PIDS/$name.pid"; then
+		log "$name already running (pid $(cat "$PIDS/$name.pid"))"
+		return
+	fi
+	nohup "$@" >>"$LOGS/$name.log" 2>&1 &
+	echo $! >"$PIDS/$name.pid"
+}
+
+ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${PORT[$1]}/readyz"; }
+
+up() {
+	"$ROOT/scripts/deps.sh"
+	build
+	if ! pid_alive "$PIDS/broker.pid" && port_open 127.0.0.1 9092; then
+		die "port 9092 is taken by another process; stop it or run that broker for the stack"
+	fi
+	start broker "$BIN/localbroker" -port 9092 -data-dir "$LOCAL/broker"
+	wait_for broker 30 port_open 127.0.0.1 9092 || die "broker did not start; see $LOGS/broker.log"
+	for s in "${SERVICES[@]}"; do
+		if ! pid_alive "$PIDS/$s.pid" && port_open 127.0.0.1 "${PORT[$s]}"; then
+			die "port ${PORT[$s]} for $s is taken by another process"
+		fi
+		start "$s" "$BIN/$s"
+	done
+	for s in "${SERVICES[@]}"; do
+		if ! wait_for "$s" 90 ready "$s"; then
+			tail -n 20 "$LOGS/$s.log" >&2 || true
+			die "$s is not ready after 90s; log: $LOGS/$s.log"
+		fi
+	done
+	if [ -x "$ROOT/scripts/seed.sh" ]; then "$ROOT/scripts/seed.sh"; fi
+	cat <<TXT
+
+Shop is up. Services (each has /healthz, /readyz, /metrics and /api/v1/...):
+  identity   http://127.0.0.1:8081
+  catalog    http://127.0.0.1:8082
+  inventory  http://127.0.0.1:8083
+  order      http://127.0.0.1:8084
+  payment    http://127.0.0.1:8085
+  broker     127.0.0.1:9092 (Kafka protocol)
+Logs in $LOGS. Stop with: make down
+TXT
+}
+
+# stop NAME: SIGTERM, wait up to 30s for a graceful exit, then SIGKILL.
+stop() {
+	local file="$PIDS/$1.pid"
+	[ -f "$file" ] || return 0
+	local pid; pid=$(cat "$file")
+	if kill -0 "$pid" 2>/dev/null; then
+		log "stopping $1 (pid $pid)"
+		kill -TERM "$pid" 2>/dev/null || true
+		if ! wait_for "$1" 30 sh -c "! kill -0 $pid 2>/dev/null"; then
+			log "$1 did not stop in 30s; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	rm -f "$file"
+}
+
+down() {
+	for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop "${SERVICES[$i]}"; done
+	stop broker
+	stop redis
+	if [ -f "$PIDS/postgres.datadir" ]; then
+		local data; data=$(cat "$PIDS/postgres.datadir")
+		local bindir; bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+		log "stopping PostgreSQL ($data)"
+		if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$bindir/pg_ctl -D '$data' -m fast -w stop" >/dev/null
+		else "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null; fi
+		rm -f "$PIDS/postgres.datadir"
+	fi
+	log "stopped"
+}
+
+status() {
+	for name in broker "${SERVICES[@]}"; do
+		if pid_alive "$PIDS/$name.pid"; then
+			state="running (pid $(cat "$PIDS/$name.pid"))"
+			if [ "$name" != broker ]; then ready "$name" && state="$state, ready" || state="$state, NOT ready"; fi
+		else
+			state="stopped"
+		fi
+		printf '%-10s %s\n' "$name" "$state"
+	done
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+status) status ;;
+*) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

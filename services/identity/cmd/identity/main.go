@@ -1,0 +1,46 @@
+// Command identity runs the identity service: users, roles, sessions and the keys that sign access tokens.
+//
+// Configuration comes from SHOP_* environment variables (see pkg/config);
+// with none set it runs against the local stack of `make up`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/service"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "identity:", err)
+		os.Exit(1)
+	}
+}
+
+// Config is the identity service's configuration.
+type Config struct {
+	config.Common
+}
+
+func run(ctx context.Context) error {
+	var cfg Config
+	if err := config.Load(&cfg, "identity", config.Environ()); err != nil {
+		return err
+	}
+	svc, err := service.New(ctx, cfg.Common, service.Options{
+		Publishes: []string{eventsv1.TopicIdentity},
+	})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	return svc.Run(ctx)
+}
