@@ -20,6 +20,8 @@ require (
 	gorm.io/gorm v1.31.2
 )
 
+require github.com/getkin/kin-openapi v0.153.0 // indirect
+
 require (
 	github.com/cenkalti/backoff/v5 v5.0.3
 	github.com/kylelemons/godebug v1.1.0 // indirect

@@ -57,7 +57,7 @@ up() {
 			die "$s is not ready after 90s; log: $LOGS/$s.log"
 		fi
 	done
-	if [ -x "$ROOT/scripts/seed.sh" ]; then "$ROOT/scripts/seed.sh"; fi
+	seed
 	cat <<TXT
 
 Shop is up. Services (each has /healthz, /readyz, /metrics and /api/v1/...):
@@ -69,6 +69,16 @@ Shop is up. Services (each has /healthz, /readyz, /metrics and /api/v1/...):
   broker     127.0.0.1:9092 (Kafka protocol)
 Logs in $LOGS. Stop with: make down
 TXT
+}
+
+# seed loads the demo data through each service's own binary (idempotent:
+# running it again changes nothing). Identity first: the demo catalog
+# belongs to the demo seller.
+seed() {
+	for s in "${SERVICES[@]}"; do
+		"$BIN/$s" seed >>"$LOGS/seed.log" 2>&1 || die "$s seed failed; see $LOGS/seed.log"
+	done
+	if [ -s "$LOGS/seed.log" ]; then grep -h '^demo' "$LOGS/seed.log" | sort -u || true; fi
 }
 
 # stop NAME: SIGTERM, wait up to 30s for a graceful exit, then SIGKILL.

@@ -1,0 +1,66 @@
+package openapitest
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// recorder is a testing.TB that records errors instead of failing.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
+func (r *recorder) Helper()                           {}
+
+func TestClientValidatesResponses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/things/good":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"id":"good","count":2}`)
+		case "/api/v1/things/drift":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"id":"drift","count":"two","extra":true}`)
+		case "/api/v1/things/teapot":
+			w.WriteHeader(http.StatusTeapot)
+		default:
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"type":"urn:x","status":404}`)
+		}
+	}))
+	defer srv.Close()
+	spec := Load(t, "testdata/spec.yaml")
+
+	for path, wantErr := range map[string]string{
+		"good":    "",
+		"missing": "",
+		"drift":   "count",
+		"teapot":  "418",
+	} {
+		rec := &recorder{TB: t}
+		res, err := spec.Client(rec).Get(srv.URL + "/api/v1/things/" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		switch {
+		case wantErr == "" && len(rec.errs) > 0:
+			t.Errorf("%s: unexpected spec errors: %v", path, rec.errs)
+		case wantErr != "" && (len(rec.errs) == 0 || !strings.Contains(rec.errs[0], wantErr)):
+			t.Errorf("%s: want a spec error mentioning %q, got %v", path, wantErr, rec.errs)
+		}
+	}
+	covered := strings.Join(spec.Covered(), ",")
+	if !strings.Contains(covered, "GET /api/v1/things/{id} 200") || !strings.Contains(covered, "GET /api/v1/things/{id} 404") {
+		t.Errorf("coverage: %s", covered)
+	}
+	if ops := spec.Operations(); len(ops) != 1 || ops[0] != "GET /api/v1/things/{id}" {
+		t.Errorf("operations: %v", ops)
+	}
+}
