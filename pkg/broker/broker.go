@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -102,14 +101,27 @@ func EnsureTopics(ctx context.Context, client *kafka.Client, replicas int, topic
 	return errors.Join(errs...)
 }
 
-// Ping asks the brokers for cluster metadata; it is a readiness check.
-func Ping(ctx context.Context, client *kafka.Client) error {
-	if _, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}}); err != nil {
-		var opErr *net.OpError
-		if errors.As(err, &opErr) {
-			return fmt.Errorf("broker unreachable: %w", err)
+// Ping connects to the brokers and asks one for the cluster's brokers; it is
+// a readiness check. It dials afresh each time: a client's cached metadata
+// would answer while the brokers are gone.
+func Ping(ctx context.Context, c Config) error {
+	dialer := &kafka.Dialer{Timeout: 2 * time.Second, ClientID: c.ClientID}
+	var errs []error
+	for _, addr := range c.Brokers {
+		conn, err := dialer.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		return fmt.Errorf("broker metadata: %w", err)
+		if dl, ok := ctx.Deadline(); ok {
+			_ = conn.SetDeadline(dl)
+		}
+		_, err = conn.Brokers()
+		_ = conn.Close()
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
 	}
-	return nil
+	return fmt.Errorf("no broker answers: %w", errors.Join(errs...))
 }

@@ -258,7 +258,7 @@ func (s *Service) buildHTTP(opts Options) error {
 	s.health = web.NewHealth(map[string]web.Check{
 		"database": func(ctx context.Context) error { return database.Ping(ctx, s.DB) },
 		"redis":    func(ctx context.Context) error { return s.Redis.Ping(ctx).Err() },
-		"broker":   func(ctx context.Context) error { return broker.Ping(ctx, s.kafka) },
+		"broker":   func(ctx context.Context) error { return broker.Ping(ctx, s.Broker) },
 	}, 2*time.Second)
 	s.health.Mount(s.Engine, s.Registry)
 	s.API = s.Engine.Group("/api/v1")

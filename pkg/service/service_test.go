@@ -20,6 +20,7 @@ import (
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/consumer"
 	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/localbroker"
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/pkg/testkit"
@@ -47,6 +48,7 @@ func (s *syncBuffer) String() string {
 type fixture struct {
 	svc    *service.Service
 	redis  *testkit.RedisServer
+	broker *localbroker.Broker
 	issuer *authtest.Issuer
 	logs   *syncBuffer
 	cancel context.CancelFunc
@@ -84,7 +86,7 @@ func startService(t *testing.T) *fixture {
 		t.Fatalf("service.New: %v", err)
 	}
 	t.Cleanup(svc.Close)
-	return &fixture{svc: svc, redis: rds, issuer: issuer, logs: logs, base: "http://" + svc.Addr()}
+	return &fixture{svc: svc, redis: rds, broker: b, issuer: issuer, logs: logs, base: "http://" + svc.Addr()}
 }
 
 func (f *fixture) run(t *testing.T) {
@@ -139,6 +141,16 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		t.Fatalf("/readyz with Redis down = %d %v", code, body)
 	}
 	f.redis.Start()
+
+	// And the broker.
+	f.broker.Stop()
+	code, body = get(t, f.base+"/readyz")
+	if code != http.StatusServiceUnavailable || body["checks"].(map[string]any)["broker"] == "ok" {
+		t.Fatalf("/readyz with the broker down = %d %v", code, body)
+	}
+	if err := f.broker.Start(); err != nil {
+		t.Fatal(err)
+	}
 
 	res, err := http.Get(f.base + "/metrics")
 	if err != nil {
