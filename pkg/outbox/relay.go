@@ -261,9 +261,13 @@ func (r *Relay) relayOnce(ctx context.Context, look bool) (int, error) {
 func (r *Relay) listen(ctx context.Context) {
 	bo := newBackoff(100*time.Millisecond, 5*time.Second)
 	for ctx.Err() == nil {
+		start := time.Now()
 		err := r.listenOnce(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if time.Since(start) > time.Minute {
+			bo.Reset() // it was up for a while: this is a new outage
 		}
 		wait := bo.NextBackOff()
 		r.log.Warn("outbox listener lost; polling until it reconnects", "error", err.Error(), "retry_in", wait)
