@@ -56,6 +56,9 @@ type Options struct {
 	// Consumes are the topics its consumer group reads; none means no
 	// consumer.
 	Consumes []string
+	// Consumer tunes the consumer group (batch size, retries, OnCommitted
+	// hook...); Group and Topics are set from the service name and Consumes.
+	Consumer consumer.Config
 	// Errors maps the service's domain errors to problems.
 	Errors []problem.Mapping
 	// LogOutput receives the JSON logs (os.Stdout when nil).
@@ -238,7 +241,9 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	s.closers = append(s.closers, s.relayW.Close)
 	s.relay = outbox.NewRelay(s.DB, s.Config.DatabaseURL, s.relayW, outbox.RelayConfig{}, s.Log, s.Registry)
 	if len(opts.Consumes) > 0 {
-		s.Consumer = consumer.New(s.DB, s.Broker, consumer.Config{Group: s.Name, Topics: opts.Consumes}, s.Log, s.Registry)
+		cc := opts.Consumer
+		cc.Group, cc.Topics = s.Name, opts.Consumes
+		s.Consumer = consumer.New(s.DB, s.Broker, cc, s.Log, s.Registry)
 	}
 	s.DLQ = dlq.New(s.DB, s.Broker, s.Name+".dlq")
 	s.closers = append(s.closers, s.DLQ.Close)
