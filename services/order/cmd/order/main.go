@@ -3,8 +3,9 @@
 //	order          serve the API and run the consumers (default)
 //	order seed     load the demo data, idempotently (make up runs it)
 //
-// Configuration comes from SHOP_* environment variables (see pkg/config);
-// with none set it runs against the local stack of `make up`.
+// Configuration comes from SHOP_* environment variables (see pkg/config and
+// internal/app.Config); with none set it runs against the local stack of
+// `make up`.
 package main
 
 import (
@@ -15,8 +16,7 @@ import (
 	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
-	"github.com/shop-oss/shop/pkg/service"
-	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/order/internal/app"
 )
 
 func main() {
@@ -28,35 +28,24 @@ func main() {
 	}
 }
 
-// Config is the order service's configuration.
-type Config struct {
-	config.Common
-}
-
 func run(ctx context.Context, args []string) error {
-	var cfg Config
-	if err := config.Load(&cfg, "order", config.Environ()); err != nil {
-		return err
-	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
-		return serve(ctx, cfg)
+		cfg, err := app.Load(config.Environ())
+		if err != nil {
+			return err
+		}
+		svc, err := app.New(ctx, cfg, app.Options{})
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		return svc.Run(ctx)
 	case args[0] == "seed":
-		fmt.Println("order: no demo data yet")
+		// Orders are made by customers; there is nothing to seed.
+		fmt.Println("demo orders: none (place one in the storefront)")
 		return nil
 	default:
 		return fmt.Errorf("unknown command %q (want serve or seed)", args[0])
 	}
-}
-
-func serve(ctx context.Context, cfg Config) error {
-	svc, err := service.New(ctx, cfg.Common, service.Options{
-		Publishes: []string{eventsv1.TopicOrder},
-		Consumes:  []string{eventsv1.TopicCatalog, eventsv1.TopicInventory, eventsv1.TopicPayment},
-	})
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	return svc.Run(ctx)
 }

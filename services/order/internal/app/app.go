@@ -1,0 +1,106 @@
+// Package app wires the order service: configuration, the shared service
+// machinery, the store, the domain, the HTTP routes, the event handlers, the
+// metrics and the stuck-saga task. main and the tests build the service the
+// same way, through New.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/service"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/order/internal/order"
+	"github.com/shop-oss/shop/services/order/internal/orderapi"
+	"github.com/shop-oss/shop/services/order/internal/orderdb"
+	"github.com/shop-oss/shop/services/order/internal/orderevents"
+	"github.com/shop-oss/shop/services/order/migrations"
+)
+
+// Config is the order service's configuration: the common SHOP_* settings
+// and its own SHOP_ORDER_* ones.
+type Config struct {
+	config.Common
+
+	// SLACreated is how long an order may wait in CREATED for inventory's
+	// answer before it counts as stuck.
+	SLACreated time.Duration `env:"SHOP_ORDER_SLA_CREATED" envDefault:"2m"`
+	// SLAPaymentPending is how long an order may wait in PAYMENT_PENDING;
+	// keep it above inventory's reservation TTL (15 min by default), whose
+	// expiry resolves an unpaid order.
+	SLAPaymentPending time.Duration `env:"SHOP_ORDER_SLA_PAYMENT_PENDING" envDefault:"20m"`
+	// StuckInterval is how often the stuck-orders gauge is refreshed.
+	StuckInterval time.Duration `env:"SHOP_ORDER_STUCK_INTERVAL" envDefault:"30s"`
+}
+
+// Validate checks the order settings, naming each bad variable.
+func (c Config) Validate() error {
+	var errs []error
+	for name, d := range map[string]time.Duration{
+		"SHOP_ORDER_SLA_CREATED":         c.SLACreated,
+		"SHOP_ORDER_SLA_PAYMENT_PENDING": c.SLAPaymentPending,
+		"SHOP_ORDER_STUCK_INTERVAL":      c.StuckInterval,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be positive, got %s", name, d))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Load reads the configuration from environ (config.Environ() in main).
+func Load(environ map[string]string) (Config, error) {
+	var cfg Config
+	if err := config.Load(&cfg, "order", environ); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+// Options are what differs between main and tests.
+type Options struct {
+	// LogOutput receives the JSON logs (stdout when nil).
+	LogOutput io.Writer
+}
+
+// New builds the order service, ready to Run.
+func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	svc, err := service.New(ctx, cfg.Common, service.Options{
+		Migrations: migrations.FS,
+		Publishes:  []string{eventsv1.TopicOrder},
+		Consumes:   []string{eventsv1.TopicCatalog, eventsv1.TopicInventory, eventsv1.TopicPayment},
+		Errors:     orderapi.Errors,
+		LogOutput:  opts.LogOutput,
+	})
+	if err != nil {
+		return nil, err
+	}
+	store := orderdb.New(svc.DB, svc.ReadDB)
+	m := newMetrics(svc.Registry)
+	orders := order.NewService(store, DomainConfig(cfg), m)
+
+	orderapi.Mount(svc.API, svc.Auth, svc.Idempotent(), orders)
+	orderevents.New(orders, store).Register(svc.Consumer)
+	svc.Go("stuck-orders gauge", func(ctx context.Context) error {
+		return m.watchStuck(ctx, orders, cfg.StuckInterval, svc.Log)
+	})
+	return svc, nil
+}
+
+// DomainConfig is the domain's part of cfg.
+func DomainConfig(cfg Config) order.Config {
+	return order.Config{SLAs: map[order.Status]time.Duration{
+		order.StatusCreated:        cfg.SLACreated,
+		order.StatusPaymentPending: cfg.SLAPaymentPending,
+	}}
+}

@@ -1,0 +1,108 @@
+package order
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+)
+
+// TestWhoMayDoWhat is the ownership table: owner, another customer, the
+// seller of every line, a seller of some lines, an admin, anonymous.
+func TestWhoMayDoWhat(t *testing.T) {
+	const owner, other, seller, seller2, admin = "u-owner", "u-other", "u-seller", "u-seller2", "u-admin"
+	sole := Order{UserID: owner, SellerID: seller}
+	mixed := Order{UserID: owner} // lines of several sellers
+	cases := []struct {
+		name                 string
+		actor                Actor
+		o                    Order
+		view, cancel, fulfil bool
+	}{
+		{"owner", Actor{owner, RoleCustomer}, sole, true, true, false},
+		{"other customer", Actor{other, RoleCustomer}, sole, false, false, false},
+		{"seller of every line", Actor{seller, RoleSeller}, sole, true, false, true},
+		{"another seller", Actor{seller2, RoleSeller}, sole, false, false, false},
+		{"seller of some lines", Actor{seller, RoleSeller}, mixed, false, false, false},
+		{"admin", Actor{admin, RoleAdmin}, mixed, true, true, true},
+		{"anonymous", Actor{}, sole, false, false, false},
+		{"customer named like the seller", Actor{seller, RoleCustomer}, sole, false, false, false},
+	}
+	for _, tc := range cases {
+		if got := tc.actor.canView(tc.o); got != tc.view {
+			t.Errorf("%s: view %v", tc.name, got)
+		}
+		if got := tc.actor.canCancel(tc.o); got != tc.cancel {
+			t.Errorf("%s: cancel %v", tc.name, got)
+		}
+		if got := tc.actor.canFulfil(tc.o); got != tc.fulfil {
+			t.Errorf("%s: fulfil %v", tc.name, got)
+		}
+	}
+}
+
+// TestStatusEvents: which event entering a status publishes, and what
+// ORDER_CANCELLED says.
+func TestStatusEvents(t *testing.T) {
+	now := time.Now()
+	o := Order{ID: "o1", UserID: "u1", Currency: "EUR", TotalMinor: 1234}
+	for _, tc := range []struct {
+		from   Status
+		actor  *Actor
+		reason string
+		paid   bool
+		by     string
+	}{
+		{StatusPaid, &Actor{ID: "a1", Role: RoleAdmin}, ReasonAdmin, true, "a1"},
+		{StatusPaymentPending, nil, ReasonReservationExpired, false, ""},
+		{StatusCreated, &Actor{ID: "u1", Role: RoleCustomer}, ReasonCustomerRequest, false, "u1"},
+	} {
+		o.Status = StatusCancelled
+		msg, ok := statusEvent(o, tc.from, cause{actor: tc.actor, reason: tc.reason}, now).(*eventsv1.OrderCancelled)
+		if !ok || msg.GetPaid() != tc.paid || msg.GetPreviousStatus() != string(tc.from) || msg.GetReason() != tc.reason ||
+			msg.GetCancelledBy() != tc.by || msg.GetUserId() != "u1" || msg.GetTotal().GetAmountMinor() != 1234 {
+			t.Errorf("from %s: %v", tc.from, msg)
+		}
+	}
+	o.Status = StatusShipped
+	if _, ok := statusEvent(o, StatusPaid, cause{}, now).(*eventsv1.OrderShipped); !ok {
+		t.Error("SHIPPED publishes no ORDER_SHIPPED")
+	}
+	o.Status = StatusDelivered
+	if _, ok := statusEvent(o, StatusShipped, cause{}, now).(*eventsv1.OrderDelivered); !ok {
+		t.Error("DELIVERED publishes no ORDER_DELIVERED")
+	}
+	for _, s := range []Status{StatusPaymentPending, StatusPaid} {
+		o.Status = s
+		if msg := statusEvent(o, StatusCreated, cause{}, now); msg != nil {
+			t.Errorf("%s publishes %T", s, msg)
+		}
+	}
+}
+
+// TestSagaRulesCoverTheContract: every inventory and payment event about an
+// order has a rule, and each cancelling one names its reason.
+func TestSagaRulesCoverTheContract(t *testing.T) {
+	for _, typ := range []string{
+		eventsv1.TypeInventoryReserved, eventsv1.TypeInventoryRejected, eventsv1.TypeInventoryConfirmed,
+		eventsv1.TypeInventoryReleased, eventsv1.TypeReservationExpired, eventsv1.TypePaymentInitiated,
+		eventsv1.TypePaymentSuccess, eventsv1.TypePaymentFailed, eventsv1.TypePaymentRefunded, eventsv1.TypePaymentVoided,
+	} {
+		r, ok := sagaRules[typ]
+		if !ok {
+			t.Errorf("no rule for %s", typ)
+			continue
+		}
+		if r.action != "" {
+			if to, _ := Next(StatusPaymentPending, r.action); to == StatusCancelled && r.reason == "" {
+				t.Errorf("%s cancels without a reason", typ)
+			}
+		}
+	}
+	if _, ok := sagaRules[eventsv1.TypeStockLow]; ok {
+		t.Error("STOCK_LOW is keyed by product, not order")
+	}
+	if len(sagaRules) != len(SagaEventTypes()) {
+		t.Error("SagaEventTypes is not the rules")
+	}
+}

@@ -1,0 +1,72 @@
+package order
+
+import (
+	"fmt"
+
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+)
+
+// SagaEvent is an event of inventory or payment about one order, decoded.
+type SagaEvent struct {
+	// ID and Type are the envelope's event ID and type.
+	ID, Type string
+	OrderID  string
+	// Detail is what the event says, for the timeline (payment ID, amount,
+	// reservation ID, reason code, ...).
+	Detail map[string]string
+}
+
+// Cancellation reasons carried by ORDER_CANCELLED and shown on the order.
+const (
+	ReasonCustomerRequest    = "CUSTOMER_REQUEST"
+	ReasonAdmin              = "ADMIN"
+	ReasonOutOfStock         = "OUT_OF_STOCK"
+	ReasonPaymentFailed      = "PAYMENT_FAILED"
+	ReasonReservationExpired = "RESERVATION_EXPIRED"
+)
+
+// sagaRule is how the order reacts to one saga event type: the action it
+// asks for (none for events that only go into the timeline) and the reason a
+// cancellation it causes carries.
+type sagaRule struct {
+	action Action
+	reason string
+}
+
+// sagaRules covers every event of inventory.events and payment.events that
+// concerns an order. Events that move the order name an action, which the
+// transition table then allows or not; the others are timeline entries.
+var sagaRules = map[string]sagaRule{
+	eventsv1.TypeInventoryReserved:  {action: ActionReserve},
+	eventsv1.TypeInventoryRejected:  {action: ActionReject, reason: ReasonOutOfStock},
+	eventsv1.TypeReservationExpired: {action: ActionExpire, reason: ReasonReservationExpired},
+	eventsv1.TypePaymentSuccess:     {action: ActionPay},
+	eventsv1.TypePaymentFailed:      {action: ActionFailPayment, reason: ReasonPaymentFailed},
+
+	eventsv1.TypeInventoryConfirmed: {},
+	eventsv1.TypeInventoryReleased:  {},
+	eventsv1.TypePaymentInitiated:   {},
+	eventsv1.TypePaymentRefunded:    {},
+	eventsv1.TypePaymentVoided:      {},
+}
+
+// SagaEventTypes lists the event types ApplySaga understands.
+func SagaEventTypes() []string {
+	out := make([]string, 0, len(sagaRules))
+	for t := range sagaRules {
+		out = append(out, t)
+	}
+	return out
+}
+
+// ignoredReason explains, for the timeline, why an event's transition was
+// not applied.
+func ignoredReason(eventType string, err *TransitionError) string {
+	if eventType == eventsv1.TypePaymentSuccess && err.From == StatusCancelled {
+		// No money is kept for a cancelled order: an ORDER_CANCELLED was
+		// published when it was cancelled, and payment refunds a captured
+		// payment of a cancelled order.
+		return "LATE_PAYMENT_AFTER_CANCELLATION: payment refunds it (ORDER_CANCELLED was published at cancellation)"
+	}
+	return fmt.Sprintf("LATE_OR_DUPLICATE_EVENT: %s", err.Error())
+}

@@ -1,0 +1,94 @@
+package order
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// Store is the persistence the Service needs. Reads outside a transaction
+// may come from a read replica.
+type Store interface {
+	// InTx runs fn in one transaction, committed when fn returns nil.
+	InTx(ctx context.Context, fn func(Tx) error) error
+	// Order returns an order with its items, or ErrNotFound.
+	Order(ctx context.Context, id string) (Order, error)
+	// OrderByKey returns the user's order placed with an idempotency key,
+	// or ErrNotFound.
+	OrderByKey(ctx context.Context, userID, key string) (Order, error)
+	// Timeline returns an order's history, oldest first.
+	Timeline(ctx context.Context, orderID string) ([]HistoryEntry, error)
+	// List returns up to q.Limit orders (without items, with ItemCount)
+	// newest first (created_at, then ID, descending), after q.After.
+	List(ctx context.Context, q ListQuery) ([]Order, error)
+	// Counts returns the number of orders per status and the revenue of
+	// orders that are paid and not cancelled, per currency, created in
+	// [from, to) (zero times leave that side open).
+	Counts(ctx context.Context, from, to time.Time) (map[Status]int64, []Revenue, error)
+	// CountStuck counts the orders per status whose status is older than
+	// the cutoff of that status.
+	CountStuck(ctx context.Context, cutoffs map[Status]time.Time) (map[Status]int64, error)
+}
+
+// Tx is the work the Service does inside one transaction. Saga and catalog
+// events run in the consumer's transaction (which also records the event as
+// processed); requests run in one of Store.InTx.
+type Tx interface {
+	// Products returns the replica rows of the given products that exist.
+	Products(ctx context.Context, ids []string) (map[string]Product, error)
+	// LockProduct returns a replica row locked for update.
+	LockProduct(ctx context.Context, id string) (p Product, found bool, err error)
+	// SaveProduct inserts or replaces a replica row (never with an older
+	// version).
+	SaveProduct(ctx context.Context, p Product) error
+	// CreateOrder inserts an order and its items; ErrDuplicateKey when the
+	// user already has an order with its idempotency key.
+	CreateOrder(ctx context.Context, o Order) error
+	// LockOrder returns an order without items, its row locked for update
+	// (SELECT ... FOR UPDATE), or ErrNotFound.
+	LockOrder(ctx context.Context, id string) (Order, error)
+	// Items returns an order's items.
+	Items(ctx context.Context, orderID string) ([]Item, error)
+	// UpdateStatus writes o's status fields; the row must still be in from.
+	UpdateStatus(ctx context.Context, o Order, from Status) error
+	// AddHistory appends a timeline entry.
+	AddHistory(ctx context.Context, h HistoryEntry) error
+	// HasEvent reports whether the order's timeline already records the
+	// event as its cause.
+	HasEvent(ctx context.Context, orderID, eventID string) (bool, error)
+	// Emit adds an event (a proto-events message) for key to the outbox.
+	Emit(ctx context.Context, key string, msg proto.Message) (EventRef, error)
+}
+
+// ListQuery selects orders for a list.
+type ListQuery struct {
+	Filter Filter
+	// StuckCutoffs, when set, keeps only orders whose status is one of its
+	// keys and older than its cutoff.
+	StuckCutoffs map[Status]time.Time
+	After        *Cursor
+	Limit        int
+}
+
+// Revenue is the value of paid orders in one currency.
+type Revenue struct {
+	Currency    string
+	AmountMinor int64
+	Orders      int64
+}
+
+// Metrics receives what the Service counts. Implementations must be safe
+// for concurrent use.
+type Metrics interface {
+	// OrderCreated counts a placed order.
+	OrderCreated()
+	// Transition counts a status change; sagaSeconds is the time from
+	// creation to PAID when to is PAID, else 0.
+	Transition(from, to Status, sagaSeconds float64)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) OrderCreated()                     {}
+func (noMetrics) Transition(_, _ Status, _ float64) {}

@@ -1,0 +1,241 @@
+// Package orderapi is the order service's HTTP API (gin): it decodes and
+// validates requests, turns the caller's token into a domain Actor, calls
+// the domain and writes JSON (errors go through web.Fail and the service's
+// one error mapping). The contract is api/openapi.yaml.
+package orderapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shop-oss/shop/pkg/auth"
+	"github.com/shop-oss/shop/pkg/idempotency"
+	"github.com/shop-oss/shop/pkg/problem"
+	"github.com/shop-oss/shop/pkg/web"
+	"github.com/shop-oss/shop/services/order/internal/order"
+)
+
+// Errors maps the domain's errors to problems: the one place they get an
+// HTTP shape.
+var Errors = []problem.Mapping{
+	{Err: order.ErrNotFound, Status: http.StatusNotFound, Slug: "order-not-found", Title: "Order not found"},
+	{Err: order.ErrForbidden, Status: http.StatusForbidden, Slug: "forbidden", Title: "Forbidden", Detail: true},
+	{Err: order.ErrIllegalTransition, Status: http.StatusConflict, Slug: "illegal-transition", Title: "Order is not in a state that allows this", Detail: true},
+	{Err: order.ErrInvalidCursor, Status: http.StatusBadRequest, Slug: "invalid-cursor", Title: "Invalid cursor", Detail: true},
+}
+
+// Handler serves the order endpoints.
+type Handler struct {
+	svc *order.Service
+}
+
+// Mount adds the routes under api (/api/v1). idempotent is the service's
+// Idempotency-Key middleware.
+func Mount(api *gin.RouterGroup, verifier *auth.Verifier, idempotent gin.HandlerFunc, svc *order.Service) {
+	h := &Handler{svc: svc}
+	g := api.Group("/orders", auth.Authenticate(verifier))
+	g.POST("", auth.RequireRole(auth.RoleCustomer), idempotent, h.create)
+	g.GET("", auth.RequireRole(auth.RoleAdmin, auth.RoleSeller), h.list)
+	g.GET("/stats", auth.RequireRole(auth.RoleAdmin), h.stats)
+	g.GET("/user/:userId", h.listForUser)
+	g.GET("/:id", h.get)
+	g.GET("/:id/timeline", h.timeline)
+	g.POST("/:id/cancel", h.cancel)
+	g.POST("/:id/ship", h.fulfil(svc.Ship))
+	g.POST("/:id/deliver", h.fulfil(svc.Deliver))
+}
+
+// actor is the authenticated caller (Authenticate guarantees one).
+func actor(c *gin.Context) order.Actor {
+	p, _ := auth.FromContext(c.Request.Context())
+	return order.Actor{ID: p.UserID, Role: order.Role(p.Role)}
+}
+
+// lineRequest and createRequest have no validate tags: the domain checks
+// the lines (ValidateLines), so that the rules live in one place.
+type lineRequest struct {
+	ProductID string `json:"product_id"`
+	Quantity  int    `json:"quantity"`
+}
+
+type createRequest struct {
+	Lines []lineRequest `json:"lines"`
+}
+
+func (h *Handler) create(c *gin.Context) {
+	var req createRequest
+	if !web.Bind(c, &req) {
+		return
+	}
+	key, _ := idempotency.KeyFrom(c.Request.Context())
+	in := order.PlaceInput{IdempotencyKey: key, Lines: make([]order.LineInput, len(req.Lines))}
+	for i, l := range req.Lines {
+		in.Lines[i] = order.LineInput{ProductID: strings.ToLower(l.ProductID), Quantity: l.Quantity}
+	}
+	o, _, err := h.svc.Place(c.Request.Context(), actor(c), in)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	// A retry whose first attempt committed but never stored its response
+	// gets the same answer as the first would have been.
+	c.Header("Location", "/api/v1/orders/"+o.ID)
+	c.JSON(http.StatusCreated, toOrder(o))
+}
+
+func (h *Handler) get(c *gin.Context) {
+	o, err := h.svc.Get(c.Request.Context(), actor(c), c.Param("id"))
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toOrder(o))
+}
+
+func (h *Handler) timeline(c *gin.Context) {
+	id := c.Param("id")
+	entries, err := h.svc.Timeline(c.Request.Context(), actor(c), id)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toTimeline(id, entries))
+}
+
+type cancelRequest struct {
+	Note string `json:"note" validate:"max=500"`
+}
+
+func (h *Handler) cancel(c *gin.Context) {
+	var req cancelRequest
+	// The body is optional: a bare POST cancels.
+	if c.Request.ContentLength != 0 && !web.Bind(c, &req) {
+		return
+	}
+	o, err := h.svc.Cancel(c.Request.Context(), actor(c), c.Param("id"), req.Note)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toOrder(o))
+}
+
+// fulfil answers a ship or deliver request with the order after do.
+func (h *Handler) fulfil(do func(context.Context, order.Actor, string) (order.Order, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		o, err := do(c.Request.Context(), actor(c), c.Param("id"))
+		if err != nil {
+			web.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, toOrder(o))
+	}
+}
+
+type pageQuery struct {
+	// Limit is a pointer so that limit=0 is refused rather than taken as
+	// absent.
+	Limit  *int   `form:"limit" validate:"omitempty,min=1,max=100"`
+	Cursor string `form:"cursor" validate:"max=512"`
+}
+
+func (q pageQuery) page() order.Page {
+	p := order.Page{Cursor: q.Cursor}
+	if q.Limit != nil {
+		p.Limit = *q.Limit
+	}
+	return p
+}
+
+type userListQuery struct {
+	pageQuery
+	Status string `form:"status"`
+}
+
+func (h *Handler) listForUser(c *gin.Context) {
+	var q userListQuery
+	if !web.BindQuery(c, &q) {
+		return
+	}
+	page, err := h.svc.ListForUser(c.Request.Context(), actor(c), c.Param("userId"), order.Status(q.Status), q.page())
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toPage(page))
+}
+
+type listQuery struct {
+	pageQuery
+	Status string `form:"status"`
+	UserID string `form:"user_id"`
+	From   string `form:"from"`
+	To     string `form:"to"`
+	Stuck  bool   `form:"stuck"`
+}
+
+func (h *Handler) list(c *gin.Context) {
+	var q listQuery
+	if !web.BindQuery(c, &q) {
+		return
+	}
+	from, to, ok := timeRange(c, q.From, q.To)
+	if !ok {
+		return
+	}
+	f := order.Filter{Status: order.Status(q.Status), UserID: q.UserID, From: from, To: to, Stuck: q.Stuck}
+	page, err := h.svc.List(c.Request.Context(), actor(c), f, q.page())
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toPage(page))
+}
+
+type statsQuery struct {
+	From string `form:"from"`
+	To   string `form:"to"`
+}
+
+func (h *Handler) stats(c *gin.Context) {
+	var q statsQuery
+	if !web.BindQuery(c, &q) {
+		return
+	}
+	from, to, ok := timeRange(c, q.From, q.To)
+	if !ok {
+		return
+	}
+	st, err := h.svc.Stats(c.Request.Context(), actor(c), from, to)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toStats(st))
+}
+
+// timeRange parses the RFC 3339 bounds of a date filter; on failure it
+// answers 400 naming the bad parameter.
+func timeRange(c *gin.Context, fromS, toS string) (from, to time.Time, ok bool) {
+	var fields []problem.FieldError
+	parse := func(name, s string) time.Time {
+		if s == "" {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			fields = append(fields, problem.Field(name, "must be an RFC 3339 date-time, e.g. 2026-01-31T00:00:00Z"))
+		}
+		return t
+	}
+	from, to = parse("from", fromS), parse("to", toS)
+	if len(fields) > 0 {
+		web.Fail(c, problem.Validation(fields...))
+		return time.Time{}, time.Time{}, false
+	}
+	return from, to, true
+}

@@ -1,0 +1,158 @@
+// Package orderevents decodes the events the order service consumes —
+// catalog.events for its price replica, inventory.events and payment.events
+// for the saga — and hands them to the domain, inside the consumer's
+// transaction.
+package orderevents
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/consumer"
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/order/internal/order"
+)
+
+// TxFactory turns the consumer's transaction into the domain's Tx.
+type TxFactory interface {
+	Tx(tx *gorm.DB) order.Tx
+}
+
+// Handlers holds the event handlers.
+type Handlers struct {
+	svc   *order.Service
+	store TxFactory
+}
+
+// New returns the handlers over the domain service.
+func New(svc *order.Service, store TxFactory) *Handlers {
+	return &Handlers{svc: svc, store: store}
+}
+
+// Register adds every handler to c.
+func (h *Handlers) Register(c *consumer.Consumer) {
+	for _, t := range []string{eventsv1.TypeProductUpserted, eventsv1.TypeProductPriceChanged, eventsv1.TypeProductArchived} {
+		c.Handle(t, h.Catalog)
+	}
+	for _, t := range order.SagaEventTypes() {
+		c.Handle(t, h.Saga)
+	}
+}
+
+// Catalog applies a catalog event to the replica.
+func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) error {
+	ch, err := productChange(e)
+	if err != nil {
+		return consumer.Permanent(err)
+	}
+	return permanentIfInvalid(h.svc.ApplyProduct(ctx, h.store.Tx(tx), ch))
+}
+
+// Saga applies an inventory or payment event to its order.
+func (h *Handlers) Saga(ctx context.Context, tx *gorm.DB, e event.Event) error {
+	ev, err := sagaEvent(e)
+	if err != nil {
+		return consumer.Permanent(err)
+	}
+	return permanentIfInvalid(h.svc.ApplySaga(ctx, h.store.Tx(tx), ev))
+}
+
+// permanentIfInvalid dead-letters at once what retrying cannot fix: an
+// event that breaks the contract, or names an order this service never
+// had. Everything else (the database) is retried.
+func permanentIfInvalid(err error) error {
+	if errors.Is(err, order.ErrInvalidEvent) || errors.Is(err, order.ErrUnknownOrder) {
+		return consumer.Permanent(err)
+	}
+	return err
+}
+
+func productChange(e event.Event) (order.ProductChange, error) {
+	msg, err := e.Decode()
+	if err != nil {
+		return order.ProductChange{}, err
+	}
+	switch m := msg.(type) {
+	case *eventsv1.ProductUpserted:
+		return order.ProductChange{
+			Kind: order.ChangeUpserted, ProductID: m.GetProductId(), Version: m.GetVersion(),
+			SKU: m.GetSku(), Name: m.GetName(), SellerID: m.GetSellerId(),
+			Status: order.ProductStatus(m.GetStatus()), Price: money(m.GetPrice()),
+		}, nil
+	case *eventsv1.ProductPriceChanged:
+		return order.ProductChange{
+			Kind: order.ChangePriceChanged, ProductID: m.GetProductId(), Version: m.GetVersion(),
+			Price: money(m.GetNewPrice()),
+		}, nil
+	case *eventsv1.ProductArchived:
+		return order.ProductChange{Kind: order.ChangeArchived, ProductID: m.GetProductId(), Version: m.GetVersion()}, nil
+	}
+	return order.ProductChange{}, errors.New(e.Type + " is not a catalog event")
+}
+
+func money(m *eventsv1.Money) *order.Money {
+	if m == nil {
+		return nil
+	}
+	return &order.Money{AmountMinor: m.GetAmountMinor(), Currency: m.GetCurrency()}
+}
+
+// sagaEvent decodes an inventory or payment event: the order it concerns,
+// and what the timeline shows of it.
+func sagaEvent(e event.Event) (order.SagaEvent, error) {
+	msg, err := e.Decode()
+	if err != nil {
+		return order.SagaEvent{}, err
+	}
+	ev := order.SagaEvent{ID: e.ID.String(), Type: e.Type, Detail: map[string]string{}}
+	d := ev.Detail
+	put := func(k, v string) {
+		if v != "" {
+			d[k] = v
+		}
+	}
+	// The fields several events share, found by their getters.
+	m, ok := msg.(interface{ GetOrderId() string })
+	if !ok {
+		return order.SagaEvent{}, errors.New(e.Type + " is not a saga event")
+	}
+	ev.OrderID = m.GetOrderId()
+	if m, ok := msg.(interface{ GetReservationId() string }); ok {
+		put("reservation_id", m.GetReservationId())
+	}
+	if m, ok := msg.(interface{ GetPaymentId() string }); ok {
+		put("payment_id", m.GetPaymentId())
+	}
+	if m, ok := msg.(interface{ GetAmount() *eventsv1.Money }); ok && m.GetAmount() != nil {
+		d["amount_minor"] = strconv.FormatInt(m.GetAmount().GetAmountMinor(), 10)
+		put("amount_currency", m.GetAmount().GetCurrency())
+	}
+	switch m := msg.(type) {
+	case *eventsv1.InventoryReserved:
+		if m.GetExpiresAt() != nil {
+			put("expires_at", m.GetExpiresAt().AsTime().UTC().Format(time.RFC3339))
+		}
+		put("lines", strconv.Itoa(len(m.GetLines())))
+	case *eventsv1.InventoryRejected:
+		put("inventory_reason", m.GetReason())
+		for _, l := range m.GetShortLines() {
+			d["short:"+l.GetProductId()] = strconv.Itoa(int(l.GetRequested())) + " requested, " +
+				strconv.Itoa(int(l.GetAvailable())) + " available"
+		}
+	case *eventsv1.InventoryReleased:
+		put("inventory_reason", m.GetReason())
+	case *eventsv1.PaymentFailed:
+		put("reason_code", m.GetReasonCode())
+	case *eventsv1.PaymentRefunded:
+		put("refund_id", m.GetRefundId())
+		put("payment_reason", m.GetReason())
+	case *eventsv1.PaymentVoided:
+		put("payment_reason", m.GetReason())
+	}
+	return ev, nil
+}
