@@ -1,62 +1,65 @@
 // Command payment runs the payment service: payments and refunds (simulated gateway).
 //
 //	payment          serve the API and run the consumers (default)
-//	payment seed     load the demo data, idempotently (make up runs it)
+//	payment seed     print the demo test cards (payments come from orders)
 //
-// Configuration comes from SHOP_* environment variables (see pkg/config);
-// with none set it runs against the local stack of `make up`.
+// Configuration comes from SHOP_* environment variables (see pkg/config and
+// internal/app.Config); with none set it runs against the local stack of
+// `make up`.
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
-	"github.com/shop-oss/shop/pkg/service"
-	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/payment/internal/app"
+	"github.com/shop-oss/shop/services/payment/internal/gateway"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "payment:", err)
 		os.Exit(1)
 	}
 }
 
-// Config is the payment service's configuration.
-type Config struct {
-	config.Common
-}
-
-func run(ctx context.Context, args []string) error {
-	var cfg Config
+func run(ctx context.Context, args []string, out io.Writer) error {
+	var cfg app.Config
 	if err := config.Load(&cfg, "payment", config.Environ()); err != nil {
 		return err
 	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
-		return serve(ctx, cfg)
+		svc, err := app.New(ctx, cfg, app.Options{})
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		return svc.Run(ctx)
 	case args[0] == "seed":
-		fmt.Println("payment: no demo data yet")
-		return nil
+		return seed(cfg, out)
 	default:
 		return fmt.Errorf("unknown command %q (want serve or seed)", args[0])
 	}
 }
 
-func serve(ctx context.Context, cfg Config) error {
-	svc, err := service.New(ctx, cfg.Common, service.Options{
-		Publishes: []string{eventsv1.TopicPayment},
-		Consumes:  []string{eventsv1.TopicInventory, eventsv1.TopicOrder},
-	})
-	if err != nil {
+// seed has no data to load: payments are created by the saga. It prints
+// the test cards a demo user pays with (the same lines every run).
+func seed(cfg app.Config, out io.Writer) error {
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	defer svc.Close()
-	return svc.Run(ctx)
+	for _, c := range gateway.TestCards(cfg.GatewayTimeoutFailures) {
+		if _, err := fmt.Fprintf(out, "demo payment test card %s: %s\n", c.Number, c.Outcome); err != nil {
+			return err
+		}
+	}
+	return nil
 }

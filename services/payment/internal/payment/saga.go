@@ -1,0 +1,138 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The payment side of the order saga. Each handler runs in the consumer's
+// transaction (tx), which also claims the event in the inbox: a redelivered
+// event is skipped before it gets here, and every handler is also written
+// to be idempotent on its own (a second identical event changes nothing).
+//
+// ORDER_CREATED (order.events) and INVENTORY_RESERVED (inventory.events)
+// travel on different topics, so either may arrive first: both are recorded
+// in the order projection, and whichever completes the picture creates the
+// payment. Locks are taken in one order everywhere (projection row, then
+// payment row) so handlers and HTTP calls cannot deadlock.
+
+// OrderCreated is what payment needs of ORDER_CREATED.
+type OrderCreated struct {
+	OrderID string
+	UserID  string
+	Total   Money
+}
+
+// OrderCancelled is what payment needs of ORDER_CANCELLED.
+type OrderCancelled struct {
+	OrderID string
+	Reason  string
+	// Paid is the order service's view; payment refunds whenever its own
+	// payment was captured, whatever Paid says (a late success).
+	Paid bool
+}
+
+// HandleOrderCreated records the order's owner and total and creates the
+// payment if the order is already reserved.
+func (s *Service) HandleOrderCreated(ctx context.Context, tx Tx, in OrderCreated) error {
+	if in.Total.AmountMinor <= 0 {
+		return fmt.Errorf("order %s: total %d: %w", in.OrderID, in.Total.AmountMinor, ErrInvalidEvent)
+	}
+	o, err := tx.SaveOrderCreated(ctx, in.OrderID, in.UserID, in.Total)
+	if err != nil {
+		return err
+	}
+	return s.createIfReady(ctx, tx, o)
+}
+
+// HandleInventoryReserved records the reservation and creates the payment
+// if ORDER_CREATED has been seen.
+func (s *Service) HandleInventoryReserved(ctx context.Context, tx Tx, orderID, reservationID string, expiresAt time.Time) error {
+	o, err := tx.SaveReservation(ctx, orderID, reservationID, expiresAt)
+	if err != nil {
+		return err
+	}
+	return s.createIfReady(ctx, tx, o)
+}
+
+func (s *Service) createIfReady(ctx context.Context, tx Tx, o Order) error {
+	if !o.ReadyToPay() {
+		return nil
+	}
+	_, created, err := s.create(ctx, tx, o)
+	if created {
+		s.obs.Outcome("initiated", "")
+	}
+	return err
+}
+
+// HandleReservationExpired voids the order's pending payment. A payment
+// that was captured in the meantime is left alone here: the order service
+// cancels the order on expiry, and ORDER_CANCELLED refunds it.
+func (s *Service) HandleReservationExpired(ctx context.Context, tx Tx, orderID string) error {
+	if _, err := tx.MarkExpired(ctx, orderID); err != nil {
+		return err
+	}
+	p, err := tx.LockPaymentByOrder(ctx, orderID)
+	switch {
+	case errors.Is(err, ErrPaymentNotFound):
+		return nil // none yet; none will be created now
+	case err != nil:
+		return err
+	case p.Status == StatusPending:
+		return s.void(ctx, tx, p, ReasonReservationExpired)
+	case p.Status.Captured():
+		s.log.WarnContext(ctx, "reservation expired after the payment was captured; refunding when the order is cancelled",
+			"order_id", orderID, "payment_id", p.ID, "status", string(p.Status))
+	}
+	return nil
+}
+
+// HandleOrderCancelled voids a pending payment, and refunds all that
+// remains of a captured one, whatever the event's paid flag says: no money
+// is kept for a cancelled order.
+func (s *Service) HandleOrderCancelled(ctx context.Context, tx Tx, in OrderCancelled) error {
+	if _, err := tx.MarkCancelled(ctx, in.OrderID, in.Reason); err != nil {
+		return err
+	}
+	p, err := tx.LockPaymentByOrder(ctx, in.OrderID)
+	switch {
+	case errors.Is(err, ErrPaymentNotFound):
+		if in.Paid {
+			s.log.WarnContext(ctx, "ORDER_CANCELLED says paid but payment has no payment for the order", "order_id", in.OrderID)
+		}
+		return nil
+	case err != nil:
+		return err
+	case p.Status == StatusPending:
+		return s.void(ctx, tx, p, ReasonOrderCancelled)
+	case p.Remaining() > 0:
+		_, r, err := s.refund(ctx, tx, p, p.Remaining(), ReasonOrderCancelled, "")
+		if err == nil {
+			s.obs.Outcome("refunded", r.Reason)
+		}
+		return err
+	}
+	return nil // failed, voided or refunded already: nothing is held
+}
+
+func (s *Service) void(ctx context.Context, tx Tx, cur Payment, reason string) error {
+	p, err := cur.Void(reason)
+	if err != nil {
+		return err
+	}
+	if err := tx.UpdatePayment(ctx, &p, StatusPending); err != nil {
+		return err
+	}
+	if err := tx.Emit(ctx, p.OrderID, voidedEvent(p)); err != nil {
+		return err
+	}
+	s.obs.Outcome("voided", reason)
+	return nil
+}
+
+// ErrInvalidEvent marks an event whose content breaks the contract; it can
+// never be applied (the consumer dead-letters it).
+var ErrInvalidEvent = errors.New("invalid event")

@@ -1,0 +1,313 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Observer counts committed outcomes (metrics). outcome is one of
+// initiated, succeeded, failed, voided, refunded; reason is the Reason*
+// code, empty for initiated and succeeded.
+type Observer interface {
+	Outcome(outcome, reason string)
+}
+
+// Options are the Service's dependencies; zero values take defaults where
+// one exists.
+type Options struct {
+	Store   Store
+	Gateway Gateway
+	Retry   RetryPolicy
+	// Observer receives outcomes (nil counts nothing).
+	Observer Observer
+	Log      *slog.Logger
+	// Now, NewID and Sleep are the clock, the ID source and the backoff
+	// sleep (tests replace them).
+	Now   func() time.Time
+	NewID func() string
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Service applies the payment rules.
+type Service struct {
+	store   Store
+	gateway Gateway
+	retry   RetryPolicy
+	obs     Observer
+	log     *slog.Logger
+	now     func() time.Time
+	newID   func() string
+	sleep   func(context.Context, time.Duration) error
+}
+
+// New returns a Service.
+func New(opts Options) (*Service, error) {
+	if opts.Store == nil || opts.Gateway == nil {
+		return nil, errors.New("payment: Store and Gateway are required")
+	}
+	if opts.Retry == (RetryPolicy{}) {
+		opts.Retry = DefaultRetryPolicy
+	}
+	if err := opts.Retry.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{
+		store: opts.Store, gateway: opts.Gateway, retry: opts.Retry, obs: opts.Observer,
+		log: opts.Log, now: opts.Now, newID: opts.NewID, sleep: opts.Sleep,
+	}
+	if s.obs == nil {
+		s.obs = noObserver{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	}
+	if s.sleep == nil {
+		s.sleep = sleepCtx
+	}
+	return s, nil
+}
+
+type noObserver struct{}
+
+func (noObserver) Outcome(string, string) {}
+
+// Get returns a payment to its owner or staff; to anyone else it does not
+// exist.
+func (s *Service) Get(ctx context.Context, who Actor, id string) (Payment, error) {
+	p, err := s.store.Payment(ctx, id)
+	if err != nil {
+		return Payment{}, err
+	}
+	if !who.CanAccess(p.UserID) {
+		return Payment{}, fmt.Errorf("payment %s: %w", id, ErrPaymentNotFound)
+	}
+	return p, nil
+}
+
+// MaxPageSize bounds list pages.
+const MaxPageSize = 100
+
+// List returns payments newest first: staff see all, others their own.
+func (s *Service) List(ctx context.Context, who Actor, f ListFilter) (Page, error) {
+	if !who.Admin {
+		f.UserID = who.UserID
+	}
+	if f.Limit <= 0 || f.Limit > MaxPageSize {
+		f.Limit = 20
+	}
+	return s.store.Payments(ctx, f)
+}
+
+// Initiate returns the order's payment (idempotent: any number of calls
+// return the same payment, whatever its status). The saga creates the
+// payment in the same transaction that completes what payment needs to know
+// (ORDER_CREATED and INVENTORY_RESERVED seen), so an order that has none is
+// either not reserved yet (ErrOrderNotReady: retry shortly) or closed
+// before it was (ErrOrderClosed).
+func (s *Service) Initiate(ctx context.Context, who Actor, orderID string) (Payment, error) {
+	var p Payment
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		o, err := tx.Order(ctx, orderID, false)
+		if err != nil {
+			return err
+		}
+		if !who.CanAccess(o.UserID) {
+			return fmt.Errorf("order %s: %w", orderID, ErrOrderNotFound)
+		}
+		p, err = tx.PaymentByOrder(ctx, orderID)
+		switch {
+		case !errors.Is(err, ErrPaymentNotFound):
+			return err // found (nil), or failed
+		case o.Closed():
+			return fmt.Errorf("order %s: %w", orderID, ErrOrderClosed)
+		}
+		return fmt.Errorf("order %s: %w", orderID, ErrOrderNotReady)
+	})
+	return p, err
+}
+
+// create inserts the order's pending payment and PAYMENT_INITIATED, unless
+// it already has one (then it returns that one, created false).
+func (s *Service) create(ctx context.Context, tx Tx, o Order) (Payment, bool, error) {
+	now := s.now().UTC()
+	p := Payment{
+		ID: s.newID(), OrderID: o.ID, UserID: o.UserID, ReservationID: o.ReservationID,
+		Amount: o.Total, Status: StatusPending, Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	ok, err := tx.CreatePayment(ctx, p)
+	if err != nil {
+		return Payment{}, false, err
+	}
+	if !ok {
+		p, err = tx.LockPaymentByOrder(ctx, o.ID)
+		return p, false, err
+	}
+	if err := tx.Emit(ctx, p.OrderID, initiatedEvent(p)); err != nil {
+		return Payment{}, false, err
+	}
+	return p, true, nil
+}
+
+// ConfirmInput is a customer's payment of a pending payment with a card.
+type ConfirmInput struct {
+	PaymentID  string
+	CardNumber string
+}
+
+// Confirm charges a pending payment, at most once: the payment row is
+// locked (without waiting: a concurrent confirm gets ErrPaymentBusy at once) for the
+// whole charge, and the outcome is written by a conditional update that the
+// database refuses unless the payment is still PENDING. Timeouts are retried
+// with backoff within the RetryPolicy. On a decline or a timeout the payment
+// is FAILED (committed) and the error says why (ErrCardDeclined,
+// ErrInsufficientFunds, ErrGatewayTimeout, ErrGatewayError).
+//
+// The charge holds the row lock and a connection for at most the retry
+// budget; that keeps the at-most-once rule in one place. A real gateway
+// with long timeouts would rather claim the payment, charge outside the
+// transaction with the payment ID as idempotency key, and reconcile.
+func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Payment, error) {
+	card, err := ValidateCard(in.CardNumber)
+	if err != nil {
+		return Payment{}, err
+	}
+	// Once the gateway is called, its outcome must be recorded even if the
+	// client goes away.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.retry.Budget()+10*time.Second)
+	defer cancel()
+	var p Payment
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		cur, err := tx.LockPayment(ctx, in.PaymentID, true)
+		if err != nil {
+			return err
+		}
+		if !who.CanAccess(cur.UserID) {
+			return fmt.Errorf("payment %s: %w", in.PaymentID, ErrPaymentNotFound)
+		}
+		if cur.Status != StatusPending {
+			return fmt.Errorf("confirm payment %s (%s): %w", cur.ID, cur.Status, stateError(cur.Status))
+		}
+		// Not locked: a concurrent expiry or cancel locks the order first
+		// and then waits for this payment's lock, and finds the outcome.
+		o, err := tx.Order(ctx, cur.OrderID, false)
+		if err != nil {
+			return err
+		}
+		if !o.ReservationExpiresAt.IsZero() && !s.now().Before(o.ReservationExpiresAt) {
+			return fmt.Errorf("confirm payment %s: expired at %s: %w", cur.ID, o.ReservationExpiresAt.Format(time.RFC3339), ErrReservationExpired)
+		}
+		out, err := chargeWithRetry(ctx, s.gateway, s.retry, s.sleep, ChargeRequest{PaymentID: cur.ID, Amount: cur.Amount, CardNumber: card})
+		if err != nil {
+			return err
+		}
+		cur.CardLast4 = card[len(card)-4:]
+		if out.result.Approved {
+			p, err = cur.Capture(out.result.ChargeID, cur.Attempts+out.attempts, s.now().UTC())
+		} else {
+			reason := out.reason
+			if reason == "" {
+				reason = out.result.DeclineCode
+			}
+			p, err = cur.Fail(reason, cur.Attempts+out.attempts)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdatePayment(ctx, &p, StatusPending); err != nil {
+			return err
+		}
+		if p.Status == StatusSucceeded {
+			return tx.Emit(ctx, p.OrderID, succeededEvent(p))
+		}
+		return tx.Emit(ctx, p.OrderID, failedEvent(p))
+	})
+	if err != nil {
+		return Payment{}, err
+	}
+	if p.Status == StatusFailed {
+		s.obs.Outcome("failed", p.FailureReason)
+		return p, fmt.Errorf("payment %s failed (%s): %w", p.ID, p.FailureReason, failureError(p.FailureReason))
+	}
+	s.obs.Outcome("succeeded", "")
+	return p, nil
+}
+
+// RefundInput is staff's refund of a captured payment. AmountMinor 0
+// refunds all that remains.
+type RefundInput struct {
+	PaymentID   string
+	AmountMinor int64
+	Reason      string
+}
+
+// Refund gives money back on a captured payment (staff only), in part or
+// in full, never more than what remains: the payment row is locked, and the
+// database refuses refunded > captured whatever the code does.
+func (s *Service) Refund(ctx context.Context, who Actor, in RefundInput) (Payment, Refund, error) {
+	if !who.Admin {
+		return Payment{}, Refund{}, fmt.Errorf("refund: %w", ErrForbidden)
+	}
+	if in.Reason == "" {
+		in.Reason = ReasonCustomerRequest
+	}
+	var (
+		p Payment
+		r Refund
+	)
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		cur, err := tx.LockPayment(ctx, in.PaymentID, false)
+		if err != nil {
+			return err
+		}
+		amount := in.AmountMinor
+		if amount == 0 {
+			amount = cur.Remaining()
+		}
+		p, r, err = s.refund(ctx, tx, cur, amount, in.Reason, who.UserID)
+		return err
+	})
+	if err != nil {
+		return Payment{}, Refund{}, err
+	}
+	s.obs.Outcome("refunded", r.Reason)
+	return p, r, nil
+}
+
+// refund applies a refund of amount to cur (locked in tx): the gateway
+// gives the money back, then the payment, the refund row and
+// PAYMENT_REFUNDED are written.
+func (s *Service) refund(ctx context.Context, tx Tx, cur Payment, amount int64, reason, by string) (Payment, Refund, error) {
+	p, err := cur.ApplyRefund(amount)
+	if err != nil {
+		return Payment{}, Refund{}, err
+	}
+	r := Refund{
+		ID: s.newID(), PaymentID: p.ID, AmountMinor: amount, Currency: p.Amount.Currency,
+		Reason: reason, CreatedBy: by, CreatedAt: s.now().UTC(),
+	}
+	gctx, cancel := context.WithTimeout(ctx, s.retry.AttemptTimeout)
+	err = s.gateway.Refund(gctx, RefundRequest{RefundID: r.ID, ChargeID: p.ChargeID, Amount: Money{amount, p.Amount.Currency}})
+	cancel()
+	if err != nil {
+		return Payment{}, Refund{}, fmt.Errorf("refund payment %s: %w: %v", p.ID, ErrGatewayUnavailable, err)
+	}
+	if err := tx.UpdatePayment(ctx, &p, cur.Status); err != nil {
+		return Payment{}, Refund{}, err
+	}
+	if err := tx.AddRefund(ctx, r); err != nil {
+		return Payment{}, Refund{}, err
+	}
+	p.Refunds = append(p.Refunds, r)
+	return p, r, tx.Emit(ctx, p.OrderID, refundedEvent(p, r))
+}

@@ -1,0 +1,81 @@
+package payment
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// Store is the service's storage. Reads outside a transaction are plain
+// reads; every change goes through InTx.
+type Store interface {
+	// InTx runs fn in one database transaction: the change, its outbox
+	// events and (for event handlers) the inbox claim commit together.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// Payment returns a payment with its refunds, or ErrPaymentNotFound.
+	Payment(ctx context.Context, id string) (Payment, error)
+	// Payments lists payments newest first, by keyset.
+	Payments(ctx context.Context, f ListFilter) (Page, error)
+}
+
+// Tx is the storage inside one transaction.
+type Tx interface {
+	// Order returns the order's projection, or ErrOrderNotFound; with lock,
+	// the row stays locked until the end of the transaction.
+	Order(ctx context.Context, orderID string, lock bool) (Order, error)
+	// SaveOrderCreated records ORDER_CREATED (owner and total) in the
+	// projection, creating the row when it is the first event seen, and
+	// returns the row, locked.
+	SaveOrderCreated(ctx context.Context, orderID, userID string, total Money) (Order, error)
+	// SaveReservation records INVENTORY_RESERVED, likewise.
+	SaveReservation(ctx context.Context, orderID, reservationID string, expiresAt time.Time) (Order, error)
+	// MarkExpired records RESERVATION_EXPIRED, likewise.
+	MarkExpired(ctx context.Context, orderID string) (Order, error)
+	// MarkCancelled records ORDER_CANCELLED, likewise.
+	MarkCancelled(ctx context.Context, orderID, reason string) (Order, error)
+
+	// LockPayment returns the payment, locked until the end of the
+	// transaction. With nowait it fails at once with ErrPaymentBusy when
+	// another transaction holds the lock.
+	LockPayment(ctx context.Context, id string, nowait bool) (Payment, error)
+	// LockPaymentByOrder returns the order's payment, locked, or
+	// ErrPaymentNotFound.
+	LockPaymentByOrder(ctx context.Context, orderID string) (Payment, error)
+	// PaymentByOrder is LockPaymentByOrder without the lock.
+	PaymentByOrder(ctx context.Context, orderID string) (Payment, error)
+	// CreatePayment inserts p; it reports false (and changes nothing) when
+	// the order already has a payment.
+	CreatePayment(ctx context.Context, p Payment) (bool, error)
+	// UpdatePayment writes p's mutable fields when the row is still at
+	// p.Version and in status from (a conditional UPDATE); else
+	// ErrStateChanged. It bumps p.Version.
+	UpdatePayment(ctx context.Context, p *Payment, from Status) error
+	// AddRefund inserts a refund.
+	AddRefund(ctx context.Context, r Refund) error
+	// Emit writes events for the order to the outbox, in this transaction.
+	Emit(ctx context.Context, orderID string, msgs ...proto.Message) error
+}
+
+// ListFilter selects payments. UserID restricts to one owner (set for
+// everyone but staff).
+type ListFilter struct {
+	UserID  string
+	OrderID string
+	Status  Status
+	Limit   int
+	// After is the keyset position decoded from a cursor.
+	After *Cursor
+}
+
+// Cursor is a keyset position: the last item of the previous page.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// Page is one page of a list; Next is nil at the end.
+type Page struct {
+	Items []Payment
+	Next  *Cursor
+}

@@ -1,0 +1,320 @@
+// Package paymentdb stores payments, refunds and the order projection in
+// PostgreSQL with gorm, writes the service's events to the outbox in the
+// same transactions, and translates driver errors into the payment
+// package's errors.
+package paymentdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"google.golang.org/protobuf/proto"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/pkg/outbox"
+	"github.com/shop-oss/shop/services/payment/internal/payment"
+)
+
+// Store implements payment.Store.
+type Store struct {
+	db   *gorm.DB
+	read *gorm.DB
+}
+
+// New returns a Store writing to db and listing from read (a replica, or
+// db again).
+func New(db, read *gorm.DB) *Store {
+	return &Store{db: db, read: read}
+}
+
+// InTx runs fn in a transaction of its own.
+func (s *Store) InTx(ctx context.Context, fn func(payment.Tx) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Tx{db: tx})
+	})
+}
+
+// Bind wraps a transaction owned by the caller (the consumer's inbox
+// transaction) as a payment.Tx.
+func Bind(tx *gorm.DB) payment.Tx { return &Tx{db: tx} }
+
+// Payment reads a payment and its refunds from the primary (a client that
+// just confirmed must see the outcome).
+func (s *Store) Payment(ctx context.Context, id string) (payment.Payment, error) {
+	return (&Tx{db: s.db.WithContext(ctx)}).payment(ctx, "id = ?", id, "")
+}
+
+// Payments lists payments newest first, from the read database.
+func (s *Store) Payments(ctx context.Context, f payment.ListFilter) (payment.Page, error) {
+	q := s.read.WithContext(ctx).Model(&paymentRow{})
+	if f.UserID != "" {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	if f.OrderID != "" {
+		q = q.Where("order_id = ?", f.OrderID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	if f.After != nil {
+		q = q.Where("(created_at, id) < (?, ?)", f.After.CreatedAt, f.After.ID)
+	}
+	var rows []paymentRow
+	if err := q.Order("created_at DESC, id DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
+		return payment.Page{}, fmt.Errorf("list payments: %w", translate(err))
+	}
+	var page payment.Page
+	if len(rows) > f.Limit {
+		rows = rows[:f.Limit]
+		last := rows[len(rows)-1]
+		page.Next = &payment.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	refunds, err := loadRefunds(s.read.WithContext(ctx), ids)
+	if err != nil {
+		return payment.Page{}, err
+	}
+	page.Items = make([]payment.Payment, len(rows))
+	for i, r := range rows {
+		page.Items[i] = r.toDomain(refunds[r.ID])
+	}
+	return page, nil
+}
+
+// Tx implements payment.Tx over one gorm transaction.
+type Tx struct {
+	db *gorm.DB
+}
+
+// Order reads the order's projection.
+func (t *Tx) Order(ctx context.Context, orderID string, lock bool) (payment.Order, error) {
+	sql := "SELECT * FROM order_projection WHERE order_id = ?"
+	if lock {
+		sql += " FOR UPDATE"
+	}
+	var rows []orderRow
+	if err := t.db.WithContext(ctx).Raw(sql, orderID).Scan(&rows).Error; err != nil {
+		if isInvalidText(err) {
+			return payment.Order{}, fmt.Errorf("order %q: %w", orderID, payment.ErrOrderNotFound)
+		}
+		return payment.Order{}, fmt.Errorf("read order %s: %w", orderID, err)
+	}
+	if len(rows) == 0 {
+		return payment.Order{}, fmt.Errorf("order %s: %w", orderID, payment.ErrOrderNotFound)
+	}
+	return rows[0].toDomain(), nil
+}
+
+// Each projection upsert keeps the first value seen of each field (an
+// event redelivered, or repeated by its producer, changes nothing) and
+// returns the row, which INSERT ... ON CONFLICT DO UPDATE leaves locked.
+
+// SaveOrderCreated records ORDER_CREATED.
+func (t *Tx) SaveOrderCreated(ctx context.Context, orderID, userID string, total payment.Money) (payment.Order, error) {
+	return t.upsertOrder(ctx, `INSERT INTO order_projection (order_id, user_id, total_minor, currency) VALUES (?, ?, ?, ?)
+		ON CONFLICT (order_id) DO UPDATE SET
+			user_id = COALESCE(order_projection.user_id, EXCLUDED.user_id),
+			total_minor = COALESCE(order_projection.total_minor, EXCLUDED.total_minor),
+			currency = COALESCE(order_projection.currency, EXCLUDED.currency),
+			updated_at = now()
+		RETURNING *`, orderID, userID, total.AmountMinor, total.Currency)
+}
+
+// SaveReservation records INVENTORY_RESERVED.
+func (t *Tx) SaveReservation(ctx context.Context, orderID, reservationID string, expiresAt time.Time) (payment.Order, error) {
+	var exp *time.Time
+	if !expiresAt.IsZero() {
+		exp = &expiresAt
+	}
+	return t.upsertOrder(ctx, `INSERT INTO order_projection (order_id, reservation_id, reservation_expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (order_id) DO UPDATE SET
+			reservation_id = COALESCE(order_projection.reservation_id, EXCLUDED.reservation_id),
+			reservation_expires_at = COALESCE(order_projection.reservation_expires_at, EXCLUDED.reservation_expires_at),
+			updated_at = now()
+		RETURNING *`, orderID, reservationID, exp)
+}
+
+// MarkExpired records RESERVATION_EXPIRED.
+func (t *Tx) MarkExpired(ctx context.Context, orderID string) (payment.Order, error) {
+	return t.upsertOrder(ctx, `INSERT INTO order_projection (order_id, expired_at) VALUES (?, now())
+		ON CONFLICT (order_id) DO UPDATE SET
+			expired_at = COALESCE(order_projection.expired_at, EXCLUDED.expired_at),
+			updated_at = now()
+		RETURNING *`, orderID)
+}
+
+// MarkCancelled records ORDER_CANCELLED.
+func (t *Tx) MarkCancelled(ctx context.Context, orderID, reason string) (payment.Order, error) {
+	return t.upsertOrder(ctx, `INSERT INTO order_projection (order_id, cancelled_at, cancel_reason) VALUES (?, now(), ?)
+		ON CONFLICT (order_id) DO UPDATE SET
+			cancel_reason = CASE WHEN order_projection.cancelled_at IS NULL THEN EXCLUDED.cancel_reason ELSE order_projection.cancel_reason END,
+			cancelled_at = COALESCE(order_projection.cancelled_at, EXCLUDED.cancelled_at),
+			updated_at = now()
+		RETURNING *`, orderID, reason)
+}
+
+func (t *Tx) upsertOrder(ctx context.Context, sql string, args ...any) (payment.Order, error) {
+	var rows []orderRow
+	if err := t.db.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
+		return payment.Order{}, fmt.Errorf("save order %v: %w", args[0], translate(err))
+	}
+	if len(rows) != 1 {
+		return payment.Order{}, fmt.Errorf("save order %v: %d rows returned", args[0], len(rows))
+	}
+	return rows[0].toDomain(), nil
+}
+
+// LockPayment reads and locks a payment. With nowait, a payment locked by
+// another transaction is ErrPaymentBusy at once: SKIP LOCKED finds no row
+// (no SQL error to log or to abort the transaction), and a plain read tells
+// "locked" from "absent".
+func (t *Tx) LockPayment(ctx context.Context, id string, nowait bool) (payment.Payment, error) {
+	if !nowait {
+		return t.payment(ctx, "id = ?", id, "FOR UPDATE")
+	}
+	p, err := t.payment(ctx, "id = ?", id, "FOR UPDATE SKIP LOCKED")
+	if !errors.Is(err, payment.ErrPaymentNotFound) {
+		return p, err
+	}
+	if _, err := t.payment(ctx, "id = ?", id, ""); err != nil {
+		return payment.Payment{}, err
+	}
+	return payment.Payment{}, fmt.Errorf("payment %s: %w", id, payment.ErrPaymentBusy)
+}
+
+// LockPaymentByOrder reads and locks an order's payment.
+func (t *Tx) LockPaymentByOrder(ctx context.Context, orderID string) (payment.Payment, error) {
+	return t.payment(ctx, "order_id = ?", orderID, "FOR UPDATE")
+}
+
+func (t *Tx) payment(ctx context.Context, where string, arg string, lock string) (payment.Payment, error) {
+	db := t.db.WithContext(ctx)
+	var rows []paymentRow
+	err := db.Raw("SELECT * FROM payments WHERE "+where+" "+lock, arg).Scan(&rows).Error
+	switch {
+	case isInvalidText(err):
+		return payment.Payment{}, fmt.Errorf("payment %q: %w", arg, payment.ErrPaymentNotFound)
+	case err != nil:
+		return payment.Payment{}, fmt.Errorf("read payment %s: %w", arg, err)
+	case len(rows) == 0:
+		return payment.Payment{}, fmt.Errorf("payment %s: %w", arg, payment.ErrPaymentNotFound)
+	}
+	refunds, err := loadRefunds(db, []string{rows[0].ID})
+	if err != nil {
+		return payment.Payment{}, err
+	}
+	return rows[0].toDomain(refunds[rows[0].ID]), nil
+}
+
+// PaymentByOrder reads an order's payment.
+func (t *Tx) PaymentByOrder(ctx context.Context, orderID string) (payment.Payment, error) {
+	return t.payment(ctx, "order_id = ?", orderID, "")
+}
+
+// CreatePayment inserts p unless the order has a payment already.
+func (t *Tx) CreatePayment(ctx context.Context, p payment.Payment) (bool, error) {
+	r := toRow(p)
+	res := t.db.WithContext(ctx).Exec(`INSERT INTO payments (id, order_id, user_id, reservation_id, amount_minor, currency,
+			status, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (order_id) DO NOTHING`,
+		r.ID, r.OrderID, r.UserID, r.ReservationID, r.AmountMinor, r.Currency, r.Status, r.Version, r.CreatedAt, r.UpdatedAt)
+	if res.Error != nil {
+		return false, fmt.Errorf("create payment for order %s: %w", p.OrderID, translate(res.Error))
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// UpdatePayment writes p when the row is still at p.Version in status from.
+func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment.Status) error {
+	r := toRow(*p)
+	var updated []struct {
+		Version   int
+		UpdatedAt time.Time
+	}
+	err := t.db.WithContext(ctx).Raw(`UPDATE payments SET status = ?, refunded_minor = ?, failure_reason = ?, void_reason = ?,
+			card_last4 = ?, attempts = ?, charge_id = ?, captured_at = ?, version = version + 1, updated_at = now()
+		WHERE id = ? AND status = ? AND version = ?
+		RETURNING version, updated_at`,
+		r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt,
+		r.ID, string(from), r.Version).Scan(&updated).Error
+	if err != nil {
+		return fmt.Errorf("update payment %s to %s: %w", p.ID, p.Status, translate(err))
+	}
+	if len(updated) == 0 {
+		return fmt.Errorf("update payment %s from %s (version %d): %w", p.ID, from, p.Version, payment.ErrStateChanged)
+	}
+	p.Version, p.UpdatedAt = updated[0].Version, updated[0].UpdatedAt
+	return nil
+}
+
+// AddRefund inserts a refund row.
+func (t *Tx) AddRefund(ctx context.Context, r payment.Refund) error {
+	row := toRefundRow(r)
+	if err := t.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return fmt.Errorf("add refund %s: %w", r.ID, translate(err))
+	}
+	return nil
+}
+
+// Emit writes events keyed by the order to the outbox. Their correlation ID
+// is the order ID: the saga's thread, whatever request or event caused
+// them (the causation ID still names the event being handled).
+func (t *Tx) Emit(ctx context.Context, orderID string, msgs ...proto.Message) error {
+	ctx = logging.WithCorrelationID(ctx, orderID)
+	events := make([]event.Event, 0, len(msgs))
+	for _, m := range msgs {
+		e, err := event.New(ctx, orderID, m)
+		if err != nil {
+			return err
+		}
+		events = append(events, e)
+	}
+	return outbox.Add(ctx, t.db, events...)
+}
+
+func loadRefunds(db *gorm.DB, paymentIDs []string) (map[string][]payment.Refund, error) {
+	out := map[string][]payment.Refund{}
+	if len(paymentIDs) == 0 {
+		return out, nil
+	}
+	var rows []refundRow
+	err := db.Where("payment_id = ANY(?::uuid[])", database.TextArray(paymentIDs)).
+		Order("created_at, id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("load refunds: %w", err)
+	}
+	for _, r := range rows {
+		out[r.PaymentID] = append(out[r.PaymentID], r.toDomain())
+	}
+	return out, nil
+}
+
+// translate turns constraint violations into domain errors.
+func translate(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch pgErr.ConstraintName {
+	case "payments_refund_le_amount":
+		return fmt.Errorf("%w (%s)", payment.ErrRefundExceedsPaid, pgErr.Message)
+	case "payments_transition", "payments_captured_once", "payments_capture_recorded", "payments_refund_matches_status",
+		"payments_immutable", "payments_refunds_final":
+		return fmt.Errorf("%w (%s)", payment.ErrStateChanged, pgErr.Message)
+	}
+	return err
+}
+
+// isInvalidText reports a value that is not of the column's type (a
+// malformed UUID): nothing can match it.
+func isInvalidText(err error) bool { return database.IsCode(err, "22P02") }
