@@ -1,10 +1,11 @@
 // Command inventory runs the inventory service: stock and reservations.
 //
 //	inventory          serve the API and run the consumers (default)
-//	inventory seed     load the demo data, idempotently (make up runs it)
+//	inventory seed     give the demo products their stock, idempotently (make up runs it)
 //
-// Configuration comes from SHOP_* environment variables (see pkg/config);
-// with none set it runs against the local stack of `make up`.
+// Configuration comes from SHOP_* environment variables (see pkg/config and
+// internal/app.Config); with none set it runs against the local stack of
+// `make up`.
 package main
 
 import (
@@ -15,8 +16,7 @@ import (
 	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
-	"github.com/shop-oss/shop/pkg/service"
-	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/inventory/internal/app"
 )
 
 func main() {
@@ -28,35 +28,22 @@ func main() {
 	}
 }
 
-// Config is the inventory service's configuration.
-type Config struct {
-	config.Common
-}
-
 func run(ctx context.Context, args []string) error {
-	var cfg Config
-	if err := config.Load(&cfg, "inventory", config.Environ()); err != nil {
+	cfg, err := app.Load(config.Environ())
+	if err != nil {
 		return err
 	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
-		return serve(ctx, cfg)
+		svc, err := app.New(ctx, cfg, app.Options{})
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		return svc.Run(ctx)
 	case args[0] == "seed":
-		fmt.Println("inventory: no demo data yet")
-		return nil
+		return app.Seed(ctx, cfg, os.Stdout)
 	default:
 		return fmt.Errorf("unknown command %q (want serve or seed)", args[0])
 	}
-}
-
-func serve(ctx context.Context, cfg Config) error {
-	svc, err := service.New(ctx, cfg.Common, service.Options{
-		Publishes: []string{eventsv1.TopicInventory},
-		Consumes:  []string{eventsv1.TopicOrder, eventsv1.TopicPayment, eventsv1.TopicCatalog},
-	})
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	return svc.Run(ctx)
 }

@@ -1,0 +1,125 @@
+package inventory
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Store is where the domain keeps its state (inventorydb implements it on
+// PostgreSQL).
+type Store interface {
+	// InTx runs fn in one transaction, committed when fn returns nil.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+
+	// Stock returns a product's stock, or ErrProductNotFound.
+	Stock(ctx context.Context, productID uuid.UUID) (Stock, error)
+	// ListStock returns a page of stock rows in product-ID order.
+	ListStock(ctx context.Context, f StockFilter) ([]Stock, error)
+	// Movements returns a page of a product's ledger, newest first.
+	Movements(ctx context.Context, productID uuid.UUID, beforeID int64, limit int) ([]Movement, error)
+	// Reservation returns an order's reservation, or ErrReservationNotFound.
+	Reservation(ctx context.Context, orderID uuid.UUID) (Reservation, error)
+}
+
+// StockFilter selects a page of stock rows.
+type StockFilter struct {
+	// SellerID limits the list to one seller's products (uuid.Nil: all).
+	SellerID uuid.UUID
+	// LowOnly keeps products whose available stock is at or below their
+	// threshold (DefaultThreshold when they have none).
+	LowOnly          bool
+	DefaultThreshold int64
+	// After is the last product ID of the previous page (uuid.Nil: first).
+	After uuid.UUID
+	Limit int
+}
+
+// Tx is one transaction of the store. Lock methods hold row locks until the
+// transaction ends; callers lock reservations before stock, and the store
+// locks stock rows in product-ID order, so transactions never deadlock on
+// each other's rows.
+type Tx interface {
+	// InsertReservation stores r with its lines unless the order already
+	// has a reservation; it reports whether it stored it.
+	InsertReservation(ctx context.Context, r Reservation) (bool, error)
+	// LockReservation locks and returns the order's reservation with its
+	// lines, or ErrReservationNotFound.
+	LockReservation(ctx context.Context, orderID uuid.UUID) (Reservation, error)
+	// UpdateReservation saves r's status, placeholder flag, expiry, reason
+	// and restocked flag; with lines it also stores r.Lines (a placeholder
+	// that became a real reservation).
+	UpdateReservation(ctx context.Context, r Reservation, lines bool) error
+	// DeleteReservation removes a reservation and its lines.
+	DeleteReservation(ctx context.Context, id uuid.UUID) error
+	// LockDueReservations locks up to limit ACTIVE reservations that
+	// expire at or before now, skipping those other transactions hold.
+	LockDueReservations(ctx context.Context, now time.Time, limit int) ([]Reservation, error)
+	// ExpireReservations marks reservations EXPIRED.
+	ExpireReservations(ctx context.Context, ids []uuid.UUID, at time.Time) error
+
+	// LockStock locks the stock rows of ids in product-ID order and
+	// returns those that exist.
+	LockStock(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Stock, error)
+	// ApplyMovements writes moves to the ledger and updates the stock rows
+	// (locked by LockStock) by their deltas; final are the rows as the
+	// domain computed them, which the store checks against the database.
+	ApplyMovements(ctx context.Context, moves []Movement, final []Stock) error
+	// SetThreshold sets a product's own low-stock threshold (nil: default).
+	SetThreshold(ctx context.Context, productID uuid.UUID, threshold *int64) error
+	// HasMovements reports whether a product has any ledger entry.
+	HasMovements(ctx context.Context, productID uuid.UUID) (bool, error)
+
+	// UpsertProduct applies catalog's view of a product unless the stored
+	// row already has this or a newer version; it reports whether it did.
+	UpsertProduct(ctx context.Context, p Product) (bool, error)
+	// ArchiveProduct marks a product ARCHIVED unless the stored row already
+	// has this or a newer version (creating the row when it is unknown).
+	ArchiveProduct(ctx context.Context, productID uuid.UUID, version int64) (bool, error)
+	// EnsureProduct creates the product's row when it does not exist (the
+	// seed, which may run before catalog's events arrive).
+	EnsureProduct(ctx context.Context, p Product) error
+
+	// Publish writes events to the outbox, published after commit.
+	Publish(ctx context.Context, events ...Event) error
+	// Announce publishes events and returns their IDs, so that Withdraw can
+	// take them back before the commit: for an announcement written early,
+	// before locks are taken, that may turn out wrong.
+	Announce(ctx context.Context, events ...Event) ([]uuid.UUID, error)
+	// Withdraw removes events this transaction announced; they are never
+	// sent.
+	Withdraw(ctx context.Context, eventIDs []uuid.UUID) error
+}
+
+// Product is what catalog tells inventory about a product.
+type Product struct {
+	ID       uuid.UUID
+	SellerID uuid.UUID
+	SKU      string
+	Status   ProductStatus
+	// Version is catalog's product version (0 from the seed).
+	Version int64
+}
+
+// Cache holds products' stock for fast availability reads. Invalidate may be
+// called before the change commits (event handlers run inside the consumer's
+// transaction): an implementation must then keep readers from caching the
+// old figures until the change is visible.
+type Cache interface {
+	Get(ctx context.Context, productID uuid.UUID) (Stock, bool)
+	Put(ctx context.Context, s Stock)
+	Invalidate(ctx context.Context, productIDs ...uuid.UUID)
+}
+
+// NoCache caches nothing (benchmarks, tools).
+type NoCache struct{}
+
+// Get always misses.
+func (NoCache) Get(context.Context, uuid.UUID) (Stock, bool) { return Stock{}, false }
+
+// Put does nothing.
+func (NoCache) Put(context.Context, Stock) {}
+
+// Invalidate does nothing.
+func (NoCache) Invalidate(context.Context, ...uuid.UUID) {}

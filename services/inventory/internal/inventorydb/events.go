@@ -1,0 +1,107 @@
+package inventorydb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/outbox"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/inventory/internal/inventory"
+)
+
+// Publish converts domain events to their protobuf messages and adds them to
+// the outbox in this transaction.
+func (t *txStore) Publish(ctx context.Context, events ...inventory.Event) error {
+	_, err := t.Announce(ctx, events...)
+	return err
+}
+
+// Announce publishes events and returns their event IDs.
+func (t *txStore) Announce(ctx context.Context, events ...inventory.Event) ([]uuid.UUID, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	out := make([]event.Event, 0, len(events))
+	for _, e := range events {
+		key, msg, err := toProto(e)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := event.New(ctx, key, msg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	if err := outbox.Add(ctx, t.db, out...); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	ids := make([]uuid.UUID, len(out))
+	for i, e := range out {
+		ids[i] = e.ID
+	}
+	return ids, nil
+}
+
+// Withdraw deletes outbox rows this transaction wrote: uncommitted, so no
+// relay has seen them. pkg/outbox has no call for this, so it deletes from
+// the outbox table by event ID.
+func (t *txStore) Withdraw(ctx context.Context, eventIDs []uuid.UUID) error {
+	if len(eventIDs) == 0 {
+		return nil
+	}
+	if err := t.q(ctx).Exec(`DELETE FROM outbox WHERE event_id = ANY(?::uuid[])`, uuidArray(eventIDs)).Error; err != nil {
+		return fmt.Errorf("withdraw events: %w", err)
+	}
+	return nil
+}
+
+// toProto returns an event's key (order ID for the saga, product ID for
+// STOCK_LOW) and message.
+func toProto(e inventory.Event) (string, proto.Message, error) {
+	switch e := e.(type) {
+	case inventory.Reserved:
+		lines := make([]*eventsv1.ReservedLine, len(e.Lines))
+		for i, l := range e.Lines {
+			lines[i] = &eventsv1.ReservedLine{ProductId: l.ProductID.String(), Quantity: clamp32(l.Quantity)}
+		}
+		return e.OrderID.String(), &eventsv1.InventoryReserved{
+			OrderId: e.OrderID.String(), ReservationId: e.ReservationID.String(),
+			ExpiresAt: timestamppb.New(e.ExpiresAt), Lines: lines,
+		}, nil
+	case inventory.Rejected:
+		short := make([]*eventsv1.ShortLine, len(e.Rejection.Lines))
+		for i, l := range e.Rejection.Lines {
+			short[i] = &eventsv1.ShortLine{ProductId: l.ProductID.String(), Requested: clamp32(l.Requested), Available: clamp32(l.Available)}
+		}
+		return e.Rejection.OrderID.String(), &eventsv1.InventoryRejected{
+			OrderId: e.Rejection.OrderID.String(), ShortLines: short, Reason: e.Rejection.Reason,
+		}, nil
+	case inventory.Confirmed:
+		return e.OrderID.String(), &eventsv1.InventoryConfirmed{OrderId: e.OrderID.String(), ReservationId: e.ReservationID.String()}, nil
+	case inventory.Released:
+		return e.OrderID.String(), &eventsv1.InventoryReleased{
+			OrderId: e.OrderID.String(), ReservationId: e.ReservationID.String(), Reason: e.Reason,
+		}, nil
+	case inventory.Expired:
+		return e.OrderID.String(), &eventsv1.ReservationExpired{OrderId: e.OrderID.String(), ReservationId: e.ReservationID.String()}, nil
+	case inventory.StockLow:
+		return e.ProductID.String(), &eventsv1.StockLow{
+			ProductId: e.ProductID.String(), Available: clamp32(e.Available), Threshold: clamp32(e.Threshold),
+		}, nil
+	}
+	return "", nil, fmt.Errorf("inventorydb: no message for event %T", e)
+}
+
+// clamp32 fits stock figures (bigint here, int32 on the wire) into the
+// message; quantities are validated far below the limit.
+func clamp32(n int64) int32 {
+	const maxInt32 = 1<<31 - 1
+	return int32(max(min(n, maxInt32), -maxInt32))
+}

@@ -1,0 +1,120 @@
+// Package inventorydb is the inventory store on PostgreSQL (gorm over pgx):
+// it implements inventory.Store and inventory.Tx with hand-written SQL,
+// converts rows to domain types, writes events to the transactional outbox
+// and translates driver errors into domain errors.
+//
+// The hot path (a reservation) is kept to few round trips: the reservation
+// and its lines in one statement, the stock rows locked in one, the stock
+// update and its ledger entries in one, the outbox rows in one.
+package inventorydb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/services/inventory/internal/inventory"
+)
+
+// Store implements inventory.Store. Reads that may lag (lists, the ledger,
+// availability) go to read, which is the primary unless a replica is set.
+type Store struct {
+	db, read *gorm.DB
+}
+
+// New returns a Store on db, reading from read (nil: db).
+func New(db, read *gorm.DB) *Store {
+	if read == nil {
+		read = db
+	}
+	return &Store{db: db, read: read}
+}
+
+// InTx runs fn in a transaction of its own.
+func (s *Store) InTx(ctx context.Context, fn func(tx inventory.Tx) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(Wrap(tx))
+	})
+}
+
+// Wrap adapts a transaction someone else owns (the consumer's inbox
+// transaction) to inventory.Tx.
+func Wrap(tx *gorm.DB) inventory.Tx { return &txStore{db: tx} }
+
+// Stock returns one product's stock.
+func (s *Store) Stock(ctx context.Context, productID uuid.UUID) (inventory.Stock, error) {
+	var rows []stockRow
+	err := s.read.WithContext(ctx).Raw(`SELECT `+stockColumns+` FROM stock WHERE product_id = ?`, productID).Scan(&rows).Error
+	if err != nil {
+		return inventory.Stock{}, fmt.Errorf("select stock: %w", err)
+	}
+	if len(rows) == 0 {
+		return inventory.Stock{}, inventory.ErrProductNotFound
+	}
+	return rows[0].toDomain(), nil
+}
+
+// ListStock returns a page of stock rows in product-ID order.
+func (s *Store) ListStock(ctx context.Context, f inventory.StockFilter) ([]inventory.Stock, error) {
+	q := s.read.WithContext(ctx).Table("stock").Select(stockColumns).
+		Where("product_id > ?", f.After).Order("product_id").Limit(f.Limit)
+	if f.SellerID != uuid.Nil {
+		q = q.Where("seller_id = ?", f.SellerID)
+	}
+	if f.LowOnly {
+		q = q.Where("on_hand - reserved <= COALESCE(low_stock_threshold, ?)", f.DefaultThreshold)
+	}
+	var rows []stockRow
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list stock: %w", err)
+	}
+	out := make([]inventory.Stock, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}
+
+// Movements returns a page of a product's ledger, newest first, older than
+// beforeID (0: the newest).
+func (s *Store) Movements(ctx context.Context, productID uuid.UUID, beforeID int64, limit int) ([]inventory.Movement, error) {
+	q := s.read.WithContext(ctx).Table("stock_movements").Where("product_id = ?", productID).
+		Order("id DESC").Limit(limit)
+	if beforeID > 0 {
+		q = q.Where("id < ?", beforeID)
+	}
+	var rows []movementRow
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list movements: %w", err)
+	}
+	out := make([]inventory.Movement, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}
+
+// Reservation returns an order's reservation (from the primary: staff look
+// right after acting).
+func (s *Store) Reservation(ctx context.Context, orderID uuid.UUID) (inventory.Reservation, error) {
+	return selectReservation(s.db.WithContext(ctx), reservationSelect+` WHERE r.order_id = ?`, orderID)
+}
+
+func selectReservation(db *gorm.DB, sql string, args ...any) (inventory.Reservation, error) {
+	var rows []reservationRow
+	if err := db.Raw(sql, args...).Scan(&rows).Error; err != nil {
+		return inventory.Reservation{}, fmt.Errorf("select reservation: %w", err)
+	}
+	if len(rows) == 0 {
+		return inventory.Reservation{}, inventory.ErrReservationNotFound
+	}
+	return rows[0].toDomain()
+}
+
+// errLedger means the database's figures differ from the domain's after a
+// change: a bug, or rows changed without their lock. The transaction rolls
+// back.
+var errLedger = errors.New("stock figures out of step with the ledger")

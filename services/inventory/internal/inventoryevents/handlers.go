@@ -1,0 +1,216 @@
+// Package inventoryevents handles the events inventory consumes: the order
+// saga (ORDER_CREATED, PAYMENT_SUCCESS, PAYMENT_FAILED, ORDER_CANCELLED) and
+// catalog's products (PRODUCT_UPSERTED, PRODUCT_ARCHIVED). Each handler runs
+// in the consumer's inbox transaction (one event is applied once), decodes
+// the message and calls the domain in that transaction, so the change, the
+// events it publishes and the inbox record commit together.
+//
+// Handlers never fail on the order events arrive in (the domain's state
+// machine absorbs it) and never dead-letter a valid event: an order that
+// breaks the contract (bad lines) is rejected with INVENTORY_REJECTED so the
+// saga ends. Only messages that cannot name their order or product (a
+// malformed ID) are Permanent.
+package inventoryevents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/consumer"
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/inventory/internal/inventory"
+	"github.com/shop-oss/shop/services/inventory/internal/inventorydb"
+)
+
+// Handlers holds the event handlers.
+type Handlers struct {
+	svc *inventory.Service
+	log *slog.Logger
+}
+
+// New returns the handlers.
+func New(svc *inventory.Service, log *slog.Logger) *Handlers {
+	return &Handlers{svc: svc, log: log}
+}
+
+// Register registers every handler with the consumer.
+func (h *Handlers) Register(c *consumer.Consumer) {
+	c.Handle(eventsv1.TypeOrderCreated, h.OrderCreated)
+	c.Handle(eventsv1.TypePaymentSuccess, h.PaymentSucceeded)
+	c.Handle(eventsv1.TypePaymentFailed, h.PaymentFailed)
+	c.Handle(eventsv1.TypeOrderCancelled, h.OrderCancelled)
+	c.Handle(eventsv1.TypeProductUpserted, h.ProductUpserted)
+	c.Handle(eventsv1.TypeProductArchived, h.ProductArchived)
+}
+
+// OrderCreated reserves the order's lines (INVENTORY_RESERVED), or rejects
+// the order (INVENTORY_REJECTED) when a line is short, a product cannot be
+// sold, or the lines are invalid.
+func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event) error {
+	msg, err := event.DecodeAs[*eventsv1.OrderCreated](e)
+	if err != nil {
+		return err
+	}
+	orderID, err := parseID("order_id", msg.GetOrderId())
+	if err != nil {
+		return err
+	}
+	tx := inventorydb.Wrap(gtx)
+	req, bad := toReserveRequest(orderID, msg.GetLines())
+	if bad == nil {
+		if verr := req.Validate(); verr != nil {
+			bad = verr
+		}
+	}
+	if bad != nil {
+		h.log.WarnContext(ctx, "ORDER_CREATED with invalid lines; rejecting the order", "order_id", orderID, "error", bad.Error())
+		return h.svc.RejectIn(ctx, tx, invalidOrder(orderID, msg.GetLines()))
+	}
+	res, err := h.svc.ReserveIn(ctx, tx, req, inventory.FromEvent)
+	if errors.Is(err, inventory.ErrReservationConflict) {
+		h.log.WarnContext(ctx, "ORDER_CREATED for an order that already has another reservation; ignored",
+			"order_id", orderID, "error", err.Error())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	h.svc.Invalidate(ctx, res.Changed)
+	return nil
+}
+
+// PaymentSucceeded confirms the reservation: reserved units are sold.
+func (h *Handlers) PaymentSucceeded(ctx context.Context, gtx *gorm.DB, e event.Event) error {
+	msg, err := event.DecodeAs[*eventsv1.PaymentSucceeded](e)
+	if err != nil {
+		return err
+	}
+	orderID, err := parseID("order_id", msg.GetOrderId())
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.ConfirmIn(ctx, inventorydb.Wrap(gtx), orderID, inventory.FromEvent)
+	if err != nil {
+		return err
+	}
+	h.svc.Invalidate(ctx, out.Changed)
+	return nil
+}
+
+// PaymentFailed releases the reservation.
+func (h *Handlers) PaymentFailed(ctx context.Context, gtx *gorm.DB, e event.Event) error {
+	msg, err := event.DecodeAs[*eventsv1.PaymentFailed](e)
+	if err != nil {
+		return err
+	}
+	return h.release(ctx, gtx, msg.GetOrderId(), inventory.ReasonPaymentFailed)
+}
+
+// OrderCancelled releases the reservation, or restocks it when it was sold.
+// Whether to restock follows the reservation's own state, not the event's
+// paid flag: only units this order actually bought can come back.
+func (h *Handlers) OrderCancelled(ctx context.Context, gtx *gorm.DB, e event.Event) error {
+	msg, err := event.DecodeAs[*eventsv1.OrderCancelled](e)
+	if err != nil {
+		return err
+	}
+	return h.release(ctx, gtx, msg.GetOrderId(), inventory.ReasonOrderCancelled)
+}
+
+func (h *Handlers) release(ctx context.Context, gtx *gorm.DB, rawOrderID, reason string) error {
+	orderID, err := parseID("order_id", rawOrderID)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.ReleaseIn(ctx, inventorydb.Wrap(gtx), orderID, reason, inventory.FromEvent)
+	if err != nil {
+		return err
+	}
+	h.svc.Invalidate(ctx, out.Changed)
+	return nil
+}
+
+// ProductUpserted keeps the product replica (seller, SKU, status) current.
+func (h *Handlers) ProductUpserted(ctx context.Context, gtx *gorm.DB, e event.Event) error {
+	msg, err := event.DecodeAs[*eventsv1.ProductUpserted](e)
+	if err != nil {
+		return err
+	}
+	id, err := parseID("product_id", msg.GetProductId())
+	if err != nil {
+		return err
+	}
+	var seller uuid.UUID
+	if msg.GetSellerId() != "" {
+		if seller, err = parseID("seller_id", msg.GetSellerId()); err != nil {
+			return err
+		}
+	}
+	changed, err := h.svc.UpsertProductIn(ctx, inventorydb.Wrap(gtx), inventory.Product{
+		ID: id, SellerID: seller, SKU: msg.GetSku(),
+		Status: inventory.ParseProductStatus(msg.GetStatus()), Version: msg.GetVersion(),
+	})
+	if err != nil {
+		return err
+	}
+	h.svc.Invalidate(ctx, changed)
+	return nil
+}
+
+// ProductArchived stops a product from being reserved.
+func (h *Handlers) ProductArchived(ctx context.Context, gtx *gorm.DB, e event.Event) error {
+	msg, err := event.DecodeAs[*eventsv1.ProductArchived](e)
+	if err != nil {
+		return err
+	}
+	id, err := parseID("product_id", msg.GetProductId())
+	if err != nil {
+		return err
+	}
+	changed, err := h.svc.ArchiveProductIn(ctx, inventorydb.Wrap(gtx), id, msg.GetVersion())
+	if err != nil {
+		return err
+	}
+	h.svc.Invalidate(ctx, changed)
+	return nil
+}
+
+// parseID parses a UUID field; a bad one makes the event unusable for good.
+func parseID(field, s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, consumer.Permanent(fmt.Errorf("%w: %s %q is not a UUID", event.ErrMalformed, field, s))
+	}
+	return id, nil
+}
+
+// toReserveRequest converts the order's lines; a line whose product ID is
+// not a UUID makes the order invalid.
+func toReserveRequest(orderID uuid.UUID, lines []*eventsv1.OrderLine) (inventory.ReserveRequest, error) {
+	req := inventory.ReserveRequest{OrderID: orderID, Lines: make([]inventory.Line, 0, len(lines))}
+	for i, l := range lines {
+		id, err := uuid.Parse(l.GetProductId())
+		if err != nil {
+			return req, fmt.Errorf("lines[%d].product_id %q is not a UUID", i, l.GetProductId())
+		}
+		req.Lines = append(req.Lines, inventory.Line{ProductID: id, Quantity: int64(l.GetQuantity())})
+	}
+	return req, nil
+}
+
+// invalidOrder is the rejection of an order whose lines break the contract;
+// it names every line (unparseable product IDs as uuid.Nil).
+func invalidOrder(orderID uuid.UUID, lines []*eventsv1.OrderLine) inventory.Rejection {
+	rej := inventory.Rejection{OrderID: orderID, Reason: inventory.ReasonInvalidOrder}
+	for _, l := range lines {
+		id, _ := uuid.Parse(l.GetProductId())
+		rej.Lines = append(rej.Lines, inventory.ShortLine{ProductID: id, Requested: int64(l.GetQuantity()), Unavailable: true})
+	}
+	return rej
+}
