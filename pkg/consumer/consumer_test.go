@@ -290,3 +290,34 @@ func TestShutdownCommitsOffsets(t *testing.T) {
 		t.Fatalf("the second consumer saw %v already-handled events: offsets were not committed at shutdown", d)
 	}
 }
+
+// AfterCommit hooks run after the commit, and never for a rolled-back try.
+func TestAfterCommitRunsOnlyForCommittedEffects(t *testing.T) {
+	env := bustest.New(t)
+	var (
+		mu    sync.Mutex
+		ran   []string
+		tries atomic.Int32
+	)
+	handler := func(ctx context.Context, tx *gorm.DB, e event.Event) error {
+		n := tries.Add(1)
+		consumer.AfterCommit(ctx, func() {
+			mu.Lock()
+			ran = append(ran, fmt.Sprintf("try %d", n))
+			mu.Unlock()
+		})
+		if n == 1 {
+			return errors.New("transient")
+		}
+		return bustest.ApplyEffect(ctx, tx, e)
+	}
+	start(t, env, handler, nil)
+	env.Produce(t, bustest.OrderEvent(t, "order-1", 1).Message())
+	env.WaitEffects(t, 1, 30*time.Second)
+	waitFor(t, "the hook", 10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(ran) > 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ran) != 1 || ran[0] != "try 2" {
+		t.Fatalf("hooks ran for %v, want only the committed try 2", ran)
+	}
+}

@@ -113,6 +113,8 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 		return nil
 	}
 	outcomes := make([]string, len(run))
+	hooks := &afterCommit{}
+	ctx = context.WithValue(ctx, afterCommitKey{}, hooks)
 	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var claimed []string
 		err := tx.Raw(`INSERT INTO processed_events (consumer, event_id)
@@ -145,6 +147,9 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 	})
 	if err != nil {
 		return err
+	}
+	for _, fn := range hooks.fns {
+		fn()
 	}
 	now := time.Now()
 	var handled []event.Event
@@ -265,4 +270,20 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+type afterCommitKey struct{}
+
+type afterCommit struct{ fns []func() }
+
+// AfterCommit registers fn to run once the handler's transaction has
+// committed (never if it rolls back): for work that must not run earlier,
+// such as dropping a cache entry that a concurrent reader could otherwise
+// fill again with the old state. Outside a handler it runs fn at once.
+func AfterCommit(ctx context.Context, fn func()) {
+	if h, ok := ctx.Value(afterCommitKey{}).(*afterCommit); ok {
+		h.fns = append(h.fns, fn)
+		return
+	}
+	fn()
 }
