@@ -1,10 +1,13 @@
 // Command identity runs the identity service: users, roles, sessions and the keys that sign access tokens.
 //
-//	identity          serve the API and run the consumers (default)
-//	identity seed     load the demo data, idempotently (make up runs it)
+//	identity             serve the API (default; also "identity serve")
+//	identity seed        create the demo users, idempotently, and print their logins (make up runs it)
+//	identity rotate-key  create a new signing key; running replicas publish it at once and sign
+//	                     with it after SHOP_IDENTITY_KEY_PUBLISH_DELAY
 //
-// Configuration comes from SHOP_* environment variables (see pkg/config);
-// with none set it runs against the local stack of `make up`.
+// Configuration comes from SHOP_* environment variables (see pkg/config and
+// internal/app.Config); with none set it runs against the local stack of
+// `make up`.
 package main
 
 import (
@@ -15,8 +18,7 @@ import (
 	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
-	"github.com/shop-oss/shop/pkg/service"
-	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/identity/internal/app"
 )
 
 func main() {
@@ -28,34 +30,24 @@ func main() {
 	}
 }
 
-// Config is the identity service's configuration.
-type Config struct {
-	config.Common
-}
-
 func run(ctx context.Context, args []string) error {
-	var cfg Config
-	if err := config.Load(&cfg, "identity", config.Environ()); err != nil {
+	cfg, err := app.Load(config.Environ())
+	if err != nil {
 		return err
 	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
-		return serve(ctx, cfg)
+		svc, err := app.New(ctx, cfg, app.Options{})
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		return svc.Run(ctx)
 	case args[0] == "seed":
-		fmt.Println("identity: no demo data yet")
-		return nil
+		return app.Seed(ctx, cfg, os.Stdout)
+	case args[0] == "rotate-key":
+		return app.RotateKey(ctx, cfg, os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve or seed)", args[0])
+		return fmt.Errorf("unknown command %q (want serve, seed or rotate-key)", args[0])
 	}
-}
-
-func serve(ctx context.Context, cfg Config) error {
-	svc, err := service.New(ctx, cfg.Common, service.Options{
-		Publishes: []string{eventsv1.TopicIdentity},
-	})
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	return svc.Run(ctx)
 }

@@ -1,0 +1,70 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/shop-oss/shop/pkg/testkit"
+	"github.com/shop-oss/shop/services/identity/internal/app"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := app.Load(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BcryptCost != 12 || cfg.AccessTokenTTL.Minutes() != 15 || cfg.RefreshTokenTTL.Hours() != 14*24 ||
+		cfg.LoginPerMinute != 20 || cfg.KeyRotation != 0 || cfg.HTTPAddr != "127.0.0.1:8081" {
+		t.Errorf("defaults: %+v", cfg)
+	}
+}
+
+func TestConfigNamesEveryBadVariable(t *testing.T) {
+	t.Parallel()
+	_, err := app.Load(map[string]string{
+		"SHOP_IDENTITY_BCRYPT_COST":        "3",
+		"SHOP_IDENTITY_ACCESS_TOKEN_TTL":   "10s",
+		"SHOP_IDENTITY_KEY_ENCRYPTION_KEY": "c2hvcnQ=",
+		"SHOP_IDENTITY_KEY_ROTATION":       "1h",
+		"SHOP_IDENTITY_SIGNING_KEY_FILE":   "/some/file.pem",
+		"SHOP_IDENTITY_ADMIN_EMAIL":        "root@example.com",
+		"SHOP_IDENTITY_LOGIN_PER_MINUTE":   "-1",
+	})
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, name := range []string{"SHOP_IDENTITY_BCRYPT_COST", "SHOP_IDENTITY_ACCESS_TOKEN_TTL",
+		"SHOP_IDENTITY_KEY_ENCRYPTION_KEY", "SHOP_IDENTITY_KEY_ROTATION", "SHOP_IDENTITY_ADMIN_EMAIL",
+		"SHOP_IDENTITY_LOGIN_PER_MINUTE"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	_, err = app.Load(map[string]string{"SHOP_IDENTITY_ADMIN_EMAIL": "root@example.com", "SHOP_IDENTITY_ADMIN_PASSWORD": "s3cret-value-xyz",
+		"SHOP_IDENTITY_BCRYPT_COST": "99"})
+	if err == nil || strings.Contains(err.Error(), "s3cret-value-xyz") {
+		t.Errorf("error %v: want refused without printing the password", err)
+	}
+}
+
+// A weak first-administrator password stops start-up, naming the variable.
+func TestBootstrapAdminPasswordPolicy(t *testing.T) {
+	t.Parallel()
+	st := testkit.NewStack(t)
+	var cfg app.Config
+	st.Config(t, "identity", &cfg, map[string]string{
+		"SHOP_IDENTITY_BCRYPT_COST":    "4",
+		"SHOP_IDENTITY_ADMIN_EMAIL":    "root@example.com",
+		"SHOP_IDENTITY_ADMIN_PASSWORD": "password123",
+	})
+	svc, err := app.New(context.Background(), cfg, app.Options{LogOutput: testkit.LogOutput(t)})
+	if err == nil {
+		svc.Close()
+		t.Fatal("weak admin password accepted")
+	}
+	if !strings.Contains(err.Error(), "SHOP_IDENTITY_ADMIN_PASSWORD") || strings.Contains(err.Error(), "password123") {
+		t.Errorf("error %v: want it to name the variable, not the value", err)
+	}
+}

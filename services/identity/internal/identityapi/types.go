@@ -1,0 +1,89 @@
+package identityapi
+
+import (
+	"time"
+
+	"github.com/shop-oss/shop/services/identity/internal/identity"
+)
+
+// Requests. Validation of values is the domain's (one place for the
+// rules); the tags check shape only.
+
+type registerRequest struct {
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+}
+
+type loginRequest struct {
+	Email    string `json:"email" validate:"required,max=254"`
+	Password string `json:"password" validate:"required,max=1024"`
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token" validate:"required,max=512"`
+}
+
+type updateMeRequest struct {
+	DisplayName     *string `json:"display_name"`
+	CurrentPassword *string `json:"current_password" validate:"omitempty,max=1024"`
+	NewPassword     *string `json:"new_password" validate:"omitempty,max=1024"`
+}
+
+type listUsersQuery struct {
+	Q      string `form:"q" validate:"max=100"`
+	Role   string `form:"role" validate:"omitempty,oneof=CUSTOMER SELLER ADMIN"`
+	Limit  int    `form:"limit" validate:"omitempty,min=1,max=100"`
+	Cursor string `form:"cursor" validate:"max=64"`
+}
+
+type changeRoleRequest struct {
+	Role string `json:"role" validate:"required,oneof=CUSTOMER SELLER ADMIN"`
+}
+
+type disableRequest struct {
+	Reason string `json:"reason" validate:"max=500"`
+}
+
+// Responses.
+
+type userResponse struct {
+	ID             string     `json:"id"`
+	Email          string     `json:"email"`
+	DisplayName    string     `json:"display_name"`
+	Role           string     `json:"role"`
+	Disabled       bool       `json:"disabled"`
+	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+	LastLoginAt    *time.Time `json:"last_login_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+func toUserResponse(u identity.User) userResponse {
+	return userResponse{ID: u.ID.String(), Email: u.Email, DisplayName: u.DisplayName, Role: string(u.Role),
+		Disabled: u.Disabled(), DisabledAt: u.DisabledAt, DisabledReason: u.DisabledReason,
+		LastLoginAt: u.LastLoginAt, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+type tokenResponse struct {
+	TokenType        string       `json:"token_type"`
+	AccessToken      string       `json:"access_token"`
+	ExpiresIn        int64        `json:"expires_in"`
+	RefreshToken     string       `json:"refresh_token"`
+	RefreshExpiresIn int64        `json:"refresh_expires_in"`
+	User             userResponse `json:"user"`
+}
+
+func toTokenResponse(s identity.Session, now time.Time) tokenResponse {
+	return tokenResponse{TokenType: "Bearer", AccessToken: s.AccessToken,
+		ExpiresIn:    int64(s.AccessExpiresAt.Sub(now).Round(time.Second).Seconds()),
+		RefreshToken: s.RefreshToken, RefreshExpiresIn: int64(s.RefreshExpiresAt.Sub(now).Round(time.Second).Seconds()),
+		User: toUserResponse(s.User)}
+}
+
+type userListResponse struct {
+	Items      []userResponse `json:"items"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
