@@ -91,7 +91,7 @@ func (s *stack) query(t *testing.T, service, sql string, args []any, dest ...any
 type shop struct {
 	*stack
 	admin, seller, customer string // access tokens
-	customerID                  string
+	customerID              string
 }
 
 func openShop(t *testing.T, extra map[string]map[string]string) *shop {

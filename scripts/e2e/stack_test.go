@@ -229,5 +229,3 @@ func (s *stack) tail(name string) string {
 	}
 	return out
 }
-
-

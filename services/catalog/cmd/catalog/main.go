@@ -1,10 +1,14 @@
 // Command catalog runs the catalog service: products, categories and prices.
 //
-//	catalog          serve the API and run the consumers (default)
-//	catalog seed     load the demo data, idempotently (make up runs it)
+//	catalog              serve the API (default; also "catalog serve")
+//	catalog seed [file]  load the demo catalog, idempotently (make up runs it);
+//	                     file defaults to SHOP_CATALOG_DEMO_FILE, else
+//	                     deploy/demo/catalog.json found from the working
+//	                     directory or the executable
 //
-// Configuration comes from SHOP_* environment variables (see pkg/config);
-// with none set it runs against the local stack of `make up`.
+// Configuration comes from SHOP_* environment variables (see pkg/config and
+// internal/app.Config); with none set it runs against the local stack of
+// `make up`.
 package main
 
 import (
@@ -15,8 +19,8 @@ import (
 	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
-	"github.com/shop-oss/shop/pkg/service"
-	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/services/catalog/internal/app"
 )
 
 func main() {
@@ -28,31 +32,31 @@ func main() {
 	}
 }
 
-// Config is the catalog service's configuration.
-type Config struct {
-	config.Common
-}
-
 func run(ctx context.Context, args []string) error {
-	var cfg Config
+	var cfg app.Config
 	if err := config.Load(&cfg, "catalog", config.Environ()); err != nil {
 		return err
 	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
 		return serve(ctx, cfg)
-	case args[0] == "seed":
-		fmt.Println("catalog: no demo data yet")
-		return nil
+	case args[0] == "seed" && len(args) <= 2:
+		file := ""
+		if len(args) == 2 {
+			file = args[1]
+		}
+		level, err := logging.ParseLevel(cfg.LogLevel)
+		if err != nil {
+			return err
+		}
+		return app.Seed(ctx, cfg, file, os.Stdout, logging.New(os.Stderr, level, "catalog-seed"))
 	default:
-		return fmt.Errorf("unknown command %q (want serve or seed)", args[0])
+		return fmt.Errorf("unknown command %q (want serve, or seed [file])", args)
 	}
 }
 
-func serve(ctx context.Context, cfg Config) error {
-	svc, err := service.New(ctx, cfg.Common, service.Options{
-		Publishes: []string{eventsv1.TopicCatalog},
-	})
+func serve(ctx context.Context, cfg app.Config) error {
+	svc, err := app.New(ctx, cfg, app.Options{})
 	if err != nil {
 		return err
 	}
