@@ -56,8 +56,20 @@ proto-check: ## fail when the generated event code is stale
 	scripts/proto.sh check
 
 .PHONY: bench
-bench: deps ## run the benchmarks and print figures beside same-run baselines
+bench: deps ## run every benchmark; each prints its figures beside a baseline measured in the same run
 	go run ./scripts/busbench
+	go run ./services/identity/cmd/identity-bench
+	go run ./services/catalog/cmd/catalog-bench
+	go run ./services/inventory/cmd/inventory-bench
+	go run ./scripts/loadgen
+
+.PHONY: bench-bus
+bench-bus: deps ## the event-bus benchmark only (outbox → Kafka → idempotent consumer)
+	go run ./scripts/busbench
+
+.PHONY: bench-saga
+bench-saga: deps ## the whole-saga load generator only (all services as processes)
+	go run ./scripts/loadgen
 
 .PHONY: clean
 clean: down ## stop the stack and delete its state (.local: data, logs, binaries)

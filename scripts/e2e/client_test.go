@@ -77,7 +77,7 @@ func eventually(t *testing.T, what string, timeout time.Duration, cond func() bo
 func (s *stack) query(t *testing.T, service, sql string, args []any, dest ...any) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.procs[service].dsn)
+	conn, err := pgx.Connect(ctx, s.Proc(service).DSN)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -233,12 +233,12 @@ func TestSagaTimeouts(t *testing.T) {
 }
 
 func (s *stack) kafkaClient() *kafka.Client {
-	return &kafka.Client{Addr: kafka.TCP(s.broker.Addr()), Timeout: 10 * time.Second}
+	return &kafka.Client{Addr: kafka.TCP(s.Broker.Addr()), Timeout: 10 * time.Second}
 }
 
 func (s *stack) produce(t *testing.T, msgs ...kafka.Message) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(s.broker.Addr()), Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	w := &kafka.Writer{Addr: kafka.TCP(s.Broker.Addr()), Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
 	defer w.Close()
 	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
 		t.Fatal(err)
@@ -305,7 +305,7 @@ func (s *stack) redeliverAll(t *testing.T, topics ...string) int {
 	t.Helper()
 	var all []kafka.Message
 	for _, topic := range topics {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{s.broker.Addr()}, GroupID: "redeliver-" + uuid.NewString(),
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{s.Broker.Addr()}, GroupID: "redeliver-" + uuid.NewString(),
 			Topic: topic, StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

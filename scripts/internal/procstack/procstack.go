@@ -1,0 +1,346 @@
+// Package procstack runs the whole of Shop as real processes for the
+// end-to-end tests and the load generator: the five service binaries on free
+// ports, each with a fresh database on the local PostgreSQL server, sharing a
+// private redis-server and an in-process Kafka-protocol broker. Close stops
+// everything (SIGTERM, then a graceful wait) and drops the databases.
+package procstack
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/localbroker"
+)
+
+// Build compiles the service binaries of the repository at root into dir.
+func Build(root, dir string) error {
+	for _, s := range config.ServiceNames {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, s), "./services/"+s+"/cmd/"+s)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s: %v\n%s", s, err, out)
+		}
+	}
+	return nil
+}
+
+// Options configures Start.
+type Options struct {
+	BinDir  string // where Build put the binaries
+	WorkDir string // logs, broker and Redis data
+	// AdminURL is the PostgreSQL maintenance database (local default).
+	AdminURL string
+	// Env adds or overrides variables per service.
+	Env map[string]map[string]string
+	// LogLevel of the services (default info).
+	LogLevel string
+}
+
+// Stack is the running system.
+type Stack struct {
+	opts   Options
+	Broker *localbroker.Broker
+	redis  *exec.Cmd
+	// RedisURL is the private Redis of the stack.
+	RedisURL string
+	procs    map[string]*Proc
+	dbs      []string
+}
+
+// Proc is one service process.
+type Proc struct {
+	Name string
+	Port int
+	DSN  string
+	env  []string
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  *os.File
+}
+
+// Start starts the broker, Redis and every service, and waits until all are
+// ready. On error, what was started is stopped.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	if opts.AdminURL == "" {
+		opts.AdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	if opts.LogLevel == "" {
+		opts.LogLevel = "info"
+	}
+	s := &Stack{opts: opts, procs: map[string]*Proc{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	s.Broker, err = localbroker.Start(localbroker.Config{DataDir: filepath.Join(opts.WorkDir, "broker"), Partitions: 6})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.startRedis(); err != nil {
+		return nil, err
+	}
+	ports := map[string]int{}
+	for _, name := range config.ServiceNames {
+		if ports[name], err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range config.ServiceNames {
+		dsn, err := s.createDatabase(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		p := &Proc{Name: name, Port: ports[name], DSN: dsn}
+		vars := map[string]string{
+			"SHOP_HTTP_ADDR":             "127.0.0.1:" + strconv.Itoa(p.Port),
+			"SHOP_DATABASE_URL":          dsn,
+			"SHOP_REDIS_URL":             s.RedisURL,
+			"SHOP_KAFKA_BROKERS":         s.Broker.Addr(),
+			"SHOP_JWKS_URL":              fmt.Sprintf("http://127.0.0.1:%d/.well-known/jwks.json", ports["identity"]),
+			"SHOP_LOG_LEVEL":             opts.LogLevel,
+			"SHOP_RATE_LIMIT_PER_MINUTE": "1000000",
+		}
+		for k, v := range opts.Env[name] {
+			vars[k] = v
+		}
+		for k, v := range vars {
+			p.env = append(p.env, k+"="+v)
+		}
+		s.procs[name] = p
+	}
+	for _, name := range config.ServiceNames {
+		if err := s.StartService(name); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range config.ServiceNames {
+		if err := s.WaitReady(name, 90*time.Second); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Proc returns a service process.
+func (s *Stack) Proc(name string) *Proc { return s.procs[name] }
+
+// URL is a service's base URL.
+func (s *Stack) URL(name string) string {
+	return "http://127.0.0.1:" + strconv.Itoa(s.procs[name].Port)
+}
+
+// Run runs a one-off command of a service binary (e.g. "seed") with its
+// environment and returns its output.
+func (s *Stack) Run(name string, args ...string) (string, error) {
+	p := s.procs[name]
+	cmd := exec.Command(filepath.Join(s.opts.BinDir, name), args...)
+	cmd.Env = append(os.Environ(), p.env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %v: %w", name, args, err)
+	}
+	return string(out), nil
+}
+
+// StartService starts a service process (again).
+func (s *Stack) StartService(name string) error {
+	p := s.procs[name]
+	f, err := os.OpenFile(s.logPath(name), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(s.opts.BinDir, name))
+	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	p.cmd, p.log, p.done = cmd, f, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	return nil
+}
+
+// WaitReady waits until the service's /readyz answers 200.
+func (s *Stack) WaitReady(name string, timeout time.Duration) error {
+	p := s.procs[name]
+	deadline := time.Now().Add(timeout)
+	for {
+		res, err := http.Get(s.URL(name) + "/readyz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited during start-up; log:\n%s", name, s.Tail(name, 40))
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s; log:\n%s", name, timeout, s.Tail(name, 40))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// StopService sends SIGTERM and waits up to 30s for a clean exit; it
+// reports a non-zero exit or a kill as an error.
+func (s *Stack) StopService(name string) error {
+	p := s.procs[name]
+	if p == nil || p.cmd == nil {
+		return nil
+	}
+	defer func() { p.cmd = nil; _ = p.log.Close() }()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("%s did not stop within 30s of SIGTERM", name)
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		return fmt.Errorf("%s exited with %d after SIGTERM; log:\n%s", name, code, s.Tail(name, 20))
+	}
+	return nil
+}
+
+// Close stops every service, Redis and the broker, and drops the databases.
+// It returns the shutdown failures.
+func (s *Stack) Close() error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for name := range s.procs {
+		wg.Go(func() {
+			if err := s.StopService(name); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if s.redis != nil && s.redis.Process != nil {
+		_ = s.redis.Process.Kill()
+		_ = s.redis.Wait()
+	}
+	if s.Broker != nil {
+		s.Broker.Stop()
+	}
+	if len(s.dbs) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, s.opts.AdminURL); err == nil {
+			for _, db := range s.dbs {
+				_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
+			}
+			_ = conn.Close(ctx)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Tail returns the last n lines of a service's log.
+func (s *Stack) Tail(name string, n int) string {
+	f, err := os.Open(s.logPath(name))
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (s *Stack) logPath(name string) string { return filepath.Join(s.opts.WorkDir, name+".log") }
+
+func (s *Stack) startRedis() error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(s.opts.WorkDir, "redis")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	s.redis = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning")
+	if err := s.redis.Start(); err != nil {
+		return fmt.Errorf("start redis-server (make deps installs it): %w", err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("redis-server on %s did not start", addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.RedisURL = "redis://" + addr + "/0"
+	return nil
+}
+
+func (s *Stack) createDatabase(ctx context.Context, service string) (string, error) {
+	conn, err := pgx.Connect(ctx, s.opts.AdminURL)
+	if err != nil {
+		return "", fmt.Errorf("PostgreSQL (make deps starts it): %w", err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "stack_" + service + "_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	s.dbs = append(s.dbs, name)
+	u, _ := url.Parse(s.opts.AdminURL)
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// report is the run's figures and invariant checks, read from the databases.
+type report struct {
+	res                       runResult
+	paid, cancelled, open     int
+	paidPerSec                float64
+	sagaP50, sagaP95, sagaP99 time.Duration
+	oversold                  []string
+	doubleCharged, unrefunded int
+	paidWithoutPayment        int
+	scarceSold, scarceOnHand  int64
+}
+
+func (s *shop) report(ctx context.Context, res runResult) (report, error) {
+	r := report{res: res}
+	orders, err := pgx.Connect(ctx, s.st.Proc("order").DSN)
+	if err != nil {
+		return r, err
+	}
+	defer orders.Close(ctx)
+	err = orders.QueryRow(ctx, `SELECT
+			count(*) FILTER (WHERE status IN ('PAID','SHIPPED','DELIVERED')),
+			count(*) FILTER (WHERE status = 'CANCELLED'),
+			count(*) FILTER (WHERE status IN ('CREATED','PAYMENT_PENDING'))
+		FROM orders WHERE created_at >= $1`, res.start).Scan(&r.paid, &r.cancelled, &r.open)
+	if err != nil {
+		return r, fmt.Errorf("count orders: %w", err)
+	}
+	// Saga latency: order created → PAID, from the order's own history.
+	rows, err := orders.Query(ctx, `SELECT extract(epoch FROM h.at - o.created_at)
+		FROM orders o JOIN order_history h ON h.order_id = o.id AND h.kind = 'TRANSITION' AND h.to_status = 'PAID'
+		WHERE o.created_at >= $1`, res.start)
+	if err != nil {
+		return r, fmt.Errorf("saga latencies: %w", err)
+	}
+	var saga []time.Duration
+	var lastPaid time.Duration
+	for rows.Next() {
+		var secs float64
+		if err := rows.Scan(&secs); err != nil {
+			return r, err
+		}
+		saga = append(saga, time.Duration(secs*float64(time.Second)))
+	}
+	rows.Close()
+	r.sagaP50, r.sagaP95, r.sagaP99 = percentile(saga, .50), percentile(saga, .95), percentile(saga, .99)
+	var window float64
+	if err := orders.QueryRow(ctx, `SELECT coalesce(extract(epoch FROM max(h.at) - min(o.created_at)), 0)
+		FROM orders o JOIN order_history h ON h.order_id = o.id AND h.kind = 'TRANSITION' AND h.to_status = 'PAID'
+		WHERE o.created_at >= $1`, res.start).Scan(&window); err != nil {
+		return r, err
+	}
+	_ = lastPaid
+	if window > 0 {
+		r.paidPerSec = float64(r.paid) / window
+	}
+
+	// Oversold: units sold per product (paid orders' quantities) must equal
+	// what left inventory's on-hand figure, and never exceed the stock.
+	sold := map[string]int64{}
+	rows, err = orders.Query(ctx, `SELECT i.product_id::text, sum(i.quantity)
+		FROM order_items i JOIN orders o ON o.id = i.order_id
+		WHERE o.status IN ('PAID','SHIPPED','DELIVERED') GROUP BY i.product_id`)
+	if err != nil {
+		return r, fmt.Errorf("units sold: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return r, err
+		}
+		sold[id] = n
+	}
+	rows.Close()
+	inv, err := pgx.Connect(ctx, s.st.Proc("inventory").DSN)
+	if err != nil {
+		return r, err
+	}
+	defer inv.Close(ctx)
+	for _, p := range append([]string{s.scarce}, s.products...) {
+		var onHand, reserved, received int64
+		err := inv.QueryRow(ctx, `SELECT s.on_hand, s.reserved,
+				coalesce((SELECT sum(on_hand_delta) FROM stock_movements m WHERE m.product_id = s.product_id AND m.on_hand_delta > 0 AND m.order_id IS NULL), 0)
+			FROM stock s WHERE s.product_id = $1`, p).Scan(&onHand, &reserved, &received)
+		if err != nil {
+			return r, fmt.Errorf("stock of %s: %w", p, err)
+		}
+		left := received - onHand
+		if left != sold[p] || onHand < 0 || reserved > onHand {
+			r.oversold = append(r.oversold, fmt.Sprintf("%s: stocked %d, on hand %d, reserved %d, paid orders hold %d", p, received, onHand, reserved, sold[p]))
+		}
+		if p == s.scarce {
+			r.scarceSold, r.scarceOnHand = sold[p], onHand
+		}
+	}
+
+	// Charged twice, or money kept for a cancelled order.
+	pay, err := pgx.Connect(ctx, s.st.Proc("payment").DSN)
+	if err != nil {
+		return r, err
+	}
+	defer pay.Close(ctx)
+	if err := pay.QueryRow(ctx, `SELECT count(*) FROM (SELECT order_id FROM payments
+		WHERE status IN ('SUCCEEDED','PARTIALLY_REFUNDED','REFUNDED') GROUP BY order_id HAVING count(*) > 1) d`).Scan(&r.doubleCharged); err != nil {
+		return r, err
+	}
+	paidOrders := map[string]bool{}
+	rows, err = orders.Query(ctx, `SELECT id::text FROM orders WHERE status IN ('PAID','SHIPPED','DELIVERED')`)
+	if err != nil {
+		return r, err
+	}
+	for rows.Next() {
+		var id string
+		_ = rows.Scan(&id)
+		paidOrders[id] = true
+	}
+	rows.Close()
+	captured := map[string]string{}
+	rows, err = pay.Query(ctx, `SELECT order_id::text, status FROM payments WHERE status IN ('SUCCEEDED','PARTIALLY_REFUNDED','REFUNDED')`)
+	if err != nil {
+		return r, err
+	}
+	for rows.Next() {
+		var id, st string
+		_ = rows.Scan(&id, &st)
+		captured[id] = st
+	}
+	rows.Close()
+	for id := range paidOrders {
+		if captured[id] != "SUCCEEDED" {
+			r.paidWithoutPayment++
+		}
+	}
+	for id, st := range captured {
+		if !paidOrders[id] && st != "REFUNDED" {
+			r.unrefunded++
+		}
+	}
+	return r, nil
+}
+
+func (r report) ok() bool {
+	return len(r.oversold) == 0 && r.doubleCharged == 0 && r.unrefunded == 0 && r.paidWithoutPayment == 0 && r.open == 0
+}
+
+func (r report) print(o options, baseline float64) {
+	res := r.res
+	fmt.Printf("\n%d customers for %s (identity bcrypt cost %d)\n", o.customers, o.duration, o.bcryptCost)
+	fmt.Printf("  baseline: GET /orders/{id} by the same clients     %8.0f req/s\n", baseline)
+	fmt.Printf("  orders placed                                     %8d  (%d errors, %d failed payments)\n", res.placed, res.placeErrors, res.payErrors)
+	fmt.Printf("  orders that reached PAID                          %8d  (%.0f/s)\n", r.paid, r.paidPerSec)
+	fmt.Printf("  orders cancelled (scarce product sold out)        %8d\n", r.cancelled)
+	fmt.Printf("  POST /orders latency       p50 %8s  p95 %8s  p99 %8s\n", percentile(res.placeLat, .5), percentile(res.placeLat, .95), percentile(res.placeLat, .99))
+	fmt.Printf("  POST /payments/confirm     p50 %8s  p95 %8s  p99 %8s\n", percentile(res.confirmLat, .5), percentile(res.confirmLat, .95), percentile(res.confirmLat, .99))
+	fmt.Printf("  saga CREATED → PAID        p50 %8s  p95 %8s  p99 %8s\n", r.sagaP50, r.sagaP95, r.sagaP99)
+	fmt.Printf("  scarce product: %d sold, %d left on hand\n", r.scarceSold, r.scarceOnHand)
+	fmt.Printf("  checks: oversold %d, charged twice %d, captured but not paid or refunded %d, paid without a capture %d, stuck %d\n",
+		len(r.oversold), r.doubleCharged, r.unrefunded, r.paidWithoutPayment, r.open)
+	for _, o := range r.oversold {
+		fmt.Println("    OVERSOLD", o)
+	}
+}
