@@ -55,6 +55,10 @@ type Common struct {
 	// `make up`; the ingress or pod CIDR in Kubernetes).
 	TrustedProxies []string `env:"SHOP_TRUSTED_PROXIES" envSeparator:"," envDefault:"127.0.0.1,::1"`
 
+	// PprofAddr, when set (e.g. 127.0.0.1:6060), serves net/http/pprof
+	// there for profiling; never on the public port.
+	PprofAddr string `env:"SHOP_PPROF_ADDR"`
+
 	LogLevel        string        `env:"SHOP_LOG_LEVEL" envDefault:"info"`
 	BodyLimit       int64         `env:"SHOP_HTTP_BODY_LIMIT" envDefault:"1048576"`
 	ShutdownTimeout time.Duration `env:"SHOP_SHUTDOWN_TIMEOUT" envDefault:"20s"`

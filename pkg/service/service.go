@@ -19,6 +19,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"slices"
 	"sync"
@@ -348,6 +350,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.server.Serve() }()
+	if s.Config.PprofAddr != "" {
+		go s.servePprof()
+	}
 	s.Log.Info("service started", "addr", s.Addr(), "consumes", s.Consumer != nil)
 
 	var cause error
@@ -383,6 +388,20 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.Log.Info("stopped cleanly")
 	return nil
+}
+
+// servePprof serves the runtime profiles on their own (private) address.
+func (s *Service) servePprof() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	srv := &http.Server{Addr: s.Config.PprofAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.Log.Info("pprof listening", "addr", s.Config.PprofAddr)
+	if err := srv.ListenAndServe(); err != nil {
+		s.Log.Warn("pprof server stopped", "error", err.Error())
+	}
 }
 
 // Close releases connections, in reverse order of opening.

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/scripts/internal/procstack"
 )
 
@@ -27,6 +28,7 @@ type options struct {
 	products    int
 	scarceStock int64
 	bcryptCost  int
+	pprofPort   int
 }
 
 func main() {
@@ -36,6 +38,7 @@ func main() {
 	flag.IntVar(&o.products, "products", 20, "products with plenty of stock")
 	flag.Int64Var(&o.scarceStock, "scarce-stock", 100, "units of one product that many orders compete for")
 	flag.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "identity's bcrypt cost for the run")
+	flag.IntVar(&o.pprofPort, "pprof-port", 0, "when set, service i serves pprof on 127.0.0.1:port+i (identity, catalog, inventory, order, payment)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -59,13 +62,22 @@ func run(o options) error {
 	if err := procstack.Build(root, bin); err != nil {
 		return err
 	}
-	st, err := procstack.Start(ctx, procstack.Options{BinDir: bin, WorkDir: work, LogLevel: "warn", Env: map[string]map[string]string{
+	env := map[string]map[string]string{
 		"identity": {
 			"SHOP_IDENTITY_BCRYPT_COST":         fmt.Sprint(o.bcryptCost),
 			"SHOP_IDENTITY_LOGIN_PER_MINUTE":    "100000",
 			"SHOP_IDENTITY_REGISTER_PER_MINUTE": "100000",
 		},
-	}})
+	}
+	if o.pprofPort > 0 {
+		for i, name := range config.ServiceNames {
+			if env[name] == nil {
+				env[name] = map[string]string{}
+			}
+			env[name]["SHOP_PPROF_ADDR"] = fmt.Sprintf("127.0.0.1:%d", o.pprofPort+i)
+		}
+	}
+	st, err := procstack.Start(ctx, procstack.Options{BinDir: bin, WorkDir: work, LogLevel: "warn", Env: env})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ type report struct {
 	doubleCharged, unrefunded int
 	paidWithoutPayment        int
 	scarceSold, scarceOnHand  int64
+	stuck                     []string
 }
 
 func (s *shop) report(ctx context.Context, res runResult) (report, error) {
@@ -35,8 +36,22 @@ func (s *shop) report(ctx context.Context, res runResult) (report, error) {
 	if err != nil {
 		return r, fmt.Errorf("count orders: %w", err)
 	}
+	rows, err := orders.Query(ctx, `SELECT o.id::text, o.status,
+			coalesce((SELECT string_agg(coalesce(h.event_type, h.kind) || '->' || h.to_status, ' ' ORDER BY h.id) FROM order_history h WHERE h.order_id = o.id), '')
+		FROM orders o WHERE o.status IN ('CREATED','PAYMENT_PENDING') AND o.created_at >= $1 LIMIT 5`, res.start)
+	if err != nil {
+		return r, fmt.Errorf("stuck orders: %w", err)
+	}
+	for rows.Next() {
+		var id, st, hist string
+		if err := rows.Scan(&id, &st, &hist); err != nil {
+			return r, err
+		}
+		r.stuck = append(r.stuck, id+" "+st+": "+hist)
+	}
+	rows.Close()
 	// Saga latency: order created → PAID, from the order's own history.
-	rows, err := orders.Query(ctx, `SELECT extract(epoch FROM h.at - o.created_at)
+	rows, err = orders.Query(ctx, `SELECT extract(epoch FROM h.at - o.created_at)
 		FROM orders o JOIN order_history h ON h.order_id = o.id AND h.kind = 'TRANSITION' AND h.to_status = 'PAID'
 		WHERE o.created_at >= $1`, res.start)
 	if err != nil {
@@ -168,5 +183,11 @@ func (r report) print(o options, baseline float64) {
 		len(r.oversold), r.doubleCharged, r.unrefunded, r.paidWithoutPayment, r.open)
 	for _, o := range r.oversold {
 		fmt.Println("    OVERSOLD", o)
+	}
+	for _, st := range r.stuck {
+		fmt.Println("    STUCK", st)
+	}
+	for _, e := range res.errors {
+		fmt.Println("  error:", e)
 	}
 }

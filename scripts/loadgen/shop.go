@@ -194,6 +194,7 @@ func (s *shop) queryRow(ctx context.Context, service, sql string, args []any, de
 
 // runResult is what the customers measured.
 type runResult struct {
+	errors      []string // the first few, for the report
 	start, end  time.Time
 	placed      int
 	placeErrors int
@@ -215,7 +216,12 @@ func (s *shop) load(ctx context.Context, o options) (runResult, error) {
 			for time.Now().Before(end) {
 				placeLat, confirmLat, placed, payErr, err := s.customerRound(ctx, token)
 				mu.Lock()
+				if err != nil && len(res.errors) < 5 {
+					res.errors = append(res.errors, err.Error())
+				}
 				switch {
+				case placed && err != nil:
+					res.payErrors++
 				case err != nil:
 					res.placeErrors++
 				case placed:
@@ -275,14 +281,23 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 		if time.Now().After(deadline) {
 			return placeLat, 0, true, false, nil // out of stock (cancelled) or stuck: the report finds out
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // as a storefront would poll
 	}
 	t1 := time.Now()
-	code, _, err = s.call(ctx, "POST", s.st.URL("payment")+"/api/v1/payments/confirm", token,
-		map[string]any{"payment_id": paymentID, "card_number": "4242424242424242"}, "Idempotency-Key", uuid.NewString())
+	key := uuid.NewString()
+	for attempt := 0; ; attempt++ {
+		code, out, err = s.call(ctx, "POST", s.st.URL("payment")+"/api/v1/payments/confirm", token,
+			map[string]any{"payment_id": paymentID, "card_number": "4242424242424242"}, "Idempotency-Key", key)
+		// A 409 payment-busy (another request holds the payment) or a
+		// network error is retried with the same key, as a client should.
+		if err == nil && code != http.StatusConflict || attempt == 5 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	confirmLat = time.Since(t1)
 	if err != nil || code != 200 {
-		return placeLat, 0, true, true, nil
+		return placeLat, 0, true, true, fmt.Errorf("confirm order %s: %d %v %v", orderID, code, out, err)
 	}
 	return placeLat, confirmLat, true, false, nil
 }
