@@ -33,8 +33,8 @@ type Common struct {
 	DatabaseURL     string        `env:"SHOP_DATABASE_URL"`
 	DatabaseReadURL string        `env:"SHOP_DATABASE_READ_URL"` // optional replica for read-heavy paths
 	DatabaseCreate  bool          `env:"SHOP_DATABASE_CREATE" envDefault:"true"`
-	DBMaxOpenConns  int           `env:"SHOP_DB_MAX_OPEN_CONNS" envDefault:"20"`
-	DBMaxIdleConns  int           `env:"SHOP_DB_MAX_IDLE_CONNS" envDefault:"10"`
+	DBMaxOpenConns  int           `env:"SHOP_DB_MAX_OPEN_CONNS" envDefault:"12"`
+	DBMaxIdleConns  int           `env:"SHOP_DB_MAX_IDLE_CONNS" envDefault:"6"`
 	DBConnLifetime  time.Duration `env:"SHOP_DB_CONN_MAX_LIFETIME" envDefault:"30m"`
 
 	RedisURL string `env:"SHOP_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`

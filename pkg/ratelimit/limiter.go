@@ -17,6 +17,14 @@ import (
 // one Limiter; failures in between are counted and reported with the next.
 const LogEvery = 10 * time.Second
 
+// CoolDown is how long a limiter allows requests without asking Redis after
+// Redis failed.
+const CoolDown = time.Second
+
+// ErrUnavailable is returned (with an allowing Result) while the limiter is
+// cooling down after a Redis failure.
+var ErrUnavailable = errors.New("rate limiter unavailable")
+
 // ErrInvalidLimit is returned for a limit without a positive rate, burst
 // and period.
 var ErrInvalidLimit = errors.New("invalid rate limit")
@@ -32,6 +40,7 @@ type Limiter struct {
 	failures prometheus.Counter
 
 	lastWarn   atomic.Int64 // unix nanoseconds of the last warning
+	coolDown   atomic.Int64 // unix nanoseconds until which Redis is not asked
 	suppressed atomic.Int64 // failures not logged since
 }
 
@@ -85,10 +94,17 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit redis_rate.Limit)
 		l.failed(ctx, err)
 		return open, err
 	}
+	// After a Redis failure, skip Redis for a cool-down instead of making
+	// every request wait for its own timeout while Redis is down.
+	if until := l.coolDown.Load(); until != 0 && time.Now().UnixNano() < until {
+		l.failures.Inc()
+		return open, fmt.Errorf("rate limit %s: %w", l.name, ErrUnavailable)
+	}
 	res, err := l.rl.Allow(ctx, l.name+":"+key, limit)
 	if err != nil {
 		err = fmt.Errorf("rate limit %s: %w", l.name, err)
 		if !errors.Is(ctx.Err(), context.Canceled) { // else the caller went away
+			l.coolDown.Store(time.Now().Add(CoolDown).UnixNano())
 			l.failed(ctx, err)
 		}
 		return open, err

@@ -66,3 +66,22 @@ func TestAllowFailsOpenWithError(t *testing.T) {
 		t.Errorf("ratelimit_errors_total = %v, want 1", got)
 	}
 }
+
+// After a failure the limiter does not ask Redis again for CoolDown: a
+// Redis that is back is used again only after it.
+func TestAllowCoolsDownAfterAFailure(t *testing.T) {
+	srv := testkit.Redis(t)
+	lim := ratelimit.New(srv.Client, "login", nil, nil)
+	srv.Stop()
+	if _, err := lim.Allow(t.Context(), "k", redis_rate.PerHour(1)); err == nil || errors.Is(err, ratelimit.ErrUnavailable) {
+		t.Fatalf("first failure: want the Redis error, got %v", err)
+	}
+	srv.Start()
+	if res, err := lim.Allow(t.Context(), "k", redis_rate.PerHour(1)); !errors.Is(err, ratelimit.ErrUnavailable) || !res.Allowed {
+		t.Fatalf("during the cool-down: want an allowing ErrUnavailable, got %+v %v", res, err)
+	}
+	time.Sleep(ratelimit.CoolDown + 100*time.Millisecond)
+	if _, err := lim.Allow(t.Context(), "k", redis_rate.PerHour(1)); err != nil {
+		t.Fatalf("after the cool-down Redis is asked again: %v", err)
+	}
+}

@@ -150,6 +150,25 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	if err != nil {
 		return nil, fmt.Errorf("SHOP_REDIS_URL: %w", err)
 	}
+	// Redis is a cache and a limiter here, never the source of truth: a
+	// slow or absent Redis must cost requests milliseconds, not seconds.
+	// (Settings given in the URL's query win.)
+	if redisOpts.DialTimeout == 0 {
+		redisOpts.DialTimeout = 500 * time.Millisecond
+	}
+	if redisOpts.ReadTimeout == 0 {
+		redisOpts.ReadTimeout = 300 * time.Millisecond
+	}
+	if redisOpts.WriteTimeout == 0 {
+		redisOpts.WriteTimeout = 300 * time.Millisecond
+	}
+	if redisOpts.PoolTimeout == 0 {
+		redisOpts.PoolTimeout = 500 * time.Millisecond
+	}
+	if redisOpts.MaxRetries == 0 {
+		redisOpts.MaxRetries = -1
+	}
+	redisOpts.DialerRetries = 1
 	s.Redis = redis.NewClient(redisOpts)
 	s.closers = append(s.closers, s.Redis.Close)
 	s.Limiter = ratelimit.New(s.Redis, cfg.Service, s.Registry, s.Log)
@@ -163,7 +182,7 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	s.closers = append(s.closers, func() error { s.Auth.Close(); return nil })
 
 	s.Idempotency = idempotency.NewStore(s.DB, idempotency.Config{Logger: s.Log}, s.Registry)
-	s.Go("idempotency-key pruner", func(ctx context.Context) error { return every(ctx, time.Hour, s.pruneKeys) })
+	s.Go("idempotency-key pruner", func(ctx context.Context) error { return Every(ctx, time.Hour, s.pruneKeys) })
 	if err := s.buildHTTP(opts); err != nil {
 		return nil, err
 	}
@@ -300,8 +319,9 @@ func (s *Service) pruneKeys(ctx context.Context) {
 	}
 }
 
-// every calls fn each interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, fn func(context.Context)) error {
+// Every calls fn each interval until ctx ends, for periodic tasks run with
+// Go (sweepers, pruners, gauges).
+func Every(ctx context.Context, interval time.Duration, fn func(context.Context)) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -312,6 +332,12 @@ func every(ctx context.Context, interval time.Duration, fn func(context.Context)
 			fn(ctx)
 		}
 	}
+}
+
+// OnClose registers fn to run when the service closes, before the
+// connections it depends on (last registered, first run).
+func (s *Service) OnClose(fn func() error) {
+	s.closers = append(s.closers, fn)
 }
 
 // Addr is the bound HTTP address.

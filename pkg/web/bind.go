@@ -48,10 +48,11 @@ func Bind(c *gin.Context, dst any) bool {
 	return Valid(c, dst)
 }
 
-// BindQuery binds query parameters (`form` tags) and validates them.
+// BindQuery binds query parameters (`form` tags) and validates them; a
+// parameter that does not parse is named in the 400 answer.
 func BindQuery(c *gin.Context, dst any) bool {
-	if err := c.ShouldBindQuery(dst); err != nil {
-		Fail(c, problem.Validation(problem.Field("query", "%s", err.Error())))
+	if err := decodeQuery(c.Request.URL.Query(), dst); err != nil {
+		Fail(c, err)
 		return false
 	}
 	return Valid(c, dst)

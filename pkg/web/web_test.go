@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -266,5 +267,47 @@ func TestUntrustedClientCannotSpoofItsIP(t *testing.T) {
 	}
 	if _, err := web.NewEngine(web.Options{Logger: slog.New(slog.DiscardHandler), TrustedProxies: []string{"not-an-ip"}}); err == nil {
 		t.Error("a bad trusted proxy was accepted")
+	}
+}
+
+type listQuery struct {
+	Limit    int        `form:"limit" validate:"omitempty,min=1,max=100"`
+	MinPrice *int64     `form:"min_price"`
+	Since    *time.Time `form:"since"`
+	Status   []string   `form:"status"`
+	Stuck    bool       `form:"stuck"`
+}
+
+func TestBindQuery400NamesTheParameter(t *testing.T) {
+	e, _, _ := newEngine(t)
+	e.GET("/list", func(c *gin.Context) {
+		var q listQuery
+		if !web.BindQuery(c, &q) {
+			return
+		}
+		c.JSON(http.StatusOK, q)
+	})
+	rec := do(e, "GET", "/list?limit=5&min_price=100&since=2026-01-02T03:04:05Z&status=PAID&status=SHIPPED&stuck=true", "")
+	var q listQuery
+	if err := json.Unmarshal(rec.Body.Bytes(), &q); err != nil || rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if q.Limit != 5 || *q.MinPrice != 100 || q.Since.Year() != 2026 || len(q.Status) != 2 || !q.Stuck {
+		t.Fatalf("decoded %+v", q)
+	}
+	rec = do(e, "GET", "/list?limit=abc&min_price=1.5&since=yesterday&stuck=maybe", "")
+	p := decodeProblem(t, rec)
+	got := map[string]bool{}
+	for _, f := range p.Errors {
+		got[f.Field] = true
+	}
+	for _, want := range []string{"limit", "min_price", "since", "stuck"} {
+		if !got[want] {
+			t.Errorf("no error named %s: %+v", want, p.Errors)
+		}
+	}
+	// Parsed but invalid: validated like bodies.
+	if rec := do(e, "GET", "/list?limit=1000", ""); rec.Code != 400 || decodeProblem(t, rec).Errors[0].Field != "limit" {
+		t.Errorf("limit=1000: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -72,9 +72,6 @@ func newCache(cfg Config, svc *service.Service) (*catalogcache.Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SHOP_REDIS_URL: %w", err)
 	}
-	svc.Go("cache client", func(ctx context.Context) error {
-		<-ctx.Done()
-		return rdb.Close()
-	})
+	svc.OnClose(rdb.Close)
 	return catalogcache.New(rdb, catalogcache.Config{TTL: cfg.CacheTTL}, svc.Log, svc.Registry), nil
 }

@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *service.Service, err
 	identityapi.Mount(svc.Engine, svc.API, domain, svc.Auth, ring, limits(svc, cfg))
 	svc.Go("signing keys", ring.Run)
 	svc.Go("refresh-token purge", func(ctx context.Context) error {
-		return every(ctx, cfg.RefreshTokenPurge, func(ctx context.Context) {
+		return service.Every(ctx, cfg.RefreshTokenPurge, func(ctx context.Context) {
 			n, err := domain.PurgeExpired(ctx)
 			switch {
 			case err != nil && ctx.Err() == nil:
@@ -163,20 +163,6 @@ func bootstrapAdmin(ctx context.Context, cfg Config, domain *identity.Service, l
 			"user_id", u.ID.String())
 	}
 	return nil
-}
-
-// every calls fn each interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, fn func(context.Context)) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			fn(ctx)
-		}
-	}
 }
 
 // withDatabase runs fn, a command that runs beside (or before) the
