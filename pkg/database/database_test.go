@@ -20,13 +20,18 @@ func TestEnsureExistsCreatesTheDatabaseOnce(t *testing.T) {
 	name := "ensure_" + strings.ReplaceAll(t.Name(), "/", "_")
 	u.Path = "/" + strings.ToLower(name)
 	dsn := u.String()
-	admin, err := pgx.Connect(ctx, testkit.AdminURL())
-	if err != nil {
-		t.Fatal(err)
+	drop := func() {
+		admin, err := pgx.Connect(ctx, testkit.AdminURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+strings.ToLower(name)+" WITH (FORCE)"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	defer admin.Close(ctx)
-	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+strings.ToLower(name)+" WITH (FORCE)")
-	t.Cleanup(func() { _, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+strings.ToLower(name)+" WITH (FORCE)") })
+	drop()
+	t.Cleanup(drop)
 
 	for range 2 { // the second call finds it
 		if err := database.EnsureExists(ctx, dsn); err != nil {

@@ -214,23 +214,17 @@ func (r *Relay) relayOnce(ctx context.Context, look bool) (int, error) {
 		if err := tx.Exec("SET LOCAL synchronous_commit TO off").Error; err != nil {
 			return fmt.Errorf("relay transaction: %w", err)
 		}
-		// Lock the lanes first, then take their rows in a second statement:
-		// in READ COMMITTED each statement sees what committed before it
-		// began, so rows another relay published and deleted just before
-		// releasing a lane are not seen (and sent) again.
-		var lanes []int16
-		if err := tx.Raw("SELECT lane FROM outbox_lanes FOR UPDATE SKIP LOCKED").Scan(&lanes).Error; err != nil {
-			return fmt.Errorf("lock outbox lanes: %w", err)
-		}
-		if len(lanes) == 0 {
-			return nil
-		}
-		// Delete first and publish before committing: a failed publish
-		// rolls the delete back. One round trip instead of select + delete.
+		// One statement locks the free lanes and takes their oldest rows.
+		// Its snapshot may predate the commit of another relay that just
+		// published rows of a lane and released it; DELETE re-checks each
+		// row, so rows that relay deleted are skipped, never sent twice.
+		// Deleting before publishing is safe: a failed publish rolls back.
 		var rows []row
 		err := tx.Raw(`DELETE FROM outbox WHERE id IN (
-				SELECT id FROM outbox WHERE lane IN ? ORDER BY id LIMIT ?)
-			RETURNING *`, lanes, r.cfg.BatchSize).Scan(&rows).Error
+				SELECT id FROM outbox
+				WHERE lane IN (SELECT lane FROM outbox_lanes FOR UPDATE SKIP LOCKED)
+				ORDER BY id LIMIT ?)
+			RETURNING *`, r.cfg.BatchSize).Scan(&rows).Error
 		if err != nil {
 			return fmt.Errorf("take outbox batch: %w", err)
 		}
