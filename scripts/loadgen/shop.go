@@ -267,9 +267,11 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 	}
 	orderID := out["id"].(string)
 
-	// Wait for the saga to create the payment (or cancel the order).
+	// Wait for the saga to create the payment (or cancel the order),
+	// polling as a storefront would: the first look after 100ms.
 	deadline := time.Now().Add(30 * time.Second)
 	var paymentID string
+	time.Sleep(100 * time.Millisecond)
 	for paymentID == "" {
 		code, page, err := s.call(ctx, "GET", s.st.URL("payment")+"/api/v1/payments?orderId="+orderID, token, nil)
 		if err == nil && code == 200 {
@@ -281,7 +283,7 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 		if time.Now().After(deadline) {
 			return placeLat, 0, true, false, nil // out of stock (cancelled) or stuck: the report finds out
 		}
-		time.Sleep(50 * time.Millisecond) // as a storefront would poll
+		time.Sleep(100 * time.Millisecond)
 	}
 	t1 := time.Now()
 	key := uuid.NewString()
