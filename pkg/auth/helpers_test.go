@@ -1,10 +1,8 @@
 package auth_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 
 	"github.com/shop-oss/shop/pkg/auth"
@@ -15,24 +13,6 @@ const (
 	alice = "0190f3c4-8a7e-7b1c-9d2e-3f4a5b6c7d8e"
 	bob   = "0190f3c4-8a7e-7b1c-9d2e-000000000b0b"
 )
-
-// logBuffer is an io.Writer safe for the verifier's background goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func newLogger(w io.Writer) *slog.Logger { return logging.New(w, slog.LevelDebug, "test") }
 

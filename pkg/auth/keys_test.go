@@ -11,6 +11,7 @@ import (
 
 	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/auth/authtest"
+	"github.com/shop-oss/shop/pkg/testkit"
 )
 
 func TestRotatedKeyIsFetchedOnFirstUse(t *testing.T) {
@@ -86,7 +87,7 @@ func TestIdentityDownAtStartThenUp(t *testing.T) {
 	cfg := iss.Config()
 	cfg.JWKSURL = "http://" + addr + authtest.JWKSPath
 	cfg.MinRefreshInterval = 50 * time.Millisecond
-	var logs logBuffer
+	var logs testkit.LogBuffer
 
 	start := time.Now()
 	v := newVerifier(t, cfg, newLogger(&logs))

@@ -13,6 +13,7 @@ import (
 	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/auth/authtest"
 	"github.com/shop-oss/shop/pkg/problem"
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/pkg/web"
 )
 
@@ -26,7 +27,7 @@ func whoami(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"user": p.UserID, "role": p.Role})
 }
 
-func newEngine(v *auth.Verifier, logs *logBuffer) *gin.Engine {
+func newEngine(v *auth.Verifier, logs *testkit.LogBuffer) *gin.Engine {
 	gin.SetMode(gin.TestMode)
 	e, err := web.NewEngine(web.Options{Logger: newLogger(logs)})
 	if err != nil {
@@ -42,7 +43,7 @@ func newEngine(v *auth.Verifier, logs *logBuffer) *gin.Engine {
 
 func TestMiddleware(t *testing.T) {
 	iss := authtest.NewIssuer(t)
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	v := newVerifier(t, iss.Config(), newLogger(&logs))
 	e := newEngine(v, &logs)
 
@@ -148,7 +149,7 @@ func TestMiddlewareWhileKeysUnavailable(t *testing.T) {
 	iss := authtest.NewIssuer(t)
 	cfg := iss.Config()
 	cfg.JWKSURL = "http://" + reserveAddr(t) + authtest.JWKSPath
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	e := newEngine(newVerifier(t, cfg, newLogger(&logs)), &logs)
 
 	for path, want := range map[string]int{"/api/v1/me": 401, "/api/v1/products": 401} {

@@ -4,8 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -16,24 +14,6 @@ import (
 	"github.com/shop-oss/shop/pkg/ratelimit"
 	"github.com/shop-oss/shop/pkg/web"
 )
-
-// logBuffer is a log destination safe for concurrent writers and readers.
-type logBuffer struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.String()
-}
 
 // newEngine is one replica: the standard engine with lim's middleware on
 // GET /api/v1/products. A request's X-Test-User header stands in for an

@@ -146,7 +146,7 @@ func TestEmptyKeyIsNotLimited(t *testing.T) {
 func TestFailOpenWhenRedisIsDown(t *testing.T) {
 	srv := testkit.Redis(t)
 	reg := prometheus.NewRegistry()
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	lim := ratelimit.New(srv.Client, "api", reg, logging.New(&logs, slog.LevelInfo, "test"))
 	e := newEngine(lim, redis_rate.PerMinute(1), ratelimit.ByClientIP)
 	get(e, "10.0.0.1", "") // spends the budget

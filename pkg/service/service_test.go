@@ -1,13 +1,11 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -27,30 +25,12 @@ import (
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
-// syncBuffer collects the service's JSON logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type fixture struct {
 	svc    *service.Service
 	redis  *testkit.RedisServer
 	broker *localbroker.Broker
 	issuer *authtest.Issuer
-	logs   *syncBuffer
+	logs   *testkit.LogBuffer
 	cancel context.CancelFunc
 	done   chan error
 	base   string
@@ -74,7 +54,7 @@ func startService(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	migrations := fstest.MapFS{"0001_widgets.up.sql": {Data: []byte("CREATE TABLE widgets (id text PRIMARY KEY);")}}
 	svc, err := service.New(context.Background(), cfg, service.Options{
 		Migrations: migrations,

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,27 +17,11 @@ import (
 
 	"github.com/shop-oss/shop/pkg/logging"
 	"github.com/shop-oss/shop/pkg/problem"
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/pkg/web"
 )
 
 var errSoldOut = errors.New("sold out")
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 type createLine struct {
 	ProductID string `json:"product_id" validate:"required,uuid"`
@@ -51,9 +33,9 @@ type createOrder struct {
 	Lines    []createLine `json:"lines" validate:"required,min=1,dive"`
 }
 
-func newEngine(t *testing.T) (*gin.Engine, *lockedBuffer, *prometheus.Registry) {
+func newEngine(t *testing.T) (*gin.Engine, *testkit.LogBuffer, *prometheus.Registry) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testkit.LogBuffer{}
 	reg := prometheus.NewRegistry()
 	e, err := web.NewEngine(web.Options{
 		Logger:    logging.New(logs, slog.LevelDebug, "test"),

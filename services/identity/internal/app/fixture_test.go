@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,24 +27,6 @@ import (
 	"github.com/shop-oss/shop/services/identity/internal/keys"
 )
 
-// syncBuffer collects the service's JSON logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // fixture is a running identity service on a fresh database, Redis and
 // broker. It signs with a key the test holds (SHOP_IDENTITY_SIGNING_KEY_FILE),
 // so tests can forge tokens with identity's own key material, and its
@@ -60,7 +41,7 @@ type fixture struct {
 	client *http.Client
 	key    ed25519.PrivateKey
 	kid    string
-	logs   *syncBuffer
+	logs   *testkit.LogBuffer
 }
 
 // start runs identity with test settings, overridden by env (an empty
@@ -98,7 +79,7 @@ func start(t *testing.T, env map[string]string) *fixture {
 	}
 	var cfg app.Config
 	st.Config(t, "identity", &cfg, vars)
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	svc, err := app.New(context.Background(), cfg, app.Options{LogOutput: io.MultiWriter(logs, testkit.LogOutput(t))})
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
