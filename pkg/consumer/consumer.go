@@ -156,6 +156,7 @@ type Consumer struct {
 	broker   broker.Config
 	cfg      Config
 	handlers map[string]Handler
+	prepare  func(ctx context.Context, tx *gorm.DB, batch []event.Event) error
 	dlq      *kafka.Writer
 	log      *slog.Logger
 	m        *metrics
@@ -176,6 +177,15 @@ func New(db *gorm.DB, bc broker.Config, cfg Config, log *slog.Logger, reg promet
 // Handle registers h for an event type. Types without a handler are skipped.
 func (c *Consumer) Handle(eventType string, h Handler) {
 	c.handlers[eventType] = h
+}
+
+// PrepareBatches sets fn to run in each batch transaction before the
+// handlers, with the events about to be handled, in the order they will be:
+// for locks that several events of a batch need, taken at once in one
+// global order (see keyOrder). An error fails the batch, which is then
+// handled event by event. Call it before Run.
+func (c *Consumer) PrepareBatches(fn func(ctx context.Context, tx *gorm.DB, batch []event.Event) error) {
+	c.prepare = fn
 }
 
 // DLQTopic is the consumer's dead-letter topic.

@@ -26,6 +26,13 @@ import (
 // ORDER_CREATED, and returns its metrics registry and a stop function.
 func start(t *testing.T, env *bustest.Env, h consumer.Handler, tune func(*consumer.Config)) (*prometheus.Registry, func()) {
 	t.Helper()
+	return startPrepared(t, env, h, tune, nil)
+}
+
+// startPrepared is start with a batch preparer (nil: none).
+func startPrepared(t *testing.T, env *bustest.Env, h consumer.Handler, tune func(*consumer.Config),
+	prepare func(context.Context, *gorm.DB, []event.Event) error) (*prometheus.Registry, func()) {
+	t.Helper()
 	cfg := consumer.Config{
 		Group: bustest.Group, Topics: []string{eventsv1.TopicOrder},
 		MaxAttempts: 3, RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
@@ -36,6 +43,9 @@ func start(t *testing.T, env *bustest.Env, h consumer.Handler, tune func(*consum
 	reg := prometheus.NewRegistry()
 	c := consumer.New(env.DB, env.Config, cfg, testkit.Logger(t), reg)
 	c.Handle(eventsv1.TypeOrderCreated, h)
+	if prepare != nil {
+		c.PrepareBatches(prepare)
+	}
 	return reg, env.Run(t, "consumer", c.Run)
 }
 
@@ -319,5 +329,119 @@ func TestAfterCommitRunsOnlyForCommittedEffects(t *testing.T) {
 	defer mu.Unlock()
 	if len(ran) != 1 || ran[0] != "try 2" {
 		t.Fatalf("hooks ran for %v, want only the committed try 2", ran)
+	}
+}
+
+// A batch's events are handled in key order (equal keys keep their order),
+// after Prepare has seen them in that order, all in one transaction: batches
+// on several workers then lock rows keyed like their events in one global
+// order and never deadlock on each other.
+func TestBatchIsHandledInKeyOrderAfterPrepare(t *testing.T) {
+	env := bustest.New(t)
+	type call struct {
+		tx    int64
+		order string
+		seq   int64
+	}
+	var (
+		mu        sync.Mutex
+		handled   []call
+		prepared  [][]call
+		gateStart = make(chan struct{})
+		gateOpen  = make(chan struct{})
+	)
+	txid := func(tx *gorm.DB) int64 {
+		var id int64
+		if err := tx.Raw(`SELECT txid_current()`).Scan(&id).Error; err != nil {
+			t.Errorf("txid: %v", err)
+		}
+		return id
+	}
+	decode := func(e event.Event) (string, int64) {
+		msg, err := event.DecodeAs[*eventsv1.OrderCreated](e)
+		if err != nil {
+			t.Errorf("decode: %v", err)
+		}
+		return msg.GetOrderId(), msg.GetTotal().GetAmountMinor()
+	}
+	handler := func(ctx context.Context, tx *gorm.DB, e event.Event) error {
+		order, seq := decode(e)
+		if order == "gate" {
+			close(gateStart)
+			<-gateOpen
+		}
+		mu.Lock()
+		handled = append(handled, call{txid(tx), order, seq})
+		mu.Unlock()
+		return bustest.ApplyEffect(ctx, tx, e)
+	}
+	prepare := func(ctx context.Context, tx *gorm.DB, batch []event.Event) error {
+		id := txid(tx)
+		calls := make([]call, len(batch))
+		for i, e := range batch {
+			order, seq := decode(e)
+			calls[i] = call{id, order, seq}
+		}
+		mu.Lock()
+		prepared = append(prepared, calls)
+		mu.Unlock()
+		return nil
+	}
+	// One worker takes every partition, so one batch holds many keys.
+	startPrepared(t, env, handler, func(c *consumer.Config) { c.Workers = 1 }, prepare)
+
+	// The gate's handler holds the worker while the rest arrive: they then
+	// form the next batch together.
+	env.Produce(t, bustest.OrderEvent(t, "gate", 0).Message())
+	select {
+	case <-gateStart:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the gate event was not handled")
+	}
+	var msgs []kafka.Message
+	for _, order := range []string{"k9", "k5", "k7", "k1", "k3", "k8", "k2", "k6", "k0", "k4"} {
+		msgs = append(msgs, bustest.OrderEvent(t, order, 1).Message())
+	}
+	msgs = append(msgs, bustest.OrderEvent(t, "k5", 2).Message()) // same key, later
+	env.Produce(t, msgs...)
+	time.Sleep(2 * time.Second) // let the reader fetch them into the worker's queue
+	close(gateOpen)
+	env.WaitEffects(t, int64(len(msgs)+1), 30*time.Second)
+
+	mu.Lock()
+	defer mu.Unlock()
+	byTx := map[int64][]call{}
+	var txs []int64
+	for _, c := range handled {
+		if _, ok := byTx[c.tx]; !ok {
+			txs = append(txs, c.tx)
+		}
+		byTx[c.tx] = append(byTx[c.tx], c)
+	}
+	batched := false
+	for _, id := range txs {
+		calls := byTx[id]
+		batched = batched || len(calls) > 1
+		for i := 1; i < len(calls); i++ {
+			a, b := calls[i-1], calls[i]
+			if a.order > b.order || (a.order == b.order && a.seq > b.seq) {
+				t.Errorf("transaction %d handled %v before %v: %v", id, a, b, calls)
+			}
+		}
+		found := false
+		for _, p := range prepared {
+			if p[0].tx == id {
+				found = true
+				if fmt.Sprint(p) != fmt.Sprint(calls) {
+					t.Errorf("prepare saw %v, the handlers ran %v", p, calls)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("transaction %d ran handlers without prepare", id)
+		}
+	}
+	if !batched {
+		t.Fatalf("no transaction handled more than one event (%d transactions): the test proves nothing", len(txs))
 	}
 }

@@ -1,9 +1,11 @@
 package consumer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -128,7 +130,9 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 		for _, id := range claimed {
 			isNew[id] = true
 		}
-		for i, it := range run {
+		var todo []int
+		for _, i := range keyOrder(run) {
+			it := run[i]
 			id := it.e.ID.String()
 			switch {
 			case it.h == nil:
@@ -137,11 +141,24 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 				outcomes[i] = "duplicate"
 			default:
 				delete(isNew, id) // the same event twice in one batch runs once
-				if err := it.h(it.e.Context(ctx), tx, it.e); err != nil {
-					return fmt.Errorf("handle %s %s: %w", it.e.Type, id, err)
-				}
-				outcomes[i] = "handled"
+				todo = append(todo, i)
 			}
+		}
+		if c.prepare != nil && len(todo) > 0 {
+			batch := make([]event.Event, len(todo))
+			for j, i := range todo {
+				batch[j] = run[i].e
+			}
+			if err := c.prepare(ctx, tx, batch); err != nil {
+				return fmt.Errorf("prepare batch of %d events: %w", len(batch), err)
+			}
+		}
+		for _, i := range todo {
+			it := run[i]
+			if err := it.h(it.e.Context(ctx), tx, it.e); err != nil {
+				return fmt.Errorf("handle %s %s: %w", it.e.Type, it.e.ID, err)
+			}
+			outcomes[i] = "handled"
 		}
 		return nil
 	})
@@ -164,6 +181,23 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 		c.cfg.OnCommitted(ctx, handled)
 	}
 	return nil
+}
+
+// keyOrder returns the indices of run sorted by message key, keeping the
+// order of messages with equal keys. A batch transaction holds the row locks
+// of all its events until it commits, and several workers run batches at
+// once (an order's events arrive on several topics, so on several
+// workers): handlers that lock rows by the event's key (the order, the
+// product) then take them in the same global order in every batch, and
+// batches never deadlock on each other. Reordering is safe because order
+// is only guaranteed per key.
+func keyOrder(run []item) []int {
+	idx := make([]int, len(run))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return bytes.Compare(run[a].msg.Key, run[b].msg.Key) })
+	return idx
 }
 
 // applyOne handles one event in its own transaction, retrying with backoff.

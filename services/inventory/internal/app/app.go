@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/shop-oss/shop/pkg/config"
-	"github.com/shop-oss/shop/pkg/consumer"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
@@ -96,12 +95,8 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 		Migrations: migrations.FS,
 		Publishes:  []string{eventsv1.TopicInventory},
 		Consumes:   []string{eventsv1.TopicOrder, eventsv1.TopicPayment, eventsv1.TopicCatalog},
-		// One event per transaction: reservations lock stock rows in
-		// product-ID order within an event, but a batch holding the locks of
-		// several events could deadlock with another worker's batch.
-		Consumer:  consumer.Config{BatchSize: 1},
-		Errors:    inventoryapi.Errors,
-		LogOutput: opts.LogOutput,
+		Errors:     inventoryapi.Errors,
+		LogOutput:  opts.LogOutput,
 	})
 	if err != nil {
 		return nil, err

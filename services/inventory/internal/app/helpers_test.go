@@ -38,6 +38,8 @@ type harness struct {
 	client *http.Client
 	bc     broker.Config
 	tokens map[string]string
+	dsn    string             // the service's database
+	logs   *testkit.LogBuffer // the service's logs
 }
 
 func start(t *testing.T, env map[string]string) *harness {
@@ -45,12 +47,13 @@ func start(t *testing.T, env map[string]string) *harness {
 	st := testkit.NewStack(t)
 	var cfg app.Config
 	st.Config(t, "inventory", &cfg, env)
-	svc, err := app.New(context.Background(), cfg, app.Options{LogOutput: testkit.LogOutput(t)})
+	logs := &testkit.LogBuffer{}
+	svc, err := app.New(context.Background(), cfg, app.Options{LogOutput: io.MultiWriter(testkit.LogOutput(t), logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, st: st, base: testkit.Run(t, svc), spec: openapitest.Load(t, "../../api/openapi.yaml"),
-		bc: broker.Config{Brokers: []string{st.Broker.Addr()}, ClientID: "test"}}
+	h := &harness{logs: logs, t: t, st: st, base: testkit.Run(t, svc), spec: openapitest.Load(t, "../../api/openapi.yaml"),
+		bc: broker.Config{Brokers: []string{st.Broker.Addr()}, ClientID: "test"}, dsn: cfg.DatabaseURL}
 	h.client = h.spec.Client(t)
 	h.tokens = map[string]string{
 		"admin":    st.Issuer.Token(t, adminID, auth.RoleAdmin),
@@ -241,6 +244,19 @@ func (tp *topic) of(typ, key string) []event.Event {
 	var out []event.Event
 	for _, e := range tp.msgs {
 		if e.Type == typ && e.Key == key {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ofType returns the events of a type.
+func (tp *topic) ofType(typ string) []event.Event {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	var out []event.Event
+	for _, e := range tp.msgs {
+		if e.Type == typ {
 			out = append(out, e)
 		}
 	}

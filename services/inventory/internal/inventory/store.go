@@ -39,7 +39,9 @@ type StockFilter struct {
 // Tx is one transaction of the store. Lock methods hold row locks until the
 // transaction ends; callers lock reservations before stock, and the store
 // locks stock rows in product-ID order, so transactions never deadlock on
-// each other's rows.
+// each other's rows. A consumer batch that runs several operations in one
+// transaction first takes all their locks in that order
+// (inventorydb.LockBatch).
 type Tx interface {
 	// InsertReservation stores r with its lines unless the order already
 	// has a reservation; it reports whether it stored it.

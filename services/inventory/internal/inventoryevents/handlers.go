@@ -39,14 +39,56 @@ func New(svc *inventory.Service, log *slog.Logger) *Handlers {
 	return &Handlers{svc: svc, log: log}
 }
 
-// Register registers every handler with the consumer.
+// Register registers every handler, and Prepare for batches, with the
+// consumer.
 func (h *Handlers) Register(c *consumer.Consumer) {
+	c.PrepareBatches(h.Prepare)
 	c.Handle(eventsv1.TypeOrderCreated, h.OrderCreated)
 	c.Handle(eventsv1.TypePaymentSuccess, h.PaymentSucceeded)
 	c.Handle(eventsv1.TypePaymentFailed, h.PaymentFailed)
 	c.Handle(eventsv1.TypeOrderCancelled, h.OrderCancelled)
 	c.Handle(eventsv1.TypeProductUpserted, h.ProductUpserted)
 	c.Handle(eventsv1.TypeProductArchived, h.ProductArchived)
+}
+
+// Prepare locks, before a batch of several events is handled in one
+// transaction, every reservation and stock row the batch will touch, in one
+// global order (see inventorydb.LockBatch), so that batches on different
+// workers never deadlock. Events it cannot read are left to their handler.
+func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Event) error {
+	if len(batch) < 2 {
+		return nil // one event locks its rows in order by itself
+	}
+	var orders, products []uuid.UUID
+	addID := func(to *[]uuid.UUID, s string) {
+		if id, err := uuid.Parse(s); err == nil {
+			*to = append(*to, id)
+		}
+	}
+	for _, e := range batch {
+		msg, err := e.Decode()
+		if err != nil {
+			continue
+		}
+		switch m := msg.(type) {
+		case *eventsv1.OrderCreated:
+			addID(&orders, m.GetOrderId())
+			for _, l := range m.GetLines() {
+				addID(&products, l.GetProductId())
+			}
+		case *eventsv1.PaymentSucceeded:
+			addID(&orders, m.GetOrderId())
+		case *eventsv1.PaymentFailed:
+			addID(&orders, m.GetOrderId())
+		case *eventsv1.OrderCancelled:
+			addID(&orders, m.GetOrderId())
+		case *eventsv1.ProductUpserted:
+			addID(&products, m.GetProductId())
+		case *eventsv1.ProductArchived:
+			addID(&products, m.GetProductId())
+		}
+	}
+	return inventorydb.LockBatch(ctx, gtx, orders, products)
 }
 
 // OrderCreated reserves the order's lines (INVENTORY_RESERVED), or rejects
