@@ -237,26 +237,13 @@ func (h *harness) watch(name string) *topic {
 	return tp
 }
 
-// of returns the events of a type with a key.
+// of returns the events of a type with a key (any key when key is "").
 func (tp *topic) of(typ, key string) []event.Event {
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
 	var out []event.Event
 	for _, e := range tp.msgs {
-		if e.Type == typ && e.Key == key {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// ofType returns the events of a type.
-func (tp *topic) ofType(typ string) []event.Event {
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
-	var out []event.Event
-	for _, e := range tp.msgs {
-		if e.Type == typ {
+		if e.Type == typ && (key == "" || e.Key == key) {
 			out = append(out, e)
 		}
 	}

@@ -27,7 +27,7 @@ const orderLockClass = 0x1a7e
 //  3. The stock rows of products and of those reservations' lines, in
 //     product-ID order.
 func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) error {
-	all := append([]uuid.UUID(nil), products...)
+	all := products
 	if len(orders) > 0 {
 		err := tx.WithContext(ctx).Exec(`SELECT pg_advisory_xact_lock(?, k)
 			FROM (SELECT DISTINCT hashtext(o::text) AS k FROM unnest(?::uuid[]) AS o ORDER BY 1) AS s`,
