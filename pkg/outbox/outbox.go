@@ -82,21 +82,39 @@ func Add(ctx context.Context, tx *gorm.DB, events ...event.Event) error {
 	// One multi-row INSERT, no RETURNING: this runs in every producing
 	// transaction, so it is kept to one cheap round trip.
 	var sql strings.Builder
-	sql.WriteString(`INSERT INTO outbox (lane, topic, message_key, event_id, event_type, schema_version,
-		occurred_at, correlation_id, causation_id, traceparent, payload) VALUES `)
+	sql.WriteString("INSERT INTO outbox (" + Columns + ") VALUES ")
 	args := make([]any, 0, 11*len(events))
 	for i, e := range events {
 		if i > 0 {
 			sql.WriteString(", ")
 		}
 		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, laneOf(e.Key), e.Topic, e.Key, e.ID, e.Type, e.SchemaVersion,
-			e.OccurredAt, e.CorrelationID, e.CausationID, e.Traceparent, e.Payload)
+		args = append(args, Values(e)...)
 	}
 	if err := tx.WithContext(ctx).Exec(sql.String(), args...).Error; err != nil {
 		return fmt.Errorf("outbox: add %d events: %w", len(events), err)
 	}
 	return nil
+}
+
+// Columns are the outbox columns a producer writes, in the order of Values.
+// Add is the usual way in; these are for a producer that writes its event in
+// the same SQL statement as its state change (one round trip, a statement
+// that can be its own transaction), as in
+//
+//	INSERT INTO outbox (<Columns>) SELECT <Placeholders> FROM changed
+const Columns = "lane, topic, message_key, event_id, event_type, schema_version, " +
+	"occurred_at, correlation_id, causation_id, traceparent, payload"
+
+// Placeholders are gorm placeholders for Values, each cast to its column's
+// type: a SELECT list, unlike the VALUES of an INSERT, does not infer them.
+const Placeholders = "?::smallint, ?::text, ?::text, ?::uuid, ?::text, ?::int, " +
+	"?::timestamptz, ?::text, ?::text, ?::text, ?::bytea"
+
+// Values are e's values for Columns.
+func Values(e event.Event) []any {
+	return []any{laneOf(e.Key), e.Topic, e.Key, e.ID, e.Type, e.SchemaVersion,
+		e.OccurredAt, e.CorrelationID, e.CausationID, e.Traceparent, e.Payload}
 }
 
 func (r row) toEvent() event.Event {

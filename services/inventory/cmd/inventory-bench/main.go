@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -27,14 +28,28 @@ import (
 func main() {
 	dur := flag.Duration("duration", 10*time.Second, "length of each measured run")
 	workers := flag.Int("workers", 16, "concurrent goroutines reserving")
+	pool := flag.Int("pool", 12, "database connections (the services' default SHOP_DB_MAX_OPEN_CONNS)")
 	products := flag.Int("products", 10000, "products of the spread load")
 	pgbenchSeconds := flag.Int("pgbench-seconds", 10, "length of the pgbench baseline run")
 	only := flag.String("only", "", "run only the scenarios whose name contains this")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	adminURL := flag.String("database", adminURL(), "maintenance database URL of the PostgreSQL server")
 	flag.Parse()
-	cfg := benchConfig{duration: *dur, workers: *workers, products: *products, pgbenchSeconds: *pgbenchSeconds, only: *only, adminURL: *adminURL}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "inventory-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	cfg := benchConfig{duration: *dur, workers: *workers, pool: *pool, products: *products, pgbenchSeconds: *pgbenchSeconds, only: *only, adminURL: *adminURL}
 	if err := run(context.Background(), cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "inventory-bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -42,6 +57,7 @@ func main() {
 type benchConfig struct {
 	duration       time.Duration
 	workers        int
+	pool           int
 	products       int
 	pgbenchSeconds int
 	only           string
@@ -61,8 +77,8 @@ func run(ctx context.Context, cfg benchConfig) error {
 		return err
 	}
 	defer b.close()
-	fmt.Printf("inventory reservation benchmark: %d CPUs, %d workers, %s per run, %d spread products; PostgreSQL fsync=%s synchronous_commit=%s\n",
-		runtime.NumCPU(), cfg.workers, cfg.duration, cfg.products, b.settings["fsync"], b.settings["synchronous_commit"])
+	fmt.Printf("inventory reservation benchmark: %d CPUs, %d workers on %d connections, %s per run, %d spread products; PostgreSQL fsync=%s synchronous_commit=%s\n",
+		runtime.NumCPU(), cfg.workers, cfg.pool, cfg.duration, cfg.products, b.settings["fsync"], b.settings["synchronous_commit"])
 
 	tps, err := pgbenchTPS(ctx, cfg)
 	if err != nil {

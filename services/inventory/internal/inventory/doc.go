@@ -59,4 +59,9 @@
 // the last unit and no two can deadlock over each other's rows. The sweeper
 // takes overdue reservations with FOR UPDATE SKIP LOCKED, so replicas share
 // the work and each reservation expires exactly once.
+//
+// A new reservation is first offered to the store as a PlainReservation:
+// when, on the locked rows, nothing is left to decide (see its doc), the
+// store applies it in one statement, locking the stock rows in the same
+// product-ID order; otherwise it changes nothing and the rules here decide.
 package inventory

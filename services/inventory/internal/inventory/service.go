@@ -89,10 +89,25 @@ type Outcome struct {
 // staff API). A rejection is committed (INVENTORY_REJECTED is published) and
 // then returned as the error.
 func (s *Service) Reserve(ctx context.Context, req ReserveRequest) (ReserveResult, error) {
+	if err := req.Validate(); err != nil {
+		return ReserveResult{}, err
+	}
+	// The plain case first, as one statement that is its own transaction:
+	// one round trip, and a hot product's row locked only while it runs.
+	plain := s.plain(req)
+	done, err := s.store.ReservePlain(ctx, plain)
+	if err != nil {
+		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+	}
+	if done {
+		res := plainResult(plain)
+		s.Invalidate(ctx, res.Changed)
+		return res, nil
+	}
 	var res ReserveResult
-	err := s.inTx(ctx, func(tx Tx) ([]uuid.UUID, error) {
+	err = s.inTx(ctx, func(tx Tx) ([]uuid.UUID, error) {
 		var err error
-		res, err = s.ReserveIn(ctx, tx, req, FromStaff)
+		res, err = s.reserveGeneral(ctx, tx, plain.Reservation)
 		return res.Changed, err
 	})
 	if err == nil && res.Rejection != nil {
@@ -156,53 +171,83 @@ func (s *Service) ReserveIn(ctx context.Context, tx Tx, req ReserveRequest, orig
 	if err := req.Validate(); err != nil {
 		return ReserveResult{}, err
 	}
+	plain := s.plain(req)
+	done, err := tx.ReservePlain(ctx, plain)
+	if err != nil {
+		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+	}
+	if done {
+		return plainResult(plain), nil
+	}
+	return s.reserveGeneral(ctx, tx, plain.Reservation)
+}
+
+// plain is the reservation req asks for, as the plain case would store and
+// announce it.
+func (s *Service) plain(req ReserveRequest) PlainReservation {
 	lines := sortLines(req.Lines)
 	now := s.now()
 	r := Reservation{
 		ID: newID(), OrderID: req.OrderID, Status: StatusActive, Lines: lines,
 		ExpiresAt: now.Add(s.cfg.ReservationTTL), CreatedAt: now, UpdatedAt: now,
 	}
+	return PlainReservation{
+		Reservation:     r,
+		Announce:        Reserved{OrderID: r.OrderID, ReservationID: r.ID, ExpiresAt: r.ExpiresAt, Lines: lines},
+		LowStockDefault: s.cfg.LowStockThreshold,
+	}
+}
+
+func plainResult(p PlainReservation) ReserveResult {
+	return ReserveResult{Reservation: p.Reservation, Created: true, Changed: productIDs(p.Reservation.Lines)}
+}
+
+// reserveGeneral reserves r (a new ACTIVE reservation, lines sorted) by the
+// rules: whatever the plain case did not cover (an order that already has
+// a reservation, unavailable or short lines, a low-stock signal).
+func (s *Service) reserveGeneral(ctx context.Context, tx Tx, r Reservation) (ReserveResult, error) {
+	lines, now := r.Lines, r.CreatedAt
 	// The reservation row goes in first: it claims the order (a second
 	// reservation of the same order waits here, then sees this one), and
 	// keeps the stock locks below as short as possible.
 	created, err := tx.InsertReservation(ctx, r)
 	if err != nil {
-		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", r.OrderID, err)
 	}
 	if !created {
-		return s.reserveExisting(ctx, tx, req.OrderID, lines, now)
+		return s.reserveExisting(ctx, tx, r.OrderID, lines, now)
 	}
 	// INVENTORY_RESERVED is written before the stock rows are locked, and
 	// withdrawn if the order is rejected: a hot product's row lock is then
 	// held for two round trips (update, commit) instead of three.
 	announced, err := tx.Announce(ctx, Reserved{OrderID: r.OrderID, ReservationID: r.ID, ExpiresAt: r.ExpiresAt, Lines: lines})
 	if err != nil {
-		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", r.OrderID, err)
 	}
 	stock, err := tx.LockStock(ctx, productIDs(lines))
 	if err != nil {
-		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", r.OrderID, err)
 	}
-	if rej := checkAvailability(req.OrderID, lines, stock); rej != nil {
+	if rej := checkAvailability(r.OrderID, lines, stock); rej != nil {
 		if err := tx.DeleteReservation(ctx, r.ID); err != nil {
-			return ReserveResult{}, fmt.Errorf("reserve order %s: undo: %w", req.OrderID, err)
+			return ReserveResult{}, fmt.Errorf("reserve order %s: undo: %w", r.OrderID, err)
 		}
 		if err := tx.Withdraw(ctx, announced); err != nil {
-			return ReserveResult{}, fmt.Errorf("reserve order %s: undo: %w", req.OrderID, err)
+			return ReserveResult{}, fmt.Errorf("reserve order %s: undo: %w", r.OrderID, err)
 		}
 		if err := tx.Publish(ctx, Rejected{*rej}); err != nil {
-			return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+			return ReserveResult{}, fmt.Errorf("reserve order %s: %w", r.OrderID, err)
 		}
 		return ReserveResult{Rejection: rej}, nil
 	}
 	l := newLedger(stock)
 	for _, ln := range lines {
 		if err := l.move(MoveReserved, ln.ProductID, ln.Quantity, ref{ReservationID: r.ID, OrderID: r.OrderID}); err != nil {
-			return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+			return ReserveResult{}, fmt.Errorf("reserve order %s: %w", r.OrderID, err)
 		}
 	}
 	if err := s.apply(ctx, tx, l); err != nil {
-		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", r.OrderID, err)
 	}
 	return ReserveResult{Reservation: r, Created: true, Changed: stockIDs(l.changed())}, nil
 }

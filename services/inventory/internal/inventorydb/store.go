@@ -3,9 +3,10 @@
 // converts rows to domain types, writes events to the transactional outbox
 // and translates driver errors into domain errors.
 //
-// The hot path (a reservation) is kept to few round trips: the reservation
-// and its lines in one statement, the stock rows locked in one, the stock
-// update and its ledger entries in one, the outbox rows in one.
+// The hot path (a reservation) is one statement when plain (plain.go); in
+// the general case it is kept to few round trips: the reservation and its
+// lines in one statement, the stock rows locked in one, the stock update and
+// its ledger entries in one, the outbox rows in one.
 package inventorydb
 
 import (
@@ -16,6 +17,8 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/shop-oss/shop/services/inventory/internal/keygate"
+
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
 )
 
@@ -23,6 +26,9 @@ import (
 // availability) go to read, which is the primary unless a replica is set.
 type Store struct {
 	db, read *gorm.DB
+	// hot queues this process's plain reservations per product (see
+	// keygate).
+	hot *keygate.Gate
 }
 
 // New returns a Store on db, reading from read (nil: db).
@@ -30,8 +36,12 @@ func New(db, read *gorm.DB) *Store {
 	if read == nil {
 		read = db
 	}
-	return &Store{db: db, read: read}
+	return &Store{db: db, read: read, hot: keygate.New(hotRowWriters)}
 }
+
+// hotRowWriters is how many plain reservations of one product a process
+// lets into the database at once.
+const hotRowWriters = 2
 
 // InTx runs fn in a transaction of its own.
 func (s *Store) InTx(ctx context.Context, fn func(tx inventory.Tx) error) error {

@@ -1,0 +1,99 @@
+package inventorydb
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/outbox"
+	"github.com/shop-oss/shop/services/inventory/internal/inventory"
+)
+
+// reservePlainSQL applies a plain reservation (inventory.PlainReservation)
+// in one statement:
+//
+//   - locked: the lines' stock rows, locked in product-ID order (the lock
+//     node sits above the sort), as every other path locks them; it returns
+//     the newest committed figures, whatever this statement's snapshot saw;
+//   - plain: whether every line is plain, judged on those locked figures:
+//     ACTIVE, enough available, and no crossing of the low-stock threshold
+//     (already low stays low and signals nothing, as the rules say);
+//   - the reservation is inserted only if plain, and not at all when the
+//     order has one (ON CONFLICT), so everything after it happens only when
+//     it was inserted: lines, stock, ledger and outbox follow its RETURNING.
+//
+// The UPDATE reads the rows through its snapshot, finds them changed by the
+// transactions it waited for, and re-reads the newest version (it holds the
+// lock), so reserved grows from the figures judged above.
+const reservePlainSQL = `WITH w AS (
+		SELECT p, q FROM unnest(?::uuid[], ?::bigint[]) AS w(p, q)
+	), locked AS (
+		SELECT product_id, on_hand, reserved, status, low_stock_threshold FROM stock
+		WHERE product_id = ANY(?::uuid[]) ORDER BY product_id FOR NO KEY UPDATE
+	), plain AS (
+		SELECT count(*) = ?::bigint AS ok FROM locked JOIN w ON w.p = locked.product_id
+		WHERE locked.status = 'ACTIVE' AND locked.on_hand - locked.reserved >= w.q
+			AND (locked.on_hand - locked.reserved - w.q > COALESCE(locked.low_stock_threshold, ?::bigint)
+				OR locked.on_hand - locked.reserved <= COALESCE(locked.low_stock_threshold, ?::bigint))
+	), r AS (
+		INSERT INTO reservations (id, order_id, status, placeholder, expires_at, reason, created_at, updated_at)
+		SELECT ?::uuid, ?::uuid, 'ACTIVE', false, ?::timestamptz, '', ?::timestamptz, ?::timestamptz FROM plain WHERE plain.ok
+		ON CONFLICT (order_id) DO NOTHING
+		RETURNING id, order_id
+	), rl AS (
+		INSERT INTO reservation_lines (reservation_id, product_id, quantity)
+		SELECT r.id, w.p, w.q FROM r, w
+	), u AS (
+		UPDATE stock s SET reserved = s.reserved + w.q, updated_at = now()
+		FROM w, r WHERE s.product_id = w.p
+		RETURNING s.product_id, s.on_hand, s.reserved, w.q, r.id AS reservation_id, r.order_id
+	), m AS (
+		INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand_after, reserved_after,
+			reservation_id, order_id)
+		SELECT product_id, 'RESERVED', 0, q, on_hand, reserved, reservation_id, order_id FROM u
+	), o AS (
+		INSERT INTO outbox (` + outbox.Columns + `) SELECT ` + outbox.Placeholders + ` FROM r
+	)
+	SELECT count(*) FROM r`
+
+// ReservePlain implements inventory.Store: the statement is its own
+// transaction, so the stock rows stay locked only while it runs.
+func (s *Store) ReservePlain(ctx context.Context, p inventory.PlainReservation) (bool, error) {
+	ids, _ := splitLines(p.Reservation.Lines)
+	release, err := s.hot.Enter(ctx, ids)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return reservePlain(ctx, s.db, p)
+}
+
+// ReservePlain implements inventory.Tx.
+func (t *txStore) ReservePlain(ctx context.Context, p inventory.PlainReservation) (bool, error) {
+	return reservePlain(ctx, t.db, p)
+}
+
+func reservePlain(ctx context.Context, db *gorm.DB, p inventory.PlainReservation) (bool, error) {
+	r := p.Reservation
+	if r.Status != inventory.StatusActive || r.Placeholder || len(r.Lines) == 0 {
+		return false, fmt.Errorf("inventorydb: not a plain reservation: %s, placeholder %t, %d lines", r.Status, r.Placeholder, len(r.Lines))
+	}
+	key, msg, err := toProto(p.Announce)
+	if err != nil {
+		return false, err
+	}
+	ev, err := event.New(ctx, key, msg)
+	if err != nil {
+		return false, err
+	}
+	ids, qty := splitLines(r.Lines)
+	args := append([]any{ids, qty, ids, len(r.Lines), p.LowStockDefault, p.LowStockDefault,
+		r.ID, r.OrderID, r.ExpiresAt, r.CreatedAt, r.UpdatedAt}, outbox.Values(ev)...)
+	var n int64
+	if err := db.WithContext(ctx).Raw(reservePlainSQL, args...).Scan(&n).Error; err != nil {
+		return false, fmt.Errorf("reserve: %w", err)
+	}
+	return n == 1, nil
+}
