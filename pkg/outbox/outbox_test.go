@@ -207,3 +207,55 @@ func TestHelperProcessCommitsThenHangs(t *testing.T) {
 	relay := outbox.NewRelay(db, dsn, blockingPublisher{}, outbox.RelayConfig{}, testkit.Discard(), nil)
 	_ = relay.Run(context.Background())
 }
+
+// flakyPublisher fails its first calls, then records what it publishes.
+type flakyPublisher struct {
+	failures int
+	got      []kafka.Message
+}
+
+func (p *flakyPublisher) WriteMessages(_ context.Context, msgs ...kafka.Message) error {
+	if p.failures > 0 {
+		p.failures--
+		return errors.New("broker unavailable")
+	}
+	p.got = append(p.got, msgs...)
+	return nil
+}
+
+// A failed publish leaves the batch in the outbox (its delete rolls back
+// with the relay's connection), and the next round, on a new connection,
+// publishes every event exactly once.
+func TestFailedPublishKeepsTheBatchForTheNextRound(t *testing.T) {
+	env := bustest.New(t)
+	events := []event.Event{bustest.OrderEvent(t, "order-a", 1), bustest.OrderEvent(t, "order-b", 2)}
+	env.Commit(t, events...)
+	pub := &flakyPublisher{failures: 2}
+	relay := outbox.NewRelay(env.DB, env.DSN, pub, outbox.RelayConfig{}, testkit.Discard(), nil)
+	t.Cleanup(relay.Close)
+	ctx := context.Background()
+	for range 2 {
+		if _, err := relay.RelayOnce(ctx); err == nil {
+			t.Fatal("RelayOnce reported success while the broker failed")
+		}
+		if n := pending(t, env.DB); n != int64(len(events)) {
+			t.Fatalf("%d events in the outbox after a failed publish; want %d", n, len(events))
+		}
+	}
+	n, err := relay.RelayOnce(ctx)
+	if err != nil || n != len(events) {
+		t.Fatalf("RelayOnce after the broker recovered: %d, %v; want %d, nil", n, err, len(events))
+	}
+	if n, err := relay.RelayOnce(ctx); err != nil || n != 0 {
+		t.Fatalf("a further round published %d (%v); want 0", n, err)
+	}
+	ids := eventIDs(t, pub.got)
+	for _, e := range events {
+		if ids[e.ID.String()] != 1 {
+			t.Errorf("event %s published %d times; want once", e.ID, ids[e.ID.String()])
+		}
+	}
+	if n := pending(t, env.DB); n != 0 {
+		t.Errorf("%d events left in the outbox", n)
+	}
+}

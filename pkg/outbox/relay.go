@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -30,7 +31,7 @@ type RelayConfig struct {
 	// while the listening connection reconnects (default 1s).
 	PollInterval time.Duration
 	// BusyPoll is the pause between polls while events keep coming
-	// (default 2ms); after IdleAfter empty polls in a row (default 5) the
+	// (default 500µs); after IdleAfter empty polls in a row (default 5) the
 	// relay goes idle and waits for a notification.
 	BusyPoll  time.Duration
 	IdleAfter int
@@ -49,7 +50,7 @@ func (c *RelayConfig) setDefaults() {
 		c.DrainTimeout = 5 * time.Second
 	}
 	if c.BusyPoll <= 0 {
-		c.BusyPoll = 2 * time.Millisecond
+		c.BusyPoll = 500 * time.Microsecond
 	}
 	if c.IdleAfter <= 0 {
 		c.IdleAfter = 5
@@ -62,14 +63,19 @@ func (c *RelayConfig) setDefaults() {
 // costs a cheap read; when idle it registers in outbox_listeners and sleeps
 // until a producer's NOTIFY, or PollInterval, wakes it.
 type Relay struct {
-	id   uuid.UUID
-	db   *gorm.DB
-	dsn  string
-	pub  Publisher
-	log  *slog.Logger
-	cfg  RelayConfig
-	m    *relayMetrics
-	wake chan struct{}
+	id  uuid.UUID
+	db  *gorm.DB
+	dsn string
+	// conn is the relay's own connection for publishing rounds (see
+	// relayOnce), opened on first use and again after a failure; connMu
+	// keeps rounds one at a time.
+	connMu sync.Mutex
+	conn   *pgx.Conn
+	pub    Publisher
+	log    *slog.Logger
+	cfg    RelayConfig
+	m      *relayMetrics
+	wake   chan struct{}
 }
 
 // NewRelay returns a relay over db (whose DSN is dsn, for the LISTEN
@@ -116,7 +122,17 @@ func (r *Relay) Run(ctx context.Context) error {
 			empty = 0
 		}
 	}
-	return r.drain()
+	err := r.drain()
+	r.Close()
+	return err
+}
+
+// Close closes the relay's connection (Run does when it returns); a later
+// round opens a new one.
+func (r *Relay) Close() {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	r.closeConn()
 }
 
 // idle registers the relay as waiting, so that producers notify, and sleeps
@@ -197,40 +213,64 @@ func (r *Relay) drain() error {
 // returns how many events it published.
 func (r *Relay) RelayOnce(ctx context.Context) (int, error) { return r.relayOnce(ctx, true) }
 
-// relayOnce is RelayOnce; look first makes it check for pending rows without
-// locks first (locking lanes writes WAL and flushes it at commit), which is
-// worth a round trip only when the last round found nothing.
+// takeBatch locks the free lanes and deletes their oldest rows, in one
+// statement. Its snapshot may predate the commit of another relay that just
+// published rows of a lane and released it; DELETE re-checks each row, so
+// rows that relay deleted are skipped, never sent twice. Deleting before
+// publishing is safe: a failed publish rolls back.
+const takeBatch = `DELETE FROM outbox WHERE id IN (
+		SELECT id FROM outbox
+		WHERE lane IN (SELECT lane FROM outbox_lanes FOR UPDATE SKIP LOCKED)
+		ORDER BY id LIMIT $1)
+	RETURNING id, lane, topic, message_key, event_id, event_type, schema_version,
+		occurred_at, correlation_id, causation_id, traceparent, payload, created_at`
+
+// relayOnce is RelayOnce; look makes it check for pending rows without locks
+// first (locking lanes writes WAL), which is worth a round trip only when
+// the last round found nothing.
+//
+// A round runs on the relay's own connection, in two database round trips:
+// BEGIN and the batch's DELETE sent together, then COMMIT after the broker
+// acknowledged. The connection runs with synchronous_commit off: the delete
+// need not wait for its WAL flush, because if a crash loses it the events
+// are published again, which consumers skip by event ID. A failed round
+// closes the connection, which aborts its transaction; the next opens a new
+// one.
 func (r *Relay) relayOnce(ctx context.Context, look bool) (int, error) {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	conn, err := r.connection(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.round(ctx, conn, look)
+	if err != nil {
+		r.closeConn()
+		return 0, err
+	}
+	r.m.published.Add(float64(n))
+	return n, nil
+}
+
+func (r *Relay) round(ctx context.Context, conn *pgx.Conn, look bool) (int, error) {
 	if look {
-		if ok, err := r.pending(ctx); err != nil || !ok {
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM outbox)").Scan(&ok); err != nil || !ok {
 			return 0, err
 		}
 	}
-	var published int
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// The delete need not wait for its WAL flush: if a crash loses it,
-		// the events are published again, which consumers skip by event ID.
-		// This takes the disk flush off the relay's path.
-		if err := tx.Exec("SET LOCAL synchronous_commit TO off").Error; err != nil {
-			return fmt.Errorf("relay transaction: %w", err)
-		}
-		// One statement locks the free lanes and takes their oldest rows.
-		// Its snapshot may predate the commit of another relay that just
-		// published rows of a lane and released it; DELETE re-checks each
-		// row, so rows that relay deleted are skipped, never sent twice.
-		// Deleting before publishing is safe: a failed publish rolls back.
-		var rows []row
-		err := tx.Raw(`DELETE FROM outbox WHERE id IN (
-				SELECT id FROM outbox
-				WHERE lane IN (SELECT lane FROM outbox_lanes FOR UPDATE SKIP LOCKED)
-				ORDER BY id LIMIT ?)
-			RETURNING *`, r.cfg.BatchSize).Scan(&rows).Error
-		if err != nil {
-			return fmt.Errorf("take outbox batch: %w", err)
-		}
-		if len(rows) == 0 {
-			return nil
-		}
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(takeBatch, r.cfg.BatchSize)
+	br := conn.SendBatch(ctx, b)
+	rows, err := takeRows(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("take outbox batch: %w", err)
+	}
+	if len(rows) > 0 {
 		slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.ID, b.ID) })
 		msgs := make([]kafka.Message, len(rows))
 		for i, rw := range rows {
@@ -239,21 +279,66 @@ func (r *Relay) relayOnce(ctx context.Context, look bool) (int, error) {
 		start := time.Now()
 		if err := r.pub.WriteMessages(ctx, msgs...); err != nil {
 			r.m.errors.Inc()
-			return fmt.Errorf("publish %d events: %w", len(msgs), err)
+			return 0, fmt.Errorf("publish %d events: %w", len(msgs), err)
 		}
 		r.m.publishSeconds.Observe(time.Since(start).Seconds())
 		now := time.Now()
 		for _, rw := range rows {
 			r.m.lag.Observe(now.Sub(rw.CreatedAt).Seconds())
 		}
-		published = len(rows)
-		return nil
-	})
-	if err != nil {
-		return 0, err
 	}
-	r.m.published.Add(float64(published))
-	return published, nil
+	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+		return 0, fmt.Errorf("commit published batch: %w", err)
+	}
+	return len(rows), nil
+}
+
+func takeRows(br pgx.BatchResults) ([]row, error) {
+	if _, err := br.Exec(); err != nil { // BEGIN
+		return nil, err
+	}
+	res, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	var out []row
+	for res.Next() {
+		var rw row
+		if err := res.Scan(&rw.ID, &rw.Lane, &rw.Topic, &rw.MessageKey, &rw.EventID, &rw.EventType, &rw.SchemaVersion,
+			&rw.OccurredAt, &rw.CorrelationID, &rw.CausationID, &rw.Traceparent, &rw.Payload, &rw.CreatedAt); err != nil {
+			res.Close()
+			return nil, err
+		}
+		out = append(out, rw)
+	}
+	return out, res.Err()
+}
+
+// connection returns the relay's connection, opening it when needed.
+func (r *Relay) connection(ctx context.Context) (*pgx.Conn, error) {
+	if r.conn != nil && !r.conn.IsClosed() {
+		return r.conn, nil
+	}
+	cfg, err := pgx.ParseConfig(r.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("relay connection: %w", err)
+	}
+	cfg.RuntimeParams["synchronous_commit"] = "off"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("relay connection: %w", err)
+	}
+	r.conn = conn
+	return conn, nil
+}
+
+func (r *Relay) closeConn() {
+	if r.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = r.conn.Close(ctx)
+		r.conn = nil
+	}
 }
 
 // listen holds a connection LISTENing on the outbox channel and wakes the

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/consumer"
@@ -28,7 +29,7 @@ func runBus(ctx context.Context, l load) (result, error) {
 
 	w := e.cfg.Writer()
 	defer w.Close()
-	relay := outbox.NewRelay(e.db, e.dsn, w, outbox.RelayConfig{}, quiet, nil)
+	relay := outbox.NewRelay(e.db, e.dsn, timedPublisher{w, log}, outbox.RelayConfig{}, quiet, nil)
 	c := consumer.New(e.db, e.cfg, consumer.Config{
 		Group: "busbench", Topics: []string{eventsv1.TopicOrder},
 		OnCommitted: func(_ context.Context, handled []event.Event) {
@@ -108,4 +109,26 @@ func runBus(ctx context.Context, l load) (result, error) {
 	r.lost = max(r.lost, sent-db.Effects)
 	r.doubled = max(r.doubled, db.Doubled)
 	return r, nil
+}
+
+// timedPublisher marks each event published when the broker acknowledged
+// it, which splits the latency between the relay and the consumer.
+type timedPublisher struct {
+	outbox.Publisher
+	log *latencyLog
+}
+
+func (p timedPublisher) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	if err := p.Publisher.WriteMessages(ctx, msgs...); err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, m := range msgs {
+		for _, h := range m.Headers {
+			if h.Key == eventsv1.HeaderEventID {
+				p.log.markPublished(string(h.Value), now)
+			}
+		}
+	}
+	return nil
 }

@@ -89,17 +89,31 @@ type result struct {
 	events    int64
 	elapsed   time.Duration // first send to last handled
 	latencies []time.Duration
-	lost      int64
-	doubled   int64
+	// relayed and delivered split the bus's latencies where the relay's
+	// publish is acknowledged: commit → published, published → handled.
+	relayed, delivered []time.Duration
+	lost               int64
+	doubled            int64
 }
 
 func (r result) throughput() float64 { return float64(r.events) / r.elapsed.Seconds() }
 
-func (r result) p(q int) time.Duration {
-	if len(r.latencies) == 0 {
+func (r result) p(q int) time.Duration { return percentile(r.latencies, q) }
+
+// stages describes where a bus run's latency went ("" for raw runs).
+func (r result) stages() string {
+	if len(r.relayed) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("commit → published p50 %s p99 %s; published → handled p50 %s p99 %s",
+		percentile(r.relayed, 50), percentile(r.relayed, 99), percentile(r.delivered, 50), percentile(r.delivered, 99))
+}
+
+func percentile(d []time.Duration, q int) time.Duration {
+	if len(d) == 0 {
 		return 0
 	}
-	s := slices.Clone(r.latencies)
+	s := slices.Clone(d)
 	slices.Sort(s)
 	i := (len(s)*q + 99) / 100
 	return s[max(0, min(len(s)-1, i-1))].Round(10 * time.Microsecond)
@@ -111,17 +125,20 @@ func (r result) String() string {
 
 // latencyLog records send and receive times by ID.
 type latencyLog struct {
-	mu       sync.Mutex
-	sent     map[string]time.Time
-	got      map[string]int
-	lat      []time.Duration
-	first    time.Time
-	last     time.Time
-	received chan struct{}
+	mu        sync.Mutex
+	sent      map[string]time.Time
+	published map[string]time.Time // bus runs: when the relay's publish was acknowledged
+	got       map[string]int
+	lat       []time.Duration
+	relayed   []time.Duration
+	delivered []time.Duration
+	first     time.Time
+	last      time.Time
+	received  chan struct{}
 }
 
 func newLatencyLog() *latencyLog {
-	return &latencyLog{sent: map[string]time.Time{}, got: map[string]int{}, received: make(chan struct{}, 1)}
+	return &latencyLog{sent: map[string]time.Time{}, published: map[string]time.Time{}, got: map[string]int{}, received: make(chan struct{}, 1)}
 }
 
 func (l *latencyLog) markSent(id string, at time.Time) {
@@ -133,13 +150,28 @@ func (l *latencyLog) markSent(id string, at time.Time) {
 	l.sent[id] = at
 }
 
+// markPublished records when the relay's publish of an event was
+// acknowledged (only the first time: a retried publish is a redelivery).
+func (l *latencyLog) markPublished(id string, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.published[id]; !ok {
+		l.published[id] = at
+	}
+}
+
 func (l *latencyLog) markReceived(id string, at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.got[id]++
 	if l.got[id] == 1 {
-		if s, ok := l.sent[id]; ok {
+		s, ok := l.sent[id]
+		if ok {
 			l.lat = append(l.lat, at.Sub(s))
+		}
+		if p, pub := l.published[id]; ok && pub {
+			l.relayed = append(l.relayed, p.Sub(s))
+			l.delivered = append(l.delivered, at.Sub(p))
 		}
 	}
 	l.last = at
@@ -172,7 +204,7 @@ func (l *latencyLog) wait(events int64, timeout time.Duration) result {
 func (l *latencyLog) result(events int64) result {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := result{events: events, elapsed: l.last.Sub(l.first), latencies: l.lat}
+	r := result{events: events, elapsed: l.last.Sub(l.first), latencies: l.lat, relayed: l.relayed, delivered: l.delivered}
 	for id := range l.sent {
 		switch n := l.got[id]; {
 		case n == 0:

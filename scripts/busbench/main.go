@@ -78,6 +78,9 @@ func run(dur time.Duration, rate, producers int, only string) error {
 			}
 			rows = append(rows, row{sc.name + " " + l.String(), r})
 			fmt.Printf("  done: %-48s %s\n", sc.name+" "+l.String(), r)
+			if st := r.stages(); st != "" {
+				fmt.Printf("        %s\n", st)
+			}
 		}
 	}
 	fmt.Printf("\n%-50s %12s %10s %10s %10s %8s %8s\n", "run", "events/s", "p50", "p99", "max", "lost", "doubled")
