@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/consumer"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
@@ -36,6 +37,15 @@ type Config struct {
 	SweepBatch    int           `env:"SHOP_INVENTORY_SWEEP_BATCH" envDefault:"100"`
 	// CacheTTL bounds how long availability stays cached in Redis.
 	CacheTTL time.Duration `env:"SHOP_INVENTORY_CACHE_TTL" envDefault:"30s"`
+	// ConsumerWorkers is how many batch transactions the consumer runs at
+	// once (the other services use 8). A batch locks the stock rows of all
+	// its orders up front and holds them until it commits, so batches over
+	// the same popular products only wait for each other: one worker with
+	// larger batches measured best (scripts/loadgen, 32 customers over 20
+	// products: saga p99 1.1 s with 8 workers, 0.87 s with 2, 0.72–0.79 s
+	// with 1). The price: while one event is retried (at most the retry
+	// budget, about 10 s) the other partitions wait too.
+	ConsumerWorkers int `env:"SHOP_INVENTORY_CONSUMER_WORKERS" envDefault:"1"`
 	// DemoCatalog is the demo catalog the seed reads (default: the
 	// repository's deploy/demo/catalog.json, looked up from the working
 	// directory upwards).
@@ -59,6 +69,9 @@ func (c Config) Validate() error {
 	}
 	if c.CacheTTL < time.Second {
 		errs = append(errs, fmt.Errorf("SHOP_INVENTORY_CACHE_TTL: must be at least 1s, got %s", c.CacheTTL))
+	}
+	if c.ConsumerWorkers < 1 || c.ConsumerWorkers > 64 {
+		errs = append(errs, fmt.Errorf("SHOP_INVENTORY_CONSUMER_WORKERS: must be 1..64, got %d", c.ConsumerWorkers))
 	}
 	return errors.Join(errs...)
 }
@@ -97,6 +110,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 		Consumes:   []string{eventsv1.TopicOrder, eventsv1.TopicPayment, eventsv1.TopicCatalog},
 		Errors:     inventoryapi.Errors,
 		LogOutput:  opts.LogOutput,
+		Consumer:   consumer.Config{Workers: cfg.ConsumerWorkers},
 	})
 	if err != nil {
 		return nil, err

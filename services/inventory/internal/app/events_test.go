@@ -202,7 +202,9 @@ func TestSeed(t *testing.T) {
 // batches on several workers at once, and no transaction ever deadlocks
 // (the batches lock their rows in one global order first).
 func TestOverlappingOrdersInBatchesNeverDeadlock(t *testing.T) {
-	h := start(t, nil)
+	// Several workers, so that batches run side by side (the default is
+	// one).
+	h := start(t, map[string]string{"SHOP_INVENTORY_CONSUMER_WORKERS": "8"})
 	out := h.watch(eventsv1.TopicInventory)
 	products := make([]string, 6)
 	for i := range products {
