@@ -187,10 +187,25 @@ func (r *Relay) unregister(ctx context.Context) {
 	}
 }
 
-// pending reports whether any event waits, without taking locks.
+// pending reports whether any event waits, without taking locks, on the
+// relay's connection.
 func (r *Relay) pending(ctx context.Context) (bool, error) {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	conn, err := r.connection(ctx)
+	if err != nil {
+		return false, err
+	}
+	ok, err := anyPending(ctx, conn)
+	if err != nil {
+		r.closeConn()
+	}
+	return ok, err
+}
+
+func anyPending(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	var ok bool
-	err := r.db.WithContext(ctx).Raw("SELECT EXISTS (SELECT 1 FROM outbox)").Scan(&ok).Error
+	err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM outbox)").Scan(&ok)
 	return ok, err
 }
 
@@ -254,8 +269,7 @@ func (r *Relay) relayOnce(ctx context.Context, look bool) (int, error) {
 
 func (r *Relay) round(ctx context.Context, conn *pgx.Conn, look bool) (int, error) {
 	if look {
-		var ok bool
-		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM outbox)").Scan(&ok); err != nil || !ok {
+		if ok, err := anyPending(ctx, conn); err != nil || !ok {
 			return 0, err
 		}
 	}
