@@ -104,7 +104,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	if err := shop.settle(ctx, 90*time.Second); err != nil {
+	if err := shop.settle(ctx, res.start, 90*time.Second); err != nil {
 		return err
 	}
 	rep, err := shop.report(ctx, res)

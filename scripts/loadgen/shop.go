@@ -267,8 +267,10 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 	}
 	orderID := out["id"].(string)
 
-	// Wait for the saga to create the payment (or cancel the order),
-	// polling as a storefront would: the first look after 100ms.
+	// Wait for the saga to create the payment, polling as a storefront
+	// would: the first look after 100ms. While there is none, the order's
+	// status says whether to keep waiting: a cancelled order (out of stock)
+	// has nothing to pay, and the customer moves on to the next order.
 	deadline := time.Now().Add(30 * time.Second)
 	var paymentID string
 	time.Sleep(100 * time.Millisecond)
@@ -280,8 +282,12 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 				break
 			}
 		}
+		code, order, err := s.call(ctx, "GET", s.st.URL("order")+"/api/v1/orders/"+orderID, token, nil)
+		if err == nil && code == 200 && order["status"] == "CANCELLED" {
+			return placeLat, 0, true, false, nil // the report counts cancellations
+		}
 		if time.Now().After(deadline) {
-			return placeLat, 0, true, false, nil // out of stock (cancelled) or stuck: the report finds out
+			return placeLat, 0, true, false, nil // stuck: the report finds out
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -334,16 +340,22 @@ func (s *shop) baseline(ctx context.Context, clients int, d time.Duration) (floa
 		})
 	}
 	wg.Wait()
+	// The order was only read; cancel it so that it waits for nothing.
+	if _, err := s.must(ctx, 200, "POST", url+"/cancel", s.tokens[0], map[string]any{"note": "load generator baseline"}, "Idempotency-Key", uuid.NewString()); err != nil {
+		return 0, fmt.Errorf("cancel the baseline's order: %w", err)
+	}
 	return float64(count) / d.Seconds(), nil
 }
 
-// settle waits until no order is in CREATED or PAYMENT_PENDING (paid orders
-// wait for nothing more), up to timeout; what is left is reported as stuck.
-func (s *shop) settle(ctx context.Context, timeout time.Duration) error {
+// settle waits until no order of the run is in CREATED or PAYMENT_PENDING
+// (paid orders wait for nothing more), up to timeout; what is left is
+// reported as stuck.
+func (s *shop) settle(ctx context.Context, since time.Time, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		var open int
-		if err := s.queryRow(ctx, "order", "SELECT count(*) FROM orders WHERE status IN ('CREATED','PAYMENT_PENDING')", nil, &open); err != nil {
+		if err := s.queryRow(ctx, "order", "SELECT count(*) FROM orders WHERE status IN ('CREATED','PAYMENT_PENDING') AND created_at >= $1",
+			[]any{since}, &open); err != nil {
 			return err
 		}
 		if open == 0 {
