@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/shop-oss/shop/pkg/config"
@@ -33,8 +34,14 @@ type Config struct {
 	// keep it above inventory's reservation TTL (15 min by default), whose
 	// expiry resolves an unpaid order.
 	SLAPaymentPending time.Duration `env:"SHOP_ORDER_SLA_PAYMENT_PENDING" envDefault:"20m"`
-	// StuckInterval is how often the stuck-orders gauge is refreshed.
+	// StuckInterval is how often the stuck-orders gauge is refreshed and
+	// timed-out orders are looked for.
 	StuckInterval time.Duration `env:"SHOP_ORDER_STUCK_INTERVAL" envDefault:"30s"`
+	// CreatedTimeout cancels an order that inventory has not answered
+	// (reserved or rejected) for this long (reason SAGA_TIMEOUT). It matches
+	// inventory's reservation TTL: an order that old could not be paid
+	// before its reservation expired anyway.
+	CreatedTimeout time.Duration `env:"SHOP_ORDER_CREATED_TIMEOUT" envDefault:"15m"`
 }
 
 // Validate checks the order settings, naming each bad variable.
@@ -44,6 +51,7 @@ func (c Config) Validate() error {
 		"SHOP_ORDER_SLA_CREATED":         c.SLACreated,
 		"SHOP_ORDER_SLA_PAYMENT_PENDING": c.SLAPaymentPending,
 		"SHOP_ORDER_STUCK_INTERVAL":      c.StuckInterval,
+		"SHOP_ORDER_CREATED_TIMEOUT":     c.CreatedTimeout,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %s", name, d))
@@ -94,13 +102,40 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 	svc.Go("stuck-orders gauge", func(ctx context.Context) error {
 		return m.watchStuck(ctx, orders, cfg.StuckInterval, svc.Log)
 	})
+	svc.Go("saga timeouts", func(ctx context.Context) error {
+		return service.Every(ctx, cfg.StuckInterval, func(ctx context.Context) { cancelTimedOut(ctx, orders, svc.Log) })
+	})
 	return svc, nil
 }
 
 // DomainConfig is the domain's part of cfg.
 func DomainConfig(cfg Config) order.Config {
-	return order.Config{SLAs: map[order.Status]time.Duration{
-		order.StatusCreated:        cfg.SLACreated,
-		order.StatusPaymentPending: cfg.SLAPaymentPending,
-	}}
+	return order.Config{
+		SLAs: map[order.Status]time.Duration{
+			order.StatusCreated:        cfg.SLACreated,
+			order.StatusPaymentPending: cfg.SLAPaymentPending,
+		},
+		CreatedTimeout: cfg.CreatedTimeout,
+	}
+}
+
+// cancelTimedOut cancels the orders past the saga's CREATED timeout, in
+// batches until none is left; a failure waits for the next interval.
+func cancelTimedOut(ctx context.Context, orders *order.Service, log *slog.Logger) {
+	const batch = 100
+	for ctx.Err() == nil {
+		n, err := orders.CancelTimedOut(ctx, batch)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.WarnContext(ctx, "cancel timed-out orders; retrying at the next interval", "error", err.Error())
+			}
+			return
+		}
+		if n > 0 {
+			log.InfoContext(ctx, "cancelled orders that inventory never answered", "orders", n)
+		}
+		if n < batch {
+			return
+		}
+	}
 }

@@ -559,3 +559,50 @@ func TestStuckOrders(t *testing.T) {
 		t.Fatalf("seller's stuck list: %d %s", r.status, r.body)
 	}
 }
+
+// An order that inventory never answers is cancelled by the saga's own
+// timeout (SAGA_TIMEOUT) and ORDER_CANCELLED tells inventory and payment;
+// an order answered in time, or still within the timeout, is left alone.
+func TestOrderNeverAnsweredIsCancelledByTheSagaTimeout(t *testing.T) {
+	e := newEnv(t, map[string]string{"SHOP_ORDER_CREATED_TIMEOUT": "2s", "SHOP_ORDER_STUCK_INTERVAL": "100ms"})
+	e.catalog()
+	lost := e.place(customerID, line(pAlpha, 1))
+	answered := e.place(customerID, line(pAlpha, 1))
+	e.feed(answered.ID, reserved(answered.ID))
+
+	e.waitStatus(lost.ID, "CANCELLED")
+	evs := e.cancelled(lost.ID)
+	if len(evs) != 1 || evs[0].GetReason() != "SAGA_TIMEOUT" || evs[0].GetPreviousStatus() != "CREATED" || evs[0].GetPaid() {
+		t.Fatalf("ORDER_CANCELLED for the unanswered order: %v", evs)
+	}
+	last := e.lastEntry(lost.ID)
+	if last.Kind != "TRANSITION" || last.From != "CREATED" || last.To != "CANCELLED" || last.Reason != "SAGA_TIMEOUT" ||
+		last.Emitted == nil || last.Emitted.Type != eventsv1.TypeOrderCancelled {
+		t.Fatalf("timeline entry of the timeout: %+v", last)
+	}
+	var o orderJSON
+	e.do("GET", "/api/v1/orders/"+lost.ID, customerID, nil).json(t, &o)
+	if o.CancelReason != "SAGA_TIMEOUT" {
+		t.Fatalf("cancel reason %q, want SAGA_TIMEOUT", o.CancelReason)
+	}
+
+	// Its inventory answer arriving late changes nothing.
+	e.feed(lost.ID, reserved(lost.ID))
+	if e.status(lost.ID) != "CANCELLED" || e.lastEntry(lost.ID).Kind != "IGNORED" {
+		t.Fatalf("late INVENTORY_RESERVED: %s, %+v", e.status(lost.ID), e.lastEntry(lost.ID))
+	}
+	// A new order is within its timeout; the answered one waits for its
+	// payment (the reservation's expiry resolves it, not this timeout).
+	fresh := e.place(customerID, line(pAlpha, 1))
+	time.Sleep(500 * time.Millisecond)
+	if st := e.status(fresh.ID); st != "CREATED" {
+		t.Fatalf("an order within the timeout is %s", st)
+	}
+	time.Sleep(2 * time.Second)
+	if st := e.status(answered.ID); st != "PAYMENT_PENDING" {
+		t.Fatalf("the answered order is %s, want PAYMENT_PENDING", st)
+	}
+	if n := len(e.published.of(t, answered.ID, eventsv1.TypeOrderCancelled)); n != 0 {
+		t.Fatalf("the answered order was cancelled %d times", n)
+	}
+}

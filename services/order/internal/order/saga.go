@@ -23,6 +23,8 @@ const (
 	ReasonOutOfStock         = "OUT_OF_STOCK"
 	ReasonPaymentFailed      = "PAYMENT_FAILED"
 	ReasonReservationExpired = "RESERVATION_EXPIRED"
+	// ReasonSagaTimeout: inventory never answered ORDER_CREATED in time.
+	ReasonSagaTimeout = "SAGA_TIMEOUT"
 )
 
 // sagaRule is how the order reacts to one saga event type: the action it

@@ -20,6 +20,11 @@ type Config struct {
 	// stuck. Statuses without an entry are never stuck (PAID waits for the
 	// seller, a business matter, not the saga).
 	SLAs map[Status]time.Duration
+	// CreatedTimeout is the saga's own timeout for inventory's answer to
+	// ORDER_CREATED: an order still CREATED after it is cancelled
+	// (SAGA_TIMEOUT), so that it never hangs when that answer is lost (an
+	// event dead-lettered, inventory down for longer). 0 never cancels.
+	CreatedTimeout time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -494,6 +499,43 @@ func (s *Service) StuckCounts(ctx context.Context) (map[Status]int64, error) {
 		out[st] = counts[st]
 	}
 	return out, nil
+}
+
+// CancelTimedOut cancels, in one transaction, up to limit orders that have
+// waited in CREATED longer than Config.CreatedTimeout (SAGA_TIMEOUT). Each
+// cancellation publishes ORDER_CANCELLED like any other: inventory releases
+// a reservation it may have made meanwhile (or records the cancellation,
+// so that a late ORDER_CREATED reserves nothing), payment voids. Replicas
+// may run it at once: each takes rows the others do not hold. It returns
+// how many orders it cancelled.
+func (s *Service) CancelTimedOut(ctx context.Context, limit int) (int, error) {
+	if s.cfg.CreatedTimeout <= 0 {
+		return 0, nil
+	}
+	var steps []step
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		steps = steps[:0]
+		orders, err := tx.LockCreatedBefore(ctx, s.now().Add(-s.cfg.CreatedTimeout), limit)
+		if err != nil {
+			return err
+		}
+		for i := range orders {
+			st, err := s.move(ctx, tx, &orders[i], ActionTimeout, cause{reason: ReasonSagaTimeout,
+				note: fmt.Sprintf("no answer from inventory within %s", s.cfg.CreatedTimeout)})
+			if err != nil {
+				return fmt.Errorf("order %s: %w", orders[i].ID, err)
+			}
+			steps = append(steps, st)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cancel timed-out orders: %w", err)
+	}
+	for _, st := range steps {
+		s.record(st)
+	}
+	return len(steps), nil
 }
 
 // SLAStatuses lists the statuses that have an SLA, in saga order.

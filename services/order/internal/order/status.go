@@ -52,10 +52,13 @@ const (
 	ActionFailPayment Action = "fail_payment"
 	// ActionExpire: the reservation expired unpaid (RESERVATION_EXPIRED).
 	ActionExpire Action = "expire"
+	// ActionTimeout: inventory never answered ORDER_CREATED within the
+	// order service's own saga timeout (Config.CreatedTimeout).
+	ActionTimeout Action = "timeout"
 )
 
 // Actions lists every action.
-var Actions = []Action{ActionReserve, ActionPay, ActionShip, ActionDeliver, ActionCancel, ActionReject, ActionFailPayment, ActionExpire}
+var Actions = []Action{ActionReserve, ActionPay, ActionShip, ActionDeliver, ActionCancel, ActionReject, ActionFailPayment, ActionExpire, ActionTimeout}
 
 // transitions is the one table that decides every state change: for each
 // state, the actions it allows and where each leads. A pair that is not here
@@ -81,6 +84,7 @@ var transitions = map[Status]map[Action]Status{
 		ActionReject:      StatusCancelled,
 		ActionFailPayment: StatusCancelled,
 		ActionExpire:      StatusCancelled,
+		ActionTimeout:     StatusCancelled,
 	},
 	StatusPaymentPending: {
 		ActionPay:         StatusPaid,

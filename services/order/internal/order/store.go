@@ -48,6 +48,10 @@ type Tx interface {
 	// LockOrder returns an order without items, its row locked for update
 	// (SELECT ... FOR UPDATE), or ErrNotFound.
 	LockOrder(ctx context.Context, id string) (Order, error)
+	// LockCreatedBefore returns up to limit orders (without items) that have
+	// been CREATED since before the given time, oldest first, their rows
+	// locked for update; rows another transaction holds are skipped.
+	LockCreatedBefore(ctx context.Context, before time.Time, limit int) ([]Order, error)
 	// Items returns an order's items.
 	Items(ctx context.Context, orderID string) ([]Item, error)
 	// UpdateStatus writes o's status fields; the row must still be in from.

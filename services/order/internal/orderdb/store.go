@@ -294,6 +294,23 @@ func (t *Tx) LockOrder(ctx context.Context, id string) (order.Order, error) {
 	return r.toDomain(), nil
 }
 
+// LockCreatedBefore takes the oldest CREATED orders older than before
+// (index orders_stuck), skipping rows other transactions hold.
+func (t *Tx) LockCreatedBefore(ctx context.Context, before time.Time, limit int) ([]order.Order, error) {
+	var rows []orderRow
+	err := t.db.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
+		Where("status = ? AND status_changed_at < ?", string(order.StatusCreated), before).
+		Order("status_changed_at").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("lock timed-out orders: %w", err)
+	}
+	out := make([]order.Order, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}
+
 // Items returns an order's items.
 func (t *Tx) Items(ctx context.Context, orderID string) ([]order.Item, error) {
 	return items(ctx, t.db, orderID)
