@@ -190,16 +190,11 @@ func (r *Relay) unregister(ctx context.Context) {
 // pending reports whether any event waits, without taking locks, on the
 // relay's connection.
 func (r *Relay) pending(ctx context.Context) (bool, error) {
-	r.connMu.Lock()
-	defer r.connMu.Unlock()
-	conn, err := r.connection(ctx)
-	if err != nil {
-		return false, err
-	}
-	ok, err := anyPending(ctx, conn)
-	if err != nil {
-		r.closeConn()
-	}
+	var ok bool
+	err := r.onConn(ctx, func(conn *pgx.Conn) (err error) {
+		ok, err = anyPending(ctx, conn)
+		return err
+	})
 	return ok, err
 }
 
@@ -252,15 +247,12 @@ const takeBatch = `DELETE FROM outbox WHERE id IN (
 // closes the connection, which aborts its transaction; the next opens a new
 // one.
 func (r *Relay) relayOnce(ctx context.Context, look bool) (int, error) {
-	r.connMu.Lock()
-	defer r.connMu.Unlock()
-	conn, err := r.connection(ctx)
+	var n int
+	err := r.onConn(ctx, func(conn *pgx.Conn) (err error) {
+		n, err = r.round(ctx, conn, look)
+		return err
+	})
 	if err != nil {
-		return 0, err
-	}
-	n, err := r.round(ctx, conn, look)
-	if err != nil {
-		r.closeConn()
 		return 0, err
 	}
 	r.m.published.Add(float64(n))
@@ -326,6 +318,23 @@ func takeRows(br pgx.BatchResults) ([]row, error) {
 		out = append(out, rw)
 	}
 	return out, res.Err()
+}
+
+// onConn runs fn on the relay's connection, one caller at a time; a
+// failure closes the connection (aborting any transaction on it), and the
+// next call opens a new one.
+func (r *Relay) onConn(ctx context.Context, fn func(*pgx.Conn) error) error {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	conn, err := r.connection(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(conn); err != nil {
+		r.closeConn()
+		return err
+	}
+	return nil
 }
 
 // connection returns the relay's connection, opening it when needed.

@@ -89,15 +89,11 @@ type Outcome struct {
 // staff API). A rejection is committed (INVENTORY_REJECTED is published) and
 // then returned as the error.
 func (s *Service) Reserve(ctx context.Context, req ReserveRequest) (ReserveResult, error) {
-	if err := req.Validate(); err != nil {
-		return ReserveResult{}, err
-	}
 	// The plain case first, as one statement that is its own transaction:
 	// one round trip, and a hot product's row locked only while it runs.
-	plain := s.plain(req)
-	done, err := s.store.ReservePlain(ctx, plain)
+	plain, done, err := s.tryPlain(ctx, req, s.store.ReservePlain)
 	if err != nil {
-		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+		return ReserveResult{}, err
 	}
 	if done {
 		res := plainResult(plain)
@@ -168,18 +164,29 @@ func (s *Service) Invalidate(ctx context.Context, ids []uuid.UUID) {
 // INVENTORY_REJECTED event), not an error; invalid requests give a
 // *problem.ValidationError.
 func (s *Service) ReserveIn(ctx context.Context, tx Tx, req ReserveRequest, origin Origin) (ReserveResult, error) {
-	if err := req.Validate(); err != nil {
-		return ReserveResult{}, err
-	}
-	plain := s.plain(req)
-	done, err := tx.ReservePlain(ctx, plain)
+	plain, done, err := s.tryPlain(ctx, req, tx.ReservePlain)
 	if err != nil {
-		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+		return ReserveResult{}, err
 	}
 	if done {
 		return plainResult(plain), nil
 	}
 	return s.reserveGeneral(ctx, tx, plain.Reservation)
+}
+
+// tryPlain validates req and offers it to reserve (the store's or a
+// transaction's ReservePlain) as a plain reservation; done reports whether
+// that applied it.
+func (s *Service) tryPlain(ctx context.Context, req ReserveRequest,
+	reserve func(context.Context, PlainReservation) (bool, error)) (plain PlainReservation, done bool, err error) {
+	if err := req.Validate(); err != nil {
+		return PlainReservation{}, false, err
+	}
+	plain = s.plain(req)
+	if done, err = reserve(ctx, plain); err != nil {
+		return PlainReservation{}, false, fmt.Errorf("reserve order %s: %w", req.OrderID, err)
+	}
+	return plain, done, nil
 }
 
 // plain is the reservation req asks for, as the plain case would store and

@@ -30,13 +30,13 @@ import (
 const reservePlainSQL = `WITH w AS (
 		SELECT p, q FROM unnest(?::uuid[], ?::bigint[]) AS w(p, q)
 	), locked AS (
-		SELECT product_id, on_hand, reserved, status, low_stock_threshold FROM stock
-		WHERE product_id = ANY(?::uuid[]) ORDER BY product_id FOR NO KEY UPDATE
+		SELECT product_id, status, on_hand - reserved AS available,
+			COALESCE(low_stock_threshold, ?::bigint) AS threshold
+		FROM stock WHERE product_id = ANY(?::uuid[]) ORDER BY product_id FOR NO KEY UPDATE
 	), plain AS (
 		SELECT count(*) = ?::bigint AS ok FROM locked JOIN w ON w.p = locked.product_id
-		WHERE locked.status = 'ACTIVE' AND locked.on_hand - locked.reserved >= w.q
-			AND (locked.on_hand - locked.reserved - w.q > COALESCE(locked.low_stock_threshold, ?::bigint)
-				OR locked.on_hand - locked.reserved <= COALESCE(locked.low_stock_threshold, ?::bigint))
+		WHERE locked.status = 'ACTIVE' AND locked.available >= w.q
+			AND (locked.available - w.q > locked.threshold OR locked.available <= locked.threshold)
 	), r AS (
 		INSERT INTO reservations (id, order_id, status, placeholder, expires_at, reason, created_at, updated_at)
 		SELECT ?::uuid, ?::uuid, 'ACTIVE', false, ?::timestamptz, '', ?::timestamptz, ?::timestamptz FROM plain WHERE plain.ok
@@ -89,7 +89,7 @@ func reservePlain(ctx context.Context, db *gorm.DB, p inventory.PlainReservation
 		return false, err
 	}
 	ids, qty := splitLines(r.Lines)
-	args := append([]any{ids, qty, ids, len(r.Lines), p.LowStockDefault, p.LowStockDefault,
+	args := append([]any{ids, qty, p.LowStockDefault, ids, len(r.Lines),
 		r.ID, r.OrderID, r.ExpiresAt, r.CreatedAt, r.UpdatedAt}, outbox.Values(ev)...)
 	var n int64
 	if err := db.WithContext(ctx).Raw(reservePlainSQL, args...).Scan(&n).Error; err != nil {

@@ -17,9 +17,8 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/shop-oss/shop/services/inventory/internal/keygate"
-
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
+	"github.com/shop-oss/shop/services/inventory/internal/keygate"
 )
 
 // Store implements inventory.Store. Reads that may lag (lists, the ledger,
