@@ -45,6 +45,7 @@ import (
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/pkg/problem"
 	"github.com/shop-oss/shop/pkg/ratelimit"
+	"github.com/shop-oss/shop/pkg/wakeup"
 	"github.com/shop-oss/shop/pkg/web"
 )
 
@@ -94,6 +95,9 @@ type Service struct {
 	DLQ      *dlq.DLQ
 	// Idempotency backs Idempotent().
 	Idempotency *idempotency.Store
+	// Wakeup wakes long polls ("Prefer: wait") when what they wait for is
+	// committed, in every replica (Redis channel "<service>.wakeup").
+	Wakeup *wakeup.Hub
 
 	health  *web.Health
 	server  *web.Server
@@ -172,6 +176,8 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	s.Redis = redis.NewClient(redisOpts)
 	s.closers = append(s.closers, s.Redis.Close)
 	s.Limiter = ratelimit.New(s.Redis, cfg.Service, s.Registry, s.Log)
+	s.Wakeup = wakeup.New(s.Redis, cfg.Service+".wakeup", s.Log, s.Registry)
+	s.Go("wake-up fan-out", s.Wakeup.Run)
 
 	s.Auth, err = auth.NewVerifier(ctx, auth.Config{
 		JWKSURL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway,
@@ -392,6 +398,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 
 	s.health.Drain()
+	s.Wakeup.Drain() // long polls answer now instead of holding the shutdown
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
 	defer cancel()
 	var errs []error

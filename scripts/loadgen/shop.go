@@ -267,15 +267,14 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 	}
 	orderID := out["id"].(string)
 
-	// Wait for the saga to create the payment, polling as a storefront
-	// would: the first look after 100ms. While there is none, the order's
-	// status says whether to keep waiting: a cancelled order (out of stock)
-	// has nothing to pay, and the customer moves on to the next order.
+	// Wait for the saga to create the payment as a storefront does: one
+	// long poll (Prefer: wait) that answers once the payment exists. An
+	// empty answer means the order closed (the scarce product sold out) or
+	// the wait ran out; the order's status says which.
 	deadline := time.Now().Add(30 * time.Second)
 	var paymentID string
-	time.Sleep(100 * time.Millisecond)
 	for paymentID == "" {
-		code, page, err := s.call(ctx, "GET", s.st.URL("payment")+"/api/v1/payments?orderId="+orderID, token, nil)
+		code, page, err := s.call(ctx, "GET", s.st.URL("payment")+"/api/v1/payments?orderId="+orderID, token, nil, "Prefer", "wait=10")
 		if err == nil && code == 200 {
 			if items, _ := page["items"].([]any); len(items) > 0 {
 				paymentID = items[0].(map[string]any)["id"].(string)
@@ -289,7 +288,9 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 		if time.Now().After(deadline) {
 			return placeLat, 0, true, false, nil // stuck: the report finds out
 		}
-		time.Sleep(100 * time.Millisecond)
+		if err != nil || code != 200 {
+			time.Sleep(100 * time.Millisecond) // do not spin on a failing service
+		}
 	}
 	t1 := time.Now()
 	key := uuid.NewString()

@@ -75,6 +75,9 @@ type Options struct {
 	Gateway payment.Gateway
 	// Now replaces the clock of the payment rules.
 	Now func() time.Time
+	// WaitRecheck replaces how often a long poll looks again without a
+	// wake-up (a test sets it long, to prove the wake-up).
+	WaitRecheck time.Duration
 }
 
 // New builds the payment service, ready to Run.
@@ -97,19 +100,21 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 		gw = cfg.Gateway()
 	}
 	payments, err := payment.New(payment.Options{
-		Store:    paymentdb.New(svc.DB, svc.ReadDB),
-		Gateway:  gateway.Instrument(gw, svc.Registry),
-		Retry:    cfg.Retry(),
-		Observer: newOutcomes(svc.Registry),
-		Log:      svc.Log,
-		Now:      opts.Now,
+		Store:       paymentdb.New(svc.DB, svc.ReadDB),
+		Gateway:     gateway.Instrument(gw, svc.Registry),
+		Retry:       cfg.Retry(),
+		Observer:    newOutcomes(svc.Registry),
+		Waiter:      svc.Wakeup,
+		WaitRecheck: opts.WaitRecheck,
+		Log:         svc.Log,
+		Now:         opts.Now,
 	})
 	if err != nil {
 		svc.Close()
 		return nil, err
 	}
 	paymentapi.Mount(svc.API, auth.Authenticate(svc.Auth), svc.Idempotent(), payments)
-	paymentevents.Register(svc.Consumer, payments)
+	paymentevents.Register(svc.Consumer, payments, svc.Wakeup.Notify)
 	return svc, nil
 }
 

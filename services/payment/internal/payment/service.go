@@ -25,7 +25,12 @@ type Options struct {
 	Retry   RetryPolicy
 	// Observer receives outcomes (nil counts nothing).
 	Observer Observer
-	Log      *slog.Logger
+	// Waiter lets ListWait wait (nil: it answers at once, like List);
+	// WaitRecheck is how often a wait looks again without a wake-up
+	// (default DefaultWaitRecheck).
+	Waiter      Waiter
+	WaitRecheck time.Duration
+	Log         *slog.Logger
 	// Now, NewID and Sleep are the clock, the ID source and the backoff
 	// sleep (tests replace them).
 	Now   func() time.Time
@@ -39,10 +44,13 @@ type Service struct {
 	gateway Gateway
 	retry   RetryPolicy
 	obs     Observer
-	log     *slog.Logger
-	now     func() time.Time
-	newID   func() string
-	sleep   func(context.Context, time.Duration) error
+	waiter  Waiter
+	// waitRecheck: see Options.WaitRecheck.
+	waitRecheck time.Duration
+	log         *slog.Logger
+	now         func() time.Time
+	newID       func() string
+	sleep       func(context.Context, time.Duration) error
 }
 
 // New returns a Service.
@@ -57,7 +65,7 @@ func New(opts Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{
-		store: opts.Store, gateway: opts.Gateway, retry: opts.Retry, obs: opts.Observer,
+		store: opts.Store, gateway: opts.Gateway, retry: opts.Retry, obs: opts.Observer, waiter: opts.Waiter, waitRecheck: opts.WaitRecheck,
 		log: opts.Log, now: opts.Now, newID: opts.NewID, sleep: opts.Sleep,
 	}
 	if s.obs == nil {
@@ -71,6 +79,9 @@ func New(opts Options) (*Service, error) {
 	}
 	if s.newID == nil {
 		s.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	}
+	if s.waitRecheck <= 0 {
+		s.waitRecheck = DefaultWaitRecheck
 	}
 	if s.sleep == nil {
 		s.sleep = sleepCtx

@@ -17,6 +17,8 @@ type Store interface {
 	Payment(ctx context.Context, id string) (Payment, error)
 	// Payments lists payments newest first, by keyset.
 	Payments(ctx context.Context, f ListFilter) (Page, error)
+	// Order returns the order's projection, or ErrOrderNotFound.
+	Order(ctx context.Context, orderID string) (Order, error)
 }
 
 // Tx is the storage inside one transaction.

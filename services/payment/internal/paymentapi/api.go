@@ -172,7 +172,16 @@ func (h handlers) list(c *gin.Context) {
 		}
 		f.After = &cur
 	}
-	page, err := h.svc.List(c.Request.Context(), actor(c), f)
+	var (
+		page payment.Page
+		err  error
+	)
+	if wait := web.PreferWait(c, payment.MaxWait); wait > 0 && f.OrderID != "" {
+		web.AppliedWait(c, wait)
+		page, err = h.svc.ListWait(c.Request.Context(), actor(c), f, wait)
+	} else {
+		page, err = h.svc.List(c.Request.Context(), actor(c), f)
+	}
 	if err != nil {
 		web.Fail(c, err)
 		return

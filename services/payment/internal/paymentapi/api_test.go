@@ -549,3 +549,99 @@ func TestGetAndList(t *testing.T) {
 		wantProblem(t, e.f.Call(t, http.MethodGet, "/api/v1/payments", "", nil, &prob), prob, 401, "unauthorized")
 	})
 }
+
+// TestListWaitsForThePayment: with orderId and "Prefer: wait", the list
+// waits for the payment the saga creates, woken when the consumer commits
+// it (the fixture's long polls never look again on their own within a
+// test), and answers early when waiting cannot help.
+func TestListWaitsForThePayment(t *testing.T) {
+	e := start(t)
+	type list struct {
+		Items []paymentJSON `json:"items"`
+	}
+	type answer struct {
+		res     *http.Response
+		got     list
+		elapsed time.Duration
+	}
+	wait := func(token, orderID, prefer string) chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			var a answer
+			t0 := time.Now()
+			a.res = e.f.Call(t, http.MethodGet, "/api/v1/payments?orderId="+orderID, token, nil, &a.got, "Prefer", prefer)
+			a.elapsed = time.Since(t0)
+			ch <- a
+		}()
+		return ch
+	}
+	// waiting reports whether a request is still waiting after a moment.
+	waiting := func(ch chan answer) bool {
+		select {
+		case a := <-ch:
+			ch <- a
+			return false
+		case <-time.After(300 * time.Millisecond):
+			return true
+		}
+	}
+
+	t.Run("woken by the payment", func(t *testing.T) {
+		order := uuid.NewString()
+		ch := wait(e.token, order, "wait=10")
+		if !waiting(ch) {
+			t.Fatal("answered before the order had a payment")
+		}
+		e.f.Publish(t, paymenttest.OrderCreated(t, order, e.customer, 1500), paymenttest.Reserved(t, order, time.Now().Add(time.Hour)))
+		a := <-ch
+		if a.res.StatusCode != 200 || len(a.got.Items) != 1 || a.got.Items[0].Status != "PENDING" || a.got.Items[0].AmountMinor != 1500 {
+			t.Fatalf("%d %+v", a.res.StatusCode, a.got)
+		}
+		if h := a.res.Header.Get("Preference-Applied"); h != "wait=10" {
+			t.Fatalf("Preference-Applied %q", h)
+		}
+		if a.elapsed >= 10*time.Second {
+			t.Fatalf("answered only when the wait ended (%s): the wake-up did not arrive", a.elapsed)
+		}
+	})
+	t.Run("woken by the cancellation", func(t *testing.T) {
+		order := uuid.NewString()
+		e.f.Publish(t, paymenttest.OrderCreated(t, order, e.customer, 700))
+		ch := wait(e.token, order, "wait=10")
+		if !waiting(ch) {
+			t.Fatal("answered before anything happened")
+		}
+		e.f.Publish(t, paymenttest.Cancelled(t, order, "OUT_OF_STOCK", false))
+		a := <-ch
+		if a.res.StatusCode != 200 || len(a.got.Items) != 0 || a.elapsed >= 10*time.Second {
+			t.Fatalf("%d %+v after %s", a.res.StatusCode, a.got, a.elapsed)
+		}
+	})
+	t.Run("no wait when it cannot help", func(t *testing.T) {
+		closed := uuid.NewString()
+		e.f.Apply(t, paymenttest.OrderCreated(t, closed, e.customer, 700), paymenttest.Cancelled(t, closed, "OUT_OF_STOCK", false))
+		mine := e.pending(t, 900, time.Now().Add(time.Hour))
+		for name, c := range map[string]struct {
+			token, order string
+			items        int
+		}{
+			"closed order":          {e.token, closed, 0},
+			"another's order":       {e.other, mine.OrderID, 0},
+			"payment already there": {e.token, mine.OrderID, 1},
+		} {
+			a := <-wait(c.token, c.order, "wait=10")
+			if a.res.StatusCode != 200 || len(a.got.Items) != c.items || a.elapsed >= 5*time.Second {
+				t.Fatalf("%s: %d %+v after %s", name, a.res.StatusCode, a.got, a.elapsed)
+			}
+		}
+	})
+	t.Run("without a usable preference it does not wait", func(t *testing.T) {
+		order := uuid.NewString()
+		for _, prefer := range []string{"", "wait=abc", "wait=0", "respond-async"} {
+			a := <-wait(e.token, order, prefer)
+			if a.res.StatusCode != 200 || len(a.got.Items) != 0 || a.res.Header.Get("Preference-Applied") != "" || a.elapsed >= 5*time.Second {
+				t.Fatalf("Prefer %q: %d %+v, applied %q, after %s", prefer, a.res.StatusCode, a.got, a.res.Header.Get("Preference-Applied"), a.elapsed)
+			}
+		}
+	})
+}

@@ -50,6 +50,11 @@ func (s *Store) Payment(ctx context.Context, id string) (payment.Payment, error)
 	return (&Tx{db: s.db.WithContext(ctx)}).payment(ctx, "id = ?", id, "")
 }
 
+// Order reads the order's projection from the primary.
+func (s *Store) Order(ctx context.Context, orderID string) (payment.Order, error) {
+	return (&Tx{db: s.db}).Order(ctx, orderID, false)
+}
+
 // Payments lists payments newest first, from the read database.
 func (s *Store) Payments(ctx context.Context, f payment.ListFilter) (payment.Page, error) {
 	q := s.read.WithContext(ctx).Model(&paymentRow{})

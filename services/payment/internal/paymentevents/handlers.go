@@ -20,9 +20,12 @@ import (
 	"github.com/shop-oss/shop/services/payment/internal/paymentdb"
 )
 
-// Register adds the handlers to c.
-func Register(c *consumer.Consumer, svc *payment.Service) {
-	h := Handlers{svc: svc}
+// Register adds the handlers to c. changed, when not nil, is told the
+// order ID after each transaction that handled an event of the order has
+// committed: its payment may have been created, voided or refunded, or
+// the order closed (it wakes the requests waiting in ListWait).
+func Register(c *consumer.Consumer, svc *payment.Service, changed func(orderID string)) {
+	h := Handlers{svc: svc, changed: changed}
 	c.Handle(eventsv1.TypeOrderCreated, h.OrderCreated)
 	c.Handle(eventsv1.TypeOrderCancelled, h.OrderCancelled)
 	c.Handle(eventsv1.TypeInventoryReserved, h.InventoryReserved)
@@ -31,7 +34,17 @@ func Register(c *consumer.Consumer, svc *payment.Service) {
 
 // Handlers are the consumer.Handler functions of the service.
 type Handlers struct {
-	svc *payment.Service
+	svc     *payment.Service
+	changed func(orderID string)
+}
+
+// done tells changed about orderID once the transaction commits, when the
+// handler succeeded.
+func (h Handlers) done(ctx context.Context, orderID string, err error) error {
+	if err == nil && h.changed != nil {
+		consumer.AfterCommit(ctx, func() { h.changed(orderID) })
+	}
+	return err
 }
 
 // NewHandlers returns the handlers over svc (Register uses them; tests call
@@ -61,7 +74,7 @@ func (h Handlers) OrderCreated(ctx context.Context, tx *gorm.DB, e event.Event) 
 		OrderID: orderID, UserID: userID,
 		Total: payment.Money{AmountMinor: total.GetAmountMinor(), Currency: total.GetCurrency()},
 	}
-	return h.svc.HandleOrderCreated(ctx, paymentdb.Bind(tx), in)
+	return h.done(ctx, orderID, h.svc.HandleOrderCreated(ctx, paymentdb.Bind(tx), in))
 }
 
 // InventoryReserved records the reservation; creates the payment if the
@@ -85,7 +98,7 @@ func (h Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Ev
 	if ts := m.GetExpiresAt(); ts != nil {
 		expires = ts.AsTime()
 	}
-	return h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), orderID, reservationID, expires)
+	return h.done(ctx, orderID, h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), orderID, reservationID, expires))
 }
 
 // ReservationExpired voids the order's pending payment.
@@ -98,7 +111,7 @@ func (h Handlers) ReservationExpired(ctx context.Context, tx *gorm.DB, e event.E
 	if err != nil {
 		return err
 	}
-	return h.svc.HandleReservationExpired(ctx, paymentdb.Bind(tx), orderID)
+	return h.done(ctx, orderID, h.svc.HandleReservationExpired(ctx, paymentdb.Bind(tx), orderID))
 }
 
 // OrderCancelled voids a pending payment or refunds a captured one.
@@ -111,9 +124,9 @@ func (h Handlers) OrderCancelled(ctx context.Context, tx *gorm.DB, e event.Event
 	if err != nil {
 		return err
 	}
-	return h.svc.HandleOrderCancelled(ctx, paymentdb.Bind(tx), payment.OrderCancelled{
+	return h.done(ctx, orderID, h.svc.HandleOrderCancelled(ctx, paymentdb.Bind(tx), payment.OrderCancelled{
 		OrderID: orderID, Reason: m.GetReason(), Paid: m.GetPaid(),
-	})
+	}))
 }
 
 // uuidField checks that a field holds a UUID and returns its canonical form.

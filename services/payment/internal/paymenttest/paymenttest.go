@@ -64,7 +64,9 @@ func Start(t testing.TB, specPath string, env map[string]string) *Fixture {
 	var cfg app.Config
 	st.Config(t, "payment", &cfg, vars)
 	gw := &CountingGateway{Next: cfg.Gateway()}
-	svc, err := app.New(context.Background(), cfg, app.Options{LogOutput: testkit.LogOutput(t), Gateway: gw})
+	// Long polls look again only when woken (or after a minute): a test of
+	// one proves the wake-up.
+	svc, err := app.New(context.Background(), cfg, app.Options{LogOutput: testkit.LogOutput(t), Gateway: gw, WaitRecheck: time.Minute})
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}

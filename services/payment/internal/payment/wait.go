@@ -1,0 +1,50 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Waiter lets a request wait for an order's payment state to change (long
+// polling). Until calls check until it reports done, fails, or d passes,
+// looking again whenever the order's state may have changed (see
+// OrderChanged) and at least every recheck; it reports whether it was done.
+type Waiter interface {
+	Until(ctx context.Context, orderID string, d, recheck time.Duration, check func(context.Context) (bool, error)) (bool, error)
+}
+
+// MaxWait bounds how long ListWait waits.
+const MaxWait = 10 * time.Second
+
+// DefaultWaitRecheck is how often a waiting request reads again without a
+// wake-up: what a lost wake-up (or a lagging read replica) costs at most.
+const DefaultWaitRecheck = time.Second
+
+// ListWait is List for one order (f.OrderID set) that, while the answer
+// would be empty, waits up to d for the order's payment to appear: the
+// storefront's way to learn the payment that the saga creates after the
+// order is placed, in one request. It answers early, still empty, when
+// waiting cannot help: the order is closed (cancelled, out of stock,
+// expired), or it is not the caller's.
+func (s *Service) ListWait(ctx context.Context, who Actor, f ListFilter, d time.Duration) (Page, error) {
+	if s.waiter == nil || f.OrderID == "" || d <= 0 {
+		return s.List(ctx, who, f)
+	}
+	var page Page
+	_, err := s.waiter.Until(ctx, f.OrderID, min(d, MaxWait), s.waitRecheck, func(ctx context.Context) (bool, error) {
+		var err error
+		if page, err = s.List(ctx, who, f); err != nil || len(page.Items) > 0 {
+			return true, err
+		}
+		o, err := s.store.Order(ctx, f.OrderID)
+		switch {
+		case errors.Is(err, ErrOrderNotFound):
+			return false, nil // ORDER_CREATED not seen yet
+		case err != nil:
+			return true, err
+		}
+		return o.Closed() || (o.Known() && !who.CanAccess(o.UserID)), nil
+	})
+	return page, err
+}
