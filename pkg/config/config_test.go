@@ -27,6 +27,28 @@ func TestLoadDefaultsWorkLocally(t *testing.T) {
 	}
 }
 
+// TestIdlePoolKeepsWhatMayBeOpen: unless told otherwise, the pool keeps as
+// many idle connections as it may open, so that load never makes it close
+// and reopen PostgreSQL connections.
+func TestIdlePoolKeepsWhatMayBeOpen(t *testing.T) {
+	for _, c := range []struct {
+		environ        map[string]string
+		wantOpen, want int
+	}{
+		{nil, 12, 12},
+		{map[string]string{"SHOP_DB_MAX_OPEN_CONNS": "30"}, 30, 30},
+		{map[string]string{"SHOP_DB_MAX_OPEN_CONNS": "30", "SHOP_DB_MAX_IDLE_CONNS": "10"}, 30, 10},
+	} {
+		var cfg Common
+		if err := Load(&cfg, "order", c.environ); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.DBMaxOpenConns != c.wantOpen || cfg.DBMaxIdleConns != c.want {
+			t.Errorf("%v: open %d idle %d, want %d %d", c.environ, cfg.DBMaxOpenConns, cfg.DBMaxIdleConns, c.wantOpen, c.want)
+		}
+	}
+}
+
 func TestLoadReadsEnvironment(t *testing.T) {
 	var cfg inventoryConfig
 	err := Load(&cfg, "inventory", map[string]string{
@@ -52,6 +74,7 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		"SHOP_DATABASE_URL":              {"SHOP_DATABASE_URL": "mysql://x/y"},
 		"SHOP_KAFKA_BROKERS":             {"SHOP_KAFKA_BROKERS": "nohostport"},
 		"SHOP_JWKS_URL":                  {"SHOP_JWKS_URL": "ftp://x"},
+		"SHOP_DB_MAX_IDLE_CONNS":         {"SHOP_DB_MAX_OPEN_CONNS": "4", "SHOP_DB_MAX_IDLE_CONNS": "5"},
 	}
 	for name, environ := range cases {
 		var cfg inventoryConfig

@@ -29,6 +29,7 @@ type options struct {
 	scarceStock int64
 	bcryptCost  int
 	pprofPort   int
+	pgSocket    string
 }
 
 func main() {
@@ -38,6 +39,8 @@ func main() {
 	flag.IntVar(&o.products, "products", 20, "products with plenty of stock")
 	flag.Int64Var(&o.scarceStock, "scarce-stock", 100, "units of one product that many orders compete for")
 	flag.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "identity's bcrypt cost for the run")
+	flag.StringVar(&o.pgSocket, "pg-socket-dir", procstack.LocalPGSocketDir(),
+		"services reach PostgreSQL through its Unix socket in this directory (default: the local one when there is one); empty for TCP")
 	flag.IntVar(&o.pprofPort, "pprof-port", 0, "when set, service i serves pprof on 127.0.0.1:port+i (identity, catalog, inventory, order, payment)")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -77,7 +80,7 @@ func run(o options) error {
 			env[name]["SHOP_PPROF_ADDR"] = fmt.Sprintf("127.0.0.1:%d", o.pprofPort+i)
 		}
 	}
-	st, err := procstack.Start(ctx, procstack.Options{BinDir: bin, WorkDir: work, LogLevel: "warn", Env: env})
+	st, err := procstack.Start(ctx, procstack.Options{BinDir: bin, WorkDir: work, LogLevel: "warn", Env: env, PGSocketDir: o.pgSocket})
 	if err != nil {
 		return err
 	}

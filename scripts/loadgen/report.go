@@ -58,7 +58,6 @@ func (s *shop) report(ctx context.Context, res runResult) (report, error) {
 		return r, fmt.Errorf("saga latencies: %w", err)
 	}
 	var saga []time.Duration
-	var lastPaid time.Duration
 	for rows.Next() {
 		var secs float64
 		if err := rows.Scan(&secs); err != nil {
@@ -74,49 +73,12 @@ func (s *shop) report(ctx context.Context, res runResult) (report, error) {
 		WHERE o.created_at >= $1`, res.start).Scan(&window); err != nil {
 		return r, err
 	}
-	_ = lastPaid
 	if window > 0 {
 		r.paidPerSec = float64(r.paid) / window
 	}
 
-	// Oversold: units sold per product (paid orders' quantities) must equal
-	// what left inventory's on-hand figure, and never exceed the stock.
-	sold := map[string]int64{}
-	rows, err = orders.Query(ctx, `SELECT i.product_id::text, sum(i.quantity)
-		FROM order_items i JOIN orders o ON o.id = i.order_id
-		WHERE o.status IN ('PAID','SHIPPED','DELIVERED') GROUP BY i.product_id`)
-	if err != nil {
-		return r, fmt.Errorf("units sold: %w", err)
-	}
-	for rows.Next() {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return r, err
-		}
-		sold[id] = n
-	}
-	rows.Close()
-	inv, err := pgx.Connect(ctx, s.st.Proc("inventory").DSN)
-	if err != nil {
+	if r.oversold, r.scarceSold, r.scarceOnHand, err = s.stockCheck(ctx); err != nil {
 		return r, err
-	}
-	defer inv.Close(ctx)
-	for _, p := range append([]string{s.scarce}, s.products...) {
-		var onHand, reserved, received int64
-		err := inv.QueryRow(ctx, `SELECT s.on_hand, s.reserved,
-				coalesce((SELECT sum(on_hand_delta) FROM stock_movements m WHERE m.product_id = s.product_id AND m.on_hand_delta > 0 AND m.order_id IS NULL), 0)
-			FROM stock s WHERE s.product_id = $1`, p).Scan(&onHand, &reserved, &received)
-		if err != nil {
-			return r, fmt.Errorf("stock of %s: %w", p, err)
-		}
-		left := received - onHand
-		if left != sold[p] || onHand < 0 || reserved > onHand {
-			r.oversold = append(r.oversold, fmt.Sprintf("%s: stocked %d, on hand %d, reserved %d, paid orders hold %d", p, received, onHand, reserved, sold[p]))
-		}
-		if p == s.scarce {
-			r.scarceSold, r.scarceOnHand = sold[p], onHand
-		}
 	}
 
 	// Charged twice, or money kept for a cancelled order.
@@ -170,7 +132,11 @@ func (r report) ok() bool {
 
 func (r report) print(o options, baseline float64) {
 	res := r.res
-	fmt.Printf("\n%d customers for %s (identity bcrypt cost %d)\n", o.customers, o.duration, o.bcryptCost)
+	pg := "TCP 127.0.0.1:5432"
+	if o.pgSocket != "" {
+		pg = "Unix socket in " + o.pgSocket
+	}
+	fmt.Printf("\n%d customers for %s (identity bcrypt cost %d; PostgreSQL over %s)\n", o.customers, o.duration, o.bcryptCost, pg)
 	fmt.Printf("  baseline: GET /orders/{id} by the same clients     %8.0f req/s\n", baseline)
 	fmt.Printf("  orders placed                                     %8d  (%d errors, %d failed payments)\n", res.placed, res.placeErrors, res.payErrors)
 	fmt.Printf("  orders that reached PAID                          %8d  (%.0f/s)\n", r.paid, r.paidPerSec)
@@ -190,4 +156,54 @@ func (r report) print(o options, baseline float64) {
 	for _, e := range res.errors {
 		fmt.Println("  error:", e)
 	}
+}
+
+// stockCheck compares, per product, the units that left inventory's on-hand
+// figure with the units of paid orders, and checks that nothing is
+// negative or reserved beyond what is on hand. It returns the products
+// that disagree (oversold, or not yet settled: inventory confirms a paid
+// order's reservation after the order service marks it PAID).
+func (s *shop) stockCheck(ctx context.Context) (mismatched []string, scarceSold, scarceOnHand int64, err error) {
+	orders, err := pgx.Connect(ctx, s.st.Proc("order").DSN)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer orders.Close(ctx)
+	sold := map[string]int64{}
+	rows, err := orders.Query(ctx, `SELECT i.product_id::text, sum(i.quantity)
+		FROM order_items i JOIN orders o ON o.id = i.order_id
+		WHERE o.status IN ('PAID','SHIPPED','DELIVERED') GROUP BY i.product_id`)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("units sold: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, 0, 0, err
+		}
+		sold[id] = n
+	}
+	rows.Close()
+	inv, err := pgx.Connect(ctx, s.st.Proc("inventory").DSN)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer inv.Close(ctx)
+	for _, p := range append([]string{s.scarce}, s.products...) {
+		var onHand, reserved, received int64
+		err := inv.QueryRow(ctx, `SELECT s.on_hand, s.reserved,
+				coalesce((SELECT sum(on_hand_delta) FROM stock_movements m WHERE m.product_id = s.product_id AND m.on_hand_delta > 0 AND m.order_id IS NULL), 0)
+			FROM stock s WHERE s.product_id = $1`, p).Scan(&onHand, &reserved, &received)
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("stock of %s: %w", p, err)
+		}
+		if left := received - onHand; left != sold[p] || onHand < 0 || reserved > onHand {
+			mismatched = append(mismatched, fmt.Sprintf("%s: stocked %d, on hand %d, reserved %d, paid orders hold %d", p, received, onHand, reserved, sold[p]))
+		}
+		if p == s.scarce {
+			scarceSold, scarceOnHand = sold[p], onHand
+		}
+	}
+	return mismatched, scarceSold, scarceOnHand, nil
 }

@@ -348,9 +348,11 @@ func (s *shop) baseline(ctx context.Context, clients int, d time.Duration) (floa
 	return float64(count) / d.Seconds(), nil
 }
 
-// settle waits until no order of the run is in CREATED or PAYMENT_PENDING
-// (paid orders wait for nothing more), up to timeout; what is left is
-// reported as stuck.
+// settle waits, up to timeout, until no order of the run is in CREATED or
+// PAYMENT_PENDING (paid orders wait for nothing more), and then until
+// inventory has confirmed the paid orders' reservations (its stock agrees
+// with the paid orders). What is still open is then reported as stuck, and
+// a stock that still disagrees as oversold.
 func (s *shop) settle(ctx context.Context, since time.Time, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
@@ -360,6 +362,16 @@ func (s *shop) settle(ctx context.Context, since time.Time, timeout time.Duratio
 			return err
 		}
 		if open == 0 {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	for time.Now().Before(deadline) {
+		mismatched, _, _, err := s.stockCheck(ctx)
+		if err != nil {
+			return err
+		}
+		if len(mismatched) == 0 {
 			return nil
 		}
 		time.Sleep(500 * time.Millisecond)

@@ -49,6 +49,11 @@ type Options struct {
 	WorkDir string // logs, broker and Redis data
 	// AdminURL is the PostgreSQL maintenance database (local default).
 	AdminURL string
+	// PGSocketDir, when set, makes the services reach PostgreSQL through
+	// its Unix socket in that directory instead of TCP: what a deployment
+	// with the database on the same host does (on this 2-core VM a small
+	// query costs about 1.4x more CPU over loopback TCP).
+	PGSocketDir string
 	// Env adds or overrides variables per service.
 	Env map[string]map[string]string
 	// LogLevel of the services (default info).
@@ -333,7 +338,23 @@ func (s *Stack) createDatabase(ctx context.Context, service string) (string, err
 	s.dbs = append(s.dbs, name)
 	u, _ := url.Parse(s.opts.AdminURL)
 	u.Path = "/" + name
+	if s.opts.PGSocketDir != "" {
+		q := u.Query()
+		q.Set("host", s.opts.PGSocketDir) // overrides the URL's host
+		u.RawQuery = q.Encode()
+	}
 	return u.String(), nil
+}
+
+// LocalPGSocketDir is the directory of the local PostgreSQL's Unix socket
+// for port 5432 (the Debian package's, or /tmp), or "" when there is none.
+func LocalPGSocketDir() string {
+	for _, dir := range []string{"/var/run/postgresql", "/tmp"} {
+		if fi, err := os.Stat(filepath.Join(dir, ".s.PGSQL.5432")); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			return dir
+		}
+	}
+	return ""
 }
 
 func freePort() (int, error) {
