@@ -223,14 +223,10 @@ func (s *Service) ApplySaga(ctx context.Context, tx Tx, ev SagaEvent) error {
 	if !isUUID(ev.OrderID) {
 		return fmt.Errorf("%w: %s has order ID %q", ErrInvalidEvent, ev.Type, ev.OrderID)
 	}
-	o, err := tx.LockOrder(ctx, ev.OrderID)
+	o, seen, err := tx.LockOrderForEvent(ctx, ev.OrderID, ev.ID)
 	if errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("%s %s: order %s: %w", ev.Type, ev.ID, ev.OrderID, ErrUnknownOrder)
 	}
-	if err != nil {
-		return err
-	}
-	seen, err := tx.HasEvent(ctx, o.ID, ev.ID)
 	if err != nil || seen {
 		return err
 	}

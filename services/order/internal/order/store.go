@@ -48,6 +48,10 @@ type Tx interface {
 	// LockOrder returns an order without items, its row locked for update
 	// (SELECT ... FOR UPDATE), or ErrNotFound.
 	LockOrder(ctx context.Context, id string) (Order, error)
+	// LockOrderForEvent is LockOrder for applying an event: it also reports
+	// whether the order's timeline already records the event as a cause
+	// (in the same round trip).
+	LockOrderForEvent(ctx context.Context, id, eventID string) (o Order, seen bool, err error)
 	// LockCreatedBefore returns up to limit orders (without items) that have
 	// been CREATED since before the given time, oldest first, their rows
 	// locked for update; rows another transaction holds are skipped.
@@ -58,9 +62,6 @@ type Tx interface {
 	UpdateStatus(ctx context.Context, o Order, from Status) error
 	// AddHistory appends a timeline entry.
 	AddHistory(ctx context.Context, h HistoryEntry) error
-	// HasEvent reports whether the order's timeline already records the
-	// event as its cause.
-	HasEvent(ctx context.Context, orderID, eventID string) (bool, error)
 	// Emit adds an event (a proto-events message) for key to the outbox.
 	Emit(ctx context.Context, key string, msg proto.Message) (EventRef, error)
 }

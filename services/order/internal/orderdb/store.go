@@ -294,6 +294,25 @@ func (t *Tx) LockOrder(ctx context.Context, id string) (order.Order, error) {
 	return r.toDomain(), nil
 }
 
+// LockOrderForEvent locks the order row and looks the event up in its
+// timeline (index order_history_event) in one statement.
+func (t *Tx) LockOrderForEvent(ctx context.Context, id, eventID string) (order.Order, bool, error) {
+	var rows []struct {
+		Order orderRow `gorm:"embedded"`
+		Seen  bool
+	}
+	err := t.db.WithContext(ctx).Raw(`SELECT o.*,
+			EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id AND h.event_id = ?) AS seen
+		FROM orders o WHERE o.id = ? FOR UPDATE OF o`, eventID, id).Scan(&rows).Error
+	if err != nil {
+		return order.Order{}, false, fmt.Errorf("lock order %s: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return order.Order{}, false, order.ErrNotFound
+	}
+	return rows[0].Order.toDomain(), rows[0].Seen, nil
+}
+
 // LockCreatedBefore takes the oldest CREATED orders older than before
 // (index orders_stuck), skipping rows other transactions hold.
 func (t *Tx) LockCreatedBefore(ctx context.Context, before time.Time, limit int) ([]order.Order, error) {
@@ -347,16 +366,6 @@ func (t *Tx) AddHistory(ctx context.Context, h order.HistoryEntry) error {
 		return fmt.Errorf("add history of %s: %w", h.OrderID, err)
 	}
 	return nil
-}
-
-// HasEvent reports whether the timeline names the event as a cause.
-func (t *Tx) HasEvent(ctx context.Context, orderID, eventID string) (bool, error) {
-	var n int64
-	err := t.db.WithContext(ctx).Model(&historyRow{}).Where("order_id = ? AND event_id = ?", orderID, eventID).Count(&n).Error
-	if err != nil {
-		return false, fmt.Errorf("look up event %s of %s: %w", eventID, orderID, err)
-	}
-	return n > 0, nil
 }
 
 func nullString(s string) *string {

@@ -35,37 +35,40 @@ type OrderCancelled struct {
 }
 
 // HandleOrderCreated records the order's owner and total and creates the
-// payment if the order is already reserved.
-func (s *Service) HandleOrderCreated(ctx context.Context, tx Tx, in OrderCreated) error {
+// payment if the order is already reserved; created says whether it did.
+func (s *Service) HandleOrderCreated(ctx context.Context, tx Tx, in OrderCreated) (created bool, err error) {
 	if in.Total.AmountMinor <= 0 {
-		return fmt.Errorf("order %s: total %d: %w", in.OrderID, in.Total.AmountMinor, ErrInvalidEvent)
+		return false, fmt.Errorf("order %s: total %d: %w", in.OrderID, in.Total.AmountMinor, ErrInvalidEvent)
 	}
 	o, err := tx.SaveOrderCreated(ctx, in.OrderID, in.UserID, in.Total)
 	if err != nil {
-		return err
+		return false, err
 	}
 	return s.createIfReady(ctx, tx, o)
 }
 
 // HandleInventoryReserved records the reservation and creates the payment
-// if ORDER_CREATED has been seen.
-func (s *Service) HandleInventoryReserved(ctx context.Context, tx Tx, orderID, reservationID string, expiresAt time.Time) error {
+// if ORDER_CREATED has been seen; created says whether it did.
+func (s *Service) HandleInventoryReserved(ctx context.Context, tx Tx, orderID, reservationID string, expiresAt time.Time) (created bool, err error) {
 	o, err := tx.SaveReservation(ctx, orderID, reservationID, expiresAt)
 	if err != nil {
-		return err
+		return false, err
 	}
 	return s.createIfReady(ctx, tx, o)
 }
 
-func (s *Service) createIfReady(ctx context.Context, tx Tx, o Order) error {
+func (s *Service) createIfReady(ctx context.Context, tx Tx, o Order) (bool, error) {
 	if !o.ReadyToPay() {
-		return nil
+		return false, nil
 	}
 	_, created, err := s.create(ctx, tx, o)
+	if err != nil {
+		return false, err
+	}
 	if created {
 		s.obs.Outcome("initiated", "")
 	}
-	return err
+	return created, nil
 }
 
 // HandleReservationExpired voids the order's pending payment. A payment

@@ -39,9 +39,10 @@ type Handlers struct {
 }
 
 // done tells changed about orderID once the transaction commits, when the
-// handler succeeded.
-func (h Handlers) done(ctx context.Context, orderID string, err error) error {
-	if err == nil && h.changed != nil {
+// handler succeeded and changed what a waiting request looks for (the
+// payment was created, or the order closed).
+func (h Handlers) done(ctx context.Context, orderID string, changed bool, err error) error {
+	if err == nil && changed && h.changed != nil {
 		consumer.AfterCommit(ctx, func() { h.changed(orderID) })
 	}
 	return err
@@ -74,7 +75,8 @@ func (h Handlers) OrderCreated(ctx context.Context, tx *gorm.DB, e event.Event) 
 		OrderID: orderID, UserID: userID,
 		Total: payment.Money{AmountMinor: total.GetAmountMinor(), Currency: total.GetCurrency()},
 	}
-	return h.done(ctx, orderID, h.svc.HandleOrderCreated(ctx, paymentdb.Bind(tx), in))
+	created, err := h.svc.HandleOrderCreated(ctx, paymentdb.Bind(tx), in)
+	return h.done(ctx, orderID, created, err)
 }
 
 // InventoryReserved records the reservation; creates the payment if the
@@ -98,7 +100,8 @@ func (h Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Ev
 	if ts := m.GetExpiresAt(); ts != nil {
 		expires = ts.AsTime()
 	}
-	return h.done(ctx, orderID, h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), orderID, reservationID, expires))
+	created, err := h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), orderID, reservationID, expires)
+	return h.done(ctx, orderID, created, err)
 }
 
 // ReservationExpired voids the order's pending payment.
@@ -111,7 +114,7 @@ func (h Handlers) ReservationExpired(ctx context.Context, tx *gorm.DB, e event.E
 	if err != nil {
 		return err
 	}
-	return h.done(ctx, orderID, h.svc.HandleReservationExpired(ctx, paymentdb.Bind(tx), orderID))
+	return h.done(ctx, orderID, true, h.svc.HandleReservationExpired(ctx, paymentdb.Bind(tx), orderID))
 }
 
 // OrderCancelled voids a pending payment or refunds a captured one.
@@ -124,7 +127,7 @@ func (h Handlers) OrderCancelled(ctx context.Context, tx *gorm.DB, e event.Event
 	if err != nil {
 		return err
 	}
-	return h.done(ctx, orderID, h.svc.HandleOrderCancelled(ctx, paymentdb.Bind(tx), payment.OrderCancelled{
+	return h.done(ctx, orderID, true, h.svc.HandleOrderCancelled(ctx, paymentdb.Bind(tx), payment.OrderCancelled{
 		OrderID: orderID, Reason: m.GetReason(), Paid: m.GetPaid(),
 	}))
 }
