@@ -52,8 +52,8 @@ func NewService(store Store, cfg Config, m Metrics) *Service {
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
 // Place prices the lines from the catalog replica and saves the order as
-// CREATED with its items, its first timeline entry and ORDER_CREATED, in one
-// transaction. When the user already placed an order with the same
+// CREATED with its items, its first timeline entry and ORDER_CREATED,
+// atomically (Store.CreateOrder). When the user already placed an order with the same
 // idempotency key (the key's record was lost in a crash after the commit,
 // or expired), it returns that order and created=false instead of placing a
 // second one.
@@ -71,38 +71,28 @@ func (s *Service) Place(ctx context.Context, actor Actor, in PlaceInput) (o Orde
 	if err != nil {
 		return Order{}, false, fmt.Errorf("place order: id: %w", err)
 	}
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		ids := make([]string, len(in.Lines))
-		for i, l := range in.Lines {
-			ids[i] = l.ProductID
-		}
-		products, err := tx.Products(ctx, ids)
-		if err != nil {
-			return err
-		}
-		priced, err := PriceLines(in.Lines, products)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		o = Order{
-			ID: id.String(), UserID: actor.ID, Status: StatusCreated,
-			Currency: priced.Currency, TotalMinor: priced.TotalMinor, SellerID: priced.SellerID,
-			IdempotencyKey: in.IdempotencyKey, Items: priced.Items, ItemCount: len(priced.Items),
-			CreatedAt: now, UpdatedAt: now, StatusChangedAt: now,
-		}
-		if err := tx.CreateOrder(ctx, o); err != nil {
-			return err
-		}
-		ref, err := tx.Emit(ctx, o.ID, orderCreated(o))
-		if err != nil {
-			return err
-		}
-		return tx.AddHistory(ctx, HistoryEntry{
-			OrderID: o.ID, At: now, Kind: KindTransition, To: StatusCreated,
-			Actor: &actor, Reason: "PLACED", Emitted: &ref,
-		})
-	})
+	ids := make([]string, len(in.Lines))
+	for i, l := range in.Lines {
+		ids[i] = l.ProductID
+	}
+	products, err := s.store.Products(ctx, ids)
+	if err != nil {
+		return Order{}, false, fmt.Errorf("place order: %w", err)
+	}
+	priced, err := PriceLines(in.Lines, products)
+	if err != nil {
+		return Order{}, false, err
+	}
+	now := s.now()
+	o = Order{
+		ID: id.String(), UserID: actor.ID, Status: StatusCreated,
+		Currency: priced.Currency, TotalMinor: priced.TotalMinor, SellerID: priced.SellerID,
+		IdempotencyKey: in.IdempotencyKey, Items: priced.Items, ItemCount: len(priced.Items),
+		CreatedAt: now, UpdatedAt: now, StatusChangedAt: now,
+	}
+	err = s.store.CreateOrder(ctx, o, HistoryEntry{
+		OrderID: o.ID, At: now, Kind: KindTransition, To: StatusCreated, Actor: &actor, Reason: "PLACED",
+	}, orderCreated(o))
 	if errors.Is(err, ErrDuplicateKey) {
 		o, err = s.store.OrderByKey(ctx, actor.ID, in.IdempotencyKey)
 		if err != nil {
@@ -318,21 +308,10 @@ func (s *Service) move(ctx context.Context, tx Tx, o *Order, action Action, c ca
 	case StatusCancelled:
 		o.CancelReason = c.reason
 	}
-	if err := tx.UpdateStatus(ctx, *o, from); err != nil {
-		return step{}, err
-	}
-	var emitted *EventRef
-	if msg := statusEvent(*o, from, c, now); msg != nil {
-		ref, err := tx.Emit(ctx, o.ID, msg)
-		if err != nil {
-			return step{}, err
-		}
-		emitted = &ref
-	}
-	err = tx.AddHistory(ctx, HistoryEntry{
+	_, err = tx.Move(ctx, *o, from, HistoryEntry{
 		OrderID: o.ID, At: now, Kind: KindTransition, From: from, To: to,
-		Actor: c.actor, Reason: c.reason, Note: c.note, Cause: c.event, Emitted: emitted, Detail: c.detail,
-	})
+		Actor: c.actor, Reason: c.reason, Note: c.note, Cause: c.event, Detail: c.detail,
+	}, statusEvent(*o, from, c, now))
 	if err != nil {
 		return step{}, err
 	}

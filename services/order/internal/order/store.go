@@ -12,6 +12,13 @@ import (
 type Store interface {
 	// InTx runs fn in one transaction, committed when fn returns nil.
 	InTx(ctx context.Context, fn func(Tx) error) error
+	// Products returns the replica rows of the given products that exist.
+	Products(ctx context.Context, ids []string) (map[string]Product, error)
+	// CreateOrder inserts an order with its items, its first timeline
+	// entry (whose Emitted it sets) and the event created, atomically;
+	// ErrDuplicateKey when the user already has an order with its
+	// idempotency key.
+	CreateOrder(ctx context.Context, o Order, first HistoryEntry, created proto.Message) error
 	// Order returns an order with its items, or ErrNotFound.
 	Order(ctx context.Context, id string) (Order, error)
 	// OrderByKey returns the user's order placed with an idempotency key,
@@ -35,16 +42,11 @@ type Store interface {
 // events run in the consumer's transaction (which also records the event as
 // processed); requests run in one of Store.InTx.
 type Tx interface {
-	// Products returns the replica rows of the given products that exist.
-	Products(ctx context.Context, ids []string) (map[string]Product, error)
 	// LockProduct returns a replica row locked for update.
 	LockProduct(ctx context.Context, id string) (p Product, found bool, err error)
 	// SaveProduct inserts or replaces a replica row (never with an older
 	// version).
 	SaveProduct(ctx context.Context, p Product) error
-	// CreateOrder inserts an order and its items; ErrDuplicateKey when the
-	// user already has an order with its idempotency key.
-	CreateOrder(ctx context.Context, o Order) error
 	// LockOrder returns an order without items, its row locked for update
 	// (SELECT ... FOR UPDATE), or ErrNotFound.
 	LockOrder(ctx context.Context, id string) (Order, error)
@@ -58,12 +60,13 @@ type Tx interface {
 	LockCreatedBefore(ctx context.Context, before time.Time, limit int) ([]Order, error)
 	// Items returns an order's items.
 	Items(ctx context.Context, orderID string) ([]Item, error)
-	// UpdateStatus writes o's status fields; the row must still be in from.
-	UpdateStatus(ctx context.Context, o Order, from Status) error
+	// Move writes o's status fields (the row must still be in from),
+	// appends entry to the timeline and, when msg is not nil, adds it to
+	// the outbox with entry.Emitted naming it: one change, written at once.
+	// It returns the emitted event's reference (nil without msg).
+	Move(ctx context.Context, o Order, from Status, entry HistoryEntry, msg proto.Message) (*EventRef, error)
 	// AddHistory appends a timeline entry.
 	AddHistory(ctx context.Context, h HistoryEntry) error
-	// Emit adds an event (a proto-events message) for key to the outbox.
-	Emit(ctx context.Context, key string, msg proto.Message) (EventRef, error)
 }
 
 // ListQuery selects orders for a list.

@@ -1,16 +1,9 @@
 package orderdb
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
-	"github.com/shop-oss/shop/pkg/event"
-	"github.com/shop-oss/shop/pkg/logging"
-	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/services/order/internal/order"
 )
 
@@ -190,17 +183,4 @@ func productToRow(p order.Product) productRow {
 		r.PriceMinor, r.Currency = &amount, &currency
 	}
 	return r
-}
-
-// Emit adds an event to the outbox in the transaction. Its correlation ID
-// is the order ID (the key), as the saga's events carry.
-func (t *Tx) Emit(ctx context.Context, key string, msg proto.Message) (order.EventRef, error) {
-	e, err := event.New(logging.WithCorrelationID(ctx, key), key, msg)
-	if err != nil {
-		return order.EventRef{}, err
-	}
-	if err := outbox.Add(ctx, t.db, e); err != nil {
-		return order.EventRef{}, fmt.Errorf("emit %s: %w", e.Type, err)
-	}
-	return order.EventRef{ID: e.ID.String(), Type: e.Type}, nil
 }

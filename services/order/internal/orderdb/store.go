@@ -14,7 +14,6 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/services/order/internal/order"
 )
 
@@ -213,19 +212,6 @@ type Tx struct {
 	db *gorm.DB
 }
 
-// Products returns the replica rows of ids that exist.
-func (t *Tx) Products(ctx context.Context, ids []string) (map[string]order.Product, error) {
-	var rows []productRow
-	if err := t.db.WithContext(ctx).Where("id = ANY(?::uuid[])", database.TextArray(ids)).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load products: %w", err)
-	}
-	out := make(map[string]order.Product, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r.toDomain()
-	}
-	return out, nil
-}
-
 // LockProduct locks a replica row.
 func (t *Tx) LockProduct(ctx context.Context, id string) (order.Product, bool, error) {
 	var r productRow
@@ -253,30 +239,6 @@ func (t *Tx) SaveProduct(ctx context.Context, p order.Product) error {
 		r.ID, r.SKU, r.Name, r.SellerID, r.Status, r.PriceMinor, r.Currency, r.Version).Error
 	if err != nil {
 		return fmt.Errorf("save product %s: %w", p.ID, err)
-	}
-	return nil
-}
-
-// CreateOrder inserts the order and its items.
-func (t *Tx) CreateOrder(ctx context.Context, o order.Order) error {
-	db := t.db.WithContext(ctx)
-	r := orderToRow(o)
-	// The only unique constraint an insert of a new ID can break is
-	// (user_id, idempotency_key). The transaction is then aborted; the
-	// caller rolls it back and reads the order that holds the key.
-	err := db.Create(&r).Error
-	if database.IsUniqueViolation(err) {
-		return order.ErrDuplicateKey
-	}
-	if err != nil {
-		return fmt.Errorf("insert order: %w", err)
-	}
-	rows := make([]itemRow, len(o.Items))
-	for i, it := range o.Items {
-		rows[i] = itemToRow(o.ID, i, it)
-	}
-	if err := db.Create(&rows).Error; err != nil {
-		return fmt.Errorf("insert items: %w", err)
 	}
 	return nil
 }
@@ -338,23 +300,6 @@ func (t *Tx) Items(ctx context.Context, orderID string) ([]order.Item, error) {
 // errLostUpdate means the row was not in the status it was read in: only
 // possible if a writer bypassed the row lock.
 var errLostUpdate = errors.New("order changed under its row lock")
-
-// UpdateStatus writes the status fields, guarded by the status read.
-func (t *Tx) UpdateStatus(ctx context.Context, o order.Order, from order.Status) error {
-	res := t.db.WithContext(ctx).Model(&orderRow{}).
-		Where("id = ? AND status = ?", o.ID, string(from)).
-		Updates(map[string]any{
-			"status": string(o.Status), "status_changed_at": o.StatusChangedAt, "updated_at": o.UpdatedAt,
-			"paid_at": o.PaidAt, "cancel_reason": nullString(o.CancelReason),
-		})
-	if res.Error != nil {
-		return fmt.Errorf("update order %s: %w", o.ID, res.Error)
-	}
-	if res.RowsAffected != 1 {
-		return fmt.Errorf("update order %s from %s: %w", o.ID, from, errLostUpdate)
-	}
-	return nil
-}
 
 // AddHistory appends a timeline entry.
 func (t *Tx) AddHistory(ctx context.Context, h order.HistoryEntry) error {

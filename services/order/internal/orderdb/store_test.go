@@ -11,7 +11,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/pkg/testkit"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/order/internal/order"
 	"github.com/shop-oss/shop/services/order/internal/orderdb"
 	"github.com/shop-oss/shop/services/order/migrations"
@@ -23,6 +25,9 @@ func newStore(t *testing.T) (*orderdb.Store, *gorm.DB) {
 	t.Helper()
 	db, dsn := testkit.Postgres(t)
 	if err := database.Migrate(context.Background(), dsn, migrations.FS, "schema_migrations"); err != nil {
+		t.Fatal(err)
+	}
+	if err := database.Migrate(context.Background(), dsn, outbox.Migrations(), outbox.MigrationsTable); err != nil {
 		t.Fatal(err)
 	}
 	return orderdb.New(db, db), db
@@ -39,21 +44,50 @@ func newOrder(key string) order.Order {
 
 func create(t *testing.T, s *orderdb.Store, o order.Order) error {
 	t.Helper()
-	return s.InTx(context.Background(), func(tx order.Tx) error { return tx.CreateOrder(context.Background(), o) })
+	return s.CreateOrder(context.Background(), o, order.HistoryEntry{
+		OrderID: o.ID, At: o.CreatedAt, Kind: order.KindTransition, To: order.StatusCreated, Reason: "PLACED",
+	}, &eventsv1.OrderCreated{OrderId: o.ID, UserId: o.UserID})
+}
+
+// written counts an order's timeline entries and outbox events.
+func written(t *testing.T, db *gorm.DB, orderID string) (history, events int64) {
+	t.Helper()
+	if err := db.Raw("SELECT count(*) FROM order_history WHERE order_id = ?", orderID).Scan(&history).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Raw("SELECT count(*) FROM outbox WHERE message_key = ?", orderID).Scan(&events).Error; err != nil {
+		t.Fatal(err)
+	}
+	return history, events
 }
 
 func TestCreateOrderKeepsOneOrderPerUserAndKey(t *testing.T) {
-	s, _ := newStore(t)
+	s, db := newStore(t)
 	first := newOrder("key-1")
+	first.Items = append(first.Items, order.Item{ProductID: uuid.NewString(), SKU: "T", Name: "O'Brien \"2\"", SellerID: userID, Quantity: 3, UnitPriceMinor: 0})
 	if err := create(t, s, first); err != nil {
 		t.Fatal(err)
 	}
-	if err := create(t, s, newOrder("key-1")); !errors.Is(err, order.ErrDuplicateKey) {
+	second := newOrder("key-1")
+	if err := create(t, s, second); !errors.Is(err, order.ErrDuplicateKey) {
 		t.Fatalf("second order with the key: %v", err)
 	}
+	if h, e := written(t, db, second.ID); h != 0 || e != 0 {
+		t.Fatalf("the refused order left %d timeline entries and %d events", h, e)
+	}
 	got, err := s.OrderByKey(context.Background(), userID, "key-1")
-	if err != nil || got.ID != first.ID || len(got.Items) != 1 || !got.CreatedAt.Equal(first.CreatedAt) {
+	if err != nil || got.ID != first.ID || len(got.Items) != 2 || !got.CreatedAt.Equal(first.CreatedAt) ||
+		got.Items[1] != first.Items[1] {
 		t.Fatalf("%+v %v", got, err)
+	}
+	timeline, err := s.Timeline(context.Background(), first.ID)
+	if err != nil || len(timeline) != 1 || timeline[0].To != order.StatusCreated || timeline[0].Emitted == nil ||
+		timeline[0].Emitted.Type != eventsv1.TypeOrderCreated {
+		t.Fatalf("timeline %+v %v", timeline, err)
+	}
+	var eventID string
+	if err := db.Raw("SELECT event_id::text FROM outbox WHERE message_key = ?", first.ID).Scan(&eventID).Error; err != nil || eventID != timeline[0].Emitted.ID {
+		t.Fatalf("outbox event %q %v, timeline names %s", eventID, err, timeline[0].Emitted.ID)
 	}
 	if err := create(t, s, newOrder("key-2")); err != nil {
 		t.Fatalf("another key: %v", err)
@@ -63,24 +97,45 @@ func TestCreateOrderKeepsOneOrderPerUserAndKey(t *testing.T) {
 	}
 }
 
-func TestUpdateStatusRefusesAStaleStatus(t *testing.T) {
-	s, _ := newStore(t)
+func TestMoveWritesNothingFromAStaleStatus(t *testing.T) {
+	s, db := newStore(t)
 	o := newOrder("k")
 	if err := create(t, s, o); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	move := func(o order.Order, from order.Status) (*order.EventRef, error) {
+		var ref *order.EventRef
+		err := s.InTx(ctx, func(tx order.Tx) (err error) {
+			ref, err = tx.Move(ctx, o, from, order.HistoryEntry{
+				OrderID: o.ID, At: o.UpdatedAt, Kind: order.KindTransition, From: from, To: o.Status, Reason: "TEST",
+			}, &eventsv1.OrderCancelled{OrderId: o.ID, Reason: "ADMIN"})
+			return err
+		})
+		return ref, err
+	}
 	o.Status = order.StatusPaid
-	err := s.InTx(ctx, func(tx order.Tx) error { return tx.UpdateStatus(ctx, o, order.StatusPaymentPending) })
-	if err == nil {
+	if _, err := move(o, order.StatusPaymentPending); err == nil {
 		t.Fatal("an update from a status the row is not in went through")
 	}
+	if h, e := written(t, db, o.ID); h != 1 || e != 1 {
+		t.Fatalf("after the refused move: %d timeline entries and %d events, want the first of each", h, e)
+	}
 	o.Status, o.CancelReason = order.StatusCancelled, "ADMIN"
-	if err := s.InTx(ctx, func(tx order.Tx) error { return tx.UpdateStatus(ctx, o, order.StatusCreated) }); err != nil {
-		t.Fatal(err)
+	ref, err := move(o, order.StatusCreated)
+	if err != nil || ref == nil || ref.Type != eventsv1.TypeOrderCancelled {
+		t.Fatalf("%+v %v", ref, err)
 	}
 	if got, _ := s.Order(ctx, o.ID); got.Status != order.StatusCancelled || got.CancelReason != "ADMIN" {
 		t.Fatalf("%+v", got)
+	}
+	timeline, _ := s.Timeline(ctx, o.ID)
+	if len(timeline) != 2 || timeline[1].From != order.StatusCreated || timeline[1].To != order.StatusCancelled ||
+		timeline[1].Emitted == nil || *timeline[1].Emitted != *ref {
+		t.Fatalf("timeline %+v", timeline)
+	}
+	if h, e := written(t, db, o.ID); h != 2 || e != 2 {
+		t.Fatalf("%d timeline entries and %d events, want 2 and 2", h, e)
 	}
 }
 
@@ -98,7 +153,7 @@ func TestSaveProductNeverOverwritesANewerVersion(t *testing.T) {
 	save(3, 300)
 	save(2, 200) // a writer that raced past the domain's check
 	var got map[string]order.Product
-	_ = s.InTx(ctx, func(tx order.Tx) (err error) { got, err = tx.Products(ctx, []string{id, uuid.NewString()}); return err })
+	got, _ = s.Products(ctx, []string{id, uuid.NewString()})
 	if len(got) != 1 || got[id].Version != 3 || got[id].Price.AmountMinor != 300 {
 		t.Fatalf("%+v", got)
 	}

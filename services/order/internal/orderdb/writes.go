@@ -1,0 +1,172 @@
+package orderdb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/pkg/outbox"
+	"github.com/shop-oss/shop/services/order/internal/order"
+)
+
+// The saga's writes are single statements: a placed order (order, items,
+// first timeline entry, ORDER_CREATED) and a status change (status,
+// timeline entry, event) each go to PostgreSQL in one round trip, instead
+// of one per row. A statement is atomic on its own, so placing an order
+// needs no explicit transaction at all.
+
+// historyInsert inserts one timeline entry from the row of `src`, with
+// the parameters of historyValues (a SELECT list: each cast to its type).
+const historyInsert = `INSERT INTO order_history (order_id, at, kind, from_status, to_status, actor_id, actor_role,
+		reason, note, event_id, event_type, emitted_event_id, emitted_event_type, detail)
+	SELECT src.id, ?::timestamptz, ?::text, ?::text, ?::text, ?::uuid, ?::text,
+		?::text, ?::text, ?::uuid, ?::text, ?::uuid, ?::text, ?::jsonb FROM src`
+
+func historyValues(r historyRow) []any {
+	return []any{r.At, r.Kind, r.FromStatus, r.ToStatus, r.ActorID, r.ActorRole,
+		r.Reason, r.Note, r.EventID, r.EventType, r.EmittedEventID, r.EmittedEventType, string(r.Detail)}
+}
+
+const createOrderSQL = `WITH src AS (
+		INSERT INTO orders (id, user_id, status, currency, total_minor, seller_id, idempotency_key, item_count,
+			created_at, updated_at, status_changed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id
+	), items AS (
+		INSERT INTO order_items (order_id, line_no, product_id, sku, name, seller_id, quantity, unit_price_minor)
+		SELECT src.id, l.line_no, l.product_id, l.sku, l.name, l.seller_id, l.quantity, l.unit_price_minor
+		FROM src, jsonb_to_recordset(?::jsonb) AS l(line_no int, product_id uuid, sku text, name text,
+			seller_id uuid, quantity int, unit_price_minor bigint)
+	), history AS (
+		` + historyInsert + `
+	)
+	INSERT INTO outbox (` + outbox.Columns + `) SELECT ` + outbox.Placeholders + ` FROM src`
+
+// itemJSON is a line as createOrderSQL reads it.
+type itemJSON struct {
+	LineNo         int     `json:"line_no"`
+	ProductID      string  `json:"product_id"`
+	SKU            string  `json:"sku"`
+	Name           string  `json:"name"`
+	SellerID       *string `json:"seller_id"`
+	Quantity       int     `json:"quantity"`
+	UnitPriceMinor int64   `json:"unit_price_minor"`
+}
+
+// CreateOrder inserts the order, its items, its first timeline entry
+// (emitting created) and the event, in one statement.
+func (s *Store) CreateOrder(ctx context.Context, o order.Order, first order.HistoryEntry, created proto.Message) error {
+	e, err := newEvent(ctx, o.ID, created)
+	if err != nil {
+		return err
+	}
+	r := orderToRow(o)
+	items := make([]itemJSON, len(o.Items))
+	for i, it := range o.Items {
+		ir := itemToRow(o.ID, i, it)
+		items[i] = itemJSON{ir.LineNo, ir.ProductID, ir.SKU, ir.Name, ir.SellerID, ir.Quantity, ir.UnitPriceMinor}
+	}
+	lines, err := json.Marshal(items)
+	if err != nil {
+		return fmt.Errorf("encode items: %w", err)
+	}
+	first.Emitted = &order.EventRef{ID: e.ID.String(), Type: e.Type}
+	h, err := historyToRow(first)
+	if err != nil {
+		return err
+	}
+	args := []any{r.ID, r.UserID, r.Status, r.Currency, r.TotalMinor, r.SellerID, r.IdempotencyKey, r.ItemCount,
+		r.CreatedAt, r.UpdatedAt, r.StatusChangedAt, string(lines)}
+	args = append(append(args, historyValues(h)...), outbox.Values(e)...)
+	// The only unique constraint an insert of a new ID can break is
+	// (user_id, idempotency_key): the user placed this order already.
+	err = s.db.WithContext(ctx).Exec(createOrderSQL, args...).Error
+	if database.IsUniqueViolation(err) {
+		return order.ErrDuplicateKey
+	}
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	return nil
+}
+
+const moveSQL = `WITH src AS (
+		UPDATE orders SET status = ?, status_changed_at = ?, updated_at = ?, paid_at = ?, cancel_reason = ?
+		WHERE id = ? AND status = ?
+		RETURNING id
+	), history AS (
+		` + historyInsert + `
+	)`
+
+// Move writes o's status fields, guarded by from, appends entry (emitting
+// msg, when not nil) and adds msg to the outbox, in one statement. The
+// timeline entry and the event are written only if the update was.
+func (t *Tx) Move(ctx context.Context, o order.Order, from order.Status, entry order.HistoryEntry, msg proto.Message) (*order.EventRef, error) {
+	var e *event.Event
+	if msg != nil {
+		ev, err := newEvent(ctx, o.ID, msg)
+		if err != nil {
+			return nil, err
+		}
+		e = &ev
+		entry.Emitted = &order.EventRef{ID: ev.ID.String(), Type: ev.Type}
+	}
+	h, err := historyToRow(entry)
+	if err != nil {
+		return nil, err
+	}
+	r := orderToRow(o)
+	sql := moveSQL
+	args := []any{r.Status, r.StatusChangedAt, r.UpdatedAt, r.PaidAt, r.CancelReason, r.ID, string(from)}
+	args = append(args, historyValues(h)...)
+	if e != nil {
+		sql += `, emitted AS (
+		INSERT INTO outbox (` + outbox.Columns + `) SELECT ` + outbox.Placeholders + ` FROM src
+	)`
+		args = append(args, outbox.Values(*e)...)
+	}
+	sql += `
+	SELECT count(*) FROM src`
+	var n int64
+	if err := t.db.WithContext(ctx).Raw(sql, args...).Scan(&n).Error; err != nil {
+		return nil, fmt.Errorf("update order %s: %w", o.ID, err)
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("update order %s from %s: %w", o.ID, from, errLostUpdate)
+	}
+	return entry.Emitted, nil
+}
+
+// newEvent is msg as the event for the order key; its correlation ID is
+// the order ID, as the saga's events carry.
+func newEvent(ctx context.Context, key string, msg proto.Message) (event.Event, error) {
+	e, err := event.New(logging.WithCorrelationID(ctx, key), key, msg)
+	if err != nil {
+		return event.Event{}, fmt.Errorf("event for %s: %w", key, err)
+	}
+	return e, nil
+}
+
+// Products reads replica rows outside a transaction (the order's prices
+// are those read here, as in any read-committed transaction).
+func (s *Store) Products(ctx context.Context, ids []string) (map[string]order.Product, error) {
+	return products(s.db.WithContext(ctx), ids)
+}
+
+func products(db *gorm.DB, ids []string) (map[string]order.Product, error) {
+	var rows []productRow
+	if err := db.Where("id = ANY(?::uuid[])", database.TextArray(ids)).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load products: %w", err)
+	}
+	out := make(map[string]order.Product, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.toDomain()
+	}
+	return out, nil
+}
