@@ -80,11 +80,7 @@ func (s *Store) Payments(ctx context.Context, f payment.ListFilter) (payment.Pag
 		last := rows[len(rows)-1]
 		page.Next = &payment.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	refunds, err := loadRefunds(s.read.WithContext(ctx), ids)
+	refunds, err := loadRefunds(s.read.WithContext(ctx), rows...)
 	if err != nil {
 		return payment.Page{}, err
 	}
@@ -213,7 +209,7 @@ func (t *Tx) payment(ctx context.Context, where string, arg string, lock string)
 	case len(rows) == 0:
 		return payment.Payment{}, fmt.Errorf("payment %s: %w", arg, payment.ErrPaymentNotFound)
 	}
-	refunds, err := loadRefunds(db, []string{rows[0].ID})
+	refunds, err := loadRefunds(db, rows[0])
 	if err != nil {
 		return payment.Payment{}, err
 	}
@@ -287,8 +283,18 @@ func (t *Tx) Emit(ctx context.Context, orderID string, msgs ...proto.Message) er
 	return outbox.Add(ctx, t.db, events...)
 }
 
-func loadRefunds(db *gorm.DB, paymentIDs []string) (map[string][]payment.Refund, error) {
+// loadRefunds reads the refunds of the payments that have any: a refund
+// and the payment's refunded_minor are written together, and the schema
+// ties refunded_minor > 0 to the refunded statuses, so the others (every
+// payment on the saga's way to PAID) cost no query.
+func loadRefunds(db *gorm.DB, payments ...paymentRow) (map[string][]payment.Refund, error) {
 	out := map[string][]payment.Refund{}
+	var paymentIDs []string
+	for _, p := range payments {
+		if p.RefundedMinor > 0 {
+			paymentIDs = append(paymentIDs, p.ID)
+		}
+	}
 	if len(paymentIDs) == 0 {
 		return out, nil
 	}
