@@ -213,20 +213,28 @@ func (s *Service) ApplySaga(ctx context.Context, tx Tx, ev SagaEvent) error {
 	if !isUUID(ev.OrderID) {
 		return fmt.Errorf("%w: %s has order ID %q", ErrInvalidEvent, ev.Type, ev.OrderID)
 	}
+	unknown := fmt.Errorf("%s %s: order %s: %w", ev.Type, ev.ID, ev.OrderID, ErrUnknownOrder)
+	ref := &EventRef{ID: ev.ID, Type: ev.Type}
+	if rule.action == "" {
+		// Only the timeline changes: no lock on the order, which a
+		// transition caused by another event may be holding right now.
+		found, err := tx.RecordEvent(ctx, HistoryEntry{
+			OrderID: ev.OrderID, At: s.now(), Kind: KindEvent, Reason: ev.Type, Cause: ref, Detail: ev.Detail,
+		})
+		if err == nil && !found {
+			return unknown
+		}
+		return err
+	}
 	o, seen, err := tx.LockOrderForEvent(ctx, ev.OrderID, ev.ID)
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("%s %s: order %s: %w", ev.Type, ev.ID, ev.OrderID, ErrUnknownOrder)
+		return unknown
 	}
 	if err != nil || seen {
 		return err
 	}
-	ref := &EventRef{ID: ev.ID, Type: ev.Type}
 	entry := HistoryEntry{
 		OrderID: o.ID, At: s.now(), From: o.Status, To: o.Status, Cause: ref, Detail: ev.Detail,
-	}
-	if rule.action == "" {
-		entry.Kind, entry.Reason = KindEvent, ev.Type
-		return tx.AddHistory(ctx, entry)
 	}
 	st, err := s.move(ctx, tx, &o, rule.action, cause{reason: rule.reason, event: ref, detail: ev.Detail})
 	var illegal *TransitionError

@@ -65,6 +65,11 @@ type Tx interface {
 	// the outbox with entry.Emitted naming it: one change, written at once.
 	// It returns the emitted event's reference (nil without msg).
 	Move(ctx context.Context, o Order, from Status, entry HistoryEntry, msg proto.Message) (*EventRef, error)
+	// RecordEvent appends an entry for an event that changes no status,
+	// with From and To the order's status as it is, unless the timeline
+	// already has the event (then it changes nothing). It does not lock
+	// the order, and reports false when there is no such order.
+	RecordEvent(ctx context.Context, entry HistoryEntry) (found bool, err error)
 	// AddHistory appends a timeline entry.
 	AddHistory(ctx context.Context, h HistoryEntry) error
 }

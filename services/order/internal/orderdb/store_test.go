@@ -195,3 +195,43 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordEventOncePerEventAndOnlyForAnOrder(t *testing.T) {
+	s, db := newStore(t)
+	o := newOrder("k")
+	if err := create(t, s, o); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	record := func(orderID, eventID string) bool {
+		t.Helper()
+		var found bool
+		err := s.InTx(ctx, func(tx order.Tx) (err error) {
+			found, err = tx.RecordEvent(ctx, order.HistoryEntry{
+				OrderID: orderID, At: time.Now(), Kind: order.KindEvent, Reason: eventsv1.TypePaymentInitiated,
+				Cause: &order.EventRef{ID: eventID, Type: eventsv1.TypePaymentInitiated},
+			})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	eventID := uuid.NewString()
+	if !record(o.ID, eventID) || !record(o.ID, eventID) {
+		t.Fatal("the order was not found")
+	}
+	timeline, _ := s.Timeline(ctx, o.ID)
+	if len(timeline) != 2 || timeline[1].Kind != order.KindEvent || timeline[1].From != order.StatusCreated ||
+		timeline[1].To != order.StatusCreated || timeline[1].Cause == nil || timeline[1].Cause.ID != eventID {
+		t.Fatalf("timeline %+v, want the first entry and the event once, at CREATED", timeline)
+	}
+	missing := uuid.NewString()
+	if record(missing, uuid.NewString()) {
+		t.Fatal("an unknown order was found")
+	}
+	if h, _ := written(t, db, missing); h != 0 {
+		t.Fatalf("%d entries for an unknown order", h)
+	}
+}

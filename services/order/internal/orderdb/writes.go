@@ -143,6 +143,35 @@ func (t *Tx) Move(ctx context.Context, o order.Order, from order.Status, entry o
 	return entry.Emitted, nil
 }
 
+// recordEventSQL reads the order's status without a lock: the entry says
+// where the order stood when the event was recorded.
+const recordEventSQL = `WITH src AS (
+		SELECT id, status FROM orders WHERE id = ?
+	), history AS (
+		INSERT INTO order_history (order_id, at, kind, from_status, to_status, actor_id, actor_role,
+			reason, note, event_id, event_type, emitted_event_id, emitted_event_type, detail)
+		SELECT src.id, ?::timestamptz, ?::text, src.status, src.status, ?::uuid, ?::text,
+			?::text, ?::text, ?::uuid, ?::text, ?::uuid, ?::text, ?::jsonb FROM src
+		ON CONFLICT (order_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+	)
+	SELECT count(*) FROM src`
+
+// RecordEvent appends a status-less timeline entry in one statement; the
+// unique index order_history_event makes a repeated event a no-op.
+func (t *Tx) RecordEvent(ctx context.Context, entry order.HistoryEntry) (bool, error) {
+	r, err := historyToRow(entry)
+	if err != nil {
+		return false, err
+	}
+	var n int64
+	err = t.db.WithContext(ctx).Raw(recordEventSQL, entry.OrderID, r.At, r.Kind, r.ActorID, r.ActorRole,
+		r.Reason, r.Note, r.EventID, r.EventType, r.EmittedEventID, r.EmittedEventType, string(r.Detail)).Scan(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("record %s in the timeline of %s: %w", entry.Reason, entry.OrderID, err)
+	}
+	return n == 1, nil
+}
+
 // newEvent is msg as the event for the order key; its correlation ID is
 // the order ID, as the saga's events carry.
 func newEvent(ctx context.Context, key string, msg proto.Message) (event.Event, error) {
