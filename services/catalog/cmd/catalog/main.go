@@ -20,6 +20,7 @@ import (
 
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/catalog/internal/app"
 )
 
@@ -56,6 +57,7 @@ func run(ctx context.Context, args []string) error {
 }
 
 func serve(ctx context.Context, cfg app.Config) error {
+	service.TuneRuntime()
 	svc, err := app.New(ctx, cfg, app.Options{})
 	if err != nil {
 		return err

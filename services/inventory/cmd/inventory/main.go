@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/inventory/internal/app"
 )
 
@@ -35,6 +36,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
+		service.TuneRuntime()
 		svc, err := app.New(ctx, cfg, app.Options{})
 		if err != nil {
 			return err

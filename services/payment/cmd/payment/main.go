@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/payment/internal/app"
 	"github.com/shop-oss/shop/services/payment/internal/gateway"
 )
@@ -37,6 +38,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
+		service.TuneRuntime()
 		svc, err := app.New(ctx, cfg, app.Options{})
 		if err != nil {
 			return err
