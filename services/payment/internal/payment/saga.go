@@ -126,10 +126,7 @@ func (s *Service) void(ctx context.Context, tx Tx, cur Payment, reason string) e
 	if err != nil {
 		return err
 	}
-	if err := tx.UpdatePayment(ctx, &p, StatusPending); err != nil {
-		return err
-	}
-	if err := tx.Emit(ctx, p.OrderID, voidedEvent(p)); err != nil {
+	if err := tx.UpdatePayment(ctx, &p, StatusPending, voidedEvent(p)); err != nil {
 		return err
 	}
 	s.obs.Outcome("voided", reason)

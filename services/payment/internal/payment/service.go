@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 )
 
 // Observer counts committed outcomes (metrics). outcome is one of
@@ -199,7 +200,10 @@ func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Paym
 	defer cancel()
 	var p Payment
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.LockPayment(ctx, in.PaymentID, true)
+		// The reservation's expiry is read without the order's lock: a
+		// concurrent expiry or cancel locks the order first and then waits
+		// for this payment's lock, and finds the outcome.
+		cur, expires, err := tx.LockPaymentToCharge(ctx, in.PaymentID)
 		if err != nil {
 			return err
 		}
@@ -209,14 +213,8 @@ func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Paym
 		if cur.Status != StatusPending {
 			return fmt.Errorf("confirm payment %s (%s): %w", cur.ID, cur.Status, stateError(cur.Status))
 		}
-		// Not locked: a concurrent expiry or cancel locks the order first
-		// and then waits for this payment's lock, and finds the outcome.
-		o, err := tx.Order(ctx, cur.OrderID, false)
-		if err != nil {
-			return err
-		}
-		if !o.ReservationExpiresAt.IsZero() && !s.now().Before(o.ReservationExpiresAt) {
-			return fmt.Errorf("confirm payment %s: expired at %s: %w", cur.ID, o.ReservationExpiresAt.Format(time.RFC3339), ErrReservationExpired)
+		if !expires.IsZero() && !s.now().Before(expires) {
+			return fmt.Errorf("confirm payment %s: expired at %s: %w", cur.ID, expires.Format(time.RFC3339), ErrReservationExpired)
 		}
 		out, err := chargeWithRetry(ctx, s.gateway, s.retry, s.sleep, ChargeRequest{PaymentID: cur.ID, Amount: cur.Amount, CardNumber: card})
 		if err != nil {
@@ -235,13 +233,11 @@ func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Paym
 		if err != nil {
 			return err
 		}
-		if err := tx.UpdatePayment(ctx, &p, StatusPending); err != nil {
-			return err
-		}
+		var outcome proto.Message = failedEvent(p)
 		if p.Status == StatusSucceeded {
-			return tx.Emit(ctx, p.OrderID, succeededEvent(p))
+			outcome = succeededEvent(p)
 		}
-		return tx.Emit(ctx, p.OrderID, failedEvent(p))
+		return tx.UpdatePayment(ctx, &p, StatusPending, outcome)
 	})
 	if err != nil {
 		return Payment{}, err
@@ -277,7 +273,7 @@ func (s *Service) Refund(ctx context.Context, who Actor, in RefundInput) (Paymen
 		r Refund
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.LockPayment(ctx, in.PaymentID, false)
+		cur, err := tx.LockPayment(ctx, in.PaymentID)
 		if err != nil {
 			return err
 		}
@@ -313,12 +309,12 @@ func (s *Service) refund(ctx context.Context, tx Tx, cur Payment, amount int64, 
 	if err != nil {
 		return Payment{}, Refund{}, fmt.Errorf("refund payment %s: %w: %v", p.ID, ErrGatewayUnavailable, err)
 	}
-	if err := tx.UpdatePayment(ctx, &p, cur.Status); err != nil {
+	if err := tx.UpdatePayment(ctx, &p, cur.Status, refundedEvent(p, r)); err != nil {
 		return Payment{}, Refund{}, err
 	}
 	if err := tx.AddRefund(ctx, r); err != nil {
 		return Payment{}, Refund{}, err
 	}
 	p.Refunds = append(p.Refunds, r)
-	return p, r, tx.Emit(ctx, p.OrderID, refundedEvent(p, r))
+	return p, r, nil
 }

@@ -38,9 +38,13 @@ type Tx interface {
 	MarkCancelled(ctx context.Context, orderID, reason string) (Order, error)
 
 	// LockPayment returns the payment, locked until the end of the
-	// transaction. With nowait it fails at once with ErrPaymentBusy when
-	// another transaction holds the lock.
-	LockPayment(ctx context.Context, id string, nowait bool) (Payment, error)
+	// transaction (waiting for another transaction's lock).
+	LockPayment(ctx context.Context, id string) (Payment, error)
+	// LockPaymentToCharge is LockPayment without waiting: it fails at once
+	// with ErrPaymentBusy when another transaction holds the lock. It also
+	// returns when the order's reservation expires (zero when unknown),
+	// read unlocked.
+	LockPaymentToCharge(ctx context.Context, id string) (Payment, time.Time, error)
 	// LockPaymentByOrder returns the order's payment, locked, or
 	// ErrPaymentNotFound.
 	LockPaymentByOrder(ctx context.Context, orderID string) (Payment, error)
@@ -51,8 +55,9 @@ type Tx interface {
 	CreatePayment(ctx context.Context, p Payment) (bool, error)
 	// UpdatePayment writes p's mutable fields when the row is still at
 	// p.Version and in status from (a conditional UPDATE); else
-	// ErrStateChanged. It bumps p.Version.
-	UpdatePayment(ctx context.Context, p *Payment, from Status) error
+	// ErrStateChanged. It bumps p.Version. The events (keyed by the
+	// order) go to the outbox with the change, and only with it.
+	UpdatePayment(ctx context.Context, p *Payment, from Status, events ...proto.Message) error
 	// AddRefund inserts a refund.
 	AddRefund(ctx context.Context, r Refund) error
 	// Emit writes events for the order to the outbox, in this transaction.

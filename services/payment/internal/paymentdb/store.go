@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -174,22 +175,48 @@ func (t *Tx) upsertOrder(ctx context.Context, sql string, args ...any) (payment.
 	return rows[0].toDomain(), nil
 }
 
-// LockPayment reads and locks a payment. With nowait, a payment locked by
-// another transaction is ErrPaymentBusy at once: SKIP LOCKED finds no row
-// (no SQL error to log or to abort the transaction), and a plain read tells
-// "locked" from "absent".
-func (t *Tx) LockPayment(ctx context.Context, id string, nowait bool) (payment.Payment, error) {
-	if !nowait {
-		return t.payment(ctx, "id = ?", id, "FOR UPDATE")
+// LockPayment reads and locks a payment, waiting for another transaction's
+// lock.
+func (t *Tx) LockPayment(ctx context.Context, id string) (payment.Payment, error) {
+	return t.payment(ctx, "id = ?", id, "FOR UPDATE")
+}
+
+// LockPaymentToCharge locks a payment without waiting: one that another
+// transaction holds is ErrPaymentBusy at once (SKIP LOCKED finds no row, so
+// there is no SQL error to log or to abort the transaction, and a plain
+// read tells "locked" from "absent"). It also reads when the order's
+// reservation expires (from the projection, not locked), in the same
+// statement.
+func (t *Tx) LockPaymentToCharge(ctx context.Context, id string) (payment.Payment, time.Time, error) {
+	db := t.db.WithContext(ctx)
+	var rows []struct {
+		Payment              paymentRow `gorm:"embedded"`
+		ReservationExpiresAt *time.Time
 	}
-	p, err := t.payment(ctx, "id = ?", id, "FOR UPDATE SKIP LOCKED")
-	if !errors.Is(err, payment.ErrPaymentNotFound) {
-		return p, err
+	err := db.Raw(`SELECT p.*, o.reservation_expires_at FROM payments p
+		LEFT JOIN order_projection o ON o.order_id = p.order_id
+		WHERE p.id = ? FOR UPDATE OF p SKIP LOCKED`, id).Scan(&rows).Error
+	switch {
+	case isInvalidText(err):
+		return payment.Payment{}, time.Time{}, fmt.Errorf("payment %q: %w", id, payment.ErrPaymentNotFound)
+	case err != nil:
+		return payment.Payment{}, time.Time{}, fmt.Errorf("read payment %s: %w", id, err)
+	case len(rows) == 0:
+		// Absent, or another transaction holds it.
+		if _, err := t.payment(ctx, "id = ?", id, ""); err != nil {
+			return payment.Payment{}, time.Time{}, err
+		}
+		return payment.Payment{}, time.Time{}, fmt.Errorf("payment %s: %w", id, payment.ErrPaymentBusy)
 	}
-	if _, err := t.payment(ctx, "id = ?", id, ""); err != nil {
-		return payment.Payment{}, err
+	refunds, err := loadRefunds(db, rows[0].Payment)
+	if err != nil {
+		return payment.Payment{}, time.Time{}, err
 	}
-	return payment.Payment{}, fmt.Errorf("payment %s: %w", id, payment.ErrPaymentBusy)
+	var expires time.Time
+	if rows[0].ReservationExpiresAt != nil {
+		expires = *rows[0].ReservationExpiresAt
+	}
+	return rows[0].Payment.toDomain(refunds[rows[0].Payment.ID]), expires, nil
 }
 
 // LockPaymentByOrder reads and locks an order's payment.
@@ -235,20 +262,36 @@ func (t *Tx) CreatePayment(ctx context.Context, p payment.Payment) (bool, error)
 	return res.RowsAffected == 1, nil
 }
 
-// UpdatePayment writes p when the row is still at p.Version in status from.
-func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment.Status) error {
+// UpdatePayment writes p when the row is still at p.Version in status
+// from, and adds events to the outbox, in one statement: the events are
+// written only if the update was.
+func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment.Status, events ...proto.Message) error {
+	evs, err := newEvents(ctx, p.OrderID, events)
+	if err != nil {
+		return err
+	}
 	r := toRow(*p)
+	var sql strings.Builder
+	sql.WriteString(`WITH src AS (
+		UPDATE payments SET status = ?, refunded_minor = ?, failure_reason = ?, void_reason = ?,
+			card_last4 = ?, attempts = ?, charge_id = ?, captured_at = ?, version = version + 1, updated_at = now()
+		WHERE id = ? AND status = ? AND version = ?
+		RETURNING version, updated_at
+	)`)
+	args := []any{r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt,
+		r.ID, string(from), r.Version}
+	for i, e := range evs {
+		fmt.Fprintf(&sql, `, event%d AS (
+		INSERT INTO outbox (`+outbox.Columns+`) SELECT `+outbox.Placeholders+` FROM src
+	)`, i)
+		args = append(args, outbox.Values(e)...)
+	}
+	sql.WriteString(` SELECT version, updated_at FROM src`)
 	var updated []struct {
 		Version   int
 		UpdatedAt time.Time
 	}
-	err := t.db.WithContext(ctx).Raw(`UPDATE payments SET status = ?, refunded_minor = ?, failure_reason = ?, void_reason = ?,
-			card_last4 = ?, attempts = ?, charge_id = ?, captured_at = ?, version = version + 1, updated_at = now()
-		WHERE id = ? AND status = ? AND version = ?
-		RETURNING version, updated_at`,
-		r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt,
-		r.ID, string(from), r.Version).Scan(&updated).Error
-	if err != nil {
+	if err := t.db.WithContext(ctx).Raw(sql.String(), args...).Scan(&updated).Error; err != nil {
 		return fmt.Errorf("update payment %s to %s: %w", p.ID, p.Status, translate(err))
 	}
 	if len(updated) == 0 {
@@ -271,16 +314,25 @@ func (t *Tx) AddRefund(ctx context.Context, r payment.Refund) error {
 // is the order ID: the saga's thread, whatever request or event caused
 // them (the causation ID still names the event being handled).
 func (t *Tx) Emit(ctx context.Context, orderID string, msgs ...proto.Message) error {
+	events, err := newEvents(ctx, orderID, msgs)
+	if err != nil {
+		return err
+	}
+	return outbox.Add(ctx, t.db, events...)
+}
+
+// newEvents makes the events of msgs for the order, correlated by its ID.
+func newEvents(ctx context.Context, orderID string, msgs []proto.Message) ([]event.Event, error) {
 	ctx = logging.WithCorrelationID(ctx, orderID)
 	events := make([]event.Event, 0, len(msgs))
 	for _, m := range msgs {
 		e, err := event.New(ctx, orderID, m)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		events = append(events, e)
 	}
-	return outbox.Add(ctx, t.db, events...)
+	return events, nil
 }
 
 // loadRefunds reads the refunds of the payments that have any: a refund

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/bustest"
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/testkit"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/payment/internal/payment"
 	"github.com/shop-oss/shop/services/payment/internal/paymentdb"
 	"github.com/shop-oss/shop/services/payment/migrations"
@@ -51,10 +53,19 @@ func seedPayment(t *testing.T, s *paymentdb.Store) payment.Payment {
 	return p
 }
 
-func update(s *paymentdb.Store, p *payment.Payment, from payment.Status) error {
+func update(s *paymentdb.Store, p *payment.Payment, from payment.Status, events ...proto.Message) error {
 	return s.InTx(context.Background(), func(tx payment.Tx) error {
-		return tx.UpdatePayment(context.Background(), p, from)
+		return tx.UpdatePayment(context.Background(), p, from, events...)
 	})
+}
+
+// outboxed counts the outbox events of an order.
+func outboxed(t *testing.T, db *gorm.DB, orderID string) (n int64) {
+	t.Helper()
+	if err := db.Raw("SELECT count(*) FROM outbox WHERE message_key = ?", orderID).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestOnePaymentPerOrder(t *testing.T) {
@@ -83,15 +94,22 @@ func TestDatabaseRefusesSecondCharge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := update(s, &captured, payment.StatusPending); err != nil {
+	succeeded := &eventsv1.PaymentSucceeded{OrderId: p.OrderID, PaymentId: p.ID}
+	if err := update(s, &captured, payment.StatusPending, succeeded); err != nil {
 		t.Fatalf("capture: %v", err)
+	}
+	if n := outboxed(t, db, p.OrderID); n != 1 {
+		t.Fatalf("the capture wrote %d events, want 1", n)
 	}
 
 	// The same conditional update again (a second confirm that read the
-	// payment while it was pending): no row matches.
+	// payment while it was pending): no row matches, and no event goes out.
 	second, _ := p.Capture("ch_2", 1, time.Now().UTC())
-	if err := update(s, &second, payment.StatusPending); !errors.Is(err, payment.ErrStateChanged) {
+	if err := update(s, &second, payment.StatusPending, succeeded); !errors.Is(err, payment.ErrStateChanged) {
 		t.Fatalf("second conditional capture: %v, want ErrStateChanged", err)
+	}
+	if n := outboxed(t, db, p.OrderID); n != 1 {
+		t.Fatalf("after the refused capture: %d events, want still 1", n)
 	}
 
 	// Direct UPDATEs that bypass the code.
@@ -134,7 +152,7 @@ func TestRefundsNeverExceedPaidConcurrently(t *testing.T) {
 	for range 10 {
 		wg.Go(func() {
 			errs <- s.InTx(context.Background(), func(tx payment.Tx) error {
-				cur, err := tx.LockPayment(context.Background(), p.ID, false)
+				cur, err := tx.LockPayment(context.Background(), p.ID)
 				if err != nil {
 					return err
 				}
@@ -183,13 +201,41 @@ func TestRefundsNeverExceedPaidConcurrently(t *testing.T) {
 	}
 }
 
-func TestLockNowaitReportsBusy(t *testing.T) {
+func TestLockToChargeReportsBusyAndReadsTheExpiry(t *testing.T) {
 	s, _ := newStore(t)
 	p := seedPayment(t, s)
+	ctx := context.Background()
+	exp := time.Now().Add(15 * time.Minute).UTC().Truncate(time.Microsecond)
+	err := s.InTx(ctx, func(tx payment.Tx) error {
+		_, err := tx.SaveReservation(ctx, p.OrderID, uuid.NewString(), exp)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		got     payment.Payment
+		expires time.Time
+	)
+	err = s.InTx(ctx, func(tx payment.Tx) (err error) {
+		got, expires, err = tx.LockPaymentToCharge(ctx, p.ID)
+		return err
+	})
+	if err != nil || got.ID != p.ID || got.Status != payment.StatusPending || !expires.Equal(exp) {
+		t.Fatalf("%+v expires %s: %v (want %s)", got, expires, err, exp)
+	}
+	err = s.InTx(ctx, func(tx payment.Tx) error {
+		_, _, err := tx.LockPaymentToCharge(ctx, uuid.NewString())
+		return err
+	})
+	if !errors.Is(err, payment.ErrPaymentNotFound) {
+		t.Fatalf("unknown payment: %v", err)
+	}
+
 	locked, release := make(chan struct{}), make(chan struct{})
 	go func() {
-		_ = s.InTx(context.Background(), func(tx payment.Tx) error {
-			if _, err := tx.LockPayment(context.Background(), p.ID, false); err != nil {
+		_ = s.InTx(ctx, func(tx payment.Tx) error {
+			if _, err := tx.LockPayment(ctx, p.ID); err != nil {
 				return err
 			}
 			close(locked)
@@ -198,13 +244,13 @@ func TestLockNowaitReportsBusy(t *testing.T) {
 		})
 	}()
 	<-locked
-	err := s.InTx(context.Background(), func(tx payment.Tx) error {
-		_, err := tx.LockPayment(context.Background(), p.ID, true)
+	err = s.InTx(ctx, func(tx payment.Tx) error {
+		_, _, err := tx.LockPaymentToCharge(ctx, p.ID)
 		return err
 	})
 	close(release)
 	if !errors.Is(err, payment.ErrPaymentBusy) {
-		t.Fatalf("NOWAIT on a locked payment: %v", err)
+		t.Fatalf("a locked payment: %v", err)
 	}
 }
 
