@@ -53,10 +53,10 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Micro
 
 // Place prices the lines from the catalog replica and saves the order as
 // CREATED with its items, its first timeline entry and ORDER_CREATED,
-// atomically (Store.CreateOrder). When the user already placed an order with the same
-// idempotency key (the key's record was lost in a crash after the commit,
-// or expired), it returns that order and created=false instead of placing a
-// second one.
+// atomically (Store.CreateOrder). When the user already placed an order
+// with the same idempotency key (the key's record was lost in a crash
+// after the commit, or expired), it returns that order and created=false
+// instead of placing a second one.
 func (s *Service) Place(ctx context.Context, actor Actor, in PlaceInput) (o Order, created bool, err error) {
 	if actor.ID == "" {
 		return Order{}, false, ErrForbidden
@@ -213,7 +213,9 @@ func (s *Service) ApplySaga(ctx context.Context, tx Tx, ev SagaEvent) error {
 	if !isUUID(ev.OrderID) {
 		return fmt.Errorf("%w: %s has order ID %q", ErrInvalidEvent, ev.Type, ev.OrderID)
 	}
-	unknown := fmt.Errorf("%s %s: order %s: %w", ev.Type, ev.ID, ev.OrderID, ErrUnknownOrder)
+	unknown := func() error {
+		return fmt.Errorf("%s %s: order %s: %w", ev.Type, ev.ID, ev.OrderID, ErrUnknownOrder)
+	}
 	ref := &EventRef{ID: ev.ID, Type: ev.Type}
 	if rule.action == "" {
 		// Only the timeline changes: no lock on the order, which a
@@ -222,13 +224,13 @@ func (s *Service) ApplySaga(ctx context.Context, tx Tx, ev SagaEvent) error {
 			OrderID: ev.OrderID, At: s.now(), Kind: KindEvent, Reason: ev.Type, Cause: ref, Detail: ev.Detail,
 		})
 		if err == nil && !found {
-			return unknown
+			return unknown()
 		}
 		return err
 	}
 	o, seen, err := tx.LockOrderForEvent(ctx, ev.OrderID, ev.ID)
 	if errors.Is(err, ErrNotFound) {
-		return unknown
+		return unknown()
 	}
 	if err != nil || seen {
 		return err
