@@ -445,3 +445,28 @@ func TestBatchIsHandledInKeyOrderAfterPrepare(t *testing.T) {
 		t.Fatalf("no transaction handled more than one event (%d transactions): the test proves nothing", len(txs))
 	}
 }
+
+// A handler that drops the error of a failed statement returns nil from an
+// aborted transaction, whose COMMIT PostgreSQL answers with a rollback: the
+// batch must fail (and the event be retried), never count as handled with
+// its inbox claim and effects gone.
+func TestCommitThatRolledBackIsAFailure(t *testing.T) {
+	env := bustest.New(t)
+	var tries atomic.Int32
+	handler := func(ctx context.Context, tx *gorm.DB, e event.Event) error {
+		if tries.Add(1) == 1 {
+			_ = tx.WithContext(ctx).Exec("SELECT 1/0").Error // dropped on purpose
+			return nil
+		}
+		return bustest.ApplyEffect(ctx, tx, e)
+	}
+	reg, _ := start(t, env, handler, nil)
+	env.Produce(t, bustest.OrderEvent(t, "order-1", 1).Message())
+	env.WaitEffects(t, 1, 30*time.Second)
+	if n := tries.Load(); n != 2 {
+		t.Fatalf("handler ran %d times, want 2 (the rolled-back try, then the retry)", n)
+	}
+	if h := outcome(t, reg, "handled"); h != 1 {
+		t.Fatalf("handled %v times, want 1", h)
+	}
+}
