@@ -73,6 +73,9 @@ type ListFilter struct {
 	Limit   int
 	// After is the keyset position decoded from a cursor.
 	After *Cursor
+	// Primary reads from the primary database, not the read replica: a
+	// long poll woken by a commit must see that commit.
+	Primary bool
 }
 
 // Cursor is a keyset position: the last item of the previous page.

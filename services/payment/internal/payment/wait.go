@@ -18,7 +18,8 @@ type Waiter interface {
 const MaxWait = 10 * time.Second
 
 // DefaultWaitRecheck is how often a waiting request reads again without a
-// wake-up: what a lost wake-up (or a lagging read replica) costs at most.
+// wake-up: what a lost wake-up costs at most. (A waiting request reads the
+// primary, so a lagging read replica costs nothing.)
 const DefaultWaitRecheck = time.Second
 
 // ListWait is List for one order (f.OrderID set) that, while the answer
@@ -31,6 +32,7 @@ func (s *Service) ListWait(ctx context.Context, who Actor, f ListFilter, d time.
 	if s.waiter == nil || f.OrderID == "" || d <= 0 {
 		return s.List(ctx, who, f)
 	}
+	f.Primary = true
 	var page Page
 	_, err := s.waiter.Until(ctx, f.OrderID, min(d, MaxWait), s.waitRecheck, func(ctx context.Context) (bool, error) {
 		var err error

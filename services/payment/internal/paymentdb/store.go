@@ -56,9 +56,14 @@ func (s *Store) Order(ctx context.Context, orderID string) (payment.Order, error
 	return (&Tx{db: s.db}).Order(ctx, orderID, false)
 }
 
-// Payments lists payments newest first, from the read database.
+// Payments lists payments newest first, from the read database unless
+// f.Primary.
 func (s *Store) Payments(ctx context.Context, f payment.ListFilter) (payment.Page, error) {
-	q := s.read.WithContext(ctx).Model(&paymentRow{})
+	db := s.read
+	if f.Primary {
+		db = s.db
+	}
+	q := db.WithContext(ctx).Model(&paymentRow{})
 	if f.UserID != "" {
 		q = q.Where("user_id = ?", f.UserID)
 	}
@@ -81,7 +86,7 @@ func (s *Store) Payments(ctx context.Context, f payment.ListFilter) (payment.Pag
 		last := rows[len(rows)-1]
 		page.Next = &payment.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
-	refunds, err := loadRefunds(s.read.WithContext(ctx), rows...)
+	refunds, err := loadRefunds(db.WithContext(ctx), rows...)
 	if err != nil {
 		return payment.Page{}, err
 	}

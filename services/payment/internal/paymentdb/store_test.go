@@ -331,3 +331,22 @@ func TestListKeysetPaging(t *testing.T) {
 		t.Errorf("owner list does not use payments_user_created:\n%s", strings.Join(plan, "\n"))
 	}
 }
+
+// A long poll reads the primary: a replica that has not caught up yet (here
+// a database that never gets the payment) must not hide a payment whose
+// commit woke the poll.
+func TestPrimaryListingBypassesTheReadReplica(t *testing.T) {
+	primary, db := newStore(t)
+	p := seedPayment(t, primary)
+	_, lagging := newStore(t)
+	s := paymentdb.New(db, lagging)
+	for _, c := range []struct {
+		primary bool
+		want    int
+	}{{false, 0}, {true, 1}} {
+		page, err := s.Payments(context.Background(), payment.ListFilter{OrderID: p.OrderID, Limit: 10, Primary: c.primary})
+		if err != nil || len(page.Items) != c.want {
+			t.Fatalf("Primary %v: %d payments, %v; want %d", c.primary, len(page.Items), err, c.want)
+		}
+	}
+}
