@@ -82,7 +82,7 @@ func Add(ctx context.Context, tx *gorm.DB, events ...event.Event) error {
 	// One multi-row INSERT, no RETURNING: this runs in every producing
 	// transaction, so it is kept to one cheap round trip.
 	var sql strings.Builder
-	sql.WriteString("INSERT INTO outbox (" + Columns + ") VALUES ")
+	sql.WriteString("INSERT INTO outbox (" + columns + ") VALUES ")
 	args := make([]any, 0, 11*len(events))
 	for i, e := range events {
 		if i > 0 {
@@ -97,21 +97,29 @@ func Add(ctx context.Context, tx *gorm.DB, events ...event.Event) error {
 	return nil
 }
 
-// Columns are the outbox columns a producer writes, in the order of Values.
-// Add is the usual way in; these are for a producer that writes its event in
-// the same SQL statement as its state change (one round trip, a statement
-// that can be its own transaction), as in
-//
-//	INSERT INTO outbox (<Columns>) SELECT <Placeholders> FROM changed
-const Columns = "lane, topic, message_key, event_id, event_type, schema_version, " +
+// columns are the outbox columns a producer writes, in the order of Values.
+const columns = "lane, topic, message_key, event_id, event_type, schema_version, " +
 	"occurred_at, correlation_id, causation_id, traceparent, payload"
 
-// Placeholders are gorm placeholders for Values, each cast to its column's
+// placeholders are gorm placeholders for Values, each cast to its column's
 // type: a SELECT list, unlike the VALUES of an INSERT, does not infer them.
-const Placeholders = "?::smallint, ?::text, ?::text, ?::uuid, ?::text, ?::int, " +
+const placeholders = "?::smallint, ?::text, ?::text, ?::uuid, ?::text, ?::int, " +
 	"?::timestamptz, ?::text, ?::text, ?::text, ?::bytea"
 
-// Values are e's values for Columns.
+// InsertFrom is an INSERT of one event, whose parameters are Values, once
+// for each row of src. Add is the usual way in; this is for a producer that
+// writes its event in the same SQL statement as its state change (one round
+// trip, a statement that can be its own transaction), as a data-modifying
+// CTE next to the change:
+//
+//	WITH changed AS (UPDATE ... RETURNING ...), e AS (<InsertFrom("changed")>) ...
+//
+// A src without rows writes no event.
+func InsertFrom(src string) string {
+	return "INSERT INTO outbox (" + columns + ") SELECT " + placeholders + " FROM " + src
+}
+
+// Values are the parameters of one event in InsertFrom.
 func Values(e event.Event) []any {
 	return []any{laneOf(e.Key), e.Topic, e.Key, e.ID, e.Type, e.SchemaVersion,
 		e.OccurredAt, e.CorrelationID, e.CausationID, e.Traceparent, e.Payload}

@@ -69,6 +69,10 @@ type Options struct {
 	// StartupTimeout bounds waiting for PostgreSQL and the broker at start
 	// (default 60s): in compose and Kubernetes they may come up later.
 	StartupTimeout time.Duration
+	// LongPolls says the service answers long polls: its Wakeup hub then
+	// carries wake-ups between replicas (a Redis subscription each).
+	// Without it the hub wakes waiters in this process only.
+	LongPolls bool
 }
 
 // Service is a running service's shared machinery.
@@ -96,7 +100,8 @@ type Service struct {
 	// Idempotency backs Idempotent().
 	Idempotency *idempotency.Store
 	// Wakeup wakes long polls ("Prefer: wait") when what they wait for is
-	// committed, in every replica (Redis channel "<service>.wakeup").
+	// committed: in every replica (Redis channel "<service>.wakeup") when
+	// Options.LongPolls, else in this one.
 	Wakeup *wakeup.Hub
 
 	health  *web.Health
@@ -176,8 +181,12 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	s.Redis = redis.NewClient(redisOpts)
 	s.closers = append(s.closers, s.Redis.Close)
 	s.Limiter = ratelimit.New(s.Redis, cfg.Service, s.Registry, s.Log)
-	s.Wakeup = wakeup.New(s.Redis, cfg.Service+".wakeup", s.Log, s.Registry)
-	s.Go("wake-up fan-out", s.Wakeup.Run)
+	if opts.LongPolls {
+		s.Wakeup = wakeup.New(s.Redis, cfg.Service+".wakeup", s.Log, s.Registry)
+		s.Go("wake-up fan-out", s.Wakeup.Run)
+	} else {
+		s.Wakeup = wakeup.New(nil, cfg.Service+".wakeup", s.Log, s.Registry)
+	}
 
 	s.Auth, err = auth.NewVerifier(ctx, auth.Config{
 		JWKSURL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway,

@@ -27,7 +27,7 @@ import (
 // The UPDATE reads the rows through its snapshot, finds them changed by the
 // transactions it waited for, and re-reads the newest version (it holds the
 // lock), so reserved grows from the figures judged above.
-const reservePlainSQL = `WITH w AS (
+var reservePlainSQL = `WITH w AS (
 		SELECT p, q FROM unnest(?::uuid[], ?::bigint[]) AS w(p, q)
 	), locked AS (
 		SELECT product_id, status, on_hand - reserved AS available,
@@ -54,7 +54,7 @@ const reservePlainSQL = `WITH w AS (
 			reservation_id, order_id)
 		SELECT product_id, 'RESERVED', 0, q, on_hand, reserved, reservation_id, order_id FROM u
 	), o AS (
-		INSERT INTO outbox (` + outbox.Columns + `) SELECT ` + outbox.Placeholders + ` FROM r
+		` + outbox.InsertFrom("r") + `
 	)
 	SELECT count(*) FROM r`
 

@@ -53,15 +53,16 @@ func orderToRow(o order.Order) orderRow {
 	}
 }
 
+// itemRow is also a line as CreateOrder hands it to PostgreSQL (JSON).
 type itemRow struct {
-	OrderID        string `gorm:"primaryKey"`
-	LineNo         int    `gorm:"primaryKey"`
-	ProductID      string
-	SKU            string `gorm:"column:sku"`
-	Name           string
-	SellerID       *string
-	Quantity       int
-	UnitPriceMinor int64
+	OrderID        string  `gorm:"primaryKey" json:"-"`
+	LineNo         int     `gorm:"primaryKey" json:"line_no"`
+	ProductID      string  `json:"product_id"`
+	SKU            string  `gorm:"column:sku" json:"sku"`
+	Name           string  `json:"name"`
+	SellerID       *string `json:"seller_id"`
+	Quantity       int     `json:"quantity"`
+	UnitPriceMinor int64   `json:"unit_price_minor"`
 }
 
 func (itemRow) TableName() string { return "order_items" }

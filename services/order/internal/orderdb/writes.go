@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
-	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
@@ -21,10 +20,13 @@ import (
 // of one per row. A statement is atomic on its own, so placing an order
 // needs no explicit transaction at all.
 
+// historyColumns are the order_history columns a step writes.
+const historyColumns = `order_id, at, kind, from_status, to_status, actor_id, actor_role,
+		reason, note, event_id, event_type, emitted_event_id, emitted_event_type, detail`
+
 // historyInsert inserts one timeline entry from the row of `src`, with
 // the parameters of historyValues (a SELECT list: each cast to its type).
-const historyInsert = `INSERT INTO order_history (order_id, at, kind, from_status, to_status, actor_id, actor_role,
-		reason, note, event_id, event_type, emitted_event_id, emitted_event_type, detail)
+const historyInsert = `INSERT INTO order_history (` + historyColumns + `)
 	SELECT src.id, ?::timestamptz, ?::text, ?::text, ?::text, ?::uuid, ?::text,
 		?::text, ?::text, ?::uuid, ?::text, ?::uuid, ?::text, ?::jsonb FROM src`
 
@@ -33,7 +35,7 @@ func historyValues(r historyRow) []any {
 		r.Reason, r.Note, r.EventID, r.EventType, r.EmittedEventID, r.EmittedEventType, string(r.Detail)}
 }
 
-const createOrderSQL = `WITH src AS (
+var createOrderSQL = `WITH src AS (
 		INSERT INTO orders (id, user_id, status, currency, total_minor, seller_id, idempotency_key, item_count,
 			created_at, updated_at, status_changed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -46,18 +48,7 @@ const createOrderSQL = `WITH src AS (
 	), history AS (
 		` + historyInsert + `
 	)
-	INSERT INTO outbox (` + outbox.Columns + `) SELECT ` + outbox.Placeholders + ` FROM src`
-
-// itemJSON is a line as createOrderSQL reads it.
-type itemJSON struct {
-	LineNo         int     `json:"line_no"`
-	ProductID      string  `json:"product_id"`
-	SKU            string  `json:"sku"`
-	Name           string  `json:"name"`
-	SellerID       *string `json:"seller_id"`
-	Quantity       int     `json:"quantity"`
-	UnitPriceMinor int64   `json:"unit_price_minor"`
-}
+	` + outbox.InsertFrom("src")
 
 // CreateOrder inserts the order, its items, its first timeline entry
 // (emitting created) and the event, in one statement.
@@ -67,10 +58,9 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, first order.Hist
 		return err
 	}
 	r := orderToRow(o)
-	items := make([]itemJSON, len(o.Items))
+	items := make([]itemRow, len(o.Items))
 	for i, it := range o.Items {
-		ir := itemToRow(o.ID, i, it)
-		items[i] = itemJSON{ir.LineNo, ir.ProductID, ir.SKU, ir.Name, ir.SellerID, ir.Quantity, ir.UnitPriceMinor}
+		items[i] = itemToRow(o.ID, i, it)
 	}
 	lines, err := json.Marshal(items)
 	if err != nil {
@@ -127,7 +117,7 @@ func (t *Tx) Move(ctx context.Context, o order.Order, from order.Status, entry o
 	args = append(args, historyValues(h)...)
 	if e != nil {
 		sql += `, emitted AS (
-		INSERT INTO outbox (` + outbox.Columns + `) SELECT ` + outbox.Placeholders + ` FROM src
+		` + outbox.InsertFrom("src") + `
 	)`
 		args = append(args, outbox.Values(*e)...)
 	}
@@ -148,8 +138,7 @@ func (t *Tx) Move(ctx context.Context, o order.Order, from order.Status, entry o
 const recordEventSQL = `WITH src AS (
 		SELECT id, status FROM orders WHERE id = ?
 	), history AS (
-		INSERT INTO order_history (order_id, at, kind, from_status, to_status, actor_id, actor_role,
-			reason, note, event_id, event_type, emitted_event_id, emitted_event_type, detail)
+		INSERT INTO order_history (` + historyColumns + `)
 		SELECT src.id, ?::timestamptz, ?::text, src.status, src.status, ?::uuid, ?::text,
 			?::text, ?::text, ?::uuid, ?::text, ?::uuid, ?::text, ?::jsonb FROM src
 		ON CONFLICT (order_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
@@ -185,12 +174,8 @@ func newEvent(ctx context.Context, key string, msg proto.Message) (event.Event, 
 // Products reads replica rows outside a transaction (the order's prices
 // are those read here, as in any read-committed transaction).
 func (s *Store) Products(ctx context.Context, ids []string) (map[string]order.Product, error) {
-	return products(s.db.WithContext(ctx), ids)
-}
-
-func products(db *gorm.DB, ids []string) (map[string]order.Product, error) {
 	var rows []productRow
-	if err := db.Where("id = ANY(?::uuid[])", database.TextArray(ids)).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("id = ANY(?::uuid[])", database.TextArray(ids)).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load products: %w", err)
 	}
 	out := make(map[string]order.Product, len(rows))

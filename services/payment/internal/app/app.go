@@ -91,6 +91,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 		Consumes:   []string{eventsv1.TopicInventory, eventsv1.TopicOrder},
 		Errors:     paymentapi.Errors,
 		LogOutput:  opts.LogOutput,
+		LongPolls:  true, // GET /payments?orderId= with Prefer: wait
 	})
 	if err != nil {
 		return nil, err

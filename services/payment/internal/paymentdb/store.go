@@ -286,9 +286,7 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment
 	args := []any{r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt,
 		r.ID, string(from), r.Version}
 	for i, e := range evs {
-		fmt.Fprintf(&sql, `, event%d AS (
-		INSERT INTO outbox (`+outbox.Columns+`) SELECT `+outbox.Placeholders+` FROM src
-	)`, i)
+		fmt.Fprintf(&sql, ", event%d AS (%s)", i, outbox.InsertFrom("src"))
 		args = append(args, outbox.Values(e)...)
 	}
 	sql.WriteString(` SELECT version, updated_at FROM src`)
