@@ -1,6 +1,7 @@
 package paymentapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/event"
@@ -644,4 +646,36 @@ func TestListWaitsForThePayment(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWakeUpsReachOtherReplicas: a replica's long poll may wait for a
+// payment that another replica's consumer creates, so the service carries
+// its wake-ups over Redis ("payment.wakeup"): the payment's order ID is
+// published when the consumer commits it.
+func TestWakeUpsReachOtherReplicas(t *testing.T) {
+	e := start(t)
+	opts, err := redis.ParseURL(e.f.Stack.Redis.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	sub := rdb.Subscribe(context.Background(), "payment.wakeup")
+	defer sub.Close()
+	if _, err := sub.Receive(context.Background()); err != nil { // the subscription is live
+		t.Fatal(err)
+	}
+	order := uuid.NewString()
+	e.f.Publish(t, paymenttest.OrderCreated(t, order, e.customer, 1500), paymenttest.Reserved(t, order, time.Now().Add(time.Hour)))
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case m := <-sub.Channel():
+			if strings.Contains(m.Payload, order) {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no wake-up for the order reached Redis")
+		}
+	}
 }
