@@ -102,10 +102,10 @@ func (c *Consumer) applyRun(ctx context.Context, run []item) int {
 // applyBatch claims the batch's event IDs and runs the handlers of the newly
 // claimed ones, in one transaction.
 func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
-	ids := make([]string, 0, len(run))
+	ids := make(database.UUIDArray, 0, len(run))
 	for _, it := range run {
 		if it.h != nil {
-			ids = append(ids, it.e.ID.String())
+			ids = append(ids, it.e.ID)
 		}
 	}
 	if len(ids) == 0 {
@@ -122,7 +122,7 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 		err := tx.Raw(`INSERT INTO processed_events (consumer, event_id)
 			SELECT ?, id FROM unnest(?::uuid[]) AS id
 			ON CONFLICT DO NOTHING
-			RETURNING event_id::text`, c.cfg.Group, database.TextArray(ids)).Scan(&claimed).Error
+			RETURNING event_id::text`, c.cfg.Group, ids).Scan(&claimed).Error
 		if err != nil {
 			return fmt.Errorf("claim events: %w", err)
 		}

@@ -8,7 +8,6 @@ package database
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 )
 
 // Pool holds connection-pool settings.
@@ -34,12 +32,7 @@ type Pool struct {
 // Slow queries (over 200 ms) and errors are logged to log.
 func Open(ctx context.Context, dsn string, pool Pool, log *slog.Logger) (*gorm.DB, error) {
 	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
-		Logger: logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
-			SlowThreshold:             200 * time.Millisecond,
-			LogLevel:                  logger.Warn,
-			IgnoreRecordNotFoundError: true,
-			ParameterizedQueries:      true, // never log values: they may be personal data
-		}),
+		Logger:                 newQueryLogger(log.With("component", "gorm"), 200*time.Millisecond),
 		TranslateError:         false, // stores translate driver errors themselves (IsUniqueViolation)
 		SkipDefaultTransaction: true,  // writes run in the caller's explicit transactions
 		PrepareStmt:            false,
@@ -142,24 +135,4 @@ func Redact(dsn string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
-}
-
-// TextArray passes a []string as one PostgreSQL array parameter (gorm would
-// expand a plain slice into a list); cast it in SQL, e.g. ?::uuid[].
-type TextArray []string
-
-// Value renders the array literal. Elements are quoted and escaped.
-func (a TextArray) Value() (driver.Value, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, s := range a {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String(), nil
 }

@@ -1,13 +1,19 @@
 package database_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/testkit"
@@ -93,15 +99,96 @@ func TestOpenFailsClearlyAndRedactsThePassword(t *testing.T) {
 	}
 }
 
-func TestTextArrayQuotesElements(t *testing.T) {
+func TestArraysRoundTrip(t *testing.T) {
 	db, _ := testkit.Postgres(t)
-	var got []string
-	err := db.Raw(`SELECT unnest(?::text[])`, database.TextArray{`a"b`, `c\d`, "e,f", ""}).Scan(&got).Error
+	var texts []string
+	err := db.Raw(`SELECT unnest(?::text[])`, database.TextArray{`a"b`, `c\d`, "e,f", ""}).Scan(&texts).Error
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{`a"b`, `c\d`, "e,f", ""}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("got %q, want %q", got, want)
+	if want := []string{`a"b`, `c\d`, "e,f", ""}; strings.Join(texts, "|") != strings.Join(want, "|") {
+		t.Errorf("text: got %q, want %q", texts, want)
+	}
+
+	id := uuid.Must(uuid.NewV7())
+	var ids []struct{ ID *string }
+	if err := db.Raw(`SELECT unnest(?::uuid[])::text AS id`, database.UUIDArray{id, uuid.Nil}).Scan(&ids).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 2 || ids[0].ID == nil || *ids[0].ID != id.String() || ids[1].ID != nil {
+		t.Errorf("uuid: got %v, want [%s NULL]", ids, id)
+	}
+
+	var sum int64
+	if err := db.Raw(`SELECT sum(n) FROM unnest(?::bigint[]) AS n`, database.Int64Array{1 << 40, -3, 7}).Scan(&sum).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sum != 1<<40+4 {
+		t.Errorf("bigint: sum %d, want %d", sum, int64(1<<40+4))
+	}
+}
+
+// The arrays must reach pgx's binary array codec, not its fallback through
+// driver.Valuer, which renders and re-parses the text literal.
+func TestArraysUseTheBinaryArrayCodec(t *testing.T) {
+	m := pgtype.NewMap()
+	for _, c := range []struct {
+		oid   uint32
+		value any
+	}{
+		{pgtype.TextArrayOID, database.TextArray{"a"}},
+		{pgtype.UUIDArrayOID, database.UUIDArray{uuid.New()}},
+		{pgtype.Int8ArrayOID, database.Int64Array{1}},
+	} {
+		plan := m.PlanEncode(c.oid, pgtype.BinaryFormatCode, c.value)
+		if name := fmt.Sprintf("%T", plan); !strings.Contains(name, "ArrayCodecBinary") {
+			t.Errorf("%T is encoded by %s", c.value, name)
+		}
+	}
+}
+
+func TestQueryLoggerWritesOnlyFailedAndSlowStatements(t *testing.T) {
+	_, dsn := testkit.Postgres(t)
+	var buf bytes.Buffer
+	db, err := database.Open(context.Background(), dsn, database.Pool{MaxOpen: 2}, slog.New(slog.NewJSONHandler(&buf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(db) })
+
+	var n int
+	if err := db.Raw("SELECT ?::int", 41).Scan(&n).Error; err != nil || n != 41 {
+		t.Fatalf("fast statement: %d, %v", n, err)
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("a fast, successful statement was logged: %s", buf.String())
+	}
+
+	if err := db.Exec("SELECT 1 / (?::int - ?::int)", 7, 7).Error; err == nil {
+		t.Fatal("division by zero did not fail")
+	}
+	if err := db.Exec("SELECT pg_sleep(?)", 0.25).Error; err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want a line for the failed and one for the slow statement, got %q", lines)
+	}
+	type entry struct{ Level, Msg, SQL, Error string }
+	var failed, slow entry
+	if err := json.Unmarshal([]byte(lines[0]), &failed); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &slow); err != nil {
+		t.Fatal(err)
+	}
+	if failed.Level != "ERROR" || failed.SQL != "SELECT 1 / ($1::int - $2::int)" || !strings.Contains(failed.Error, "division by zero") {
+		t.Errorf("failed statement logged as %+v", failed)
+	}
+	if slow.Level != "WARN" || slow.SQL != "SELECT pg_sleep($1)" {
+		t.Errorf("slow statement logged as %+v", slow)
+	}
+	if strings.Contains(buf.String(), "0.25") {
+		t.Errorf("a parameter value reached the log: %s", buf.String())
 	}
 }

@@ -167,10 +167,10 @@ func (d *DLQ) attachReplays(ctx context.Context, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	offsets := make([]string, len(entries))
+	offsets := make(database.Int64Array, len(entries))
 	byOffset := make(map[int64]*Entry, len(entries))
 	for i := range entries {
-		offsets[i] = strconv.FormatInt(entries[i].Offset, 10)
+		offsets[i] = entries[i].Offset
 		entries[i].Replays = []ReplayInfo{}
 		byOffset[entries[i].Offset] = &entries[i]
 	}
@@ -180,7 +180,7 @@ func (d *DLQ) attachReplays(ctx context.Context, entries []Entry) error {
 		ReplayedBy string
 	}
 	err := d.db.WithContext(ctx).Raw(`SELECT dlq_offset, replayed_at, replayed_by FROM dead_letter_replays
-		WHERE dlq_topic = ? AND dlq_offset = ANY(?::bigint[]) ORDER BY replayed_at`, d.topic, database.TextArray(offsets)).Scan(&rows).Error
+		WHERE dlq_topic = ? AND dlq_offset = ANY(?::bigint[]) ORDER BY replayed_at`, d.topic, offsets).Scan(&rows).Error
 	if err != nil {
 		return fmt.Errorf("load replays: %w", err)
 	}

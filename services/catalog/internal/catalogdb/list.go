@@ -78,11 +78,7 @@ func listSQL(q catalog.ListQuery, fuzzy string) (string, []any) {
 	case 1: // "=" lets the planner read the page in order from a category index
 		cond(`p.category_id = ?`, q.CategoryIDs[0])
 	default:
-		ids := make(database.TextArray, len(q.CategoryIDs))
-		for i, id := range q.CategoryIDs {
-			ids[i] = id.String()
-		}
-		cond(`p.category_id = ANY(?::uuid[])`, ids)
+		cond(`p.category_id = ANY(?::uuid[])`, database.UUIDArray(q.CategoryIDs))
 	}
 	if q.Seller != uuid.Nil {
 		cond(`p.seller_id = ?`, q.Seller)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/database"
 )
 
 // orderLockClass is the first key of the advisory locks that LockBatch
@@ -31,7 +33,7 @@ func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) e
 	if len(orders) > 0 {
 		err := tx.WithContext(ctx).Exec(`SELECT pg_advisory_xact_lock(?, k)
 			FROM (SELECT DISTINCT hashtext(o::text) AS k FROM unnest(?::uuid[]) AS o ORDER BY 1) AS s`,
-			orderLockClass, uuidArray(orders)).Error
+			orderLockClass, database.UUIDArray(orders)).Error
 		if err != nil {
 			return fmt.Errorf("lock the batch's orders: %w", err)
 		}
@@ -39,7 +41,7 @@ func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) e
 		err = tx.WithContext(ctx).Raw(`SELECT l.product_id
 			FROM reservations r LEFT JOIN reservation_lines l ON l.reservation_id = r.id
 			WHERE r.order_id = ANY(?::uuid[])
-			ORDER BY r.order_id FOR UPDATE OF r`, uuidArray(orders)).Scan(&lined).Error
+			ORDER BY r.order_id FOR UPDATE OF r`, database.UUIDArray(orders)).Scan(&lined).Error
 		if err != nil {
 			return fmt.Errorf("lock the batch's reservations: %w", err)
 		}
@@ -53,7 +55,7 @@ func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) e
 		return nil
 	}
 	err := tx.WithContext(ctx).Exec(`SELECT 1 FROM stock WHERE product_id = ANY(?::uuid[])
-		ORDER BY product_id FOR NO KEY UPDATE`, uuidArray(all)).Error
+		ORDER BY product_id FOR NO KEY UPDATE`, database.UUIDArray(all)).Error
 	if err != nil {
 		return fmt.Errorf("lock the batch's stock: %w", err)
 	}

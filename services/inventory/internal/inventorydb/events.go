@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
@@ -56,7 +57,7 @@ func (t *txStore) Withdraw(ctx context.Context, eventIDs []uuid.UUID) error {
 	if len(eventIDs) == 0 {
 		return nil
 	}
-	if err := t.q(ctx).Exec(`DELETE FROM outbox WHERE event_id = ANY(?::uuid[])`, uuidArray(eventIDs)).Error; err != nil {
+	if err := t.q(ctx).Exec(`DELETE FROM outbox WHERE event_id = ANY(?::uuid[])`, database.UUIDArray(eventIDs)).Error; err != nil {
 		return fmt.Errorf("withdraw events: %w", err)
 	}
 	return nil

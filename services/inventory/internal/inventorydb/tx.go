@@ -89,7 +89,7 @@ func (t *txStore) LockDueReservations(ctx context.Context, now time.Time, limit 
 
 func (t *txStore) ExpireReservations(ctx context.Context, ids []uuid.UUID, at time.Time) error {
 	err := t.q(ctx).Exec(`UPDATE reservations SET status = 'EXPIRED', reason = ?, updated_at = ?
-		WHERE id = ANY(?::uuid[])`, inventory.ReasonReservationExpired, at, uuidArray(ids)).Error
+		WHERE id = ANY(?::uuid[])`, inventory.ReasonReservationExpired, at, database.UUIDArray(ids)).Error
 	if err != nil {
 		return fmt.Errorf("expire reservations: %w", err)
 	}
@@ -101,7 +101,7 @@ func (t *txStore) ExpireReservations(ctx context.Context, ids []uuid.UUID, at ti
 func (t *txStore) LockStock(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]inventory.Stock, error) {
 	var rows []stockRow
 	err := t.q(ctx).Raw(`SELECT `+stockColumns+` FROM stock WHERE product_id = ANY(?::uuid[])
-		ORDER BY product_id FOR NO KEY UPDATE`, uuidArray(ids)).Scan(&rows).Error
+		ORDER BY product_id FOR NO KEY UPDATE`, database.UUIDArray(ids)).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("lock stock: %w", err)
 	}
@@ -118,8 +118,8 @@ func (t *txStore) LockStock(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 func (t *txStore) ApplyMovements(ctx context.Context, moves []inventory.Movement, final []inventory.Stock) error {
 	n := len(moves)
 	var (
-		products, reservations, orders, actors = make(uuidArray, n), make(uuidArray, n), make(uuidArray, n), make(uuidArray, n)
-		dOnHand, dReserved, onHand, reserved   = make(int64Array, n), make(int64Array, n), make(int64Array, n), make(int64Array, n)
+		products, reservations, orders, actors = make(database.UUIDArray, n), make(database.UUIDArray, n), make(database.UUIDArray, n), make(database.UUIDArray, n)
+		dOnHand, dReserved, onHand, reserved   = make(database.Int64Array, n), make(database.Int64Array, n), make(database.Int64Array, n), make(database.Int64Array, n)
 		kinds, reasons                         = make(database.TextArray, n), make(database.TextArray, n)
 	)
 	for i, m := range moves {
@@ -219,10 +219,18 @@ func (t *txStore) EnsureProduct(ctx context.Context, p inventory.Product) error 
 	return nil
 }
 
-func splitLines(lines []inventory.Line) (uuidArray, int64Array) {
-	ids, qty := make(uuidArray, len(lines)), make(int64Array, len(lines))
+func splitLines(lines []inventory.Line) (database.UUIDArray, database.Int64Array) {
+	ids, qty := make(database.UUIDArray, len(lines)), make(database.Int64Array, len(lines))
 	for i, l := range lines {
 		ids[i], qty[i] = l.ProductID, l.Quantity
 	}
 	return ids, qty
+}
+
+// nullUUID is id, or NULL for uuid.Nil.
+func nullUUID(id uuid.UUID) any {
+	if id == uuid.Nil {
+		return nil
+	}
+	return id
 }

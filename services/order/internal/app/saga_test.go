@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -406,6 +407,28 @@ func TestSaga(t *testing.T) {
 		}
 		if r := e.do("POST", "/api/v1/admin/dlq/order/999/replay", adminID, nil); r.status != 404 {
 			t.Fatalf("replay of nothing: %d %s", r.status, r.body)
+		}
+		// The listing says who replayed the entry.
+		r = e.do("GET", "/api/v1/admin/dlq/order", adminID, nil)
+		var page struct {
+			Entries []struct {
+				Offset  int64 `json:"offset"`
+				Replays []struct{ By string }
+			}
+		}
+		if err := json.Unmarshal(r.body, &page); err != nil || r.status != 200 {
+			t.Fatalf("DLQ after the replay: %d %s", r.status, r.body)
+		}
+		var by []string
+		for _, en := range page.Entries {
+			if en.Offset == 0 {
+				for _, rp := range en.Replays {
+					by = append(by, rp.By)
+				}
+			}
+		}
+		if len(by) != 1 || by[0] != adminID {
+			t.Fatalf("replays of offset 0: %v, want [%s]", by, adminID)
 		}
 	})
 }

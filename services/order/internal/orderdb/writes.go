@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/shop-oss/shop/pkg/database"
@@ -174,8 +175,14 @@ func newEvent(ctx context.Context, key string, msg proto.Message) (event.Event, 
 // Products reads replica rows outside a transaction (the order's prices
 // are those read here, as in any read-committed transaction).
 func (s *Store) Products(ctx context.Context, ids []string) (map[string]order.Product, error) {
+	parsed := make(database.UUIDArray, 0, len(ids))
+	for _, id := range ids {
+		if u, err := uuid.Parse(id); err == nil { // any other ID names no product
+			parsed = append(parsed, u)
+		}
+	}
 	var rows []productRow
-	if err := s.db.WithContext(ctx).Where("id = ANY(?::uuid[])", database.TextArray(ids)).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("id = ANY(?::uuid[])", parsed).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load products: %w", err)
 	}
 	out := make(map[string]order.Product, len(rows))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
@@ -344,17 +345,21 @@ func newEvents(ctx context.Context, orderID string, msgs []proto.Message) ([]eve
 // payment on the saga's way to PAID) cost no query.
 func loadRefunds(db *gorm.DB, payments ...paymentRow) (map[string][]payment.Refund, error) {
 	out := map[string][]payment.Refund{}
-	var paymentIDs []string
+	var paymentIDs database.UUIDArray
 	for _, p := range payments {
 		if p.RefundedMinor > 0 {
-			paymentIDs = append(paymentIDs, p.ID)
+			id, err := uuid.Parse(p.ID)
+			if err != nil {
+				return nil, fmt.Errorf("load refunds: payment ID %q: %w", p.ID, err)
+			}
+			paymentIDs = append(paymentIDs, id)
 		}
 	}
 	if len(paymentIDs) == 0 {
 		return out, nil
 	}
 	var rows []refundRow
-	err := db.Where("payment_id = ANY(?::uuid[])", database.TextArray(paymentIDs)).
+	err := db.Where("payment_id = ANY(?::uuid[])", paymentIDs).
 		Order("created_at, id").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load refunds: %w", err)
