@@ -157,16 +157,13 @@ func (s *Service) create(ctx context.Context, tx Tx, o Order) (Payment, bool, er
 		ID: s.newID(), OrderID: o.ID, UserID: o.UserID, ReservationID: o.ReservationID,
 		Amount: o.Total, Status: StatusPending, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	ok, err := tx.CreatePayment(ctx, p)
+	ok, err := tx.CreatePayment(ctx, p, initiatedEvent(p))
 	if err != nil {
 		return Payment{}, false, err
 	}
 	if !ok {
 		p, err = tx.LockPaymentByOrder(ctx, o.ID)
 		return p, false, err
-	}
-	if err := tx.Emit(ctx, p.OrderID, initiatedEvent(p)); err != nil {
-		return Payment{}, false, err
 	}
 	return p, true, nil
 }

@@ -50,9 +50,10 @@ type Tx interface {
 	LockPaymentByOrder(ctx context.Context, orderID string) (Payment, error)
 	// PaymentByOrder is LockPaymentByOrder without the lock.
 	PaymentByOrder(ctx context.Context, orderID string) (Payment, error)
-	// CreatePayment inserts p; it reports false (and changes nothing) when
-	// the order already has a payment.
-	CreatePayment(ctx context.Context, p Payment) (bool, error)
+	// CreatePayment inserts p, and the events (keyed by the order) to the
+	// outbox with it; it reports false (and changes nothing) when the order
+	// already has a payment.
+	CreatePayment(ctx context.Context, p Payment, events ...proto.Message) (bool, error)
 	// UpdatePayment writes p's mutable fields when the row is still at
 	// p.Version and in status from (a conditional UPDATE); else
 	// ErrStateChanged. It bumps p.Version. The events (keyed by the

@@ -254,18 +254,27 @@ func (t *Tx) PaymentByOrder(ctx context.Context, orderID string) (payment.Paymen
 	return t.payment(ctx, "order_id = ?", orderID, "")
 }
 
-// CreatePayment inserts p unless the order has a payment already.
-func (t *Tx) CreatePayment(ctx context.Context, p payment.Payment) (bool, error) {
+// CreatePayment inserts p unless the order has a payment already, and adds
+// events to the outbox, in one statement: the events are written only if
+// the payment was.
+func (t *Tx) CreatePayment(ctx context.Context, p payment.Payment, events ...proto.Message) (bool, error) {
+	evs, err := newEvents(ctx, p.OrderID, events)
+	if err != nil {
+		return false, err
+	}
 	r := toRow(p)
-	res := t.db.WithContext(ctx).Exec(`INSERT INTO payments (id, order_id, user_id, reservation_id, amount_minor, currency,
+	var created []struct{ ID string }
+	err = t.db.WithContext(ctx).Raw(withEvents(`INSERT INTO payments (id, order_id, user_id, reservation_id, amount_minor, currency,
 			status, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (order_id) DO NOTHING`,
-		r.ID, r.OrderID, r.UserID, r.ReservationID, r.AmountMinor, r.Currency, r.Status, r.Version, r.CreatedAt, r.UpdatedAt)
-	if res.Error != nil {
-		return false, fmt.Errorf("create payment for order %s: %w", p.OrderID, translate(res.Error))
+		ON CONFLICT (order_id) DO NOTHING
+		RETURNING id`, len(evs), "id"),
+		eventArgs([]any{r.ID, r.OrderID, r.UserID, r.ReservationID, r.AmountMinor, r.Currency, r.Status, r.Version, r.CreatedAt, r.UpdatedAt},
+			evs)...).Scan(&created).Error
+	if err != nil {
+		return false, fmt.Errorf("create payment for order %s: %w", p.OrderID, translate(err))
 	}
-	return res.RowsAffected == 1, nil
+	return len(created) == 1, nil
 }
 
 // UpdatePayment writes p when the row is still at p.Version in status
@@ -277,25 +286,17 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment
 		return err
 	}
 	r := toRow(*p)
-	var sql strings.Builder
-	sql.WriteString(`WITH src AS (
-		UPDATE payments SET status = ?, refunded_minor = ?, failure_reason = ?, void_reason = ?,
-			card_last4 = ?, attempts = ?, charge_id = ?, captured_at = ?, version = version + 1, updated_at = now()
-		WHERE id = ? AND status = ? AND version = ?
-		RETURNING version, updated_at
-	)`)
-	args := []any{r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt,
-		r.ID, string(from), r.Version}
-	for i, e := range evs {
-		fmt.Fprintf(&sql, ", event%d AS (%s)", i, outbox.InsertFrom("src"))
-		args = append(args, outbox.Values(e)...)
-	}
-	sql.WriteString(` SELECT version, updated_at FROM src`)
 	var updated []struct {
 		Version   int
 		UpdatedAt time.Time
 	}
-	if err := t.db.WithContext(ctx).Raw(sql.String(), args...).Scan(&updated).Error; err != nil {
+	err = t.db.WithContext(ctx).Raw(withEvents(`UPDATE payments SET status = ?, refunded_minor = ?, failure_reason = ?, void_reason = ?,
+			card_last4 = ?, attempts = ?, charge_id = ?, captured_at = ?, version = version + 1, updated_at = now()
+		WHERE id = ? AND status = ? AND version = ?
+		RETURNING version, updated_at`, len(evs), "version, updated_at"),
+		eventArgs([]any{r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt,
+			r.ID, string(from), r.Version}, evs)...).Scan(&updated).Error
+	if err != nil {
 		return fmt.Errorf("update payment %s to %s: %w", p.ID, p.Status, translate(err))
 	}
 	if len(updated) == 0 {
@@ -303,6 +304,28 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment
 	}
 	p.Version, p.UpdatedAt = updated[0].Version, updated[0].UpdatedAt
 	return nil
+}
+
+// withEvents makes one statement of write, an INSERT or UPDATE ... RETURNING
+// (one row or none), and n outbox inserts that run once per row it wrote;
+// the statement returns the columns selected from write's RETURNING.
+func withEvents(write string, n int, selected string) string {
+	var sql strings.Builder
+	sql.WriteString("WITH src AS (" + write + ")")
+	for i := range n {
+		fmt.Fprintf(&sql, ", event%d AS (%s)", i, outbox.InsertFrom("src"))
+	}
+	sql.WriteString(" SELECT " + selected + " FROM src")
+	return sql.String()
+}
+
+// eventArgs are the parameters of a withEvents statement: the write's, then
+// each event's.
+func eventArgs(write []any, evs []event.Event) []any {
+	for _, e := range evs {
+		write = append(write, outbox.Values(e)...)
+	}
+	return write
 }
 
 // AddRefund inserts a refund row.

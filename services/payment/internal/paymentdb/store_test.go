@@ -68,20 +68,39 @@ func outboxed(t *testing.T, db *gorm.DB, orderID string) (n int64) {
 	return n
 }
 
+// A payment is created once per order, with its event; a second creation
+// writes neither.
 func TestOnePaymentPerOrder(t *testing.T) {
-	s, _ := newStore(t)
+	s, db := newStore(t)
 	p := seedPayment(t, s)
+	create := func(p payment.Payment) (created bool) {
+		t.Helper()
+		err := s.InTx(context.Background(), func(tx payment.Tx) (err error) {
+			created, err = tx.CreatePayment(context.Background(), p,
+				&eventsv1.PaymentInitiated{OrderId: p.OrderID, PaymentId: p.ID})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return created
+	}
 	again := p
 	again.ID = uuid.NewString()
-	err := s.InTx(context.Background(), func(tx payment.Tx) error {
-		ok, err := tx.CreatePayment(context.Background(), again)
-		if ok {
-			t.Error("a second payment for the order was created")
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+	if create(again) {
+		t.Error("a second payment for the order was created")
+	}
+	if n := outboxed(t, db, p.OrderID); n != 0 {
+		t.Errorf("the refused creation wrote %d events", n)
+	}
+
+	other := p
+	other.ID, other.OrderID = uuid.NewString(), uuid.NewString()
+	if !create(other) {
+		t.Fatal("the payment of another order was not created")
+	}
+	if n := outboxed(t, db, other.OrderID); n != 1 {
+		t.Errorf("the creation wrote %d events, want 1", n)
 	}
 }
 
