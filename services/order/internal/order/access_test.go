@@ -106,3 +106,25 @@ func TestSagaRulesCoverTheContract(t *testing.T) {
 		t.Error("SagaEventTypes is not the rules")
 	}
 }
+
+func TestBlindMovesAreTheQuietHappyPath(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		rule     sagaRule
+		from, to Status
+		ok       bool
+	}{
+		{"reserved", sagaRules[eventsv1.TypeInventoryReserved], StatusCreated, StatusPaymentPending, true},
+		{"paid", sagaRules[eventsv1.TypePaymentSuccess], StatusPaymentPending, StatusPaid, true},
+		{"no usual status", sagaRules[eventsv1.TypeInventoryRejected], "", "", false},
+		{"timeline only", sagaRules[eventsv1.TypePaymentInitiated], "", "", false},
+		// A cancellation emits ORDER_CANCELLED, which needs the whole order.
+		{"emits", sagaRule{action: ActionFailPayment, usually: StatusPaymentPending}, "", "", false},
+		{"not allowed there", sagaRule{action: ActionReserve, usually: StatusPaid}, "", "", false},
+	} {
+		from, to, ok := blindMove(c.rule)
+		if ok != c.ok || from != c.from || to != c.to {
+			t.Errorf("%s: %s → %s, %v; want %s → %s, %v", c.name, from, to, ok, c.from, c.to, c.ok)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package order
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
@@ -28,21 +29,23 @@ const (
 )
 
 // sagaRule is how the order reacts to one saga event type: the action it
-// asks for (none for events that only go into the timeline) and the reason a
-// cancellation it causes carries.
+// asks for (none for events that only go into the timeline), the reason a
+// cancellation it causes carries, and the status the event usually finds
+// the order in on the saga's happy path (see blindMove).
 type sagaRule struct {
-	action Action
-	reason string
+	action  Action
+	reason  string
+	usually Status
 }
 
 // sagaRules covers every event of inventory.events and payment.events that
 // concerns an order. Events that move the order name an action, which the
 // transition table then allows or not; the others are timeline entries.
 var sagaRules = map[string]sagaRule{
-	eventsv1.TypeInventoryReserved:  {action: ActionReserve},
+	eventsv1.TypeInventoryReserved:  {action: ActionReserve, usually: StatusCreated},
 	eventsv1.TypeInventoryRejected:  {action: ActionReject, reason: ReasonOutOfStock},
 	eventsv1.TypeReservationExpired: {action: ActionExpire, reason: ReasonReservationExpired},
-	eventsv1.TypePaymentSuccess:     {action: ActionPay},
+	eventsv1.TypePaymentSuccess:     {action: ActionPay, usually: StatusPaymentPending},
 	eventsv1.TypePaymentFailed:      {action: ActionFailPayment, reason: ReasonPaymentFailed},
 
 	eventsv1.TypeInventoryConfirmed: {},
@@ -50,6 +53,26 @@ var sagaRules = map[string]sagaRule{
 	eventsv1.TypePaymentInitiated:   {},
 	eventsv1.TypePaymentRefunded:    {},
 	eventsv1.TypePaymentVoided:      {},
+}
+
+// blindMove is the transition r makes from the status its event usually
+// finds the order in, when the table allows it there and it emits no event:
+// then ApplySaga needs nothing of the order but its status, and tries the
+// move without reading the order first. (statusEvent is the one place that
+// says which transitions emit; an order with only its status is enough to
+// ask it.)
+func blindMove(r sagaRule) (from, to Status, ok bool) {
+	if r.usually == "" {
+		return "", "", false
+	}
+	to, err := Next(r.usually, r.action)
+	if err != nil {
+		return "", "", false
+	}
+	if statusEvent(Order{Status: to}, r.usually, cause{}, time.Time{}) != nil {
+		return "", "", false
+	}
+	return r.usually, to, true
 }
 
 // SagaEventTypes lists the event types ApplySaga understands.

@@ -139,6 +139,77 @@ func TestMoveWritesNothingFromAStaleStatus(t *testing.T) {
 	}
 }
 
+// Advance moves an order it has not read only from the expected status and
+// only once per event, keeps the fields it is not given, and writes nothing
+// when it does not move.
+func TestAdvanceMovesOnlyFromTheExpectedStatusAndOncePerEvent(t *testing.T) {
+	s, db := newStore(t)
+	o := newOrder("k")
+	if err := create(t, s, o); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	advance := func(orderID string, from, to order.Status, paidAt *time.Time, eventID string) (time.Time, bool) {
+		t.Helper()
+		var (
+			created time.Time
+			moved   bool
+		)
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		err := s.InTx(ctx, func(tx order.Tx) (err error) {
+			created, moved, err = tx.Advance(ctx,
+				order.Order{ID: orderID, Status: to, StatusChangedAt: now, UpdatedAt: now, PaidAt: paidAt}, from,
+				order.HistoryEntry{OrderID: orderID, At: now, Kind: order.KindTransition, From: from, To: to,
+					Cause: &order.EventRef{ID: eventID, Type: "TEST"}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return created, moved
+	}
+	reserved := uuid.NewString()
+	if _, moved := advance(o.ID, order.StatusPaymentPending, order.StatusPaid, nil, reserved); moved {
+		t.Fatal("moved from a status the order is not in")
+	}
+	created, moved := advance(o.ID, order.StatusCreated, order.StatusPaymentPending, nil, reserved)
+	if !moved || !created.Equal(o.CreatedAt) {
+		t.Fatalf("moved %v, created %v; want true, %v", moved, created, o.CreatedAt)
+	}
+	if _, moved := advance(o.ID, order.StatusCreated, order.StatusPaymentPending, nil, reserved); moved {
+		t.Fatal("moved twice")
+	}
+	// The same event again, from the status it would now move from: the
+	// timeline has it, so nothing moves.
+	if _, moved := advance(o.ID, order.StatusPaymentPending, order.StatusPaid, nil, reserved); moved {
+		t.Fatal("an event already in the timeline moved the order")
+	}
+	if _, moved := advance(uuid.NewString(), order.StatusCreated, order.StatusPaymentPending, nil, uuid.NewString()); moved {
+		t.Fatal("moved an unknown order")
+	}
+	if h, _ := written(t, db, o.ID); h != 2 {
+		t.Fatalf("%d timeline entries, want the first and one move", h)
+	}
+
+	paidAt := time.Now().UTC().Truncate(time.Microsecond)
+	if _, moved := advance(o.ID, order.StatusPaymentPending, order.StatusPaid, &paidAt, uuid.NewString()); !moved {
+		t.Fatal("payment did not move the order")
+	}
+	// A later move that sets no paid_at keeps it.
+	if _, moved := advance(o.ID, order.StatusPaid, order.StatusShipped, nil, uuid.NewString()); !moved {
+		t.Fatal("shipping did not move the order")
+	}
+	got, err := s.Order(ctx, o.ID)
+	if err != nil || got.Status != order.StatusShipped || got.PaidAt == nil || !got.PaidAt.Equal(paidAt) || got.CancelReason != "" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	timeline, _ := s.Timeline(ctx, o.ID)
+	if len(timeline) != 4 || timeline[1].From != order.StatusCreated || timeline[1].To != order.StatusPaymentPending ||
+		timeline[1].Cause == nil || timeline[1].Cause.ID != reserved {
+		t.Fatalf("timeline %+v", timeline)
+	}
+}
+
 func TestSaveProductNeverOverwritesANewerVersion(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()

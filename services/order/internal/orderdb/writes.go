@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -132,6 +133,42 @@ func (t *Tx) Move(ctx context.Context, o order.Order, from order.Status, entry o
 		return nil, fmt.Errorf("update order %s from %s: %w", o.ID, from, errLostUpdate)
 	}
 	return entry.Emitted, nil
+}
+
+// advanceSQL is moveSQL for a caller that has not read the order: it keeps
+// the fields it is not given, and stands still when the timeline already
+// has the event (the unique index order_history_event backs that up).
+const advanceSQL = `WITH src AS (
+		UPDATE orders o SET status = ?, status_changed_at = ?, updated_at = ?,
+			paid_at = COALESCE(?, o.paid_at), cancel_reason = COALESCE(?, o.cancel_reason)
+		WHERE o.id = ? AND o.status = ?
+			AND NOT EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id AND h.event_id = ?)
+		RETURNING o.id, o.created_at
+	), history AS (
+		` + historyInsert + `
+	)
+	SELECT created_at FROM src`
+
+// Advance writes the status fields that o sets (status, its timestamps, and
+// paid_at or cancel_reason when set), if the row is in from and its
+// timeline does not have entry's cause, and appends entry, in one statement.
+// It reports whether it moved the order and, if so, when the order was
+// created.
+func (t *Tx) Advance(ctx context.Context, o order.Order, from order.Status, entry order.HistoryEntry) (time.Time, bool, error) {
+	h, err := historyToRow(entry)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	r := orderToRow(o)
+	args := []any{r.Status, r.StatusChangedAt, r.UpdatedAt, r.PaidAt, r.CancelReason, r.ID, string(from), h.EventID}
+	var moved []struct{ CreatedAt time.Time }
+	if err := t.db.WithContext(ctx).Raw(advanceSQL, append(args, historyValues(h)...)...).Scan(&moved).Error; err != nil {
+		return time.Time{}, false, fmt.Errorf("advance order %s from %s: %w", o.ID, from, err)
+	}
+	if len(moved) == 0 {
+		return time.Time{}, false, nil
+	}
+	return moved[0].CreatedAt, true, nil
 }
 
 // recordEventSQL reads the order's status without a lock: the entry says
