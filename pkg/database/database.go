@@ -31,7 +31,7 @@ type Pool struct {
 // Open connects to dsn with gorm, applies the pool settings and pings.
 // Slow queries (over 200 ms) and errors are logged to log.
 func Open(ctx context.Context, dsn string, pool Pool, log *slog.Logger) (*gorm.DB, error) {
-	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
+	db, err := gorm.Open(dialector{postgres.Dialector{Config: &postgres.Config{DSN: dsn}}}, &gorm.Config{
 		Logger:                 newQueryLogger(log.With("component", "gorm"), 200*time.Millisecond),
 		TranslateError:         false, // stores translate driver errors themselves (IsUniqueViolation)
 		SkipDefaultTransaction: true,  // writes run in the caller's explicit transactions
@@ -62,6 +62,16 @@ func Open(ctx context.Context, dsn string, pool Pool, log *slog.Logger) (*gorm.D
 	}
 	return db, nil
 }
+
+// dialector is gorm's PostgreSQL dialector with an Explain that leaves the
+// statement as it is. gorm renders every statement with Explain (regular
+// expressions over the text, to put the values in) for its logger, even
+// when nothing will be logged: Raw(...).Scan records each statement through
+// a logger of its own that cannot be switched off. That cost 8% of the
+// order service's CPU. Values must never reach a log anyway.
+type dialector struct{ postgres.Dialector }
+
+func (dialector) Explain(sql string, _ ...any) string { return sql }
 
 // Close closes the pool behind db.
 func Close(db *gorm.DB) error {
