@@ -372,11 +372,24 @@ func (s *Service) ConfirmIn(ctx context.Context, tx Tx, orderID uuid.UUID, origi
 			"order_id", orderID, "reservation_id", r.ID, "status", r.Status)
 		return Outcome{Reservation: r, Noop: true}, nil
 	}
+	now := s.now()
+	if !r.Placeholder && len(r.Lines) > 0 {
+		done, err := tx.ConfirmPlain(ctx, PlainConfirmation{
+			Reservation: r, At: now, Announce: Confirmed{OrderID: orderID, ReservationID: r.ID},
+		})
+		if err != nil {
+			return Outcome{}, wrap("confirm order", orderID, err)
+		}
+		if done {
+			r.Status, r.UpdatedAt = StatusConfirmed, now
+			return Outcome{Reservation: r, Changed: productIDs(r.Lines)}, nil
+		}
+	}
 	l, err := s.moveLines(ctx, tx, r, MoveSold, "")
 	if err != nil {
 		return Outcome{}, wrap("confirm order", orderID, err)
 	}
-	r.Status, r.UpdatedAt = StatusConfirmed, s.now()
+	r.Status, r.UpdatedAt = StatusConfirmed, now
 	if err := tx.UpdateReservation(ctx, r, false); err != nil {
 		return Outcome{}, wrap("confirm order", orderID, err)
 	}

@@ -67,6 +67,10 @@ type Tx interface {
 	// to decide (see PlainReservation) and reports whether it did; when it
 	// did not, it changed nothing.
 	ReservePlain(ctx context.Context, p PlainReservation) (bool, error)
+	// ConfirmPlain applies a confirmation at once when no rule has anything
+	// to decide (see PlainConfirmation) and reports whether it did; when it
+	// did not, it changed nothing.
+	ConfirmPlain(ctx context.Context, c PlainConfirmation) (bool, error)
 
 	// LockStock locks the stock rows of ids in product-ID order and
 	// returns those that exist.
@@ -118,6 +122,23 @@ type PlainReservation struct {
 	Reservation     Reservation // ACTIVE, not a placeholder, lines in product-ID order
 	Announce        Reserved
 	LowStockDefault int64
+}
+
+// PlainConfirmation is the sale of an order's ACTIVE reservation, which this
+// transaction holds locked, that the store may apply by itself in one
+// statement. A sale takes each line's quantity out of on_hand and reserved
+// together, so the available figure, and with it the low-stock signal,
+// does not move: the rules have nothing to decide unless the stock rows
+// disagree with the reservation (a line's product missing, or holding fewer
+// reserved units than the line), which is theirs to report. Otherwise the
+// store marks the reservation CONFIRMED at At, writes a SOLD ledger entry
+// per line (reservation and order set, no reason, no actor) and publishes
+// Announce; in any other case it changes nothing, and ConfirmIn's rules in
+// Go decide. The tests hold the two paths to the same result.
+type PlainConfirmation struct {
+	Reservation Reservation // ACTIVE, not a placeholder, with its lines
+	At          time.Time
+	Announce    Confirmed
 }
 
 // Product is what catalog tells inventory about a product.

@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
@@ -77,10 +78,21 @@ func (t *txStore) ReservePlain(ctx context.Context, p inventory.PlainReservation
 
 func reservePlain(ctx context.Context, db *gorm.DB, p inventory.PlainReservation) (bool, error) {
 	r := p.Reservation
+	return applyPlain(ctx, db, "reserve", r, p.Announce, reservePlainSQL, func(ids database.UUIDArray, qty database.Int64Array) []any {
+		return []any{ids, qty, p.LowStockDefault, ids, len(r.Lines), r.ID, r.OrderID, r.ExpiresAt, r.CreatedAt, r.UpdatedAt}
+	})
+}
+
+// applyPlain runs a plain statement for r (ACTIVE, not a placeholder, with
+// lines), whose parameters are args' for the lines and then announce's
+// event, and which selects how many reservations it wrote; it reports
+// whether that was one.
+func applyPlain(ctx context.Context, db *gorm.DB, what string, r inventory.Reservation, announce inventory.Event, sql string,
+	args func(ids database.UUIDArray, qty database.Int64Array) []any) (bool, error) {
 	if r.Status != inventory.StatusActive || r.Placeholder || len(r.Lines) == 0 {
-		return false, fmt.Errorf("inventorydb: not a plain reservation: %s, placeholder %t, %d lines", r.Status, r.Placeholder, len(r.Lines))
+		return false, fmt.Errorf("inventorydb: not a plain %s: %s, placeholder %t, %d lines", what, r.Status, r.Placeholder, len(r.Lines))
 	}
-	key, msg, err := toProto(p.Announce)
+	key, msg, err := toProto(announce)
 	if err != nil {
 		return false, err
 	}
@@ -88,12 +100,51 @@ func reservePlain(ctx context.Context, db *gorm.DB, p inventory.PlainReservation
 	if err != nil {
 		return false, err
 	}
-	ids, qty := splitLines(r.Lines)
-	args := append([]any{ids, qty, p.LowStockDefault, ids, len(r.Lines),
-		r.ID, r.OrderID, r.ExpiresAt, r.CreatedAt, r.UpdatedAt}, outbox.Values(ev)...)
 	var n int64
-	if err := db.WithContext(ctx).Raw(reservePlainSQL, args...).Scan(&n).Error; err != nil {
-		return false, fmt.Errorf("reserve: %w", err)
+	if err := db.WithContext(ctx).Raw(sql, append(args(splitLines(r.Lines)), outbox.Values(ev)...)...).Scan(&n).Error; err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
 	}
 	return n == 1, nil
+}
+
+// confirmPlainSQL applies a plain confirmation (inventory.PlainConfirmation)
+// in one statement, in the caller's transaction, which holds the
+// reservation's row lock:
+//
+//   - locked: the lines' stock rows, locked in product-ID order, as every
+//     other path locks them, with their newest committed figures;
+//   - plain: whether every line's row exists and holds at least the line's
+//     quantity in reserved;
+//   - the reservation becomes CONFIRMED only if plain and still ACTIVE, and
+//     everything after it follows its RETURNING: stock, ledger and outbox.
+var confirmPlainSQL = `WITH w AS (
+		SELECT p, q FROM unnest(?::uuid[], ?::bigint[]) AS w(p, q)
+	), locked AS (
+		SELECT product_id, reserved FROM stock WHERE product_id = ANY(?::uuid[]) ORDER BY product_id FOR NO KEY UPDATE
+	), plain AS (
+		SELECT count(*) = ?::bigint AS ok FROM locked JOIN w ON w.p = locked.product_id
+		WHERE locked.reserved >= w.q
+	), r AS (
+		UPDATE reservations SET status = 'CONFIRMED', updated_at = ?::timestamptz
+		WHERE id = ?::uuid AND status = 'ACTIVE' AND (SELECT ok FROM plain)
+		RETURNING id, order_id
+	), u AS (
+		UPDATE stock s SET on_hand = s.on_hand - w.q, reserved = s.reserved - w.q, updated_at = now()
+		FROM w, r WHERE s.product_id = w.p
+		RETURNING s.product_id, s.on_hand, s.reserved, w.q, r.id AS reservation_id, r.order_id
+	), m AS (
+		INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand_after, reserved_after,
+			reservation_id, order_id)
+		SELECT product_id, 'SOLD', -q, -q, on_hand, reserved, reservation_id, order_id FROM u
+	), o AS (
+		` + outbox.InsertFrom("r") + `
+	)
+	SELECT count(*) FROM r`
+
+// ConfirmPlain implements inventory.Tx.
+func (t *txStore) ConfirmPlain(ctx context.Context, c inventory.PlainConfirmation) (bool, error) {
+	r := c.Reservation
+	return applyPlain(ctx, t.db, "confirm", r, c.Announce, confirmPlainSQL, func(ids database.UUIDArray, qty database.Int64Array) []any {
+		return []any{ids, qty, ids, len(r.Lines), c.At, r.ID}
+	})
 }

@@ -34,6 +34,10 @@ func (generalOnlyTx) ReservePlain(context.Context, inventory.PlainReservation) (
 	return false, nil
 }
 
+func (generalOnlyTx) ConfirmPlain(context.Context, inventory.PlainConfirmation) (bool, error) {
+	return false, nil
+}
+
 // situation is a product's state before an order of want units of it.
 type situation struct {
 	name      string
@@ -102,6 +106,104 @@ func TestPlainReservationIsThePlainCaseOfTheRules(t *testing.T) {
 		}
 	}
 	e.checkInvariants()
+}
+
+// TestPlainConfirmationIsThePlainCaseOfTheRules holds the one-statement
+// confirmation to the rules: for reserved orders of one and of two lines,
+// confirming with the shortcut and by the rules alone ends in the same
+// state, ledger and events; a stock row that disagrees with the
+// reservation is left to the rules, and the refused shortcut changes
+// nothing.
+func TestPlainConfirmationIsThePlainCaseOfTheRules(t *testing.T) {
+	e := newEnv(t)
+	general := inventory.NewService(generalOnly{e.store}, inventory.NoCache{}, inventory.Config{
+		ReservationTTL: ttl, LowStockThreshold: 5, Now: e.clock.Now,
+	}, testkit.Logger(t))
+
+	for _, c := range []struct {
+		name    string
+		onHand  []int64
+		corrupt bool // the first line's row holds fewer reserved units than the line
+		plain   bool
+	}{
+		{name: "one line", onHand: []int64{100}, plain: true},
+		{name: "two lines", onHand: []int64{100, 40}, plain: true},
+		{name: "down to low stock", onHand: []int64{6}, plain: true},
+		{name: "stock disagrees with the reservation", onHand: []int64{100, 40}, corrupt: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := e.with(t)
+			var outcomes [2]string
+			for i, svc := range []*inventory.Service{e.svc, general} {
+				var lines []inventory.Line
+				for j, n := range c.onHand {
+					lines = append(lines, line(e.product(n), int64(j+2)))
+				}
+				order := uuid.New()
+				if _, err := e.svc.Reserve(e.ctx, reserveReq(order, lines...)); err != nil {
+					t.Fatal(err)
+				}
+				if c.corrupt {
+					if err := e.db.Exec(`UPDATE stock SET reserved = reserved - 1 WHERE product_id = ?`, lines[0].ProductID).Error; err != nil {
+						t.Fatal(err)
+					}
+				}
+				if i == 0 {
+					e.checkConfirmShortcut(order, lines, c.plain)
+				}
+				_, err := svc.Confirm(e.ctx, order)
+				outcomes[i] = e.outcome(order, lines, err)
+				if c.corrupt {
+					if err == nil {
+						t.Fatal("a sale of more units than the row holds reserved went through")
+					}
+					if err := e.db.Exec(`UPDATE stock SET reserved = reserved + 1 WHERE product_id = ?`, lines[0].ProductID).Error; err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if outcomes[0] != outcomes[1] {
+				t.Errorf("with the shortcut:\n%s\nby the rules alone:\n%s", outcomes[0], outcomes[1])
+			}
+		})
+	}
+	e.checkInvariants()
+}
+
+// errRolledBack ends a transaction that was only looked into.
+var errRolledBack = errors.New("rolled back on purpose")
+
+// checkConfirmShortcut asks the store, in a transaction holding the order's
+// reservation, whether it takes the confirmation as plain, then rolls that
+// back; a refusal must change nothing.
+func (e *env) checkConfirmShortcut(order uuid.UUID, lines []inventory.Line, want bool) {
+	e.t.Helper()
+	before := e.snapshot(lines)
+	var done bool
+	err := e.store.InTx(e.ctx, func(tx inventory.Tx) error {
+		r, err := tx.LockReservation(e.ctx, order)
+		if err != nil {
+			return err
+		}
+		done, err = tx.ConfirmPlain(e.ctx, inventory.PlainConfirmation{Reservation: r, At: e.clock.Now(),
+			Announce: inventory.Confirmed{OrderID: order, ReservationID: r.ID}})
+		if err != nil {
+			return err
+		}
+		if done {
+			return errRolledBack
+		}
+		return nil // a refusal is committed: it must have written nothing
+	})
+	if err != nil && !errors.Is(err, errRolledBack) {
+		e.t.Fatal(err)
+	}
+	if done != want {
+		e.t.Fatalf("the shortcut took the confirmation: %v, want %v", done, want)
+	}
+	if after := e.snapshot(lines); after != before {
+		e.t.Fatalf("the shortcut changed the database:\nbefore %s\nafter  %s", before, after)
+	}
 }
 
 // with is e reporting to t (a subtest).
@@ -269,6 +371,8 @@ func (e *env) events(key string, lines []inventory.Line) string {
 			msg = &eventsv1.InventoryRejected{}
 		case "STOCK_LOW":
 			msg = &eventsv1.StockLow{}
+		case "INVENTORY_CONFIRMED":
+			msg = &eventsv1.InventoryConfirmed{}
 		default:
 			out = append(out, r.EventType)
 			continue
@@ -283,6 +387,8 @@ func (e *env) events(key string, lines []inventory.Line) string {
 		case *eventsv1.InventoryReserved:
 			m.OrderId, m.ReservationId, m.ExpiresAt = "", "", nil
 			slices.SortFunc(m.Lines, func(a, b *eventsv1.ReservedLine) int { return pos(a.ProductId) - pos(b.ProductId) })
+		case *eventsv1.InventoryConfirmed:
+			m.OrderId, m.ReservationId = "", ""
 		case *eventsv1.InventoryRejected:
 			m.OrderId = ""
 			slices.SortFunc(m.ShortLines, func(a, b *eventsv1.ShortLine) int { return pos(a.ProductId) - pos(b.ProductId) })
