@@ -17,8 +17,9 @@ type Store interface {
 	Payment(ctx context.Context, id string) (Payment, error)
 	// Payments lists payments newest first, by keyset.
 	Payments(ctx context.Context, f ListFilter) (Page, error)
-	// Order returns the order's projection, or ErrOrderNotFound.
-	Order(ctx context.Context, orderID string) (Order, error)
+	// OrderState returns the order's projection and whether the order has
+	// a payment, or ErrOrderNotFound.
+	OrderState(ctx context.Context, orderID string) (o Order, hasPayment bool, err error)
 }
 
 // Tx is the storage inside one transaction.

@@ -33,20 +33,33 @@ func (s *Service) ListWait(ctx context.Context, who Actor, f ListFilter, d time.
 		return s.List(ctx, who, f)
 	}
 	f.Primary = true
-	var page Page
+	var (
+		page   Page
+		looked bool
+	)
 	_, err := s.waiter.Until(ctx, f.OrderID, min(d, MaxWait), s.waitRecheck, func(ctx context.Context) (bool, error) {
-		var err error
-		if page, err = s.List(ctx, who, f); err != nil || len(page.Items) > 0 {
-			return true, err
+		// The first look reads whether there is anything to list, and lists
+		// only then. A later look most likely follows the wake-up of the
+		// payment's commit: it lists first. So the usual long poll reads
+		// twice.
+		if looked {
+			var err error
+			if page, err = s.List(ctx, who, f); err != nil || len(page.Items) > 0 {
+				return true, err
+			}
 		}
-		o, err := s.store.Order(ctx, f.OrderID)
+		looked = true
+		o, hasPayment, err := s.store.OrderState(ctx, f.OrderID)
 		switch {
 		case errors.Is(err, ErrOrderNotFound):
 			return false, nil // ORDER_CREATED not seen yet
 		case err != nil:
 			return true, err
+		case !hasPayment:
+			return o.Closed() || (o.Known() && !who.CanAccess(o.UserID)), nil
 		}
-		return o.Closed() || (o.Known() && !who.CanAccess(o.UserID)), nil
+		page, err = s.List(ctx, who, f)
+		return true, err
 	})
 	return page, err
 }

@@ -623,13 +623,16 @@ func TestListWaitsForThePayment(t *testing.T) {
 		closed := uuid.NewString()
 		e.f.Apply(t, paymenttest.OrderCreated(t, closed, e.customer, 700), paymenttest.Cancelled(t, closed, "OUT_OF_STOCK", false))
 		mine := e.pending(t, 900, time.Now().Add(time.Hour))
+		voided := e.pending(t, 800, time.Now().Add(time.Hour))
+		e.f.Apply(t, paymenttest.Cancelled(t, voided.OrderID, "CUSTOMER", false))
 		for name, c := range map[string]struct {
 			token, order string
 			items        int
 		}{
-			"closed order":          {e.token, closed, 0},
-			"another's order":       {e.other, mine.OrderID, 0},
-			"payment already there": {e.token, mine.OrderID, 1},
+			"closed order":                {e.token, closed, 0},
+			"closed order with a payment": {e.token, voided.OrderID, 1},
+			"another's order":             {e.other, mine.OrderID, 0},
+			"payment already there":       {e.token, mine.OrderID, 1},
 		} {
 			a := <-wait(c.token, c.order, "wait=10")
 			if a.res.StatusCode != 200 || len(a.got.Items) != c.items || a.elapsed >= 5*time.Second {

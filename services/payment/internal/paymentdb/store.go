@@ -52,9 +52,24 @@ func (s *Store) Payment(ctx context.Context, id string) (payment.Payment, error)
 	return (&Tx{db: s.db.WithContext(ctx)}).payment(ctx, "id = ?", id, "")
 }
 
-// Order reads the order's projection from the primary.
-func (s *Store) Order(ctx context.Context, orderID string) (payment.Order, error) {
-	return (&Tx{db: s.db}).Order(ctx, orderID, false)
+// OrderState reads the order's projection, and whether the order has a
+// payment, from the primary in one statement.
+func (s *Store) OrderState(ctx context.Context, orderID string) (payment.Order, bool, error) {
+	var rows []struct {
+		Order      orderRow `gorm:"embedded"`
+		HasPayment bool
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT o.*, EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.order_id) AS has_payment
+		FROM order_projection o WHERE o.order_id = ?`, orderID).Scan(&rows).Error
+	switch {
+	case isInvalidText(err):
+		return payment.Order{}, false, fmt.Errorf("order %q: %w", orderID, payment.ErrOrderNotFound)
+	case err != nil:
+		return payment.Order{}, false, fmt.Errorf("read order %s: %w", orderID, err)
+	case len(rows) == 0:
+		return payment.Order{}, false, fmt.Errorf("order %s: %w", orderID, payment.ErrOrderNotFound)
+	}
+	return rows[0].Order.toDomain(), rows[0].HasPayment, nil
 }
 
 // Payments lists payments newest first, from the read database unless
