@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -162,6 +163,15 @@ func TestQueryLoggerWritesOnlyFailedAndSlowStatements(t *testing.T) {
 	}
 	if buf.Len() != 0 {
 		t.Fatalf("a fast, successful statement was logged: %s", buf.String())
+	}
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := db.WithContext(cancelled).Exec("SELECT 1").Error; !errors.Is(err, context.Canceled) {
+		t.Fatalf("statement on a cancelled context: %v", err)
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("a statement stopped by its caller's cancellation was logged: %s", buf.String())
 	}
 
 	if err := db.Exec("SELECT 1 / (?::int - ?::int)", 7, 7).Error; err == nil {

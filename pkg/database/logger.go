@@ -39,11 +39,13 @@ func (l *queryLogger) Error(ctx context.Context, msg string, args ...any) {
 	l.log.ErrorContext(ctx, msg, "args", args)
 }
 
-// Trace logs a statement that failed (other than "record not found", which
-// callers handle) or took longer than the slow threshold.
+// Trace logs a statement that failed or took longer than the slow
+// threshold. "Record not found" is not a failure (callers handle it), nor is
+// a statement stopped because its caller's context was cancelled (a client
+// gone, a shutdown): the caller sees that error and knows why.
 func (l *queryLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	elapsed := time.Since(begin)
-	failed := err != nil && !errors.Is(err, gorm.ErrRecordNotFound)
+	failed := err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, context.Canceled)
 	if !failed && elapsed <= l.slow {
 		return
 	}

@@ -141,6 +141,9 @@ func (r *Relay) Close() {
 // poll catches its event.
 func (r *Relay) idle(ctx context.Context) {
 	if err := r.register(ctx); err != nil {
+		if ctx.Err() != nil {
+			return // shutting down
+		}
 		r.log.Warn("register idle relay; polling instead", "error", err.Error())
 		sleep(ctx, r.cfg.PollInterval)
 		return

@@ -227,5 +227,12 @@ func TestGracefulShutdownFlushesTheOutbox(t *testing.T) {
 	if !strings.Contains(f.logs.String(), `"msg":"stopped cleanly"`) {
 		t.Errorf("no clean-stop log line")
 	}
+	// A clean stop logs no errors: statements cut short by the shutdown are
+	// the shutdown, not failures.
+	for _, line := range strings.Split(f.logs.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) {
+			t.Errorf("error logged by a clean stop: %s", line)
+		}
+	}
 	_ = consumer.Permanent
 }
