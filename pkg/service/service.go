@@ -181,12 +181,12 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	s.Redis = redis.NewClient(redisOpts)
 	s.closers = append(s.closers, s.Redis.Close)
 	s.Limiter = ratelimit.New(s.Redis, cfg.Service, s.Registry, s.Log)
+	var fanOut *redis.Client // without long polls, wake-ups stay in this process
 	if opts.LongPolls {
-		s.Wakeup = wakeup.New(s.Redis, cfg.Service+".wakeup", s.Log, s.Registry)
-		s.Go("wake-up fan-out", s.Wakeup.Run)
-	} else {
-		s.Wakeup = wakeup.New(nil, cfg.Service+".wakeup", s.Log, s.Registry)
+		fanOut = s.Redis
 	}
+	s.Wakeup = wakeup.New(fanOut, cfg.Service+".wakeup", s.Log, s.Registry)
+	s.Go("wake-up fan-out", s.Wakeup.Run) // returns at once without Redis
 
 	s.Auth, err = auth.NewVerifier(ctx, auth.Config{
 		JWKSURL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway,

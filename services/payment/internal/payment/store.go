@@ -62,8 +62,6 @@ type Tx interface {
 	UpdatePayment(ctx context.Context, p *Payment, from Status, events ...proto.Message) error
 	// AddRefund inserts a refund.
 	AddRefund(ctx context.Context, r Refund) error
-	// Emit writes events for the order to the outbox, in this transaction.
-	Emit(ctx context.Context, orderID string, msgs ...proto.Message) error
 }
 
 // ListFilter selects payments. UserID restricts to one owner (set for

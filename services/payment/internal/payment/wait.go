@@ -8,8 +8,9 @@ import (
 
 // Waiter lets a request wait for an order's payment state to change (long
 // polling). Until calls check until it reports done, fails, or d passes,
-// looking again whenever the order's state may have changed (see
-// OrderChanged) and at least every recheck; it reports whether it was done.
+// looking again whenever the consumer reports a change of the order (its
+// wake-ups, see paymentevents.Register) and at least every recheck; it
+// reports whether it was done.
 type Waiter interface {
 	Until(ctx context.Context, orderID string, d, recheck time.Duration, check func(context.Context) (bool, error)) (bool, error)
 }

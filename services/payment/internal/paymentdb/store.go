@@ -352,18 +352,9 @@ func (t *Tx) AddRefund(ctx context.Context, r payment.Refund) error {
 	return nil
 }
 
-// Emit writes events keyed by the order to the outbox. Their correlation ID
-// is the order ID: the saga's thread, whatever request or event caused
+// newEvents makes the events of msgs keyed by the order. Their correlation
+// ID is the order ID: the saga's thread, whatever request or event caused
 // them (the causation ID still names the event being handled).
-func (t *Tx) Emit(ctx context.Context, orderID string, msgs ...proto.Message) error {
-	events, err := newEvents(ctx, orderID, msgs)
-	if err != nil {
-		return err
-	}
-	return outbox.Add(ctx, t.db, events...)
-}
-
-// newEvents makes the events of msgs for the order, correlated by its ID.
 func newEvents(ctx context.Context, orderID string, msgs []proto.Message) ([]event.Event, error) {
 	ctx = logging.WithCorrelationID(ctx, orderID)
 	events := make([]event.Event, 0, len(msgs))

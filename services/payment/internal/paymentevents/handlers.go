@@ -21,9 +21,8 @@ import (
 )
 
 // Register adds the handlers to c. changed, when not nil, is told the
-// order ID after each transaction that handled an event of the order has
-// committed: its payment may have been created, voided or refunded, or
-// the order closed (it wakes the requests waiting in ListWait).
+// order ID once a transaction that created the order's payment, or closed
+// the order, has committed (it wakes the requests waiting in ListWait).
 func Register(c *consumer.Consumer, svc *payment.Service, changed func(orderID string)) {
 	h := Handlers{svc: svc, changed: changed}
 	c.Handle(eventsv1.TypeOrderCreated, h.OrderCreated)
