@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 )
@@ -26,18 +27,33 @@ type Pool struct {
 	MaxOpen     int
 	MaxIdle     int
 	MaxLifetime time.Duration
+	// AsyncCommit opens the connections with synchronous_commit off: a
+	// commit answers before its WAL reaches the disk, so a crash of the
+	// database server (not of the service) can undo the last few hundred
+	// milliseconds of commits. Only for writes whose loss the caller
+	// already survives; see the idempotency store.
+	AsyncCommit bool
 }
 
 // Open connects to dsn with gorm, applies the pool settings and pings.
 // Slow queries (over 200 ms) and errors are logged to log.
 func Open(ctx context.Context, dsn string, pool Pool, log *slog.Logger) (*gorm.DB, error) {
-	db, err := gorm.Open(dialector{postgres.Dialector{Config: &postgres.Config{DSN: dsn}}}, &gorm.Config{
+	pgCfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL %s: %w", Redact(dsn), err)
+	}
+	if pool.AsyncCommit {
+		pgCfg.RuntimeParams["synchronous_commit"] = "off"
+	}
+	conn := stdlib.OpenDB(*pgCfg)
+	db, err := gorm.Open(dialector{postgres.Dialector{Config: &postgres.Config{Conn: conn}}}, &gorm.Config{
 		Logger:                 newQueryLogger(log.With("component", "gorm"), 200*time.Millisecond),
 		TranslateError:         false, // stores translate driver errors themselves (IsUniqueViolation)
 		SkipDefaultTransaction: true,  // writes run in the caller's explicit transactions
 		PrepareStmt:            false,
 	})
 	if err != nil {
+		_ = conn.Close()
 		return nil, fmt.Errorf("open database %s: %w", Redact(dsn), err)
 	}
 	sqlDB, err := db.DB()

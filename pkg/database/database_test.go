@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/testkit"
@@ -200,5 +201,44 @@ func TestQueryLoggerWritesOnlyFailedAndSlowStatements(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "0.25") {
 		t.Errorf("a parameter value reached the log: %s", buf.String())
+	}
+}
+
+func TestAsyncCommitIsAPropertyOfThePoolOnly(t *testing.T) {
+	_, dsn := testkit.Postgres(t)
+	ctx := context.Background()
+	setting := func(pool database.Pool) string {
+		t.Helper()
+		db, err := database.Open(ctx, dsn, pool, testkit.Discard())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer database.Close(db)
+		var v string
+		// Two connections at once: the setting holds for every connection
+		// of the pool, not only the first.
+		err = db.Transaction(func(tx *gorm.DB) error {
+			var other string
+			if err := db.Raw("SHOW synchronous_commit").Scan(&other).Error; err != nil {
+				return err
+			}
+			if err := tx.Raw("SHOW synchronous_commit").Scan(&v).Error; err != nil {
+				return err
+			}
+			if other != v {
+				t.Errorf("connections of one pool disagree: %q and %q", other, v)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := setting(database.Pool{MaxOpen: 2, AsyncCommit: true}); got != "off" {
+		t.Errorf("AsyncCommit pool: synchronous_commit = %q, want off", got)
+	}
+	if got := setting(database.Pool{MaxOpen: 2}); got != "on" {
+		t.Errorf("default pool: synchronous_commit = %q, want on (the server's default here)", got)
 	}
 }

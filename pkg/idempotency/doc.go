@@ -55,6 +55,12 @@
 // domain) and the conflict answers; the unique constraint closes the crash
 // window.
 //
+// For the same reason the records need not be durable the moment they are
+// written: pkg/service gives the Store a pool with synchronous_commit off, so
+// a claim and a completion do not wait for the disk. A database crash that
+// undoes the last records leaves the keys absent or in flight, which is the
+// window above, closed the same way.
+//
 // Mount the middleware after authentication (the scope needs the caller) and
 // run the migrations (Migrations, under MigrationsTable) with
 // database.Migrate at start-up. Call (*Store).Prune periodically.
