@@ -2,8 +2,9 @@
 // five services as real processes (scripts/internal/procstack), then N
 // concurrent customers log in, order 1–3 products and pay, for a while. It
 // reports orders/s that reach PAID, the latency of POST /orders and of the
-// saga from CREATED to PAID, and checks against the databases that nothing
-// was oversold, charged twice or left stuck. A baseline measured in the same
+// saga from CREATED to PAID, the CPU time each program (each service,
+// PostgreSQL, Redis, itself) spent per order, and checks against the
+// databases that nothing was oversold, charged twice or left stuck. A baseline measured in the same
 // run (the same clients reading an order) shows the HTTP ceiling.
 //
 //	go run ./scripts/loadgen -customers 32 -duration 30s
@@ -11,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -103,10 +105,16 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	cpu0, cpuErr := sampleCPU()
+	wal0, walErr := shop.walStats(ctx)
 	res, err := shop.load(ctx, o)
 	if err != nil {
 		return err
 	}
+	cpu1, err := sampleCPU()
+	cpuErr = errors.Join(cpuErr, err)
+	wal1, err := shop.walStats(ctx)
+	walErr = errors.Join(walErr, err)
 	if err := shop.settle(ctx, res.start, 90*time.Second); err != nil {
 		return err
 	}
@@ -115,6 +123,16 @@ func run(o options) error {
 		return err
 	}
 	rep.print(o, base)
+	if cpuErr != nil {
+		fmt.Println("  CPU per order placed: not measured:", cpuErr)
+	} else {
+		fmt.Println("  CPU per order placed (ms):", cpu0.until(cpu1).perOrder(res.placed))
+	}
+	if walErr != nil {
+		fmt.Println("  WAL per order placed: not measured:", walErr)
+	} else {
+		fmt.Println("  WAL per order placed:", wal0.perOrder(wal1, res.placed))
+	}
 	if !rep.ok() {
 		return fmt.Errorf("the run broke an invariant (see above)")
 	}
