@@ -19,6 +19,7 @@ import (
 	"github.com/shop-oss/shop/services/order/internal/orderapi"
 	"github.com/shop-oss/shop/services/order/internal/orderdb"
 	"github.com/shop-oss/shop/services/order/internal/orderevents"
+	"github.com/shop-oss/shop/services/order/internal/productcache"
 	"github.com/shop-oss/shop/services/order/migrations"
 )
 
@@ -42,6 +43,11 @@ type Config struct {
 	// inventory's reservation TTL: an order that old could not be paid
 	// before its reservation expired anyway.
 	CreatedTimeout time.Duration `env:"SHOP_ORDER_CREATED_TIMEOUT" envDefault:"15m"`
+	// ProductCacheTTL is how long a replica row read to price an order is
+	// used again without reading it (internal/productcache); 0 reads every
+	// time. It adds at most this much to the replica's lag behind the
+	// catalog, in replicas other than the one applying the change.
+	ProductCacheTTL time.Duration `env:"SHOP_ORDER_PRODUCT_CACHE_TTL" envDefault:"1s"`
 }
 
 // Validate checks the order settings, naming each bad variable.
@@ -56,6 +62,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %s", name, d))
 		}
+	}
+	if c.ProductCacheTTL < 0 {
+		errs = append(errs, fmt.Errorf("SHOP_ORDER_PRODUCT_CACHE_TTL: must be 0 (off) or positive, got %s", c.ProductCacheTTL))
 	}
 	return errors.Join(errs...)
 }
@@ -78,6 +87,20 @@ type Options struct {
 	LogOutput io.Writer
 }
 
+// productCacheSize bounds the products kept in memory (a few MB).
+const productCacheSize = 10_000
+
+// cachedProducts is the order store whose product reads, made to price new
+// orders, go through the cache.
+type cachedProducts struct {
+	*orderdb.Store
+	products *productcache.Cache
+}
+
+func (c cachedProducts) Products(ctx context.Context, ids []string) (map[string]order.Product, error) {
+	return c.products.Products(ctx, ids)
+}
+
 // New builds the order service, ready to Run.
 func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error) {
 	if err := cfg.Validate(); err != nil {
@@ -95,10 +118,18 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 	}
 	store := orderdb.New(svc.DB, svc.ReadDB)
 	m := newMetrics(svc.Registry)
-	orders := order.NewService(store, DomainConfig(cfg), m)
+	var (
+		domainStore     order.Store = store
+		productsChanged func()
+	)
+	if cfg.ProductCacheTTL > 0 {
+		products := productcache.New(store, productCacheSize, cfg.ProductCacheTTL)
+		domainStore, productsChanged = cachedProducts{Store: store, products: products}, products.Forget
+	}
+	orders := order.NewService(domainStore, DomainConfig(cfg), m)
 
 	orderapi.Mount(svc.API, svc.Auth, svc.Idempotent(), orders)
-	orderevents.New(orders, store).Register(svc.Consumer)
+	orderevents.New(orders, store, productsChanged).Register(svc.Consumer)
 	svc.Go("stuck-orders gauge", func(ctx context.Context) error {
 		return m.watchStuck(ctx, orders, cfg.StuckInterval, svc.Log)
 	})

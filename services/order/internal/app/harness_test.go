@@ -89,7 +89,7 @@ func newEnv(t testing.TB, vars map[string]string) *env {
 	e.published = record(t, bc, eventsv1.TopicOrder)
 	e.store = orderdb.New(e.svc.DB, e.svc.DB)
 	e.orders = order.NewService(e.store, app.DomainConfig(e.cfg), nil)
-	e.handlers = orderevents.New(e.orders, e.store)
+	e.handlers = orderevents.New(e.orders, e.store, nil)
 	for id, role := range map[string]auth.Role{
 		adminID: auth.RoleAdmin, sellerID: auth.RoleSeller, seller2ID: auth.RoleSeller,
 		customerID: auth.RoleCustomer, otherID: auth.RoleCustomer,

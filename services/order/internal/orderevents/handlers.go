@@ -25,13 +25,16 @@ type TxFactory interface {
 
 // Handlers holds the event handlers.
 type Handlers struct {
-	svc   *order.Service
-	store TxFactory
+	svc             *order.Service
+	store           TxFactory
+	productsChanged func()
 }
 
-// New returns the handlers over the domain service.
-func New(svc *order.Service, store TxFactory) *Handlers {
-	return &Handlers{svc: svc, store: store}
+// New returns the handlers over the domain service. productsChanged, when
+// not nil, runs after each transaction that applied a catalog event has
+// committed (it drops the product cache).
+func New(svc *order.Service, store TxFactory, productsChanged func()) *Handlers {
+	return &Handlers{svc: svc, store: store, productsChanged: productsChanged}
 }
 
 // Register adds every handler to c.
@@ -50,7 +53,13 @@ func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) erro
 	if err != nil {
 		return consumer.Permanent(err)
 	}
-	return permanentIfInvalid(h.svc.ApplyProduct(ctx, h.store.Tx(tx), ch))
+	if err := h.svc.ApplyProduct(ctx, h.store.Tx(tx), ch); err != nil {
+		return permanentIfInvalid(err)
+	}
+	if h.productsChanged != nil {
+		consumer.AfterCommit(ctx, h.productsChanged)
+	}
+	return nil
 }
 
 // Saga applies an inventory or payment event to its order.

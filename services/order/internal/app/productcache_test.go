@@ -1,0 +1,32 @@
+package app_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+)
+
+// The product cache is wired to the consumer: with a TTL that never runs
+// out in a test, only the catalog event's commit can make the next order
+// see a new price or an archive.
+func TestACatalogChangeReachesTheNextOrderDespiteTheProductCache(t *testing.T) {
+	e := newEnv(t, map[string]string{"SHOP_ORDER_PRODUCT_CACHE_TTL": "1h"})
+	e.catalog()
+	if o := e.place(customerID, line(pAlpha, 1)); o.Total.AmountMinor != 1999 {
+		t.Fatalf("first order: total %d, want 1999", o.Total.AmountMinor)
+	}
+	e.produce(pAlpha, &eventsv1.ProductPriceChanged{ProductId: pAlpha, Version: 2,
+		OldPrice: &eventsv1.Money{AmountMinor: 1999, Currency: "EUR"}, NewPrice: &eventsv1.Money{AmountMinor: 2500, Currency: "EUR"}})
+	eventually(t, 20*time.Second, "an order placed after the price change kept the cached price", func() bool {
+		return e.place(customerID, line(pAlpha, 1)).Total.AmountMinor == 2500
+	})
+
+	e.produce(pAlpha, &eventsv1.ProductArchived{ProductId: pAlpha, Version: 3})
+	eventually(t, 20*time.Second, "an archived product could still be ordered from the cache", func() bool {
+		r := e.do("POST", "/api/v1/orders", customerID, map[string]any{"lines": []any{line(pAlpha, 1)}}, "Idempotency-Key", uuid.NewString())
+		return r.status == 400
+	})
+}
