@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 	"gorm.io/gorm"
 
@@ -117,15 +118,21 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 	outcomes := make([]string, len(run))
 	hooks := &afterCommit{}
 	ctx = context.WithValue(ctx, afterCommitKey{}, hooks)
-	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var claimed []string
-		err := tx.Raw(`INSERT INTO processed_events (consumer, event_id)
-			SELECT ?, id FROM unnest(?::uuid[]) AS id
+	var claimed []string
+	// The claim is the transaction's first statement: BEGIN travels with
+	// it, one round trip for both.
+	claim := database.First{
+		SQL: `INSERT INTO processed_events (consumer, event_id)
+			SELECT $1, id FROM unnest($2::uuid[]) AS id
 			ON CONFLICT DO NOTHING
-			RETURNING event_id::text`, c.cfg.Group, ids).Scan(&claimed).Error
-		if err != nil {
-			return fmt.Errorf("claim events: %w", err)
-		}
+			RETURNING event_id::text`,
+		Args: []any{c.cfg.Group, ids},
+		Scan: func(rows pgx.Rows) (err error) {
+			claimed, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		},
+	}
+	err := database.TxStartingWith(ctx, c.db.WithContext(ctx), claim, func(tx *gorm.DB) error {
 		isNew := make(map[string]bool, len(claimed))
 		for _, id := range claimed {
 			isNew[id] = true

@@ -242,3 +242,120 @@ func TestAsyncCommitIsAPropertyOfThePoolOnly(t *testing.T) {
 		t.Errorf("default pool: synchronous_commit = %q, want on (the server's default here)", got)
 	}
 }
+
+func TestTxStartingWith(t *testing.T) {
+	db, dsn := testkit.Postgres(t)
+	ctx := context.Background()
+	// One connection: a transaction that did not end would block the next.
+	one, err := database.Open(ctx, dsn, database.Pool{MaxOpen: 1}, testkit.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(one) })
+	if err := db.Exec(`CREATE TABLE tx_notes (id int PRIMARY KEY, note text NOT NULL)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	insert := func(id int) database.First {
+		return database.First{
+			SQL:  "INSERT INTO tx_notes (id, note) VALUES ($1, 'first') RETURNING id",
+			Args: []any{id},
+			Scan: func(rows pgx.Rows) error {
+				ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+				if err == nil && (len(ids) != 1 || int(ids[0]) != id) {
+					err = fmt.Errorf("first statement returned %v", ids)
+				}
+				return err
+			},
+		}
+	}
+	notes := func() []string {
+		t.Helper()
+		var got []string
+		if err := db.Raw("SELECT id || ':' || note FROM tx_notes ORDER BY id, note").Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want := func(what string, w ...string) {
+		t.Helper()
+		if got := notes(); strings.Join(got, " ") != strings.Join(w, " ") {
+			t.Fatalf("%s: rows %v, want %v", what, got, w)
+		}
+	}
+
+	err = database.TxStartingWith(ctx, one, insert(1), func(tx *gorm.DB) error {
+		return tx.Exec("INSERT INTO tx_notes VALUES (2, 'then')").Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("commit", "1:first", "2:then")
+
+	boom := errors.New("boom")
+	err = database.TxStartingWith(ctx, one, insert(3), func(tx *gorm.DB) error {
+		if err := tx.Exec("INSERT INTO tx_notes VALUES (4, 'then')").Error; err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v, want boom", err)
+	}
+	want("an error rolls back the first statement too", "1:first", "2:then")
+
+	func() {
+		defer func() {
+			if p := recover(); p != "panic in fn" {
+				t.Fatalf("recovered %v", p)
+			}
+		}()
+		_ = database.TxStartingWith(ctx, one, insert(5), func(tx *gorm.DB) error { panic("panic in fn") })
+	}()
+	want("a panic rolls back", "1:first", "2:then")
+
+	// A statement error that fn ignores aborts the transaction: its COMMIT
+	// is a rollback, and must say so.
+	err = database.TxStartingWith(ctx, one, insert(6), func(tx *gorm.DB) error {
+		_ = tx.Exec("INSERT INTO tx_notes VALUES (1, 'duplicate')").Error
+		return nil
+	})
+	if !errors.Is(err, database.ErrCommitRolledBack) {
+		t.Fatalf("err %v, want ErrCommitRolledBack", err)
+	}
+	want("an ignored failure keeps nothing", "1:first", "2:then")
+
+	err = database.TxStartingWith(ctx, one, insert(1), func(tx *gorm.DB) error { return nil })
+	if err == nil || !database.IsUniqueViolation(err) {
+		t.Fatalf("a failing first statement: err %v, want the unique violation", err)
+	}
+
+	// gorm's Transaction inside nests with a savepoint.
+	err = database.TxStartingWith(ctx, one, insert(7), func(tx *gorm.DB) error {
+		inner := tx.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("INSERT INTO tx_notes VALUES (8, 'inner')").Error; err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(inner, boom) {
+			return fmt.Errorf("inner: %v", inner)
+		}
+		return tx.Exec("INSERT INTO tx_notes VALUES (9, 'outer')").Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("a failed nested transaction is undone alone", "1:first", "2:then", "7:first", "9:outer")
+
+	// Every failure above left the only connection usable, outside any
+	// transaction.
+	var idleInTx int
+	err = db.Raw(`SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND state LIKE 'idle in transaction%'`).Scan(&idleInTx).Error
+	if err != nil || idleInTx != 0 {
+		t.Fatalf("%d connections left in a transaction (%v)", idleInTx, err)
+	}
+	if err := one.Exec("SELECT 1").Error; err != nil {
+		t.Fatalf("the pool's only connection: %v", err)
+	}
+}
