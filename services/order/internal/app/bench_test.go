@@ -13,8 +13,9 @@ import (
 )
 
 // BenchmarkPlaceOrder measures POST /api/v1/orders end to end (auth,
-// idempotency key, pricing from the replica, one transaction with the order,
-// its items, its timeline entry and ORDER_CREATED in the outbox), beside
+// idempotency key, pricing from the replica through its cache, one
+// statement with the order, its items, its timeline entry and
+// ORDER_CREATED in the outbox), beside
 // GET /healthz on the same server as the floor of one HTTP round trip.
 //
 //	go test -run '^$' -bench PlaceOrder ./internal/app/

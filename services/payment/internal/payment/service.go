@@ -196,14 +196,10 @@ func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Paym
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.retry.Budget()+10*time.Second)
 	defer cancel()
 	var p Payment
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		// The reservation's expiry is read without the order's lock: a
-		// concurrent expiry or cancel locks the order first and then waits
-		// for this payment's lock, and finds the outcome.
-		cur, expires, err := tx.LockPaymentToCharge(ctx, in.PaymentID)
-		if err != nil {
-			return err
-		}
+	// The reservation's expiry is read without the order's lock: a
+	// concurrent expiry or cancel locks the order first and then waits for
+	// this payment's lock, and finds the outcome.
+	err = s.store.InChargeTx(ctx, in.PaymentID, func(tx Tx, cur Payment, expires time.Time) error {
 		if !who.CanAccess(cur.UserID) {
 			return fmt.Errorf("payment %s: %w", in.PaymentID, ErrPaymentNotFound)
 		}

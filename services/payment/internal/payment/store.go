@@ -13,6 +13,12 @@ type Store interface {
 	// InTx runs fn in one database transaction: the change, its outbox
 	// events and (for event handlers) the inbox claim commit together.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// InChargeTx is InTx for a charge: the transaction starts by locking
+	// payment id without waiting (ErrPaymentBusy at once when another
+	// transaction holds it, ErrPaymentNotFound), and fn gets the payment
+	// and when the order's reservation expires (zero when unknown, read
+	// unlocked). BEGIN and the lock take one round trip.
+	InChargeTx(ctx context.Context, id string, fn func(tx Tx, cur Payment, expires time.Time) error) error
 	// Payment returns a payment with its refunds, or ErrPaymentNotFound.
 	Payment(ctx context.Context, id string) (Payment, error)
 	// Payments lists payments newest first, by keyset.
@@ -41,11 +47,6 @@ type Tx interface {
 	// LockPayment returns the payment, locked until the end of the
 	// transaction (waiting for another transaction's lock).
 	LockPayment(ctx context.Context, id string) (Payment, error)
-	// LockPaymentToCharge is LockPayment without waiting: it fails at once
-	// with ErrPaymentBusy when another transaction holds the lock. It also
-	// returns when the order's reservation expires (zero when unknown),
-	// read unlocked.
-	LockPaymentToCharge(ctx context.Context, id string) (Payment, time.Time, error)
 	// LockPaymentByOrder returns the order's payment, locked, or
 	// ErrPaymentNotFound.
 	LockPaymentByOrder(ctx context.Context, orderID string) (Payment, error)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
@@ -202,42 +203,53 @@ func (t *Tx) LockPayment(ctx context.Context, id string) (payment.Payment, error
 	return t.payment(ctx, "id = ?", id, "FOR UPDATE")
 }
 
-// LockPaymentToCharge locks a payment without waiting: one that another
-// transaction holds is ErrPaymentBusy at once (SKIP LOCKED finds no row, so
-// there is no SQL error to log or to abort the transaction, and a plain
-// read tells "locked" from "absent"). It also reads when the order's
-// reservation expires (from the projection, not locked), in the same
-// statement.
-func (t *Tx) LockPaymentToCharge(ctx context.Context, id string) (payment.Payment, time.Time, error) {
-	db := t.db.WithContext(ctx)
-	var rows []struct {
-		Payment              paymentRow `gorm:"embedded"`
-		ReservationExpiresAt *time.Time
+// chargeRow is a payment with its order's reservation expiry.
+type chargeRow struct {
+	paymentRow
+	ReservationExpiresAt *time.Time
+}
+
+// lockToCharge locks a payment without waiting, as the first statement of
+// a charge's transaction: one that another transaction holds is
+// ErrPaymentBusy at once (SKIP LOCKED finds no row, so there is no SQL
+// error to log or to abort the transaction, and a plain read tells
+// "locked" from "absent"). It also reads when the order's reservation
+// expires (from the projection, not locked).
+const lockToCharge = `SELECT p.*, o.reservation_expires_at FROM payments p
+	LEFT JOIN order_projection o ON o.order_id = p.order_id
+	WHERE p.id = $1 FOR UPDATE OF p SKIP LOCKED`
+
+// InChargeTx runs fn in a transaction whose BEGIN travels with the
+// payment's lock (database.TxStartingWith).
+func (s *Store) InChargeTx(ctx context.Context, id string, fn func(payment.Tx, payment.Payment, time.Time) error) error {
+	if _, err := uuid.Parse(id); err != nil {
+		return fmt.Errorf("payment %q: %w", id, payment.ErrPaymentNotFound)
 	}
-	err := db.Raw(`SELECT p.*, o.reservation_expires_at FROM payments p
-		LEFT JOIN order_projection o ON o.order_id = p.order_id
-		WHERE p.id = ? FOR UPDATE OF p SKIP LOCKED`, id).Scan(&rows).Error
-	switch {
-	case isInvalidText(err):
-		return payment.Payment{}, time.Time{}, fmt.Errorf("payment %q: %w", id, payment.ErrPaymentNotFound)
-	case err != nil:
-		return payment.Payment{}, time.Time{}, fmt.Errorf("read payment %s: %w", id, err)
-	case len(rows) == 0:
-		// Absent, or another transaction holds it.
-		if _, err := t.payment(ctx, "id = ?", id, ""); err != nil {
-			return payment.Payment{}, time.Time{}, err
+	var locked []chargeRow
+	first := database.First{SQL: lockToCharge, Args: []any{id}, Scan: func(rows pgx.Rows) (err error) {
+		locked, err = pgx.CollectRows(rows, pgx.RowToStructByName[chargeRow])
+		return err
+	}}
+	return database.TxStartingWith(ctx, s.db.WithContext(ctx), first, func(db *gorm.DB) error {
+		tx := &Tx{db: db}
+		if len(locked) == 0 {
+			// Absent, or another transaction holds it.
+			if _, err := tx.payment(ctx, "id = ?", id, ""); err != nil {
+				return err
+			}
+			return fmt.Errorf("payment %s: %w", id, payment.ErrPaymentBusy)
 		}
-		return payment.Payment{}, time.Time{}, fmt.Errorf("payment %s: %w", id, payment.ErrPaymentBusy)
-	}
-	refunds, err := loadRefunds(db, rows[0].Payment)
-	if err != nil {
-		return payment.Payment{}, time.Time{}, err
-	}
-	var expires time.Time
-	if rows[0].ReservationExpiresAt != nil {
-		expires = *rows[0].ReservationExpiresAt
-	}
-	return rows[0].Payment.toDomain(refunds[rows[0].Payment.ID]), expires, nil
+		r := locked[0]
+		refunds, err := loadRefunds(db.WithContext(ctx), r.paymentRow)
+		if err != nil {
+			return err
+		}
+		var expires time.Time
+		if r.ReservationExpiresAt != nil {
+			expires = *r.ReservationExpiresAt
+		}
+		return fn(tx, r.toDomain(refunds[r.ID]), expires)
+	})
 }
 
 // LockPaymentByOrder reads and locks an order's payment.

@@ -236,19 +236,21 @@ func TestLockToChargeReportsBusyAndReadsTheExpiry(t *testing.T) {
 		got     payment.Payment
 		expires time.Time
 	)
-	err = s.InTx(ctx, func(tx payment.Tx) (err error) {
-		got, expires, err = tx.LockPaymentToCharge(ctx, p.ID)
-		return err
+	err = s.InChargeTx(ctx, p.ID, func(_ payment.Tx, cur payment.Payment, exp time.Time) error {
+		got, expires = cur, exp
+		return nil
 	})
 	if err != nil || got.ID != p.ID || got.Status != payment.StatusPending || !expires.Equal(exp) {
 		t.Fatalf("%+v expires %s: %v (want %s)", got, expires, err, exp)
 	}
-	err = s.InTx(ctx, func(tx payment.Tx) error {
-		_, _, err := tx.LockPaymentToCharge(ctx, uuid.NewString())
-		return err
-	})
-	if !errors.Is(err, payment.ErrPaymentNotFound) {
-		t.Fatalf("unknown payment: %v", err)
+	for _, id := range []string{uuid.NewString(), "not-a-uuid"} {
+		err = s.InChargeTx(ctx, id, func(payment.Tx, payment.Payment, time.Time) error {
+			t.Fatal("fn ran for an unknown payment")
+			return nil
+		})
+		if !errors.Is(err, payment.ErrPaymentNotFound) {
+			t.Fatalf("unknown payment %q: %v", id, err)
+		}
 	}
 
 	locked, release := make(chan struct{}), make(chan struct{})
@@ -263,9 +265,9 @@ func TestLockToChargeReportsBusyAndReadsTheExpiry(t *testing.T) {
 		})
 	}()
 	<-locked
-	err = s.InTx(ctx, func(tx payment.Tx) error {
-		_, _, err := tx.LockPaymentToCharge(ctx, p.ID)
-		return err
+	err = s.InChargeTx(ctx, p.ID, func(payment.Tx, payment.Payment, time.Time) error {
+		t.Error("fn ran for a payment another transaction holds")
+		return nil
 	})
 	close(release)
 	if !errors.Is(err, payment.ErrPaymentBusy) {
