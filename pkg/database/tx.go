@@ -55,7 +55,7 @@ func TxStartingWith(ctx context.Context, db *gorm.DB, first First, fn func(tx *g
 	})
 	if err != nil {
 		rollback(ctx, conn)
-		return err
+		return fmt.Errorf("begin with the first statement: %w", err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
