@@ -324,6 +324,17 @@ func TestTxStartingWith(t *testing.T) {
 	}
 	want("an ignored failure keeps nothing", "1:first", "2:then")
 
+	// A first statement whose rows nobody reads.
+	err = database.TxStartingWith(ctx, one, database.First{SQL: "INSERT INTO tx_notes VALUES ($1, 'unread')", Args: []any{10}},
+		func(tx *gorm.DB) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("no Scan", "1:first", "2:then", "10:unread")
+	if err := db.Exec("DELETE FROM tx_notes WHERE id = 10").Error; err != nil {
+		t.Fatal(err)
+	}
+
 	err = database.TxStartingWith(ctx, one, insert(1), func(tx *gorm.DB) error { return nil })
 	if err == nil || !database.IsUniqueViolation(err) {
 		t.Fatalf("a failing first statement: err %v, want the unique violation", err)

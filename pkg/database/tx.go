@@ -15,7 +15,7 @@ import (
 
 // First is the statement a transaction starts with, for TxStartingWith:
 // its SQL with pgx placeholders ($1...), its arguments, and what reads its
-// rows.
+// rows (nil when nothing does).
 type First struct {
 	SQL  string
 	Args []any
@@ -50,7 +50,10 @@ func TxStartingWith(ctx context.Context, db *gorm.DB, first First, fn func(tx *g
 		pc := dc.(*stdlib.Conn).Conn()
 		b := &pgx.Batch{}
 		b.Queue("BEGIN")
-		b.Queue(first.SQL, first.Args...).Query(first.Scan)
+		q := b.Queue(first.SQL, first.Args...)
+		if first.Scan != nil {
+			q.Query(first.Scan)
+		}
 		return pc.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
