@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/freeport"
 	"github.com/shop-oss/shop/pkg/localbroker"
 )
 
@@ -357,11 +358,4 @@ func LocalPGSocketDir() string {
 	return ""
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
+func freePort() (int, error) { return freeport.Get() }

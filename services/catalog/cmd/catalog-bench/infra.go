@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/shop-oss/shop/pkg/freeport"
 	"github.com/shop-oss/shop/pkg/localbroker"
 )
 
@@ -94,12 +95,10 @@ func recreateDatabase(ctx context.Context, dsn string) error {
 // startRedis runs a private redis-server on a free port, without
 // persistence, stopped by close.
 func (i *infra) startRedis() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Get()
 	if err != nil {
 		return "", err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
 	dir, err := os.MkdirTemp("", "catalog-bench-redis")
 	if err != nil {
 		return "", err

@@ -22,13 +22,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/shop-oss/shop/pkg/freeport"
 )
 
 func main() {
@@ -62,12 +64,11 @@ func run(ctx context.Context, out io.Writer, cost int, d time.Duration) error {
 
 // freeAddr returns a loopback address that was free a moment ago.
 func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Get()
 	if err != nil {
 		return "", err
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return "127.0.0.1:" + strconv.Itoa(port), nil
 }
 
 // waitReady polls url until it answers 200.
