@@ -36,7 +36,7 @@ func (a TextArray) IndexType() any                      { return "" }
 func (a TextArray) Value() (driver.Value, error) {
 	return literal(len(a), func(b *strings.Builder, i int) {
 		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(a[i]))
+		b.WriteString(quoteEscaper.Replace(a[i]))
 		b.WriteByte('"')
 	}), nil
 }
@@ -68,6 +68,8 @@ func (a Int64Array) Value() (driver.Value, error) {
 		b.WriteString(strconv.FormatInt(a[i], 10))
 	}), nil
 }
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 func literal(n int, elem func(b *strings.Builder, i int)) string {
 	var b strings.Builder

@@ -107,7 +107,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	ports := map[string]int{}
 	for _, name := range config.ServiceNames {
-		if ports[name], err = freePort(); err != nil {
+		if ports[name], err = freeport.Get(); err != nil {
 			return nil, err
 		}
 	}
@@ -294,7 +294,7 @@ func (s *Stack) Tail(name string, n int) string {
 func (s *Stack) logPath(name string) string { return filepath.Join(s.opts.WorkDir, name+".log") }
 
 func (s *Stack) startRedis() error {
-	port, err := freePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return err
 	}
@@ -357,5 +357,3 @@ func LocalPGSocketDir() string {
 	}
 	return ""
 }
-
-func freePort() (int, error) { return freeport.Get() }

@@ -285,19 +285,15 @@ func (t *Tx) PaymentByOrder(ctx context.Context, orderID string) (payment.Paymen
 // events to the outbox, in one statement: the events are written only if
 // the payment was.
 func (t *Tx) CreatePayment(ctx context.Context, p payment.Payment, events ...proto.Message) (bool, error) {
-	evs, err := newEvents(ctx, p.OrderID, events)
-	if err != nil {
-		return false, err
-	}
 	r := toRow(p)
 	var created []struct{ ID string }
-	err = t.db.WithContext(ctx).Raw(withEvents(`INSERT INTO payments (id, order_id, user_id, reservation_id, amount_minor, currency,
+	err := t.writeWithEvents(ctx, p.OrderID, events, `INSERT INTO payments (id, order_id, user_id, reservation_id, amount_minor, currency,
 			status, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (order_id) DO NOTHING
-		RETURNING id`, len(evs), "id"),
-		eventArgs([]any{r.ID, r.OrderID, r.UserID, r.ReservationID, r.AmountMinor, r.Currency, r.Status, r.Version, r.CreatedAt, r.UpdatedAt},
-			evs)...).Scan(&created).Error
+		RETURNING id`, "id",
+		[]any{r.ID, r.OrderID, r.UserID, r.ReservationID, r.AmountMinor, r.Currency, r.Status, r.Version, r.CreatedAt, r.UpdatedAt},
+		&created)
 	if err != nil {
 		return false, fmt.Errorf("create payment for order %s: %w", p.OrderID, translate(err))
 	}
@@ -308,21 +304,18 @@ func (t *Tx) CreatePayment(ctx context.Context, p payment.Payment, events ...pro
 // from, and adds events to the outbox, in one statement: the events are
 // written only if the update was.
 func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment.Status, events ...proto.Message) error {
-	evs, err := newEvents(ctx, p.OrderID, events)
-	if err != nil {
-		return err
-	}
 	r := toRow(*p)
 	var updated []struct {
 		Version   int
 		UpdatedAt time.Time
 	}
-	err = t.db.WithContext(ctx).Raw(withEvents(`UPDATE payments SET status = ?, refunded_minor = ?, failure_reason = ?, void_reason = ?,
+	err := t.writeWithEvents(ctx, p.OrderID, events, `UPDATE payments SET status = ?, refunded_minor = ?, failure_reason = ?, void_reason = ?,
 			card_last4 = ?, attempts = ?, charge_id = ?, captured_at = ?, version = version + 1, updated_at = now()
 		WHERE id = ? AND status = ? AND version = ?
-		RETURNING version, updated_at`, len(evs), "version, updated_at"),
-		eventArgs([]any{r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt,
-			r.ID, string(from), r.Version}, evs)...).Scan(&updated).Error
+		RETURNING version, updated_at`, "version, updated_at",
+		[]any{r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt,
+			r.ID, string(from), r.Version},
+		&updated)
 	if err != nil {
 		return fmt.Errorf("update payment %s to %s: %w", p.ID, p.Status, translate(err))
 	}
@@ -333,26 +326,23 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment
 	return nil
 }
 
-// withEvents makes one statement of write, an INSERT or UPDATE ... RETURNING
-// (one row or none), and n outbox inserts that run once per row it wrote;
-// the statement returns the columns selected from write's RETURNING.
-func withEvents(write string, n int, selected string) string {
+// writeWithEvents runs write, an INSERT or UPDATE ... RETURNING (one row or
+// none) with args, and the order's events to the outbox once per row it
+// wrote, in one statement; dest receives the columns selected from write's
+// RETURNING.
+func (t *Tx) writeWithEvents(ctx context.Context, orderID string, msgs []proto.Message, write, selected string, args []any, dest any) error {
+	evs, err := newEvents(ctx, orderID, msgs)
+	if err != nil {
+		return err
+	}
 	var sql strings.Builder
 	sql.WriteString("WITH src AS (" + write + ")")
-	for i := range n {
+	for i, e := range evs {
 		fmt.Fprintf(&sql, ", event%d AS (%s)", i, outbox.InsertFrom("src"))
+		args = append(args, outbox.Values(e)...)
 	}
 	sql.WriteString(" SELECT " + selected + " FROM src")
-	return sql.String()
-}
-
-// eventArgs are the parameters of a withEvents statement: the write's, then
-// each event's.
-func eventArgs(write []any, evs []event.Event) []any {
-	for _, e := range evs {
-		write = append(write, outbox.Values(e)...)
-	}
-	return write
+	return t.db.WithContext(ctx).Raw(sql.String(), args...).Scan(dest).Error
 }
 
 // AddRefund inserts a refund row.
