@@ -259,3 +259,43 @@ func TestFailedPublishKeepsTheBatchForTheNextRound(t *testing.T) {
 		t.Errorf("%d events left in the outbox", n)
 	}
 }
+
+// The relay vacuums the outbox after every VacuumAfter rows it deleted, so
+// that its polls do not step over a minute of dead rows before autovacuum
+// comes; a negative VacuumAfter leaves the table to autovacuum.
+func TestRelayVacuumsTheOutboxAfterVacuumAfterRows(t *testing.T) {
+	ctx := context.Background()
+	vacuums := func(env *bustest.Env) int64 {
+		var n int64
+		if err := env.DB.Raw("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'outbox'").Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	publish := func(env *bustest.Env, vacuumAfter, events int) {
+		for i := range events {
+			env.Commit(t, bustest.OrderEvent(t, fmt.Sprintf("order-%d", i), int64(i+1)))
+		}
+		relay := outbox.NewRelay(env.DB, env.DSN, &flakyPublisher{}, outbox.RelayConfig{BatchSize: 2, VacuumAfter: vacuumAfter}, testkit.Logger(t), nil)
+		defer relay.Close()
+		for published := 0; published < events; {
+			n, err := relay.RelayOnce(ctx)
+			if err != nil || n == 0 {
+				t.Fatalf("RelayOnce: %d, %v after %d of %d events", n, err, published, events)
+			}
+			published += n
+		}
+	}
+
+	env := bustest.New(t)
+	publish(env, 4, 10) // 5 rounds of 2: vacuums after the 2nd and the 4th
+	if got := vacuums(env); got != 2 {
+		t.Errorf("vacuum_count of outbox = %d after 10 rows with VacuumAfter 4; want 2", got)
+	}
+
+	off := bustest.New(t)
+	publish(off, -1, 10)
+	if got := vacuums(off); got != 0 {
+		t.Errorf("vacuum_count of outbox = %d with VacuumAfter -1; want 0", got)
+	}
+}

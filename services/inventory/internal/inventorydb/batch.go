@@ -37,9 +37,16 @@ func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) e
 		if err != nil {
 			return fmt.Errorf("lock the batch's orders: %w", err)
 		}
+		// The lines are read by a subquery per reservation, which can only
+		// be an index lookup. As a join, before the tables have statistics
+		// (a new database: autovacuum analyses them a minute or more later)
+		// the planner hashed the whole of reservation_lines for every batch:
+		// 2.7 ms against 0.2 ms at 16,000 lines, growing with the table.
 		var lined []uuid.NullUUID // NULL for a placeholder without lines
 		err = tx.WithContext(ctx).Raw(`SELECT l.product_id
-			FROM reservations r LEFT JOIN reservation_lines l ON l.reservation_id = r.id
+			FROM reservations r
+			LEFT JOIN LATERAL unnest(ARRAY(
+				SELECT product_id FROM reservation_lines WHERE reservation_id = r.id)) AS l (product_id) ON true
 			WHERE r.order_id = ANY(?::uuid[])
 			ORDER BY r.order_id FOR UPDATE OF r`, database.UUIDArray(orders)).Scan(&lined).Error
 		if err != nil {
