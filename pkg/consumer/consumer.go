@@ -156,7 +156,7 @@ type Consumer struct {
 	broker   broker.Config
 	cfg      Config
 	handlers map[string]Handler
-	prepare  func(ctx context.Context, tx *gorm.DB, batch []event.Event) error
+	prepare  Preparer
 	dlq      *kafka.Writer
 	log      *slog.Logger
 	m        *metrics
@@ -179,12 +179,18 @@ func (c *Consumer) Handle(eventType string, h Handler) {
 	c.handlers[eventType] = h
 }
 
-// PrepareBatches sets fn to run in each batch transaction before the
-// handlers, with the events about to be handled, in the order they will be:
-// for locks that several events of a batch need, taken at once in one
-// global order (see keyOrder). An error fails the batch, which is then
-// handled event by event. Call it before Run.
-func (c *Consumer) PrepareBatches(fn func(ctx context.Context, tx *gorm.DB, batch []event.Event) error) {
+// Preparer runs in a batch transaction before its handlers, with the events
+// about to be handled, in the order they will be. The context it returns is
+// the one the batch's handlers get (each event's values added), so that it
+// can hand them what it did for them; it lives and dies with the batch.
+type Preparer func(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error)
+
+// PrepareBatches sets fn to prepare every batch: for locks that several
+// events of a batch need, taken at once in one global order (see keyOrder),
+// or work done for all of them at once. An error fails the batch, which is
+// then handled event by event, each in a transaction of its own that fn
+// also prepares. Call it before Run.
+func (c *Consumer) PrepareBatches(fn Preparer) {
 	c.prepare = fn
 }
 

@@ -31,7 +31,7 @@ func start(t *testing.T, env *bustest.Env, h consumer.Handler, tune func(*consum
 
 // startPrepared is start with a batch preparer (nil: none).
 func startPrepared(t *testing.T, env *bustest.Env, h consumer.Handler, tune func(*consumer.Config),
-	prepare func(context.Context, *gorm.DB, []event.Event) error) (*prometheus.Registry, func()) {
+	prepare consumer.Preparer) (*prometheus.Registry, func()) {
 	t.Helper()
 	cfg := consumer.Config{
 		Group: bustest.Group, Topics: []string{eventsv1.TopicOrder},
@@ -364,18 +364,24 @@ func TestBatchIsHandledInKeyOrderAfterPrepare(t *testing.T) {
 		}
 		return msg.GetOrderId(), msg.GetTotal().GetAmountMinor()
 	}
+	type preparedKey struct{}
 	handler := func(ctx context.Context, tx *gorm.DB, e event.Event) error {
 		order, seq := decode(e)
 		if order == "gate" {
 			close(gateStart)
 			<-gateOpen
 		}
+		id := txid(tx)
+		// The preparer's context reaches the handlers of its batch only.
+		if got, _ := ctx.Value(preparedKey{}).(int64); got != id {
+			t.Errorf("handler in transaction %d got the context prepared in %d", id, got)
+		}
 		mu.Lock()
-		handled = append(handled, call{txid(tx), order, seq})
+		handled = append(handled, call{id, order, seq})
 		mu.Unlock()
 		return bustest.ApplyEffect(ctx, tx, e)
 	}
-	prepare := func(ctx context.Context, tx *gorm.DB, batch []event.Event) error {
+	prepare := func(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
 		id := txid(tx)
 		calls := make([]call, len(batch))
 		for i, e := range batch {
@@ -385,7 +391,7 @@ func TestBatchIsHandledInKeyOrderAfterPrepare(t *testing.T) {
 		mu.Lock()
 		prepared = append(prepared, calls)
 		mu.Unlock()
-		return nil
+		return context.WithValue(ctx, preparedKey{}, id), nil
 	}
 	// One worker takes every partition, so one batch holds many keys.
 	startPrepared(t, env, handler, func(c *consumer.Config) { c.Workers = 1 }, prepare)

@@ -151,18 +151,21 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 				todo = append(todo, i)
 			}
 		}
+		hctx := ctx // the handlers' context: the preparer's, if any
 		if c.prepare != nil && len(todo) > 0 {
 			batch := make([]event.Event, len(todo))
 			for j, i := range todo {
 				batch[j] = run[i].e
 			}
-			if err := c.prepare(ctx, tx, batch); err != nil {
+			prepared, err := c.prepare(ctx, tx, batch)
+			if err != nil {
 				return fmt.Errorf("prepare batch of %d events: %w", len(batch), err)
 			}
+			hctx = prepared
 		}
 		for _, i := range todo {
 			it := run[i]
-			if err := it.h(it.e.Context(ctx), tx, it.e); err != nil {
+			if err := it.h(it.e.Context(hctx), tx, it.e); err != nil {
 				return fmt.Errorf("handle %s %s: %w", it.e.Type, it.e.ID, err)
 			}
 			outcomes[i] = "handled"

@@ -370,3 +370,67 @@ func TestTxStartingWith(t *testing.T) {
 		t.Fatalf("the pool's only connection: %v", err)
 	}
 }
+
+// A pipeline sent with OnPgxConn runs inside the TxStartingWith transaction
+// (it commits and rolls back with it), and Pgx turns gorm's SQL and
+// arguments into what pgx queues. Any other *gorm.DB is refused, fn unrun.
+func TestOnPgxConnPipelinesInTheTransaction(t *testing.T) {
+	db, dsn := testkit.Postgres(t)
+	ctx := context.Background()
+	one, err := database.Open(ctx, dsn, database.Pool{MaxOpen: 1}, testkit.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(one) })
+	if err := db.Exec(`CREATE TABLE piped (id int PRIMARY KEY, tags text[] NOT NULL)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	first := database.First{SQL: "SELECT 1"}
+	pipeline := func(tx *gorm.DB, ids ...int) ([]int, bool, error) {
+		got := make([]int, len(ids))
+		ok, err := database.OnPgxConn(tx, func(conn *pgx.Conn) error {
+			b := &pgx.Batch{}
+			for i, id := range ids {
+				sql, args := database.Pgx(tx, "INSERT INTO piped (id, tags) VALUES (?, ?::text[]) RETURNING id + 0 * cardinality(tags)",
+					id, database.TextArray{"a", fmt.Sprint(id)})
+				b.Queue(sql, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&got[i]) })
+			}
+			return conn.SendBatch(ctx, b).Close()
+		})
+		return got, ok, err
+	}
+	count := func() (n int64) {
+		t.Helper()
+		if err := db.Raw("SELECT count(*) FROM piped").Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	err = database.TxStartingWith(ctx, one, first, func(tx *gorm.DB) error {
+		got, ok, err := pipeline(tx.WithContext(ctx), 1, 2, 3)
+		if !ok || err != nil || fmt.Sprint(got) != "[1 2 3]" {
+			t.Errorf("pipeline: %v, %v, %v; want [1 2 3], true, nil", got, ok, err)
+		}
+		return errors.New("roll back")
+	})
+	if err == nil || count() != 0 {
+		t.Fatalf("rolled-back transaction: %v, %d rows kept; want its error and none", err, count())
+	}
+	err = database.TxStartingWith(ctx, one, first, func(tx *gorm.DB) error {
+		_, _, err := pipeline(tx, 4, 5)
+		return err
+	})
+	if err != nil || count() != 2 {
+		t.Fatalf("committed transaction: %v, %d rows; want nil, 2", err, count())
+	}
+	err = db.Transaction(func(tx *gorm.DB) error {
+		if _, ok, err := pipeline(tx, 6); ok || err != nil {
+			t.Errorf("OnPgxConn on a gorm transaction: %v, %v; want false, nil", ok, err)
+		}
+		return nil
+	})
+	if err != nil || count() != 2 {
+		t.Fatalf("gorm transaction: %v, %d rows; want nil and nothing written", err, count())
+	}
+}

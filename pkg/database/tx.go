@@ -111,3 +111,23 @@ func (txConn) Commit() error {
 func (txConn) Rollback() error {
 	return errors.New("database: the transaction rolls back when its function fails")
 }
+
+// OnPgxConn runs fn on the pgx connection of tx when tx is a TxStartingWith
+// transaction, for what database/sql cannot send, such as a pipeline of
+// statements (pgx.Batch) that run in the transaction in one round trip. It
+// reports false, without running fn, for any other *gorm.DB.
+func OnPgxConn(tx *gorm.DB, fn func(*pgx.Conn) error) (bool, error) {
+	c, ok := tx.Statement.ConnPool.(txConn)
+	if !ok {
+		return false, nil
+	}
+	return true, c.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) })
+}
+
+// Pgx returns a gorm statement (SQL with ? placeholders and its arguments)
+// as pgx sends it, with $n placeholders and the arguments gorm binds, so
+// that code written for gorm can also be queued in a pgx.Batch.
+func Pgx(db *gorm.DB, sql string, args ...any) (string, []any) {
+	st := db.Session(&gorm.Session{NewDB: true}).Raw(sql, args...).Statement
+	return st.SQL.String(), st.Vars
+}

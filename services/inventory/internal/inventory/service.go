@@ -168,10 +168,27 @@ func (s *Service) ReserveIn(ctx context.Context, tx Tx, req ReserveRequest, orig
 	if err != nil {
 		return ReserveResult{}, err
 	}
-	if done {
-		return plainResult(plain), nil
+	return s.ReserveAfterPlain(ctx, tx, plain, done)
+}
+
+// PlanReserve validates req and returns the reservation the plain case
+// would store, for a caller that offers several to the store at once
+// (inventorydb.ReservePlainAll) and then finishes each with
+// ReserveAfterPlain, in tx, in the same order.
+func (s *Service) PlanReserve(req ReserveRequest) (PlainReservation, error) {
+	if err := req.Validate(); err != nil {
+		return PlainReservation{}, err
 	}
-	return s.reserveGeneral(ctx, tx, plain.Reservation)
+	return s.plain(req), nil
+}
+
+// ReserveAfterPlain finishes a reservation that was offered as plain: done
+// says the store applied it; otherwise the rules decide, as ReserveIn does.
+func (s *Service) ReserveAfterPlain(ctx context.Context, tx Tx, p PlainReservation, done bool) (ReserveResult, error) {
+	if done {
+		return plainResult(p), nil
+	}
+	return s.reserveGeneral(ctx, tx, p.Reservation)
 }
 
 // tryPlain validates req and offers it to reserve (the store's or a
@@ -372,29 +389,52 @@ func (s *Service) ConfirmIn(ctx context.Context, tx Tx, orderID uuid.UUID, origi
 			"order_id", orderID, "reservation_id", r.ID, "status", r.Status)
 		return Outcome{Reservation: r, Noop: true}, nil
 	}
-	now := s.now()
-	if !r.Placeholder && len(r.Lines) > 0 {
-		done, err := tx.ConfirmPlain(ctx, PlainConfirmation{
-			Reservation: r, At: now, Announce: Confirmed{OrderID: orderID, ReservationID: r.ID},
-		})
-		if err != nil {
-			return Outcome{}, wrap("confirm order", orderID, err)
-		}
-		if done {
-			r.Status, r.UpdatedAt = StatusConfirmed, now
-			return Outcome{Reservation: r, Changed: productIDs(r.Lines)}, nil
-		}
+	c, plain := s.PlanConfirm(r)
+	if !plain {
+		return s.confirmByRules(ctx, tx, r, c.At)
 	}
-	l, err := s.moveLines(ctx, tx, r, MoveSold, "")
+	done, err := tx.ConfirmPlain(ctx, c)
 	if err != nil {
 		return Outcome{}, wrap("confirm order", orderID, err)
 	}
+	return s.ConfirmAfterPlain(ctx, tx, c, done)
+}
+
+// PlanConfirm returns the plain confirmation of r, an ACTIVE reservation
+// its caller holds locked; false (with only At set) when r is not plain: a
+// placeholder, or without lines. A caller that offers several to the store
+// at once (inventorydb.ApplyPlainAll) finishes each with ConfirmAfterPlain.
+func (s *Service) PlanConfirm(r Reservation) (PlainConfirmation, bool) {
+	c := PlainConfirmation{At: s.now()}
+	if r.Status != StatusActive || r.Placeholder || len(r.Lines) == 0 {
+		return c, false
+	}
+	c.Reservation, c.Announce = r, Confirmed{OrderID: r.OrderID, ReservationID: r.ID}
+	return c, true
+}
+
+// ConfirmAfterPlain finishes a confirmation that was offered as plain:
+// done says the store applied it; otherwise the rules move the lines.
+func (s *Service) ConfirmAfterPlain(ctx context.Context, tx Tx, c PlainConfirmation, done bool) (Outcome, error) {
+	r := c.Reservation
+	if !done {
+		return s.confirmByRules(ctx, tx, r, c.At)
+	}
+	r.Status, r.UpdatedAt = StatusConfirmed, c.At
+	return Outcome{Reservation: r, Changed: productIDs(r.Lines)}, nil
+}
+
+func (s *Service) confirmByRules(ctx context.Context, tx Tx, r Reservation, now time.Time) (Outcome, error) {
+	l, err := s.moveLines(ctx, tx, r, MoveSold, "")
+	if err != nil {
+		return Outcome{}, wrap("confirm order", r.OrderID, err)
+	}
 	r.Status, r.UpdatedAt = StatusConfirmed, now
 	if err := tx.UpdateReservation(ctx, r, false); err != nil {
-		return Outcome{}, wrap("confirm order", orderID, err)
+		return Outcome{}, wrap("confirm order", r.OrderID, err)
 	}
-	if err := s.apply(ctx, tx, l, Confirmed{OrderID: orderID, ReservationID: r.ID}); err != nil {
-		return Outcome{}, wrap("confirm order", orderID, err)
+	if err := s.apply(ctx, tx, l, Confirmed{OrderID: r.OrderID, ReservationID: r.ID}); err != nil {
+		return Outcome{}, wrap("confirm order", r.OrderID, err)
 	}
 	return Outcome{Reservation: r, Changed: stockIDs(l.changed())}, nil
 }

@@ -1,6 +1,8 @@
 package inventorydb_test
 
 import (
+	"fmt"
+
 	"testing"
 
 	"github.com/google/uuid"
@@ -23,11 +25,15 @@ func TestLockBatchLocksReservationsAndTheirStock(t *testing.T) {
 	r := e.reservation(order)
 
 	err := e.db.Transaction(func(tx *gorm.DB) error {
-		if err := inventorydb.LockBatch(e.ctx, tx, []uuid.UUID{order, uuid.New()}, []uuid.UUID{b}); err != nil {
+		locked, err := inventorydb.LockBatch(e.ctx, tx, []uuid.UUID{order, uuid.New()}, []uuid.UUID{b})
+		if err != nil {
 			return err
 		}
+		if len(locked) != 1 || locked[order].ID != r.ID || len(locked[order].Lines) != 1 || locked[order].Lines[0] != (inventory.Line{ProductID: a, Quantity: 1}) {
+			t.Errorf("LockBatch returned %+v; want the order's reservation %s with its line", locked, r.ID)
+		}
 		// Another connection finds exactly those rows locked.
-		locked := func(sql string, id uuid.UUID) bool {
+		lockedElsewhere := func(sql string, id uuid.UUID) bool {
 			err := e.db.Transaction(func(probe *gorm.DB) error {
 				return probe.Exec(sql+" FOR UPDATE NOWAIT", id).Error
 			})
@@ -44,7 +50,7 @@ func TestLockBatchLocksReservationsAndTheirStock(t *testing.T) {
 			{"stock of the given product", "SELECT 1 FROM stock WHERE product_id = ?", b, true},
 			{"stock of another product", "SELECT 1 FROM stock WHERE product_id = ?", other, false},
 		} {
-			if got := locked(c.sql, c.id); got != c.want {
+			if got := lockedElsewhere(c.sql, c.id); got != c.want {
 				t.Errorf("%s locked: %v, want %v", c.what, got, c.want)
 			}
 		}
@@ -78,7 +84,7 @@ func TestLockBatchReadsLinesByIndexWithoutStatistics(t *testing.T) {
 		if err := tx.Exec("SET LOCAL plan_cache_mode = force_generic_plan").Error; err != nil {
 			return err
 		}
-		if err := inventorydb.LockBatch(e.ctx, tx, orders, nil); err != nil {
+		if _, err := inventorydb.LockBatch(e.ctx, tx, orders, nil); err != nil {
 			return err
 		}
 		var scans struct{ SeqScan, IdxScan int64 }
@@ -96,4 +102,77 @@ func TestLockBatchReadsLinesByIndexWithoutStatistics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ApplyPlainAll applies, in one pipeline in the batch's transaction, the
+// plain reservations among those offered, each judged on the figures the
+// ones before it left, exactly as one by one; the caller then finishes
+// every one in order, and the declined ones by the rules. Outside a
+// TxStartingWith transaction it runs nothing.
+func TestApplyPlainAllJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
+	e := newEnv(t)
+	a := e.product(10) // low-stock threshold 5
+	plan := func(q int64) inventory.PlainReservation {
+		p, err := e.svc.PlanReserve(reserveReq(uuid.New(), line(a, q)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// 10 → 7 plain; 7 → 4 would cross the threshold: declined; 7 → 6
+	// plain (the second left nothing); 6 → 0: declined, crossing.
+	ps := []inventory.PlainReservation{plan(3), plan(3), plan(1), plan(6)}
+
+	err := e.db.Transaction(func(tx *gorm.DB) error {
+		res, ok, err := inventorydb.ApplyPlainAll(e.ctx, tx, inventorydb.PlainBatch{Reserve: ps})
+		if ok || err != nil || res.Reserved != nil {
+			t.Errorf("in a gorm transaction: %v, %v, %v; want nothing run", res, ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wantStock(a, 10, 0)
+
+	var results []inventory.ReserveResult
+	err = database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+		res, ok, err := inventorydb.ApplyPlainAll(e.ctx, tx, inventorydb.PlainBatch{Reserve: ps})
+		if err != nil || !ok {
+			return fmt.Errorf("ApplyPlainAll: %v, %w", ok, err)
+		}
+		done := res.Reserved
+		if got := fmt.Sprint(done); got != "[true false true false]" {
+			t.Errorf("done %s; want [true false true false]", got)
+		}
+		for i, p := range ps {
+			res, err := e.svc.ReserveAfterPlain(e.ctx, inventorydb.Wrap(tx), p, done[i])
+			if err != nil {
+				return err
+			}
+			results = append(results, res)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The rules then reserve the second (6 → 3, signalling low stock) and
+	// reject the fourth (6 wanted, 3 left).
+	for i, want := range []bool{true, true, true, false} {
+		if got := results[i].Rejection == nil; got != want {
+			t.Errorf("order %d reserved: %v, want %v (%+v)", i, got, want, results[i].Rejection)
+		}
+	}
+	e.wantStock(a, 10, 7)
+	if n := e.outboxCount("INVENTORY_RESERVED", ""); n != 3 {
+		t.Errorf("%d INVENTORY_RESERVED, want 3", n)
+	}
+	if n := e.outboxCount("INVENTORY_REJECTED", ""); n != 1 {
+		t.Errorf("%d INVENTORY_REJECTED, want 1", n)
+	}
+	if n := e.outboxCount("STOCK_LOW", ""); n != 1 {
+		t.Errorf("%d STOCK_LOW, want 1", n)
+	}
+	e.checkInvariants()
 }

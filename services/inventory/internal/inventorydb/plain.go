@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
@@ -77,31 +78,99 @@ func (t *txStore) ReservePlain(ctx context.Context, p inventory.PlainReservation
 }
 
 func reservePlain(ctx context.Context, db *gorm.DB, p inventory.PlainReservation) (bool, error) {
+	args, err := reservePlainArgs(ctx, p)
+	if err != nil {
+		return false, err
+	}
+	return applyPlain(ctx, db, "reserve", reservePlainSQL, args)
+}
+
+func reservePlainArgs(ctx context.Context, p inventory.PlainReservation) ([]any, error) {
 	r := p.Reservation
-	return applyPlain(ctx, db, "reserve", r, p.Announce, reservePlainSQL, func(ids database.UUIDArray, qty database.Int64Array) []any {
+	return plainArgs(ctx, "reserve", r, p.Announce, func(ids database.UUIDArray, qty database.Int64Array) []any {
 		return []any{ids, qty, p.LowStockDefault, ids, len(r.Lines), r.ID, r.OrderID, r.ExpiresAt, r.CreatedAt, r.UpdatedAt}
 	})
 }
 
-// applyPlain runs a plain statement for r (ACTIVE, not a placeholder, with
-// lines), whose parameters are args' for the lines and then announce's
-// event, and which selects how many reservations it wrote; it reports
-// whether that was one.
-func applyPlain(ctx context.Context, db *gorm.DB, what string, r inventory.Reservation, announce inventory.Event, sql string,
-	args func(ids database.UUIDArray, qty database.Int64Array) []any) (bool, error) {
+// PlainBatch is what a consumer batch offers the store as plain operations
+// (see ApplyPlainAll): reservations, in order, then confirmations.
+type PlainBatch struct {
+	Reserve []inventory.PlainReservation
+	Confirm []inventory.PlainConfirmation
+}
+
+// PlainResults says, index for index, which of a PlainBatch were applied.
+type PlainResults struct {
+	Reserved, Confirmed []bool
+}
+
+// ApplyPlainAll offers a batch's plain operations to the store in the
+// consumer batch transaction tx, as one pipeline: one round trip for all of
+// them instead of one or two each, while the batch holds its stock locks.
+// Each statement judges its operation on the figures the ones before it
+// left, exactly as one by one. (Confirmations leave available stock as it
+// was, so running them after the reservations changes no judgement.) The
+// caller finishes every one with inventory.Service.ReserveAfterPlain or
+// ConfirmAfterPlain, in order. ok is false, and nothing ran, when tx cannot
+// pipeline (it is not a database.TxStartingWith transaction).
+func ApplyPlainAll(ctx context.Context, tx *gorm.DB, batch PlainBatch) (res PlainResults, ok bool, err error) {
+	b := &pgx.Batch{}
+	counts := make([]int64, len(batch.Reserve)+len(batch.Confirm))
+	queue := func(sql string, args []any, n *int64) {
+		sql, vars := database.Pgx(tx, sql, args...)
+		b.Queue(sql, vars...).QueryRow(func(row pgx.Row) error { return row.Scan(n) })
+	}
+	for i, p := range batch.Reserve {
+		args, err := reservePlainArgs(ctx, p)
+		if err != nil {
+			return PlainResults{}, false, err
+		}
+		queue(reservePlainSQL, args, &counts[i])
+	}
+	for i, c := range batch.Confirm {
+		args, err := confirmPlainArgs(ctx, c)
+		if err != nil {
+			return PlainResults{}, false, err
+		}
+		queue(confirmPlainSQL, args, &counts[len(batch.Reserve)+i])
+	}
+	ok, err = database.OnPgxConn(tx, func(conn *pgx.Conn) error { return conn.SendBatch(ctx, b).Close() })
+	switch {
+	case err != nil:
+		return PlainResults{}, true, fmt.Errorf("%d plain reservations and %d confirmations: %w", len(batch.Reserve), len(batch.Confirm), err)
+	case !ok:
+		return PlainResults{}, false, nil
+	}
+	applied := make([]bool, len(counts))
+	for i, n := range counts {
+		applied[i] = n == 1
+	}
+	return PlainResults{Reserved: applied[:len(batch.Reserve)], Confirmed: applied[len(batch.Reserve):]}, true, nil
+}
+
+// plainArgs returns the parameters of a plain statement for r (ACTIVE, not
+// a placeholder, with lines): lines' for the lines, then announce's event.
+func plainArgs(ctx context.Context, what string, r inventory.Reservation, announce inventory.Event,
+	lines func(ids database.UUIDArray, qty database.Int64Array) []any) ([]any, error) {
 	if r.Status != inventory.StatusActive || r.Placeholder || len(r.Lines) == 0 {
-		return false, fmt.Errorf("inventorydb: not a plain %s: %s, placeholder %t, %d lines", what, r.Status, r.Placeholder, len(r.Lines))
+		return nil, fmt.Errorf("inventorydb: not a plain %s: %s, placeholder %t, %d lines", what, r.Status, r.Placeholder, len(r.Lines))
 	}
 	key, msg, err := toProto(announce)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	ev, err := event.New(ctx, key, msg)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
+	return append(lines(splitLines(r.Lines)), outbox.Values(ev)...), nil
+}
+
+// applyPlain runs a plain statement, which selects how many reservations it
+// wrote; it reports whether that was one.
+func applyPlain(ctx context.Context, db *gorm.DB, what, sql string, args []any) (bool, error) {
 	var n int64
-	if err := db.WithContext(ctx).Raw(sql, append(args(splitLines(r.Lines)), outbox.Values(ev)...)...).Scan(&n).Error; err != nil {
+	if err := db.WithContext(ctx).Raw(sql, args...).Scan(&n).Error; err != nil {
 		return false, fmt.Errorf("%s: %w", what, err)
 	}
 	return n == 1, nil
@@ -143,8 +212,16 @@ var confirmPlainSQL = `WITH w AS (
 
 // ConfirmPlain implements inventory.Tx.
 func (t *txStore) ConfirmPlain(ctx context.Context, c inventory.PlainConfirmation) (bool, error) {
+	args, err := confirmPlainArgs(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	return applyPlain(ctx, t.db, "confirm", confirmPlainSQL, args)
+}
+
+func confirmPlainArgs(ctx context.Context, c inventory.PlainConfirmation) ([]any, error) {
 	r := c.Reservation
-	return applyPlain(ctx, t.db, "confirm", r, c.Announce, confirmPlainSQL, func(ids database.UUIDArray, qty database.Int64Array) []any {
+	return plainArgs(ctx, "confirm", r, c.Announce, func(ids database.UUIDArray, qty database.Int64Array) []any {
 		return []any{ids, qty, ids, len(r.Lines), c.At, r.ID}
 	})
 }

@@ -55,9 +55,18 @@ func (h *Handlers) Register(c *consumer.Consumer) {
 // transaction, every reservation and stock row the batch will touch, in one
 // global order (see inventorydb.LockBatch), so that batches on different
 // workers never deadlock. Events it cannot read are left to their handler.
-func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Event) error {
+//
+// Then it offers the batch's plain operations to the store all at once
+// (inventorydb.ApplyPlainAll): the new orders' reservations and the paid
+// orders' confirmations, in one round trip instead of one or two per
+// event. The batch holds the stock rows of every product it touches until
+// it commits, so inventory's workers take turns, and those round trips
+// were most of a turn. Only orders with no other event in the batch take
+// part, so that each order's events still apply in their order; the
+// handlers finish each from its outcome (see plainOutcomes).
+func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Event) (context.Context, error) {
 	if len(batch) < 2 {
-		return nil // one event locks its rows in order by itself
+		return ctx, nil // one event locks its rows in order by itself
 	}
 	var orders, products []uuid.UUID
 	addID := func(to *[]uuid.UUID, s string) {
@@ -65,30 +74,120 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 			*to = append(*to, id)
 		}
 	}
+	type candidate struct {
+		event   uuid.UUID
+		order   uuid.UUID
+		created *eventsv1.OrderCreated // nil: a PAYMENT_SUCCESS
+	}
+	var candidates []candidate
+	events := map[uuid.UUID]int{} // by order
 	for _, e := range batch {
 		msg, err := e.Decode()
 		if err != nil {
 			continue
 		}
+		var order string
 		switch m := msg.(type) {
 		case *eventsv1.OrderCreated:
-			addID(&orders, m.GetOrderId())
+			order = m.GetOrderId()
 			for _, l := range m.GetLines() {
 				addID(&products, l.GetProductId())
 			}
+			if id, err := uuid.Parse(order); err == nil {
+				candidates = append(candidates, candidate{event: e.ID, order: id, created: m})
+			}
 		case *eventsv1.PaymentSucceeded:
-			addID(&orders, m.GetOrderId())
+			order = m.GetOrderId()
+			if id, err := uuid.Parse(order); err == nil {
+				candidates = append(candidates, candidate{event: e.ID, order: id})
+			}
 		case *eventsv1.PaymentFailed:
-			addID(&orders, m.GetOrderId())
+			order = m.GetOrderId()
 		case *eventsv1.OrderCancelled:
-			addID(&orders, m.GetOrderId())
+			order = m.GetOrderId()
 		case *eventsv1.ProductUpserted:
 			addID(&products, m.GetProductId())
 		case *eventsv1.ProductArchived:
 			addID(&products, m.GetProductId())
 		}
+		if id, err := uuid.Parse(order); err == nil {
+			orders = append(orders, id)
+			events[id]++
+		}
 	}
-	return inventorydb.LockBatch(ctx, gtx, orders, products)
+	locked, err := inventorydb.LockBatch(ctx, gtx, orders, products)
+	if err != nil {
+		return ctx, err
+	}
+
+	var plain inventorydb.PlainBatch
+	var reserveEvents, confirmEvents []uuid.UUID
+	for _, c := range candidates {
+		if events[c.order] != 1 {
+			continue
+		}
+		if c.created != nil {
+			if p, ok := h.plan(c.order, c.created); ok {
+				plain.Reserve = append(plain.Reserve, p)
+				reserveEvents = append(reserveEvents, c.event)
+			}
+			continue
+		}
+		if r, ok := locked[c.order]; ok {
+			if p, ok := h.svc.PlanConfirm(r); ok {
+				plain.Confirm = append(plain.Confirm, p)
+				confirmEvents = append(confirmEvents, c.event)
+			}
+		}
+	}
+	if len(plain.Reserve)+len(plain.Confirm) == 0 {
+		return ctx, nil
+	}
+	res, ok, err := inventorydb.ApplyPlainAll(ctx, gtx, plain)
+	if err != nil || !ok {
+		return ctx, err // not ok: each handler does its own
+	}
+	out := plainOutcomes{}
+	for i, id := range reserveEvents {
+		out[id] = plainOutcome{reserve: plain.Reserve[i], done: res.Reserved[i]}
+	}
+	for i, id := range confirmEvents {
+		out[id] = plainOutcome{confirm: plain.Confirm[i], done: res.Confirmed[i]}
+	}
+	return context.WithValue(ctx, plainOutcomesKey{}, out), nil
+}
+
+// plan is the plain reservation an ORDER_CREATED asks for; false when the
+// event is not a valid order (its handler rejects it).
+func (h *Handlers) plan(orderID uuid.UUID, m *eventsv1.OrderCreated) (inventory.PlainReservation, bool) {
+	req, err := toReserveRequest(orderID, m.GetLines())
+	if err != nil {
+		return inventory.PlainReservation{}, false
+	}
+	p, err := h.svc.PlanReserve(req)
+	return p, err == nil
+}
+
+// plainOutcomes are what Prepare's plain operations did, by the ID of the
+// event that asked for each. They live in the batch's context, so a batch
+// that fails (and is then handled event by event) leaves none behind.
+type plainOutcomes map[uuid.UUID]plainOutcome
+
+// plainOutcome is one operation (a reservation or a confirmation) and
+// whether the store applied it.
+type plainOutcome struct {
+	reserve inventory.PlainReservation
+	confirm inventory.PlainConfirmation
+	done    bool
+}
+
+type plainOutcomesKey struct{}
+
+// prepared is the outcome of Prepare's plain operation for event id.
+func prepared(ctx context.Context, id uuid.UUID) (plainOutcome, bool) {
+	out, _ := ctx.Value(plainOutcomesKey{}).(plainOutcomes)
+	o, ok := out[id]
+	return o, ok
 }
 
 // OrderCreated reserves the order's lines (INVENTORY_RESERVED), or rejects
@@ -114,7 +213,12 @@ func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event
 		h.log.WarnContext(ctx, "ORDER_CREATED with invalid lines; rejecting the order", "order_id", orderID, "error", bad.Error())
 		return h.svc.RejectIn(ctx, tx, invalidOrder(orderID, msg.GetLines()))
 	}
-	res, err := h.svc.ReserveIn(ctx, tx, req, inventory.FromEvent)
+	var res inventory.ReserveResult
+	if pre, ok := prepared(ctx, e.ID); ok {
+		res, err = h.svc.ReserveAfterPlain(ctx, tx, pre.reserve, pre.done)
+	} else {
+		res, err = h.svc.ReserveIn(ctx, tx, req, inventory.FromEvent)
+	}
 	if errors.Is(err, inventory.ErrReservationConflict) {
 		h.log.WarnContext(ctx, "ORDER_CREATED for an order that already has another reservation; ignored",
 			"order_id", orderID, "error", err.Error())
@@ -137,7 +241,12 @@ func (h *Handlers) PaymentSucceeded(ctx context.Context, gtx *gorm.DB, e event.E
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.ConfirmIn(ctx, inventorydb.Wrap(gtx), orderID, inventory.FromEvent)
+	var out inventory.Outcome
+	if pre, ok := prepared(ctx, e.ID); ok {
+		out, err = h.svc.ConfirmAfterPlain(ctx, inventorydb.Wrap(gtx), pre.confirm, pre.done)
+	} else {
+		out, err = h.svc.ConfirmIn(ctx, inventorydb.Wrap(gtx), orderID, inventory.FromEvent)
+	}
 	if err != nil {
 		return err
 	}

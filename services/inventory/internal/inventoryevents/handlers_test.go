@@ -1,0 +1,177 @@
+package inventoryevents_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/outbox"
+	"github.com/shop-oss/shop/pkg/testkit"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/inventory/internal/inventory"
+	"github.com/shop-oss/shop/services/inventory/internal/inventorydb"
+	"github.com/shop-oss/shop/services/inventory/internal/inventoryevents"
+	"github.com/shop-oss/shop/services/inventory/migrations"
+)
+
+// A batch handled as the consumer does (one TxStartingWith transaction,
+// Prepare, then each handler in key order with Prepare's context) ends as
+// if its events were handled one by one: plain orders, one that crosses the
+// low-stock threshold, one that is short, one whose payment came first, one
+// with invalid lines, payments of reserved orders, and an order placed and
+// paid within the batch.
+func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
+	db, dsn := testkit.Postgres(t)
+	ctx := context.Background()
+	if err := database.Migrate(ctx, dsn, migrations.FS, "schema_migrations"); err != nil {
+		t.Fatal(err)
+	}
+	if err := database.Migrate(ctx, dsn, outbox.Migrations(), outbox.MigrationsTable); err != nil {
+		t.Fatal(err)
+	}
+	svc := inventory.NewService(inventorydb.New(db, nil), inventory.NoCache{}, inventory.Config{
+		ReservationTTL: 15 * time.Minute, LowStockThreshold: 5, SweepBatch: 10,
+	}, testkit.Logger(t))
+	h := inventoryevents.New(svc, testkit.Logger(t))
+	p, q := uuid.New(), uuid.New()
+	seller := uuid.New()
+	for id, onHand := range map[uuid.UUID]int64{p: 10, q: 100} {
+		_, err := svc.Seed(ctx, []inventory.SeedItem{{
+			Product:  inventory.Product{ID: id, SellerID: seller, SKU: "SKU-" + id.String()[:8], Status: inventory.ProductActive},
+			Quantity: onHand,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Orders in key order, as the consumer hands them over.
+	ids := make([]uuid.UUID, 6)
+	for i := range ids {
+		ids[i] = uuid.New()
+	}
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	plainA, crossing, plainC, short, paidFirst, invalid := ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]
+	reservedA, reservedB, both := uuid.New(), uuid.New(), uuid.New()
+
+	newEvent := func(order uuid.UUID, m proto.Message) event.Event {
+		e, err := event.New(ctx, order.String(), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	created := func(order uuid.UUID, product string, qty int32) event.Event {
+		return newEvent(order, &eventsv1.OrderCreated{OrderId: order.String(), UserId: uuid.NewString(),
+			Lines: []*eventsv1.OrderLine{{ProductId: product, Quantity: qty, UnitPrice: &eventsv1.Money{AmountMinor: 10, Currency: "EUR"}}},
+			Total: &eventsv1.Money{AmountMinor: 10 * int64(qty), Currency: "EUR"}})
+	}
+	paid := func(order uuid.UUID) event.Event {
+		return newEvent(order, &eventsv1.PaymentSucceeded{OrderId: order.String(), PaymentId: uuid.NewString()})
+	}
+	// Before the batch: the payment of one order arrives before the order
+	// (a placeholder), and two orders are reserved.
+	for _, e := range []event.Event{paid(paidFirst), created(reservedA, q.String(), 2), created(reservedB, q.String(), 1)} {
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if e.Type == eventsv1.TypePaymentSuccess {
+				return h.PaymentSucceeded(ctx, tx, e)
+			}
+			return h.OrderCreated(ctx, tx, e)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	batch := []event.Event{
+		created(plainA, p.String(), 3),    // 10 → 7 available: plain
+		created(crossing, p.String(), 3),  // 7 → 4 crosses 5: the rules reserve it and signal low stock
+		created(plainC, p.String(), 1),    // plain
+		created(short, p.String(), 6),     // 3 left after the three before: rejected
+		created(paidFirst, q.String(), 2), // reserved and sold at once
+		created(invalid, "not-a-uuid", 1), // rejected as invalid
+		paid(reservedA),                   // confirmed: plain
+		paid(reservedB),
+		created(both, q.String(), 1), // two events of one order: one by one, in order
+		paid(both),
+	}
+	// Key order (stable), as the consumer hands a batch over.
+	slices.SortStableFunc(batch, func(a, b event.Event) int { return strings.Compare(a.Key, b.Key) })
+	err := database.TxStartingWith(ctx, db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+		hctx, err := h.Prepare(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		// Prepare applied the plain operations already, all in one round
+		// trip; the handlers finish the rest.
+		var early []string
+		err = tx.Raw("SELECT order_id || ' ' || status FROM reservations WHERE NOT placeholder ORDER BY order_id").Scan(&early).Error
+		if err != nil {
+			return err
+		}
+		want := []string{plainA.String() + " ACTIVE", plainC.String() + " ACTIVE", reservedA.String() + " CONFIRMED", reservedB.String() + " CONFIRMED"}
+		slices.Sort(want)
+		if !slices.Equal(early, want) {
+			t.Errorf("after Prepare, reservations %v; want %v", early, want)
+		}
+		for _, e := range batch {
+			handle := h.OrderCreated
+			if e.Type == eventsv1.TypePaymentSuccess {
+				handle = h.PaymentSucceeded
+			}
+			if err := handle(e.Context(hctx), tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	status := func(order uuid.UUID) string {
+		var s []string
+		if err := db.Raw("SELECT status FROM reservations WHERE order_id = ?", order).Scan(&s).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(s) == 0 {
+			return "none"
+		}
+		return s[0]
+	}
+	for order, want := range map[uuid.UUID]string{plainA: "ACTIVE", crossing: "ACTIVE", plainC: "ACTIVE", short: "none", paidFirst: "CONFIRMED",
+		invalid: "none", reservedA: "CONFIRMED", reservedB: "CONFIRMED", both: "CONFIRMED"} {
+		if got := status(order); got != want {
+			t.Errorf("order %s: reservation %s, want %s", order, got, want)
+		}
+	}
+	figures := func(id uuid.UUID) (onHand, reserved int64) {
+		var r struct{ OnHand, Reserved int64 }
+		if err := db.Raw("SELECT on_hand, reserved FROM stock WHERE product_id = ?", id).Scan(&r).Error; err != nil {
+			t.Fatal(err)
+		}
+		return r.OnHand, r.Reserved
+	}
+	if onHand, reserved := figures(p); onHand != 10 || reserved != 7 {
+		t.Errorf("p: %d on hand, %d reserved; want 10, 7", onHand, reserved)
+	}
+	if onHand, reserved := figures(q); onHand != 94 || reserved != 0 {
+		t.Errorf("q: %d on hand, %d reserved; want 94 (2+1+2+1 sold), 0", onHand, reserved)
+	}
+	for typ, want := range map[string]int64{"INVENTORY_RESERVED": 7, "INVENTORY_REJECTED": 2, "INVENTORY_CONFIRMED": 4, "STOCK_LOW": 1} {
+		var n int64
+		if err := db.Raw("SELECT count(*) FROM outbox WHERE event_type = ?", typ).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Errorf("%d %s in the outbox, want %d", n, typ, want)
+		}
+	}
+}
