@@ -119,6 +119,18 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 	if err != nil {
 		return ctx, err
 	}
+	// Every stock row the batch can change is one it just locked: drop
+	// them from the cache once (the cache's guard keeps readers from
+	// putting the old figures back until well after the commit), instead
+	// of one Redis round trip per event while the locks are held.
+	touched := products
+	for _, r := range locked {
+		for _, l := range r.Lines {
+			touched = append(touched, l.ProductID)
+		}
+	}
+	h.svc.Invalidate(ctx, touched)
+	ctx = context.WithValue(ctx, invalidatedKey{}, true)
 
 	var plain inventorydb.PlainBatch
 	var reserveEvents, confirmEvents []uuid.UUID
@@ -183,6 +195,17 @@ type plainOutcome struct {
 
 type plainOutcomesKey struct{}
 
+// invalidatedKey marks a batch whose products Prepare dropped from the cache.
+type invalidatedKey struct{}
+
+// invalidate drops changed products from the cache, unless the batch's
+// Prepare dropped all it could change already.
+func (h *Handlers) invalidate(ctx context.Context, changed []uuid.UUID) {
+	if done, _ := ctx.Value(invalidatedKey{}).(bool); !done {
+		h.svc.Invalidate(ctx, changed)
+	}
+}
+
 // prepared is the outcome of Prepare's plain operation for event id.
 func prepared(ctx context.Context, id uuid.UUID) (plainOutcome, bool) {
 	out, _ := ctx.Value(plainOutcomesKey{}).(plainOutcomes)
@@ -227,7 +250,7 @@ func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event
 	if err != nil {
 		return err
 	}
-	h.svc.Invalidate(ctx, res.Changed)
+	h.invalidate(ctx, res.Changed)
 	return nil
 }
 
@@ -250,7 +273,7 @@ func (h *Handlers) PaymentSucceeded(ctx context.Context, gtx *gorm.DB, e event.E
 	if err != nil {
 		return err
 	}
-	h.svc.Invalidate(ctx, out.Changed)
+	h.invalidate(ctx, out.Changed)
 	return nil
 }
 
@@ -283,7 +306,7 @@ func (h *Handlers) release(ctx context.Context, gtx *gorm.DB, rawOrderID, reason
 	if err != nil {
 		return err
 	}
-	h.svc.Invalidate(ctx, out.Changed)
+	h.invalidate(ctx, out.Changed)
 	return nil
 }
 
@@ -310,7 +333,7 @@ func (h *Handlers) ProductUpserted(ctx context.Context, gtx *gorm.DB, e event.Ev
 	if err != nil {
 		return err
 	}
-	h.svc.Invalidate(ctx, changed)
+	h.invalidate(ctx, changed)
 	return nil
 }
 
@@ -328,7 +351,7 @@ func (h *Handlers) ProductArchived(ctx context.Context, gtx *gorm.DB, e event.Ev
 	if err != nil {
 		return err
 	}
-	h.svc.Invalidate(ctx, changed)
+	h.invalidate(ctx, changed)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package inventoryevents_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +38,8 @@ func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
 	if err := database.Migrate(ctx, dsn, outbox.Migrations(), outbox.MigrationsTable); err != nil {
 		t.Fatal(err)
 	}
-	svc := inventory.NewService(inventorydb.New(db, nil), inventory.NoCache{}, inventory.Config{
+	cache := &recordingCache{}
+	svc := inventory.NewService(inventorydb.New(db, nil), cache, inventory.Config{
 		ReservationTTL: 15 * time.Minute, LowStockThreshold: 5, SweepBatch: 10,
 	}, testkit.Logger(t))
 	h := inventoryevents.New(svc, testkit.Logger(t))
@@ -73,6 +75,7 @@ func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
 			Lines: []*eventsv1.OrderLine{{ProductId: product, Quantity: qty, UnitPrice: &eventsv1.Money{AmountMinor: 10, Currency: "EUR"}}},
 			Total: &eventsv1.Money{AmountMinor: 10 * int64(qty), Currency: "EUR"}})
 	}
+	cache.calls = nil // the seed's
 	paid := func(order uuid.UUID) event.Event {
 		return newEvent(order, &eventsv1.PaymentSucceeded{OrderId: order.String(), PaymentId: uuid.NewString()})
 	}
@@ -104,6 +107,12 @@ func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
 	}
 	// Key order (stable), as the consumer hands a batch over.
 	slices.SortStableFunc(batch, func(a, b event.Event) int { return strings.Compare(a.Key, b.Key) })
+	// One by one, each change drops its products (the placeholder changes
+	// no stock).
+	if got := fmt.Sprint(cache.calls); got != fmt.Sprint([][]uuid.UUID{{q}, {q}}) {
+		t.Fatalf("cache invalidations before the batch %s; want q for each reservation", got)
+	}
+	cache.calls = nil
 	err := database.TxStartingWith(ctx, db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
 		hctx, err := h.Prepare(ctx, tx, batch)
 		if err != nil {
@@ -134,6 +143,12 @@ func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+
+	// The batch dropped its products from the cache once, both of them,
+	// not once per event.
+	if len(cache.calls) != 1 || !slices.Contains(cache.calls[0], p) || !slices.Contains(cache.calls[0], q) {
+		t.Errorf("cache invalidations %v; want one, of %s and %s", cache.calls, p, q)
 	}
 
 	status := func(order uuid.UUID) string {
@@ -174,4 +189,14 @@ func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
 			t.Errorf("%d %s in the outbox, want %d", n, typ, want)
 		}
 	}
+}
+
+// recordingCache caches nothing and records each invalidation.
+type recordingCache struct {
+	inventory.NoCache
+	calls [][]uuid.UUID
+}
+
+func (c *recordingCache) Invalidate(_ context.Context, ids ...uuid.UUID) {
+	c.calls = append(c.calls, ids)
 }
