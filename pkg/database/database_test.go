@@ -243,15 +243,21 @@ func TestAsyncCommitIsAPropertyOfThePoolOnly(t *testing.T) {
 	}
 }
 
-func TestTxStartingWith(t *testing.T) {
+// onePool is a fresh database with a second pool of one connection over
+// it: a transaction that did not end would block the next.
+func onePool(t *testing.T) (db, one *gorm.DB) {
 	db, dsn := testkit.Postgres(t)
-	ctx := context.Background()
-	// One connection: a transaction that did not end would block the next.
-	one, err := database.Open(ctx, dsn, database.Pool{MaxOpen: 1}, testkit.Discard())
+	one, err := database.Open(context.Background(), dsn, database.Pool{MaxOpen: 1}, testkit.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = database.Close(one) })
+	return db, one
+}
+
+func TestTxStartingWith(t *testing.T) {
+	db, one := onePool(t)
+	ctx := context.Background()
 	if err := db.Exec(`CREATE TABLE tx_notes (id int PRIMARY KEY, note text NOT NULL)`).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +289,7 @@ func TestTxStartingWith(t *testing.T) {
 		}
 	}
 
-	err = database.TxStartingWith(ctx, one, insert(1), func(tx *gorm.DB) error {
+	err := database.TxStartingWith(ctx, one, insert(1), func(tx *gorm.DB) error {
 		return tx.Exec("INSERT INTO tx_notes VALUES (2, 'then')").Error
 	})
 	if err != nil {
@@ -375,13 +381,8 @@ func TestTxStartingWith(t *testing.T) {
 // (it commits and rolls back with it), and Pgx turns gorm's SQL and
 // arguments into what pgx queues. Any other *gorm.DB is refused, fn unrun.
 func TestOnPgxConnPipelinesInTheTransaction(t *testing.T) {
-	db, dsn := testkit.Postgres(t)
+	db, one := onePool(t)
 	ctx := context.Background()
-	one, err := database.Open(ctx, dsn, database.Pool{MaxOpen: 1}, testkit.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = database.Close(one) })
 	if err := db.Exec(`CREATE TABLE piped (id int PRIMARY KEY, tags text[] NOT NULL)`).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +408,7 @@ func TestOnPgxConnPipelinesInTheTransaction(t *testing.T) {
 		return n
 	}
 
-	err = database.TxStartingWith(ctx, one, first, func(tx *gorm.DB) error {
+	err := database.TxStartingWith(ctx, one, first, func(tx *gorm.DB) error {
 		got, ok, err := pipeline(tx.WithContext(ctx), 1, 2, 3)
 		if !ok || err != nil || fmt.Sprint(got) != "[1 2 3]" {
 			t.Errorf("pipeline: %v, %v, %v; want [1 2 3], true, nil", got, ok, err)

@@ -10,12 +10,10 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/shop-oss/shop/pkg/database"
-	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
 	"github.com/shop-oss/shop/services/inventory/internal/inventorydb"
-	"github.com/shop-oss/shop/services/inventory/migrations"
+	"github.com/shop-oss/shop/services/inventory/internal/inventorytest"
 )
 
 // env is a fresh migrated database with a store and a domain service whose
@@ -50,14 +48,8 @@ const ttl = 15 * time.Minute
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	db, dsn := testkit.Postgres(t)
+	db, _ := inventorytest.Database(t)
 	ctx := context.Background()
-	if err := database.Migrate(ctx, dsn, migrations.FS, "schema_migrations"); err != nil {
-		t.Fatal(err)
-	}
-	if err := database.Migrate(ctx, dsn, outbox.Migrations(), outbox.MigrationsTable); err != nil {
-		t.Fatal(err)
-	}
 	e := &env{t: t, db: db, store: inventorydb.New(db, nil), clock: &clock{now: time.Now().UTC()}, ctx: ctx}
 	e.svc = e.newService()
 	return e

@@ -14,13 +14,12 @@ import (
 
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
-	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
 	"github.com/shop-oss/shop/services/inventory/internal/inventorydb"
 	"github.com/shop-oss/shop/services/inventory/internal/inventoryevents"
-	"github.com/shop-oss/shop/services/inventory/migrations"
+	"github.com/shop-oss/shop/services/inventory/internal/inventorytest"
 )
 
 // A batch handled as the consumer does (one TxStartingWith transaction,
@@ -30,14 +29,8 @@ import (
 // with invalid lines, payments of reserved orders, and an order placed and
 // paid within the batch.
 func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
-	db, dsn := testkit.Postgres(t)
+	db, _ := inventorytest.Database(t)
 	ctx := context.Background()
-	if err := database.Migrate(ctx, dsn, migrations.FS, "schema_migrations"); err != nil {
-		t.Fatal(err)
-	}
-	if err := database.Migrate(ctx, dsn, outbox.Migrations(), outbox.MigrationsTable); err != nil {
-		t.Fatal(err)
-	}
 	cache := &recordingCache{}
 	svc := inventory.NewService(inventorydb.New(db, nil), cache, inventory.Config{
 		ReservationTTL: 15 * time.Minute, LowStockThreshold: 5, SweepBatch: 10,
