@@ -206,48 +206,102 @@ func (s *Service) act(ctx context.Context, actor Actor, id string, action Action
 // and absorbed: retrying could never make it legal. An event already in the
 // timeline is skipped, so applying one twice leaves the same state.
 func (s *Service) ApplySaga(ctx context.Context, tx Tx, ev SagaEvent) error {
+	plan, err := s.PlanSaga(ev)
+	if err != nil {
+		return err
+	}
+	var out FastOutcome
+	switch {
+	case plan.Record != nil:
+		out.Done, err = tx.RecordEvent(ctx, *plan.Record)
+	case plan.Advance != nil:
+		out.CreatedAt, out.Done, err = tx.Advance(ctx, plan.Advance.Order, plan.Advance.From, plan.Advance.Entry)
+	}
+	if err != nil {
+		return err
+	}
+	return s.FinishSaga(ctx, tx, ev, plan, out)
+}
+
+// SagaPlan is the one statement that applies a saga event in the usual
+// case, decided without reading the order (see ApplySaga): a timeline
+// entry to record, or a blind move to try; neither for an event that must
+// read the order first.
+type SagaPlan struct {
+	Record  *HistoryEntry
+	Advance *BlindMove
+	rule    sagaRule
+}
+
+// BlindMove is a status change tried without reading the order: the order
+// as it will be, the status it must be in, and its timeline entry.
+type BlindMove struct {
+	Order Order
+	From  Status
+	Entry HistoryEntry
+}
+
+// FastOutcome is what the plan's statement did: Done is "the order was
+// found" for a timeline entry and "the order moved" for a blind move, when
+// it also says when the order was created.
+type FastOutcome struct {
+	Done      bool
+	CreatedAt time.Time
+}
+
+// PlanSaga validates ev and returns its usual-case statement. A caller that
+// sends several at once (orderdb.ApplyFastAll) finishes each with
+// FinishSaga, in order.
+func (s *Service) PlanSaga(ev SagaEvent) (SagaPlan, error) {
 	rule, ok := sagaRules[ev.Type]
 	if !ok {
-		return fmt.Errorf("%w: %s is not a saga event of the order", ErrInvalidEvent, ev.Type)
+		return SagaPlan{}, fmt.Errorf("%w: %s is not a saga event of the order", ErrInvalidEvent, ev.Type)
 	}
 	if !isUUID(ev.OrderID) {
-		return fmt.Errorf("%w: %s has order ID %q", ErrInvalidEvent, ev.Type, ev.OrderID)
-	}
-	unknown := func() error {
-		return fmt.Errorf("%s %s: order %s: %w", ev.Type, ev.ID, ev.OrderID, ErrUnknownOrder)
+		return SagaPlan{}, fmt.Errorf("%w: %s has order ID %q", ErrInvalidEvent, ev.Type, ev.OrderID)
 	}
 	ref := &EventRef{ID: ev.ID, Type: ev.Type}
+	plan := SagaPlan{rule: rule}
 	if rule.action == "" {
 		// Only the timeline changes: no lock on the order, which a
 		// transition caused by another event may be holding right now.
-		found, err := tx.RecordEvent(ctx, HistoryEntry{
+		plan.Record = &HistoryEntry{
 			OrderID: ev.OrderID, At: s.now(), Kind: KindEvent, Reason: ev.Type, Cause: ref, Detail: ev.Detail,
-		})
-		if err == nil && !found {
-			return unknown()
 		}
-		return err
+		return plan, nil
 	}
 	if from, to, ok := blindMove(rule); ok {
 		// The usual case needs no read: move if the order is where the
 		// event normally finds it. Anything else (a duplicate, an order
-		// elsewhere, an unknown order) goes the locking way below, which
-		// tells them apart.
+		// elsewhere, an unknown order) goes the locking way in
+		// FinishSaga, which tells them apart.
 		now := s.now()
 		o := Order{ID: ev.OrderID, Status: from}
 		o.enter(to, now, rule.reason)
-		created, moved, err := tx.Advance(ctx, o, from, HistoryEntry{
+		plan.Advance = &BlindMove{Order: o, From: from, Entry: HistoryEntry{
 			OrderID: o.ID, At: now, Kind: KindTransition, From: from, To: to, Reason: rule.reason, Cause: ref, Detail: ev.Detail,
-		})
-		if err != nil {
-			return err
-		}
-		if moved {
-			o.CreatedAt = created
-			s.record(newStep(o, from, now))
-			return nil
-		}
+		}}
 	}
+	return plan, nil
+}
+
+// FinishSaga completes ev after its plan's statement did out.
+func (s *Service) FinishSaga(ctx context.Context, tx Tx, ev SagaEvent, plan SagaPlan, out FastOutcome) error {
+	unknown := func() error {
+		return fmt.Errorf("%s %s: order %s: %w", ev.Type, ev.ID, ev.OrderID, ErrUnknownOrder)
+	}
+	switch {
+	case plan.Record != nil && !out.Done:
+		return unknown()
+	case plan.Record != nil:
+		return nil
+	case plan.Advance != nil && out.Done:
+		o := plan.Advance.Order
+		o.CreatedAt = out.CreatedAt
+		s.record(newStep(o, plan.Advance.From, plan.Advance.Entry.At))
+		return nil
+	}
+	rule, ref := plan.rule, &EventRef{ID: ev.ID, Type: ev.Type}
 	o, seen, err := tx.LockOrderForEvent(ctx, ev.OrderID, ev.ID)
 	if errors.Is(err, ErrNotFound) {
 		return unknown()

@@ -18,9 +18,12 @@ import (
 	"github.com/shop-oss/shop/services/order/internal/order"
 )
 
-// TxFactory turns the consumer's transaction into the domain's Tx.
+// TxFactory turns the consumer's transaction into the domain's Tx, and
+// runs a batch's usual-case saga statements in it at once
+// (orderdb.Store.ApplyFastAll).
 type TxFactory interface {
 	Tx(tx *gorm.DB) order.Tx
+	ApplyFastAll(ctx context.Context, tx *gorm.DB, plans []order.SagaPlan) ([]order.FastOutcome, bool, error)
 }
 
 // Handlers holds the event handlers.
@@ -45,7 +48,82 @@ func (h *Handlers) Register(c *consumer.Consumer) {
 	for _, t := range order.SagaEventTypes() {
 		c.Handle(t, h.Saga)
 	}
+	c.PrepareBatches(h.Prepare)
 }
+
+// Prepare sends, before a batch of several events is handled, the
+// usual-case statement of each saga event (a timeline entry, or a blind
+// move: order.SagaPlan) to PostgreSQL at once, as one pipeline in the
+// batch's transaction: one round trip for all of them instead of one
+// each. The statements run in the batch's order, as the handlers would
+// run them. Only orders with no other event in the batch take part, so
+// that one order's events still apply one after the other; Saga finishes
+// each event from its outcome.
+func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
+	if len(batch) < 2 {
+		return ctx, nil
+	}
+	type candidate struct {
+		event order.SagaEvent
+		plan  order.SagaPlan
+	}
+	var candidates []candidate
+	events := map[string]int{} // by order
+	for _, e := range batch {
+		if _, saga := sagaTypes[e.Type]; !saga {
+			continue
+		}
+		ev, err := sagaEvent(e)
+		if err != nil {
+			continue // its handler dead-letters it
+		}
+		events[ev.OrderID]++
+		if plan, err := h.svc.PlanSaga(ev); err == nil && (plan.Record != nil || plan.Advance != nil) {
+			candidates = append(candidates, candidate{event: ev, plan: plan})
+		}
+	}
+	var plans []order.SagaPlan
+	var chosen []candidate
+	for _, c := range candidates {
+		if events[c.event.OrderID] == 1 {
+			plans = append(plans, c.plan)
+			chosen = append(chosen, c)
+		}
+	}
+	if len(plans) < 2 {
+		return ctx, nil // nothing to save: the handler sends its own
+	}
+	outs, ok, err := h.store.ApplyFastAll(ctx, tx, plans)
+	if err != nil || !ok {
+		return ctx, err // not ok: each handler sends its own
+	}
+	done := make(fastOutcomes, len(chosen))
+	for i, c := range chosen {
+		done[c.event.ID] = fastOutcome{plan: c.plan, out: outs[i]}
+	}
+	return context.WithValue(ctx, fastOutcomesKey{}, done), nil
+}
+
+// fastOutcomes are what Prepare's statements did, by event ID. They live in
+// the batch's context, so a batch that fails (and is then handled event by
+// event) leaves none behind.
+type fastOutcomes map[string]fastOutcome
+
+type fastOutcome struct {
+	plan order.SagaPlan
+	out  order.FastOutcome
+}
+
+type fastOutcomesKey struct{}
+
+// sagaTypes are the event types Saga handles.
+var sagaTypes = func() map[string]struct{} {
+	m := map[string]struct{}{}
+	for _, t := range order.SagaEventTypes() {
+		m[t] = struct{}{}
+	}
+	return m
+}()
 
 // Catalog applies a catalog event to the replica.
 func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) error {
@@ -67,6 +145,10 @@ func (h *Handlers) Saga(ctx context.Context, tx *gorm.DB, e event.Event) error {
 	ev, err := sagaEvent(e)
 	if err != nil {
 		return consumer.Permanent(err)
+	}
+	done, _ := ctx.Value(fastOutcomesKey{}).(fastOutcomes)
+	if f, ok := done[ev.ID]; ok {
+		return permanentIfInvalid(h.svc.FinishSaga(ctx, h.store.Tx(tx), ev, f.plan, f.out))
 	}
 	return permanentIfInvalid(h.svc.ApplySaga(ctx, h.store.Tx(tx), ev))
 }

@@ -1,0 +1,95 @@
+package app_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/event"
+)
+
+// A batch of saga events handled as the consumer does (one TxStartingWith
+// transaction, Prepare, then each handler in key order with Prepare's
+// context) ends as if its events were handled one by one: blind moves that
+// apply and one that does not (a second payment), a timeline entry, and an
+// order with two events in the batch.
+func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
+	e := newEnv(t, nil)
+	e.catalog()
+	place := func() string { return e.place(customerID, line(pAlpha, 1)).ID }
+	a, b, c, d, paid := place(), place(), place(), place(), place()
+	for _, ev := range []event.Event{
+		newEvent(t, b, reserved(b)), newEvent(t, d, reserved(d)),
+		newEvent(t, paid, reserved(paid)), newEvent(t, paid, succeeded(paid)),
+	} {
+		if err := e.applyDirect(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk := func(id string, msg proto.Message) event.Event { return newEvent(t, id, msg) }
+	batch := []event.Event{
+		mk(a, reserved(a)),        // CREATED → PAYMENT_PENDING, blind
+		mk(b, succeeded(b)),       // PAYMENT_PENDING → PAID, blind
+		mk(c, reserved(c)),        // two events of one order: one by one
+		mk(c, initiated(c)),       //
+		mk(d, initiated(d)),       // timeline only
+		mk(paid, succeeded(paid)), // a second payment: the blind move misses, the rules ignore it
+	}
+	slices.SortStableFunc(batch, func(x, y event.Event) int { return strings.Compare(x.Key, y.Key) })
+
+	ctx := context.Background()
+	err := database.TxStartingWith(ctx, e.svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+		hctx, err := e.handlers.Prepare(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		// Prepare ran the usual-case statements already, in one round
+		// trip: a and b moved, d's entry is there; c waits for its
+		// handlers.
+		var moved []string
+		err = tx.Raw("SELECT id || ' ' || status FROM orders WHERE id IN (?, ?, ?) ORDER BY id", a, b, c).Scan(&moved).Error
+		if err != nil {
+			return err
+		}
+		want := []string{a + " PAYMENT_PENDING", b + " PAID", c + " CREATED"}
+		slices.Sort(want)
+		if !slices.Equal(moved, want) {
+			t.Errorf("after Prepare: %v; want %v", moved, want)
+		}
+		for _, ev := range batch {
+			if err := e.handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for id, want := range map[string]struct {
+		status  string
+		entries int
+	}{
+		a:    {"PAYMENT_PENDING", 2}, // placed, reserved
+		b:    {"PAID", 3},            // placed, reserved, paid
+		c:    {"PAYMENT_PENDING", 3}, // placed, reserved, payment initiated
+		d:    {"PAYMENT_PENDING", 3}, // placed, reserved, payment initiated
+		paid: {"PAID", 4},            // placed, reserved, paid, the second payment ignored
+	} {
+		if got := e.status(id); got != want.status {
+			t.Errorf("order %s: %s, want %s", id, got, want.status)
+		}
+		if got := e.historyCount(id); got != want.entries {
+			t.Errorf("order %s: %d timeline entries, want %d", id, got, want.entries)
+		}
+	}
+	if last := e.lastEntry(paid); last.Kind != "IGNORED" {
+		t.Errorf("the second payment of %s: last timeline entry %+v, want IGNORED", paid, last)
+	}
+}
