@@ -377,10 +377,10 @@ func TestTxStartingWith(t *testing.T) {
 	}
 }
 
-// A pipeline sent with OnPgxConn runs inside the TxStartingWith transaction
-// (it commits and rolls back with it), and Pgx turns gorm's SQL and
-// arguments into what pgx queues. Any other *gorm.DB is refused, fn unrun.
-func TestOnPgxConnPipelinesInTheTransaction(t *testing.T) {
+// A Pipeline runs inside the TxStartingWith transaction (it commits and
+// rolls back with it), with gorm's SQL and arguments turned into what pgx
+// queues. Any other *gorm.DB is refused, nothing sent.
+func TestPipelineRunsInTheTransaction(t *testing.T) {
 	db, one := onePool(t)
 	ctx := context.Background()
 	if err := db.Exec(`CREATE TABLE piped (id int PRIMARY KEY, tags text[] NOT NULL)`).Error; err != nil {
@@ -389,15 +389,12 @@ func TestOnPgxConnPipelinesInTheTransaction(t *testing.T) {
 	first := database.First{SQL: "SELECT 1"}
 	pipeline := func(tx *gorm.DB, ids ...int) ([]int, bool, error) {
 		got := make([]int, len(ids))
-		ok, err := database.OnPgxConn(tx, func(conn *pgx.Conn) error {
-			b := &pgx.Batch{}
-			for i, id := range ids {
-				sql, args := database.Pgx(tx, "INSERT INTO piped (id, tags) VALUES (?, ?::text[]) RETURNING id + 0 * cardinality(tags)",
-					id, database.TextArray{"a", fmt.Sprint(id)})
-				b.Queue(sql, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&got[i]) })
-			}
-			return conn.SendBatch(ctx, b).Close()
-		})
+		p := database.NewPipeline(tx)
+		for i, id := range ids {
+			p.Queue("INSERT INTO piped (id, tags) VALUES (?, ?::text[]) RETURNING id + 0 * cardinality(tags)",
+				id, database.TextArray{"a", fmt.Sprint(id)}).QueryRow(func(row pgx.Row) error { return row.Scan(&got[i]) })
+		}
+		ok, err := p.Send(ctx)
 		return got, ok, err
 	}
 	count := func() (n int64) {
@@ -427,7 +424,7 @@ func TestOnPgxConnPipelinesInTheTransaction(t *testing.T) {
 	}
 	err = db.Transaction(func(tx *gorm.DB) error {
 		if _, ok, err := pipeline(tx, 6); ok || err != nil {
-			t.Errorf("OnPgxConn on a gorm transaction: %v, %v; want false, nil", ok, err)
+			t.Errorf("Send on a gorm transaction: %v, %v; want false, nil", ok, err)
 		}
 		return nil
 	})

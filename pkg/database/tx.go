@@ -46,8 +46,7 @@ func TxStartingWith(ctx context.Context, db *gorm.DB, first First, fn func(tx *g
 	}
 	defer conn.Close() // back to the pool; a connection left in a transaction is discarded there
 
-	err = conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
+	err = withPgx(conn, func(pc *pgx.Conn) error {
 		b := &pgx.Batch{}
 		b.Queue("BEGIN")
 		q := b.Queue(first.SQL, first.Args...)
@@ -73,8 +72,8 @@ func TxStartingWith(ctx context.Context, db *gorm.DB, first First, fn func(tx *g
 		rollback(ctx, conn)
 		return err
 	}
-	return conn.Raw(func(dc any) error {
-		tag, err := dc.(*stdlib.Conn).Conn().Exec(ctx, "COMMIT")
+	return withPgx(conn, func(pc *pgx.Conn) error {
+		tag, err := pc.Exec(ctx, "COMMIT")
 		switch {
 		case err != nil:
 			return fmt.Errorf("commit: %w", err)
@@ -87,15 +86,20 @@ func TxStartingWith(ctx context.Context, db *gorm.DB, first First, fn func(tx *g
 
 // rollback ends the transaction on conn, even when ctx has ended; a
 // connection it cannot roll back is discarded.
-func rollback(ctx context.Context, conn interface{ Raw(func(any) error) error }) {
+func rollback(ctx context.Context, conn *sql.Conn) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	_ = conn.Raw(func(dc any) error {
-		if _, err := dc.(*stdlib.Conn).Conn().Exec(ctx, "ROLLBACK"); err != nil {
+	_ = withPgx(conn, func(pc *pgx.Conn) error {
+		if _, err := pc.Exec(ctx, "ROLLBACK"); err != nil {
 			return driver.ErrBadConn
 		}
 		return nil
 	})
+}
+
+// withPgx runs fn on the pgx connection under conn.
+func withPgx(conn *sql.Conn, fn func(*pgx.Conn) error) error {
+	return conn.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) })
 }
 
 // txConn is the connection of a TxStartingWith transaction as gorm sees
@@ -112,22 +116,35 @@ func (txConn) Rollback() error {
 	return errors.New("database: the transaction rolls back when its function fails")
 }
 
-// OnPgxConn runs fn on the pgx connection of tx when tx is a TxStartingWith
-// transaction, for what database/sql cannot send, such as a pipeline of
-// statements (pgx.Batch) that run in the transaction in one round trip. It
-// reports false, without running fn, for any other *gorm.DB.
-func OnPgxConn(tx *gorm.DB, fn func(*pgx.Conn) error) (bool, error) {
-	c, ok := tx.Statement.ConnPool.(txConn)
+// Pipeline collects statements written for gorm (? placeholders) and sends
+// them in one round trip inside a TxStartingWith transaction, which
+// database/sql cannot do: they run in the transaction, in order, and each
+// one's result is read through the pgx.QueuedQuery Queue returns.
+type Pipeline struct {
+	tx    *gorm.DB
+	batch pgx.Batch
+}
+
+// NewPipeline returns an empty pipeline for tx.
+func NewPipeline(tx *gorm.DB) *Pipeline { return &Pipeline{tx: tx} }
+
+// Queue adds a statement as gorm would send it ($n placeholders and the
+// arguments gorm binds).
+func (p *Pipeline) Queue(sql string, args ...any) *pgx.QueuedQuery {
+	st := p.tx.Session(&gorm.Session{NewDB: true}).Raw(sql, args...).Statement
+	return p.batch.Queue(st.SQL.String(), st.Vars...)
+}
+
+// Len is how many statements are queued.
+func (p *Pipeline) Len() int { return p.batch.Len() }
+
+// Send runs the queued statements and their result readers. It reports
+// false, sending nothing, when tx is not a TxStartingWith transaction: the
+// caller then runs its statements one by one.
+func (p *Pipeline) Send(ctx context.Context) (bool, error) {
+	c, ok := p.tx.Statement.ConnPool.(txConn)
 	if !ok {
 		return false, nil
 	}
-	return true, c.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) })
-}
-
-// Pgx returns a gorm statement (SQL with ? placeholders and its arguments)
-// as pgx sends it, with $n placeholders and the arguments gorm binds, so
-// that code written for gorm can also be queued in a pgx.Batch.
-func Pgx(db *gorm.DB, sql string, args ...any) (string, []any) {
-	st := db.Session(&gorm.Session{NewDB: true}).Raw(sql, args...).Statement
-	return st.SQL.String(), st.Vars
+	return true, withPgx(c.Conn, func(pc *pgx.Conn) error { return pc.SendBatch(ctx, &p.batch).Close() })
 }

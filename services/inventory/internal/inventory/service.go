@@ -173,7 +173,7 @@ func (s *Service) ReserveIn(ctx context.Context, tx Tx, req ReserveRequest, orig
 
 // PlanReserve validates req and returns the reservation the plain case
 // would store, for a caller that offers several to the store at once
-// (inventorydb.ReservePlainAll) and then finishes each with
+// (inventorydb.ApplyPlainAll) and then finishes each with
 // ReserveAfterPlain, in tx, in the same order.
 func (s *Service) PlanReserve(req ReserveRequest) (PlainReservation, error) {
 	if err := req.Validate(); err != nil {

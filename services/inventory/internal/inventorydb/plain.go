@@ -113,29 +113,25 @@ type PlainResults struct {
 // caller finishes every one with inventory.Service.ReserveAfterPlain or
 // ConfirmAfterPlain, in order. ok is false, and nothing ran, when tx cannot
 // pipeline (it is not a database.TxStartingWith transaction).
-func ApplyPlainAll(ctx context.Context, tx *gorm.DB, batch PlainBatch) (res PlainResults, ok bool, err error) {
-	b := &pgx.Batch{}
+func ApplyPlainAll(ctx context.Context, tx *gorm.DB, batch PlainBatch) (PlainResults, bool, error) {
+	p := database.NewPipeline(tx)
 	counts := make([]int64, len(batch.Reserve)+len(batch.Confirm))
-	queue := func(sql string, args []any, n *int64) {
-		sql, vars := database.Pgx(tx, sql, args...)
-		b.Queue(sql, vars...).QueryRow(func(row pgx.Row) error { return row.Scan(n) })
-	}
-	for i, p := range batch.Reserve {
-		args, err := reservePlainArgs(ctx, p)
+	count := func(i int) func(pgx.Row) error { return func(row pgx.Row) error { return row.Scan(&counts[i]) } }
+	for i, r := range batch.Reserve {
+		args, err := reservePlainArgs(ctx, r)
 		if err != nil {
 			return PlainResults{}, false, err
 		}
-		queue(reservePlainSQL, args, &counts[i])
+		p.Queue(reservePlainSQL, args...).QueryRow(count(i))
 	}
 	for i, c := range batch.Confirm {
 		args, err := confirmPlainArgs(ctx, c)
 		if err != nil {
 			return PlainResults{}, false, err
 		}
-		queue(confirmPlainSQL, args, &counts[len(batch.Reserve)+i])
+		p.Queue(confirmPlainSQL, args...).QueryRow(count(len(batch.Reserve) + i))
 	}
-	ok, err = database.OnPgxConn(tx, func(conn *pgx.Conn) error { return conn.SendBatch(ctx, b).Close() })
-	switch {
+	switch ok, err := p.Send(ctx); {
 	case err != nil:
 		return PlainResults{}, true, fmt.Errorf("%d plain reservations and %d confirmations: %w", len(batch.Reserve), len(batch.Confirm), err)
 	case !ok:

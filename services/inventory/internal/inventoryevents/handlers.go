@@ -86,21 +86,19 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 		if err != nil {
 			continue
 		}
-		var order string
+		var (
+			order    string
+			hasPlain bool // an event with a plain case: reserve or confirm
+			created  *eventsv1.OrderCreated
+		)
 		switch m := msg.(type) {
 		case *eventsv1.OrderCreated:
-			order = m.GetOrderId()
+			order, hasPlain, created = m.GetOrderId(), true, m
 			for _, l := range m.GetLines() {
 				addID(&products, l.GetProductId())
 			}
-			if id, err := uuid.Parse(order); err == nil {
-				candidates = append(candidates, candidate{event: e.ID, order: id, created: m})
-			}
 		case *eventsv1.PaymentSucceeded:
-			order = m.GetOrderId()
-			if id, err := uuid.Parse(order); err == nil {
-				candidates = append(candidates, candidate{event: e.ID, order: id})
-			}
+			order, hasPlain = m.GetOrderId(), true
 		case *eventsv1.PaymentFailed:
 			order = m.GetOrderId()
 		case *eventsv1.OrderCancelled:
@@ -113,6 +111,9 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 		if id, err := uuid.Parse(order); err == nil {
 			orders = append(orders, id)
 			events[id]++
+			if hasPlain {
+				candidates = append(candidates, candidate{event: e.ID, order: id, created: created})
+			}
 		}
 	}
 	locked, err := inventorydb.LockBatch(ctx, gtx, orders, products)
@@ -130,7 +131,8 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 		}
 	}
 	h.svc.Invalidate(ctx, touched)
-	ctx = context.WithValue(ctx, invalidatedKey{}, true)
+	out := plainOutcomes{}
+	ctx = context.WithValue(ctx, plainOutcomesKey{}, out)
 
 	var plain inventorydb.PlainBatch
 	var reserveEvents, confirmEvents []uuid.UUID
@@ -159,14 +161,13 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 	if err != nil || !ok {
 		return ctx, err // not ok: each handler does its own
 	}
-	out := plainOutcomes{}
 	for i, id := range reserveEvents {
 		out[id] = plainOutcome{reserve: plain.Reserve[i], done: res.Reserved[i]}
 	}
 	for i, id := range confirmEvents {
 		out[id] = plainOutcome{confirm: plain.Confirm[i], done: res.Confirmed[i]}
 	}
-	return context.WithValue(ctx, plainOutcomesKey{}, out), nil
+	return ctx, nil
 }
 
 // plan is the plain reservation an ORDER_CREATED asks for; false when the
@@ -182,7 +183,8 @@ func (h *Handlers) plan(orderID uuid.UUID, m *eventsv1.OrderCreated) (inventory.
 
 // plainOutcomes are what Prepare's plain operations did, by the ID of the
 // event that asked for each. They live in the batch's context, so a batch
-// that fails (and is then handled event by event) leaves none behind.
+// that fails (and is then handled event by event) leaves none behind; their
+// presence also says Prepare dropped the batch's products from the cache.
 type plainOutcomes map[uuid.UUID]plainOutcome
 
 // plainOutcome is one operation (a reservation or a confirmation) and
@@ -195,13 +197,10 @@ type plainOutcome struct {
 
 type plainOutcomesKey struct{}
 
-// invalidatedKey marks a batch whose products Prepare dropped from the cache.
-type invalidatedKey struct{}
-
 // invalidate drops changed products from the cache, unless the batch's
 // Prepare dropped all it could change already.
 func (h *Handlers) invalidate(ctx context.Context, changed []uuid.UUID) {
-	if done, _ := ctx.Value(invalidatedKey{}).(bool); !done {
+	if _, prepared := ctx.Value(plainOutcomesKey{}).(plainOutcomes); !prepared {
 		h.svc.Invalidate(ctx, changed)
 	}
 }

@@ -1,5 +1,6 @@
 // Package inventorytest gives inventory's tests a fresh database with the
-// service's schema and the outbox's. Only tests import it.
+// service's schema and the event bus's (outbox, inbox, DLQ). Only tests
+// import it.
 package inventorytest
 
 import (
@@ -8,8 +9,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/shop-oss/shop/pkg/bustest"
 	"github.com/shop-oss/shop/pkg/database"
-	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/services/inventory/migrations"
 )
@@ -18,12 +19,9 @@ import (
 func Database(t testing.TB) (*gorm.DB, string) {
 	t.Helper()
 	db, dsn := testkit.Postgres(t)
-	ctx := context.Background()
-	if err := database.Migrate(ctx, dsn, migrations.FS, "schema_migrations"); err != nil {
+	if err := database.Migrate(context.Background(), dsn, migrations.FS, "schema_migrations"); err != nil {
 		t.Fatal(err)
 	}
-	if err := database.Migrate(ctx, dsn, outbox.Migrations(), outbox.MigrationsTable); err != nil {
-		t.Fatal(err)
-	}
+	bustest.MigrateBus(t, dsn)
 	return db, dsn
 }

@@ -223,30 +223,28 @@ func recordEventArgs(entry order.HistoryEntry) ([]any, error) {
 // order, from its outcome. Plans without a statement get a zero outcome.
 // ok is false, and nothing ran, when tx cannot pipeline (it is not a
 // database.TxStartingWith transaction).
-func (s *Store) ApplyFastAll(ctx context.Context, tx *gorm.DB, plans []order.SagaPlan) (out []order.FastOutcome, ok bool, err error) {
-	b := &pgx.Batch{}
-	out = make([]order.FastOutcome, len(plans))
-	for i, p := range plans {
+func (s *Store) ApplyFastAll(ctx context.Context, tx *gorm.DB, plans []order.SagaPlan) ([]order.FastOutcome, bool, error) {
+	p := database.NewPipeline(tx)
+	out := make([]order.FastOutcome, len(plans))
+	for i, plan := range plans {
 		switch {
-		case p.Record != nil:
-			args, err := recordEventArgs(*p.Record)
+		case plan.Record != nil:
+			args, err := recordEventArgs(*plan.Record)
 			if err != nil {
 				return nil, false, err
 			}
-			sql, vars := database.Pgx(tx, recordEventSQL, args...)
-			b.Queue(sql, vars...).QueryRow(func(row pgx.Row) error {
+			p.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error {
 				var n int64
 				err := row.Scan(&n)
 				out[i].Done = n == 1
 				return err
 			})
-		case p.Advance != nil:
-			args, err := advanceArgs(p.Advance.Order, p.Advance.From, p.Advance.Entry)
+		case plan.Advance != nil:
+			args, err := advanceArgs(plan.Advance.Order, plan.Advance.From, plan.Advance.Entry)
 			if err != nil {
 				return nil, false, err
 			}
-			sql, vars := database.Pgx(tx, advanceSQL, args...)
-			b.Queue(sql, vars...).Query(func(rows pgx.Rows) error {
+			p.Queue(advanceSQL, args...).Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					if err := rows.Scan(&out[i].CreatedAt); err != nil {
 						return err
@@ -257,13 +255,12 @@ func (s *Store) ApplyFastAll(ctx context.Context, tx *gorm.DB, plans []order.Sag
 			})
 		}
 	}
-	if b.Len() == 0 {
+	if p.Len() == 0 {
 		return out, true, nil
 	}
-	ok, err = database.OnPgxConn(tx, func(conn *pgx.Conn) error { return conn.SendBatch(ctx, b).Close() })
-	switch {
+	switch ok, err := p.Send(ctx); {
 	case err != nil:
-		return nil, true, fmt.Errorf("apply %d saga events: %w", b.Len(), err)
+		return nil, true, fmt.Errorf("apply %d saga events: %w", p.Len(), err)
 	case !ok:
 		return nil, false, nil
 	}

@@ -70,12 +70,9 @@ func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event
 	var candidates []candidate
 	events := map[string]int{} // by order
 	for _, e := range batch {
-		if _, saga := sagaTypes[e.Type]; !saga {
-			continue
-		}
 		ev, err := sagaEvent(e)
 		if err != nil {
-			continue // its handler dead-letters it
+			continue // a catalog event, or one its handler dead-letters
 		}
 		events[ev.OrderID]++
 		if plan, err := h.svc.PlanSaga(ev); err == nil && (plan.Record != nil || plan.Advance != nil) {
@@ -115,15 +112,6 @@ type fastOutcome struct {
 }
 
 type fastOutcomesKey struct{}
-
-// sagaTypes are the event types Saga handles.
-var sagaTypes = func() map[string]struct{} {
-	m := map[string]struct{}{}
-	for _, t := range order.SagaEventTypes() {
-		m[t] = struct{}{}
-	}
-	return m
-}()
 
 // Catalog applies a catalog event to the replica.
 func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) error {
