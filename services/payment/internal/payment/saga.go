@@ -58,17 +58,36 @@ func (s *Service) HandleInventoryReserved(ctx context.Context, tx Tx, orderID, r
 }
 
 func (s *Service) createIfReady(ctx context.Context, tx Tx, o Order) (bool, error) {
-	if !o.ReadyToPay() {
+	plan, ok := s.PlanPayment(o)
+	if !ok {
 		return false, nil
 	}
-	_, created, err := s.create(ctx, tx, o)
+	created, err := tx.CreatePayment(ctx, plan.Payment, plan.Initiated)
 	if err != nil {
 		return false, err
 	}
+	return s.PaymentPlanned(created), nil
+}
+
+// PlanPayment is the pending payment that an ORDER_CREATED or
+// INVENTORY_RESERVED recorded in o creates, when o is ready to pay (ok):
+// for a caller that writes the payments of many events at once (the
+// consumer's batches, see paymentevents). It reports each outcome with
+// PaymentPlanned.
+func (s *Service) PlanPayment(o Order) (plan PendingPayment, ok bool) {
+	if !o.ReadyToPay() {
+		return PendingPayment{}, false
+	}
+	return s.pending(o), true
+}
+
+// PaymentPlanned takes note of what writing a planned payment did
+// (created false: the order had a payment already) and returns created.
+func (s *Service) PaymentPlanned(created bool) bool {
 	if created {
 		s.obs.Outcome("initiated", "")
 	}
-	return created, nil
+	return created
 }
 
 // HandleReservationExpired voids the order's pending payment. A payment

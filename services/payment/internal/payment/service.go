@@ -152,20 +152,32 @@ func (s *Service) Initiate(ctx context.Context, who Actor, orderID string) (Paym
 // create inserts the order's pending payment and PAYMENT_INITIATED, unless
 // it already has one (then it returns that one, created false).
 func (s *Service) create(ctx context.Context, tx Tx, o Order) (Payment, bool, error) {
+	plan := s.pending(o)
+	ok, err := tx.CreatePayment(ctx, plan.Payment, plan.Initiated)
+	if err != nil {
+		return Payment{}, false, err
+	}
+	if !ok {
+		p, err := tx.LockPaymentByOrder(ctx, o.ID)
+		return p, false, err
+	}
+	return plan.Payment, true, nil
+}
+
+// PendingPayment is the payment the saga creates for an order, and the
+// PAYMENT_INITIATED that announces it; Tx.CreatePayment writes both.
+type PendingPayment struct {
+	Payment   Payment
+	Initiated proto.Message
+}
+
+func (s *Service) pending(o Order) PendingPayment {
 	now := s.now().UTC()
 	p := Payment{
 		ID: s.newID(), OrderID: o.ID, UserID: o.UserID, ReservationID: o.ReservationID,
 		Amount: o.Total, Status: StatusPending, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	ok, err := tx.CreatePayment(ctx, p, initiatedEvent(p))
-	if err != nil {
-		return Payment{}, false, err
-	}
-	if !ok {
-		p, err = tx.LockPaymentByOrder(ctx, o.ID)
-		return p, false, err
-	}
-	return p, true, nil
+	return PendingPayment{Payment: p, Initiated: initiatedEvent(p)}
 }
 
 // ConfirmInput is a customer's payment of a pending payment with a card.

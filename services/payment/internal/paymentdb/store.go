@@ -144,27 +144,35 @@ func (t *Tx) Order(ctx context.Context, orderID string, lock bool) (payment.Orde
 
 // SaveOrderCreated records ORDER_CREATED.
 func (t *Tx) SaveOrderCreated(ctx context.Context, orderID, userID string, total payment.Money) (payment.Order, error) {
-	return t.upsertOrder(ctx, `INSERT INTO order_projection (order_id, user_id, total_minor, currency) VALUES (?, ?, ?, ?)
+	return t.upsertOrder(ctx, saveOrderCreatedSQL, orderID, userID, total.AmountMinor, total.Currency)
+}
+
+const saveOrderCreatedSQL = `INSERT INTO order_projection (order_id, user_id, total_minor, currency) VALUES (?, ?, ?, ?)
 		ON CONFLICT (order_id) DO UPDATE SET
 			user_id = COALESCE(order_projection.user_id, EXCLUDED.user_id),
 			total_minor = COALESCE(order_projection.total_minor, EXCLUDED.total_minor),
 			currency = COALESCE(order_projection.currency, EXCLUDED.currency),
 			updated_at = now()
-		RETURNING *`, orderID, userID, total.AmountMinor, total.Currency)
-}
+		RETURNING *`
 
 // SaveReservation records INVENTORY_RESERVED.
 func (t *Tx) SaveReservation(ctx context.Context, orderID, reservationID string, expiresAt time.Time) (payment.Order, error) {
-	var exp *time.Time
-	if !expiresAt.IsZero() {
-		exp = &expiresAt
-	}
-	return t.upsertOrder(ctx, `INSERT INTO order_projection (order_id, reservation_id, reservation_expires_at) VALUES (?, ?, ?)
+	return t.upsertOrder(ctx, saveReservationSQL, saveReservationArgs(orderID, reservationID, expiresAt)...)
+}
+
+const saveReservationSQL = `INSERT INTO order_projection (order_id, reservation_id, reservation_expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (order_id) DO UPDATE SET
 			reservation_id = COALESCE(order_projection.reservation_id, EXCLUDED.reservation_id),
 			reservation_expires_at = COALESCE(order_projection.reservation_expires_at, EXCLUDED.reservation_expires_at),
 			updated_at = now()
-		RETURNING *`, orderID, reservationID, exp)
+		RETURNING *`
+
+func saveReservationArgs(orderID, reservationID string, expiresAt time.Time) []any {
+	var exp *time.Time
+	if !expiresAt.IsZero() {
+		exp = &expiresAt
+	}
+	return []any{orderID, reservationID, exp}
 }
 
 // MarkExpired records RESERVATION_EXPIRED.
@@ -285,19 +293,25 @@ func (t *Tx) PaymentByOrder(ctx context.Context, orderID string) (payment.Paymen
 // events to the outbox, in one statement: the events are written only if
 // the payment was.
 func (t *Tx) CreatePayment(ctx context.Context, p payment.Payment, events ...proto.Message) (bool, error) {
-	r := toRow(p)
+	sql, args, err := createPaymentStatement(ctx, p, events)
+	if err != nil {
+		return false, fmt.Errorf("create payment for order %s: %w", p.OrderID, err)
+	}
 	var created []struct{ ID string }
-	err := t.writeWithEvents(ctx, p.OrderID, events, `INSERT INTO payments (id, order_id, user_id, reservation_id, amount_minor, currency,
+	if err := t.db.WithContext(ctx).Raw(sql, args...).Scan(&created).Error; err != nil {
+		return false, fmt.Errorf("create payment for order %s: %w", p.OrderID, translate(err))
+	}
+	return len(created) == 1, nil
+}
+
+func createPaymentStatement(ctx context.Context, p payment.Payment, events []proto.Message) (string, []any, error) {
+	r := toRow(p)
+	return withEvents(ctx, p.OrderID, events, `INSERT INTO payments (id, order_id, user_id, reservation_id, amount_minor, currency,
 			status, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (order_id) DO NOTHING
 		RETURNING id`, "id",
-		[]any{r.ID, r.OrderID, r.UserID, r.ReservationID, r.AmountMinor, r.Currency, r.Status, r.Version, r.CreatedAt, r.UpdatedAt},
-		&created)
-	if err != nil {
-		return false, fmt.Errorf("create payment for order %s: %w", p.OrderID, translate(err))
-	}
-	return len(created) == 1, nil
+		[]any{r.ID, r.OrderID, r.UserID, r.ReservationID, r.AmountMinor, r.Currency, r.Status, r.Version, r.CreatedAt, r.UpdatedAt})
 }
 
 // UpdatePayment writes p when the row is still at p.Version in status
@@ -331,9 +345,18 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment
 // wrote, in one statement; dest receives the columns selected from write's
 // RETURNING.
 func (t *Tx) writeWithEvents(ctx context.Context, orderID string, msgs []proto.Message, write, selected string, args []any, dest any) error {
-	evs, err := newEvents(ctx, orderID, msgs)
+	sql, args, err := withEvents(ctx, orderID, msgs, write, selected, args)
 	if err != nil {
 		return err
+	}
+	return t.db.WithContext(ctx).Raw(sql, args...).Scan(dest).Error
+}
+
+// withEvents is the one statement of writeWithEvents.
+func withEvents(ctx context.Context, orderID string, msgs []proto.Message, write, selected string, args []any) (string, []any, error) {
+	evs, err := newEvents(ctx, orderID, msgs)
+	if err != nil {
+		return "", nil, err
 	}
 	var sql strings.Builder
 	sql.WriteString("WITH src AS (" + write + ")")
@@ -342,7 +365,7 @@ func (t *Tx) writeWithEvents(ctx context.Context, orderID string, msgs []proto.M
 		args = append(args, outbox.Values(e)...)
 	}
 	sql.WriteString(" SELECT " + selected + " FROM src")
-	return t.db.WithContext(ctx).Raw(sql.String(), args...).Scan(dest).Error
+	return sql.String(), args, nil
 }
 
 // AddRefund inserts a refund row.

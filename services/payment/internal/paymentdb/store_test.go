@@ -3,6 +3,7 @@ package paymentdb_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -370,4 +371,98 @@ func TestPrimaryListingBypassesTheReadReplica(t *testing.T) {
 			t.Fatalf("Primary %v: %d payments, %v; want %d", c.primary, len(page.Items), err, c.want)
 		}
 	}
+}
+
+// SaveAll and CreateAll write what SaveOrderCreated, SaveReservation and
+// CreatePayment write, in one round trip each, inside a TxStartingWith
+// transaction: each upsert sees the ones before it (an order recorded
+// twice keeps its first values), a second payment for an order is not
+// written (nor its event), and a transaction that cannot pipeline runs
+// nothing.
+func TestSaveAllAndCreateAllPipeline(t *testing.T) {
+	s, db := newStore(t)
+	ctx := context.Background()
+	a, b, user := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	exp := time.Now().Add(15 * time.Minute).UTC().Truncate(time.Microsecond)
+	records := []paymentdb.Record{
+		{Created: &payment.OrderCreated{OrderID: a, UserID: user, Total: payment.Money{AmountMinor: 700, Currency: "EUR"}}},
+		{Reserved: &paymentdb.Reservation{OrderID: a, ReservationID: uuid.NewString(), ExpiresAt: exp}},
+		{Reserved: &paymentdb.Reservation{OrderID: b, ReservationID: uuid.NewString()}},
+		{Created: &payment.OrderCreated{OrderID: a, UserID: uuid.NewString(), Total: payment.Money{AmountMinor: 1, Currency: "USD"}}},
+	}
+	svc, err := payment.New(payment.Options{Store: s, Gateway: refusingGateway{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Outside a TxStartingWith transaction: nothing runs.
+	err = db.Transaction(func(tx *gorm.DB) error {
+		_, ok, err := paymentdb.SaveAll(ctx, tx, records)
+		if ok || err != nil {
+			t.Errorf("SaveAll in a gorm transaction: ok %v, %v; want not ok", ok, err)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int64
+	if err := db.Raw("SELECT count(*) FROM order_projection").Scan(&rows).Error; err != nil || rows != 0 {
+		t.Fatalf("%d projection rows (%v) after a refused pipeline; want 0", rows, err)
+	}
+
+	var orders []payment.Order
+	var created []bool
+	err = database.TxStartingWith(ctx, db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+		var ok bool
+		if orders, ok, err = paymentdb.SaveAll(ctx, tx, records); err != nil || !ok {
+			return errors.Join(err, errors.New("SaveAll did not pipeline"))
+		}
+		plan, ready := svc.PlanPayment(orders[1])
+		if !ready {
+			t.Fatalf("order %+v not ready to pay", orders[1])
+		}
+		again, _ := svc.PlanPayment(orders[3])
+		created, ok, err = paymentdb.CreateAll(ctx, tx, []payment.PendingPayment{plan, again})
+		if err == nil && !ok {
+			err = errors.New("CreateAll did not pipeline")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := orders[0]; o.UserID != user || o.Reserved() {
+		t.Errorf("first record: %+v; want known, not reserved", o)
+	}
+	if o := orders[1]; !o.ReadyToPay() || !o.ReservationExpiresAt.Equal(exp) {
+		t.Errorf("second record: %+v; want ready to pay, expiring at %s", o, exp)
+	}
+	if o := orders[2]; o.ID != b || o.Known() || !o.Reserved() {
+		t.Errorf("third record: %+v; want order %s reserved, not known", o, b)
+	}
+	if o := orders[3]; o.UserID != user || o.Total != (payment.Money{AmountMinor: 700, Currency: "EUR"}) {
+		t.Errorf("fourth record: %+v; want the first owner and total kept", o)
+	}
+	if !slices.Equal(created, []bool{true, false}) {
+		t.Errorf("created %v; want [true false]", created)
+	}
+	var amount int64
+	if err := db.Raw("SELECT amount_minor FROM payments WHERE order_id = ?", a).Scan(&amount).Error; err != nil || amount != 700 {
+		t.Errorf("payment of %d (%v); want 700", amount, err)
+	}
+	if n := outboxed(t, db, a); n != 1 {
+		t.Errorf("%d events for order %s; want one PAYMENT_INITIATED", n, a)
+	}
+}
+
+// refusingGateway is a Gateway for tests that charge nothing.
+type refusingGateway struct{}
+
+func (refusingGateway) Charge(context.Context, payment.ChargeRequest) (payment.ChargeResult, error) {
+	return payment.ChargeResult{}, errors.New("no charges in this test")
+}
+
+func (refusingGateway) Refund(context.Context, payment.RefundRequest) error {
+	return errors.New("no refunds in this test")
 }

@@ -7,6 +7,7 @@ package paymentevents
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,15 +21,17 @@ import (
 	"github.com/shop-oss/shop/services/payment/internal/paymentdb"
 )
 
-// Register adds the handlers to c. changed, when not nil, is told the
-// order ID once a transaction that created the order's payment, or closed
-// the order, has committed (it wakes the requests waiting in ListWait).
+// Register adds the handlers to c, and their batch preparation. changed,
+// when not nil, is told the order ID once a transaction that created the
+// order's payment, or closed the order, has committed (it wakes the
+// requests waiting in ListWait).
 func Register(c *consumer.Consumer, svc *payment.Service, changed func(orderID string)) {
-	h := Handlers{svc: svc, changed: changed}
+	h := NewHandlers(svc, changed)
 	c.Handle(eventsv1.TypeOrderCreated, h.OrderCreated)
 	c.Handle(eventsv1.TypeOrderCancelled, h.OrderCancelled)
 	c.Handle(eventsv1.TypeInventoryReserved, h.InventoryReserved)
 	c.Handle(eventsv1.TypeReservationExpired, h.ReservationExpired)
+	c.PrepareBatches(h.Prepare)
 }
 
 // Handlers are the consumer.Handler functions of the service.
@@ -47,51 +50,183 @@ func (h Handlers) done(ctx context.Context, orderID string, changed bool, err er
 	return err
 }
 
-// NewHandlers returns the handlers over svc (Register uses them; tests call
-// them directly).
-func NewHandlers(svc *payment.Service) Handlers { return Handlers{svc: svc} }
+// NewHandlers returns the handlers over svc, telling changed (when not
+// nil) what Register says (Register uses them; tests call them directly).
+func NewHandlers(svc *payment.Service, changed func(orderID string)) Handlers {
+	return Handlers{svc: svc, changed: changed}
+}
+
+// Prepare writes, before a batch of several events is handled, what the
+// batch's ORDER_CREATED and INVENTORY_RESERVED events record in the order
+// projection, as one pipeline in the batch's transaction, and then the
+// payments of the orders that this made ready to pay, as a second one: two
+// round trips for all of them instead of one or two each. Only orders with
+// no other event in the batch take part, so that one order's events still
+// apply one after the other; the batch's events arrive in key order, so the
+// projection rows, then the payment rows, are locked in the order every
+// batch locks them. The handlers finish each event from its outcome.
+func (h Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
+	if len(batch) < 2 {
+		return ctx, nil
+	}
+	type candidate struct {
+		id     uuid.UUID
+		order  string
+		record paymentdb.Record
+	}
+	var candidates []candidate
+	events := map[string]int{} // by order
+	for _, e := range batch {
+		orderID, rec, err := decode(e)
+		if err != nil {
+			continue // its handler dead-letters it
+		}
+		events[orderID]++
+		if rec.Created != nil || rec.Reserved != nil {
+			candidates = append(candidates, candidate{id: e.ID, order: orderID, record: rec})
+		}
+	}
+	var chosen []candidate
+	var records []paymentdb.Record
+	for _, c := range candidates {
+		if events[c.order] == 1 {
+			chosen = append(chosen, c)
+			records = append(records, c.record)
+		}
+	}
+	if len(chosen) < 2 {
+		return ctx, nil // nothing to save: the handler sends its own
+	}
+	orders, ok, err := paymentdb.SaveAll(ctx, tx, records)
+	if err != nil || !ok {
+		return ctx, err // not ok: each handler sends its own
+	}
+	var plans []payment.PendingPayment
+	var planned []int // index in chosen of plans[k]
+	for i, o := range orders {
+		if plan, ok := h.svc.PlanPayment(o); ok {
+			plans = append(plans, plan)
+			planned = append(planned, i)
+		}
+	}
+	created, ok, err := paymentdb.CreateAll(ctx, tx, plans)
+	switch {
+	case err != nil:
+		return ctx, err
+	case !ok: // SaveAll could pipeline in this very transaction
+		return ctx, errors.New("prepare: the payments could not be pipelined")
+	}
+	out := make(preparedOutcomes, len(chosen))
+	for _, c := range chosen {
+		out[c.id] = false
+	}
+	for k, i := range planned {
+		out[chosen[i].id] = created[k]
+	}
+	return context.WithValue(ctx, preparedKey{}, out), nil
+}
+
+// preparedOutcomes are what Prepare did, by event ID: whether the event's
+// order got its payment. They live in the batch's context, so a batch that
+// fails (and is then handled event by event) leaves none behind.
+type preparedOutcomes map[uuid.UUID]bool
+
+type preparedKey struct{}
+
+// prepared reports whether Prepare handled e, and if so whether it created
+// the order's payment.
+func prepared(ctx context.Context, e event.Event) (created, ok bool) {
+	out, _ := ctx.Value(preparedKey{}).(preparedOutcomes)
+	created, ok = out[e.ID]
+	return created, ok
+}
 
 // OrderCreated records the order's owner and total; creates the payment if
 // the order is already reserved.
 func (h Handlers) OrderCreated(ctx context.Context, tx *gorm.DB, e event.Event) error {
-	m, err := event.DecodeAs[*eventsv1.OrderCreated](e)
+	in, err := orderCreated(e)
 	if err != nil {
 		return err
 	}
-	orderID, err := uuidField(e, "order_id", m.GetOrderId())
-	if err != nil {
-		return err
-	}
-	userID, err := uuidField(e, "user_id", m.GetUserId())
-	if err != nil {
-		return err
-	}
-	total := m.GetTotal()
-	if total.GetAmountMinor() <= 0 || !currency(total.GetCurrency()) {
-		return invalid(e, "total %d %q", total.GetAmountMinor(), total.GetCurrency())
-	}
-	in := payment.OrderCreated{
-		OrderID: orderID, UserID: userID,
-		Total: payment.Money{AmountMinor: total.GetAmountMinor(), Currency: total.GetCurrency()},
+	if created, ok := prepared(ctx, e); ok {
+		return h.done(ctx, in.OrderID, h.svc.PaymentPlanned(created), nil)
 	}
 	created, err := h.svc.HandleOrderCreated(ctx, paymentdb.Bind(tx), in)
-	return h.done(ctx, orderID, created, err)
+	return h.done(ctx, in.OrderID, created, err)
 }
 
 // InventoryReserved records the reservation; creates the payment if the
 // order is known.
 func (h Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Event) error {
-	m, err := event.DecodeAs[*eventsv1.InventoryReserved](e)
+	r, err := inventoryReserved(e)
 	if err != nil {
 		return err
+	}
+	if created, ok := prepared(ctx, e); ok {
+		return h.done(ctx, r.OrderID, h.svc.PaymentPlanned(created), nil)
+	}
+	created, err := h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), r.OrderID, r.ReservationID, r.ExpiresAt)
+	return h.done(ctx, r.OrderID, created, err)
+}
+
+// decode returns the order an event of the handlers is about and, for
+// ORDER_CREATED and INVENTORY_RESERVED, what it records.
+func decode(e event.Event) (string, paymentdb.Record, error) {
+	switch e.Type {
+	case eventsv1.TypeOrderCreated:
+		in, err := orderCreated(e)
+		return in.OrderID, paymentdb.Record{Created: &in}, err
+	case eventsv1.TypeInventoryReserved:
+		r, err := inventoryReserved(e)
+		return r.OrderID, paymentdb.Record{Reserved: &r}, err
+	}
+	m, err := e.Decode()
+	if err != nil {
+		return "", paymentdb.Record{}, err
+	}
+	o, ok := m.(interface{ GetOrderId() string })
+	if !ok {
+		return "", paymentdb.Record{}, invalid(e, "no order ID")
+	}
+	orderID, err := uuidField(e, "order_id", o.GetOrderId())
+	return orderID, paymentdb.Record{}, err
+}
+
+func orderCreated(e event.Event) (payment.OrderCreated, error) {
+	m, err := event.DecodeAs[*eventsv1.OrderCreated](e)
+	if err != nil {
+		return payment.OrderCreated{}, err
 	}
 	orderID, err := uuidField(e, "order_id", m.GetOrderId())
 	if err != nil {
-		return err
+		return payment.OrderCreated{}, err
+	}
+	userID, err := uuidField(e, "user_id", m.GetUserId())
+	if err != nil {
+		return payment.OrderCreated{}, err
+	}
+	total := m.GetTotal()
+	if total.GetAmountMinor() <= 0 || !currency(total.GetCurrency()) {
+		return payment.OrderCreated{}, invalid(e, "total %d %q", total.GetAmountMinor(), total.GetCurrency())
+	}
+	return payment.OrderCreated{
+		OrderID: orderID, UserID: userID,
+		Total: payment.Money{AmountMinor: total.GetAmountMinor(), Currency: total.GetCurrency()},
+	}, nil
+}
+
+func inventoryReserved(e event.Event) (paymentdb.Reservation, error) {
+	m, err := event.DecodeAs[*eventsv1.InventoryReserved](e)
+	if err != nil {
+		return paymentdb.Reservation{}, err
+	}
+	orderID, err := uuidField(e, "order_id", m.GetOrderId())
+	if err != nil {
+		return paymentdb.Reservation{}, err
 	}
 	reservationID, err := uuidField(e, "reservation_id", m.GetReservationId())
 	if err != nil {
-		return err
+		return paymentdb.Reservation{}, err
 	}
 	// An absent expires_at means no expiry is known: confirm then relies
 	// on RESERVATION_EXPIRED alone.
@@ -99,8 +234,7 @@ func (h Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Ev
 	if ts := m.GetExpiresAt(); ts != nil {
 		expires = ts.AsTime()
 	}
-	created, err := h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), orderID, reservationID, expires)
-	return h.done(ctx, orderID, created, err)
+	return paymentdb.Reservation{OrderID: orderID, ReservationID: reservationID, ExpiresAt: expires}, nil
 }
 
 // ReservationExpired voids the order's pending payment.

@@ -79,7 +79,7 @@ func Start(t testing.TB, specPath string, env map[string]string) *Fixture {
 	}
 	return &Fixture{
 		Stack: st, Svc: svc, Config: cfg, Base: base, Spec: openapitest.Load(t, specPath),
-		Gateway: gw, Handlers: paymentevents.NewHandlers(direct),
+		Gateway: gw, Handlers: paymentevents.NewHandlers(direct, nil),
 	}
 }
 

@@ -1,0 +1,96 @@
+package paymentdb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/services/payment/internal/payment"
+)
+
+// Record is what one saga event says about its order, for SaveAll:
+// ORDER_CREATED (Created set) or INVENTORY_RESERVED (Reserved set).
+type Record struct {
+	Created  *payment.OrderCreated
+	Reserved *Reservation
+}
+
+// Reservation is what INVENTORY_RESERVED records.
+type Reservation struct {
+	OrderID       string
+	ReservationID string
+	ExpiresAt     time.Time
+}
+
+// SaveAll records the records in the order projection in tx, in order, as
+// SaveOrderCreated and SaveReservation do, but as one pipeline: one round
+// trip for all of them instead of one each. It returns each order's row,
+// locked, as those do. ok is false, and nothing ran, when tx cannot
+// pipeline (it is not a database.TxStartingWith transaction).
+func SaveAll(ctx context.Context, tx *gorm.DB, records []Record) (orders []payment.Order, ok bool, err error) {
+	p := database.NewPipeline(tx)
+	orders = make([]payment.Order, len(records))
+	for i, r := range records {
+		var q *pgx.QueuedQuery
+		switch {
+		case r.Created != nil:
+			c := r.Created
+			q = p.Queue(saveOrderCreatedSQL, c.OrderID, c.UserID, c.Total.AmountMinor, c.Total.Currency)
+		case r.Reserved != nil:
+			q = p.Queue(saveReservationSQL, saveReservationArgs(r.Reserved.OrderID, r.Reserved.ReservationID, r.Reserved.ExpiresAt)...)
+		default:
+			return nil, false, fmt.Errorf("save orders: record %d records nothing", i)
+		}
+		q.Query(func(rows pgx.Rows) error {
+			row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[orderRow])
+			orders[i] = row.toDomain()
+			return err
+		})
+	}
+	if ok, err = sendAll(ctx, p, "save orders"); !ok || err != nil {
+		return nil, ok, err
+	}
+	return orders, true, nil
+}
+
+// CreateAll writes the planned payments in tx, in order, as CreatePayment
+// does (each with its PAYMENT_INITIATED), but as one pipeline. created[i]
+// reports whether plans[i] was written: false when its order had a payment
+// already. ok is false, and nothing ran, when tx cannot pipeline.
+func CreateAll(ctx context.Context, tx *gorm.DB, plans []payment.PendingPayment) (created []bool, ok bool, err error) {
+	p := database.NewPipeline(tx)
+	created = make([]bool, len(plans))
+	for i, plan := range plans {
+		sql, args, err := createPaymentStatement(ctx, plan.Payment, []proto.Message{plan.Initiated})
+		if err != nil {
+			return nil, false, fmt.Errorf("create payment for order %s: %w", plan.Payment.OrderID, err)
+		}
+		p.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				created[i] = true
+			}
+			return rows.Err()
+		})
+	}
+	if ok, err = sendAll(ctx, p, "create payments"); !ok || err != nil {
+		return nil, ok, err
+	}
+	return created, true, nil
+}
+
+// sendAll sends p's statements, if any; what names them in an error.
+func sendAll(ctx context.Context, p *database.Pipeline, what string) (bool, error) {
+	if p.Len() == 0 {
+		return true, nil
+	}
+	ok, err := p.Send(ctx)
+	if err != nil {
+		return true, fmt.Errorf("%s (%d statements): %w", what, p.Len(), translate(err))
+	}
+	return ok, nil
+}
