@@ -61,6 +61,18 @@
 // undoes the last records leaves the keys absent or in flight, which is the
 // window above, closed the same way.
 //
+// # The record in the handler's own statement
+//
+// InTransaction serves the same contract with no statement of its own: the
+// handler renders its response before it writes its change, and writes the
+// key's completed record in the same statement (Pending.Completed gives the
+// record's INSERT, to run as a WITH query whose row the change waits for).
+// The record and the change then commit together, durably, and a request
+// costs two statements and round trips fewer. A retry that arrives while
+// the first request still runs is not refused with 409 (nothing tells it
+// yet); its write finds the first one's record and it answers with that
+// record's response (Pending.Answer). POST /orders uses it.
+//
 // Mount the middleware after authentication (the scope needs the caller) and
 // run the migrations (Migrations, under MigrationsTable) with
 // database.Migrate at start-up. Call (*Store).Prune periodically.

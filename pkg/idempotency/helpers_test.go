@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -107,13 +108,35 @@ func (e *env) post(path, key, body string, header ...string) *httptest.ResponseR
 }
 
 // rows counts the records.
-func (e *env) rows(t *testing.T) int64 {
+func (e *env) rows(t *testing.T) int64 { return e.count(t, "idempotency_keys") }
+
+// count counts a table's rows.
+func (e *env) count(t *testing.T, table string) int64 {
 	t.Helper()
 	var n int64
-	if err := e.db.Raw("SELECT count(*) FROM idempotency_keys").Scan(&n).Error; err != nil {
+	if err := e.db.Raw("SELECT count(*) FROM " + table).Scan(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// postAtOnce sends n identical POSTs at the same moment and returns their
+// answers.
+func (e *env) postAtOnce(n int, path, key, body string) []*httptest.ResponseRecorder {
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		recs  = make([]*httptest.ResponseRecorder, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			recs[i] = e.post(path, key, body)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return recs
 }
 
 func (e *env) exec(t *testing.T, sql string, args ...any) {

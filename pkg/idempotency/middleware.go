@@ -51,40 +51,59 @@ func KeyFrom(ctx context.Context) (string, bool) {
 // wiring error, answered with 500.
 func Middleware(store *Store, scope func(c *gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		key, err := parseKey(c.Request.Header)
-		if err != nil {
-			web.Fail(c, err)
+		sc, key, hash, ok := keyOf(c, scope)
+		if !ok {
 			return
 		}
-		sc := scope(c)
-		if sc == "" {
-			web.Fail(c, fmt.Errorf("idempotency: empty scope for %s %s", c.Request.Method, c.FullPath()))
-			return
-		}
-		body, err := web.RawBody(c)
-		if err != nil {
-			web.Fail(c, err)
-			return
-		}
-		cl, err := store.claim(c.Request.Context(), sc, key, fingerprint(c.Request, body))
+		cl, err := store.claim(c.Request.Context(), sc, key, hash)
 		if err != nil {
 			web.Fail(c, err)
 			return
 		}
 		store.m.observe(cl.outcome)
 		switch cl.outcome {
-		case outcomeReplayed:
-			replay(c, cl.resp)
-		case outcomeMismatch:
-			web.Fail(c, problem.Errorf(http.StatusUnprocessableEntity, SlugKeyReused, "Idempotency key reused",
-				"the Idempotency-Key was already used for a different request; use a new key for a new request"))
-		case outcomeConflict:
-			c.Header(HeaderRetryAfter, "1")
-			web.Fail(c, problem.Errorf(http.StatusConflict, SlugKeyInFlight, "Request in progress",
-				"a request with this Idempotency-Key is still being processed; retry later"))
-		default: // first, taken over: the key is ours
+		case outcomeFirst, outcomeTakenOver: // the key is ours
 			store.run(c, sc, key, cl.token)
+		default:
+			answer(c, cl)
 		}
+	}
+}
+
+// keyOf reads a request's key, scope and fingerprint; when it cannot, it
+// has answered (400, or 500 for an empty scope) and ok is false.
+func keyOf(c *gin.Context, scope func(c *gin.Context) string) (sc, key string, hash []byte, ok bool) {
+	key, err := parseKey(c.Request.Header)
+	if err != nil {
+		web.Fail(c, err)
+		return "", "", nil, false
+	}
+	sc = scope(c)
+	if sc == "" {
+		web.Fail(c, fmt.Errorf("idempotency: empty scope for %s %s", c.Request.Method, c.FullPath()))
+		return "", "", nil, false
+	}
+	body, err := web.RawBody(c)
+	if err != nil {
+		web.Fail(c, err)
+		return "", "", nil, false
+	}
+	return sc, key, fingerprint(c.Request, body), true
+}
+
+// answer answers a request that does not run its handler: with the stored
+// response, 422 or 409.
+func answer(c *gin.Context, cl claim) {
+	switch cl.outcome {
+	case outcomeReplayed:
+		replay(c, cl.resp)
+	case outcomeMismatch:
+		web.Fail(c, problem.Errorf(http.StatusUnprocessableEntity, SlugKeyReused, "Idempotency key reused",
+			"the Idempotency-Key was already used for a different request; use a new key for a new request"))
+	default:
+		c.Header(HeaderRetryAfter, "1")
+		web.Fail(c, problem.Errorf(http.StatusConflict, SlugKeyInFlight, "Request in progress",
+			"a request with this Idempotency-Key is still being processed; retry later"))
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -161,20 +160,7 @@ func TestConcurrentSameKeyRunsTheHandlerOnce(t *testing.T) {
 		})
 	})
 
-	const n = 20
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		recs  = make([]*httptest.ResponseRecorder, n)
-	)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			recs[i] = e.post("/orders", "k-race", `{"qty":3}`)
-		})
-	}
-	close(start)
-	wg.Wait()
+	recs := e.postAtOnce(20, "/orders", "k-race", `{"qty":3}`)
 
 	var first *httptest.ResponseRecorder
 	for _, rec := range recs {

@@ -125,30 +125,14 @@ func (s *Store) claim(ctx context.Context, scope, key string, hash []byte) (clai
 			return claim{outcome: outcomeFirst, token: ins[0].LockedUntil}, nil
 		}
 
-		var rec []recordRow
-		res = db.Raw(`
-			SELECT request_hash, state, response_status, response_headers, response_body,
-			       coalesce(locked_until < now(), false) AS lock_expired
-			FROM idempotency_keys
-			WHERE scope = ? AND key = ? AND expires_at > now()`, scope, key).Scan(&rec)
-		if res.Error != nil {
-			return claim{}, fmt.Errorf("idempotency: read key: %w", res.Error)
-		}
-		if len(rec) == 0 {
-			continue // deleted (a 5xx) or expired since the insert: try again
-		}
-		r := rec[0]
+		cl, found, lockExpired, err := s.lookup(ctx, scope, key, hash)
 		switch {
-		case !bytes.Equal(r.RequestHash, hash):
-			return claim{outcome: outcomeMismatch}, nil
-		case r.State == stateCompleted:
-			resp, err := toResponse(r)
-			if err != nil {
-				return claim{}, err
-			}
-			return claim{outcome: outcomeReplayed, resp: resp}, nil
-		case !r.LockExpired:
-			return claim{outcome: outcomeConflict}, nil
+		case err != nil:
+			return claim{}, err
+		case !found:
+			continue // deleted (a 5xx) or expired since the insert: try again
+		case !lockExpired:
+			return cl, nil
 		}
 
 		var took []lockRow
@@ -167,6 +151,37 @@ func (s *Store) claim(ctx context.Context, scope, key string, hash []byte) (clai
 		// Another request took it over, or it completed: look again.
 	}
 	return claim{outcome: outcomeConflict}, nil
+}
+
+// lookup reads the live record of (scope, key) and says what a request
+// with fingerprint hash gets from it: its stored response (replayed), 422
+// (mismatch), or 409 (conflict: in flight, lockExpired telling whether its
+// holder's lock has expired). found is false when there is no live record.
+func (s *Store) lookup(ctx context.Context, scope, key string, hash []byte) (cl claim, found, lockExpired bool, err error) {
+	var rec []recordRow
+	err = s.db.WithContext(ctx).Raw(`
+		SELECT request_hash, state, response_status, response_headers, response_body,
+		       coalesce(locked_until < now(), false) AS lock_expired
+		FROM idempotency_keys
+		WHERE scope = ? AND key = ? AND expires_at > now()`, scope, key).Scan(&rec).Error
+	if err != nil {
+		return claim{}, false, false, fmt.Errorf("idempotency: read key: %w", err)
+	}
+	if len(rec) == 0 {
+		return claim{}, false, false, nil
+	}
+	r := rec[0]
+	switch {
+	case !bytes.Equal(r.RequestHash, hash):
+		return claim{outcome: outcomeMismatch}, true, false, nil
+	case r.State == stateCompleted:
+		resp, err := toResponse(r)
+		if err != nil {
+			return claim{}, true, false, err
+		}
+		return claim{outcome: outcomeReplayed, resp: resp}, true, false, nil
+	}
+	return claim{outcome: outcomeConflict}, true, r.LockExpired, nil
 }
 
 func toResponse(r recordRow) (response, error) {

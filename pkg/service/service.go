@@ -331,12 +331,22 @@ func (s *Service) buildHTTP(opts Options) error {
 // Idempotency-Key, scoped to the authenticated user (or the client IP when
 // anonymous). Mount it after authentication.
 func (s *Service) Idempotent() gin.HandlerFunc {
-	return idempotency.Middleware(s.Idempotency, func(c *gin.Context) string {
-		if p, ok := auth.FromContext(c.Request.Context()); ok {
-			return "user:" + p.UserID
-		}
-		return "ip:" + c.ClientIP()
-	})
+	return idempotency.Middleware(s.Idempotency, keyScope)
+}
+
+// IdempotentInTx is Idempotent for a route whose handler writes the key's
+// record with its change (idempotency.InTransaction).
+func (s *Service) IdempotentInTx() gin.HandlerFunc {
+	return idempotency.InTransaction(s.Idempotency, keyScope)
+}
+
+// keyScope scopes an Idempotency-Key to the authenticated user, or the
+// client IP when anonymous.
+func keyScope(c *gin.Context) string {
+	if p, ok := auth.FromContext(c.Request.Context()); ok {
+		return "user:" + p.UserID
+	}
+	return "ip:" + c.ClientIP()
 }
 
 func (s *Service) pruneKeys(ctx context.Context) {

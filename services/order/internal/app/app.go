@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 	}
 	orders := order.NewService(domainStore, DomainConfig(cfg), m)
 
-	orderapi.Mount(svc.API, svc.Auth, svc.Idempotent(), orders)
+	orderapi.Mount(svc.API, svc.Auth, svc.IdempotentInTx(), orders)
 	orderevents.New(orders, store, productsChanged).Register(svc.Consumer)
 	svc.Go("stuck-orders gauge", func(ctx context.Context) error {
 		return m.watchStuck(ctx, orders, cfg.StuckInterval, svc.Log)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,6 +126,36 @@ func TestOrdersHTTP(t *testing.T) {
 		// The same key is the other customer's own: no clash.
 		if r := e.do("POST", "/api/v1/orders", otherID, body, "Idempotency-Key", key); r.status != 201 || r.header.Get("Idempotent-Replayed") != "" {
 			t.Fatalf("other user, same key: %d %s", r.status, r.body)
+		}
+	})
+
+	t.Run("create201ConcurrentSameKeyPlacesOnce", func(t *testing.T) {
+		// The key's record is written with the order: concurrent retries
+		// place one order, and all answer with its 201.
+		key := uuid.NewString()
+		body := map[string]any{"lines": []any{line(pAlpha, 2)}}
+		const n = 8
+		answers := make([]response, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { answers[i] = e.do("POST", "/api/v1/orders", customerID, body, "Idempotency-Key", key) })
+		}
+		wg.Wait()
+		firsts := 0
+		for _, r := range answers {
+			if r.status != 201 || string(r.body) != string(answers[0].body) {
+				t.Fatalf("%d %s; want 201 %s", r.status, r.body, answers[0].body)
+			}
+			if r.header.Get("Idempotent-Replayed") == "" {
+				firsts++
+			}
+		}
+		var orders, records int
+		e.svc.DB.Raw("SELECT count(*) FROM orders WHERE user_id = ? AND idempotency_key = ?", customerID, key).Scan(&orders)
+		e.svc.DB.Raw("SELECT count(*) FROM idempotency_keys WHERE scope = ? AND key = ? AND state = 'completed' AND response_status = 201",
+			"user:"+customerID, key).Scan(&records)
+		if firsts != 1 || orders != 1 || records != 1 {
+			t.Fatalf("%d first answers, %d orders, %d completed records; want 1 each", firsts, orders, records)
 		}
 	})
 

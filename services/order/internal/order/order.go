@@ -22,6 +22,9 @@ var (
 	// ErrDuplicateKey: the user already placed an order with this
 	// idempotency key (returned by Tx.CreateOrder).
 	ErrDuplicateKey = errors.New("order with this idempotency key exists")
+	// ErrReceiptRefused: the receipt of a placement was not written (its
+	// key has a record already), so neither was the order.
+	ErrReceiptRefused = errors.New("the placement's receipt was refused")
 	// ErrInvalidCursor: a paging cursor that this service did not make.
 	ErrInvalidCursor = errors.New("invalid cursor")
 	// ErrUnknownOrder: a saga event names an order this service never had.

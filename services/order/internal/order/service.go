@@ -58,18 +58,36 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Micro
 // after the commit, or expired), it returns that order and created=false
 // instead of placing a second one.
 func (s *Service) Place(ctx context.Context, actor Actor, in PlaceInput) (o Order, created bool, err error) {
+	p, err := s.PlanPlace(ctx, actor, in)
+	if err != nil {
+		return Order{}, false, err
+	}
+	return s.CommitPlace(ctx, p, nil)
+}
+
+// Placement is an order that PlanPlace checked, priced and built, ready
+// for CommitPlace.
+type Placement struct {
+	Order Order
+	actor Actor
+}
+
+// PlanPlace is Place up to the write: the order it would save. The caller
+// can then render its answer before the order is written, so that the
+// answer's record is written with it (CommitPlace's receipt).
+func (s *Service) PlanPlace(ctx context.Context, actor Actor, in PlaceInput) (Placement, error) {
 	if actor.ID == "" {
-		return Order{}, false, ErrForbidden
+		return Placement{}, ErrForbidden
 	}
 	if in.IdempotencyKey == "" {
-		return Order{}, false, errors.New("place order: no idempotency key")
+		return Placement{}, errors.New("place order: no idempotency key")
 	}
 	if err := ValidateLines(in.Lines); err != nil {
-		return Order{}, false, err
+		return Placement{}, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return Order{}, false, fmt.Errorf("place order: id: %w", err)
+		return Placement{}, fmt.Errorf("place order: id: %w", err)
 	}
 	ids := make([]string, len(in.Lines))
 	for i, l := range in.Lines {
@@ -77,24 +95,31 @@ func (s *Service) Place(ctx context.Context, actor Actor, in PlaceInput) (o Orde
 	}
 	products, err := s.store.Products(ctx, ids)
 	if err != nil {
-		return Order{}, false, fmt.Errorf("place order: %w", err)
+		return Placement{}, fmt.Errorf("place order: %w", err)
 	}
 	priced, err := PriceLines(in.Lines, products)
 	if err != nil {
-		return Order{}, false, err
+		return Placement{}, err
 	}
 	now := s.now()
-	o = Order{
+	return Placement{actor: actor, Order: Order{
 		ID: id.String(), UserID: actor.ID, Status: StatusCreated,
 		Currency: priced.Currency, TotalMinor: priced.TotalMinor, SellerID: priced.SellerID,
 		IdempotencyKey: in.IdempotencyKey, Items: priced.Items, ItemCount: len(priced.Items),
 		CreatedAt: now, UpdatedAt: now, StatusChangedAt: now,
-	}
+	}}, nil
+}
+
+// CommitPlace saves a planned order as Place does, with receipt (nil for
+// none) in the same statement: the order is saved only if the receipt is,
+// else ErrReceiptRefused.
+func (s *Service) CommitPlace(ctx context.Context, p Placement, receipt Receipt) (o Order, created bool, err error) {
+	o = p.Order
 	err = s.store.CreateOrder(ctx, o, HistoryEntry{
-		OrderID: o.ID, At: now, Kind: KindTransition, To: StatusCreated, Actor: &actor, Reason: "PLACED",
-	}, orderCreated(o))
+		OrderID: o.ID, At: o.CreatedAt, Kind: KindTransition, To: StatusCreated, Actor: &p.actor, Reason: "PLACED",
+	}, orderCreated(o), receipt)
 	if errors.Is(err, ErrDuplicateKey) {
-		o, err = s.store.OrderByKey(ctx, actor.ID, in.IdempotencyKey)
+		o, err = s.store.OrderByKey(ctx, p.actor.ID, o.IdempotencyKey)
 		if err != nil {
 			return Order{}, false, fmt.Errorf("place order: load the order of the same key: %w", err)
 		}

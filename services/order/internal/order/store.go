@@ -17,8 +17,10 @@ type Store interface {
 	// CreateOrder inserts an order with its items, its first timeline
 	// entry (whose Emitted it sets) and the event created, atomically;
 	// ErrDuplicateKey when the user already has an order with its
-	// idempotency key.
-	CreateOrder(ctx context.Context, o Order, first HistoryEntry, created proto.Message) error
+	// idempotency key. A receipt (nil: none) is written in the same
+	// statement, and the order only with it: ErrReceiptRefused when it
+	// was not.
+	CreateOrder(ctx context.Context, o Order, first HistoryEntry, created proto.Message, receipt Receipt) error
 	// Order returns an order with its items, or ErrNotFound.
 	Order(ctx context.Context, id string) (Order, error)
 	// OrderByKey returns the user's order placed with an idempotency key,
@@ -112,3 +114,12 @@ type noMetrics struct{}
 
 func (noMetrics) OrderCreated()                     {}
 func (noMetrics) Transition(_, _ Status, _ float64) {}
+
+// Receipt is written with a new order, in the same statement, and the order
+// only with it: the idempotency record of the request that places the order,
+// which the API builds and the store writes (see orderapi). Its Statement
+// is an INSERT ... RETURNING (? placeholders) that returns a row only when
+// it wrote.
+type Receipt interface {
+	Statement() (sql string, args []any)
+}

@@ -6,6 +6,9 @@ package orderapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -34,7 +37,9 @@ type Handler struct {
 }
 
 // Mount adds the routes under api (/api/v1). idempotent is the service's
-// Idempotency-Key middleware.
+// Idempotency-Key middleware for POST /orders: with
+// idempotency.InTransaction the key's record is written with the order
+// (see create), with idempotency.Middleware around it.
 func Mount(api *gin.RouterGroup, verifier *auth.Verifier, idempotent gin.HandlerFunc, svc *order.Service) {
 	h := &Handler{svc: svc}
 	g := api.Group("/orders", auth.Authenticate(verifier))
@@ -76,15 +81,78 @@ func (h *Handler) create(c *gin.Context) {
 	for i, l := range req.Lines {
 		in.Lines[i] = order.LineInput{ProductID: strings.ToLower(l.ProductID), Quantity: l.Quantity}
 	}
-	o, _, err := h.svc.Place(c.Request.Context(), actor(c), in)
+	ctx := c.Request.Context()
+	pending, ok := idempotency.PendingFrom(ctx)
+	if !ok { // the key's record is the middleware's
+		o, _, err := h.svc.Place(ctx, actor(c), in)
+		if err != nil {
+			web.Fail(c, err)
+			return
+		}
+		// A retry whose first attempt committed but never stored its
+		// response gets the same answer as the first would have been.
+		c.Header("Location", "/api/v1/orders/"+o.ID)
+		c.JSON(http.StatusCreated, toOrder(o))
+		return
+	}
+	// The key's record (this answer) is written with the order, in its
+	// statement: render the answer first.
+	p, err := h.svc.PlanPlace(ctx, actor(c), in)
 	if err != nil {
 		web.Fail(c, err)
 		return
 	}
-	// A retry whose first attempt committed but never stored its response
-	// gets the same answer as the first would have been.
-	c.Header("Location", "/api/v1/orders/"+o.ID)
-	c.JSON(http.StatusCreated, toOrder(o))
+	created, err := placedAnswer(p.Order)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	receipt, err := pending.Completed(http.StatusCreated, created.header, created.body)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	o, isNew, err := h.svc.CommitPlace(ctx, p, receipt)
+	switch {
+	case errors.Is(err, order.ErrReceiptRefused):
+		pending.Answer(c) // another request with the key was first
+		return
+	case err != nil:
+		web.Fail(c, err)
+		return
+	case isNew:
+		pending.Recorded()
+	default:
+		// The key's record had expired (or was lost) but the order
+		// exists: answer with it as it is now, as the path above does.
+		if created, err = placedAnswer(o); err != nil {
+			web.Fail(c, err)
+			return
+		}
+	}
+	for name, v := range created.header {
+		c.Header(name, v)
+	}
+	c.Data(http.StatusCreated, created.header["Content-Type"], created.body)
+}
+
+// answer is a rendered response: the headers a replay repeats, and the body.
+type answer struct {
+	header map[string]string
+	body   []byte
+}
+
+// placedAnswer is the 201 of POST /orders for o, as gin's JSON would
+// render it.
+func placedAnswer(o order.Order) (answer, error) {
+	body, err := json.Marshal(toOrder(o))
+	if err != nil {
+		return answer{}, fmt.Errorf("render order %s: %w", o.ID, err)
+	}
+	return answer{
+		header: map[string]string{"Content-Type": "application/json; charset=utf-8", "Location": "/api/v1/orders/" + o.ID},
+		body:   body,
+	}, nil
 }
 
 func (h *Handler) get(c *gin.Context) {

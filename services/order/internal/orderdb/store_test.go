@@ -46,7 +46,7 @@ func create(t *testing.T, s *orderdb.Store, o order.Order) error {
 	t.Helper()
 	return s.CreateOrder(context.Background(), o, order.HistoryEntry{
 		OrderID: o.ID, At: o.CreatedAt, Kind: order.KindTransition, To: order.StatusCreated, Reason: "PLACED",
-	}, &eventsv1.OrderCreated{OrderId: o.ID, UserId: o.UserID})
+	}, &eventsv1.OrderCreated{OrderId: o.ID, UserId: o.UserID}, nil)
 }
 
 // written counts an order's timeline entries and outbox events.

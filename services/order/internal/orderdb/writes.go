@@ -39,10 +39,14 @@ func historyValues(r historyRow) []any {
 		r.Reason, r.Note, r.EventID, r.EventType, r.EmittedEventID, r.EmittedEventType, string(r.Detail)}
 }
 
-var createOrderSQL = `WITH src AS (
+// createOrderSQL inserts the order (the SELECT takes a WHERE when a
+// receipt goes first), its items, its first timeline entry and its event,
+// and returns whether it inserted the order.
+const createOrderSQL = `src AS (
 		INSERT INTO orders (id, user_id, status, currency, total_minor, seller_id, idempotency_key, item_count,
 			created_at, updated_at, status_changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		SELECT ?::uuid, ?::uuid, ?::text, ?::text, ?::bigint, ?::uuid, ?::text, ?::int,
+			?::timestamptz, ?::timestamptz, ?::timestamptz %s
 		RETURNING id
 	), items AS (
 		INSERT INTO order_items (order_id, line_no, product_id, sku, name, seller_id, quantity, unit_price_minor)
@@ -51,12 +55,22 @@ var createOrderSQL = `WITH src AS (
 			seller_id uuid, quantity int, unit_price_minor bigint)
 	), history AS (
 		` + historyInsert + `
+	), emitted AS (
+		` + "%s" + `
 	)
-	` + outbox.InsertFrom("src")
+	SELECT count(*) FROM src`
+
+var (
+	createOrderAlone = "WITH " + fmt.Sprintf(createOrderSQL, "", outbox.InsertFrom("src"))
+	// The receipt's statement goes between the two parts.
+	createOrderWithReceipt = [2]string{"WITH receipt AS (",
+		"), " + fmt.Sprintf(createOrderSQL, "WHERE EXISTS (SELECT 1 FROM receipt)", outbox.InsertFrom("src"))}
+)
 
 // CreateOrder inserts the order, its items, its first timeline entry
-// (emitting created) and the event, in one statement.
-func (s *Store) CreateOrder(ctx context.Context, o order.Order, first order.HistoryEntry, created proto.Message) error {
+// (emitting created) and the event, in one statement; with a receipt
+// first, whose row the order waits for.
+func (s *Store) CreateOrder(ctx context.Context, o order.Order, first order.HistoryEntry, created proto.Message, receipt order.Receipt) error {
 	e, err := newEvent(ctx, o.ID, created)
 	if err != nil {
 		return err
@@ -75,17 +89,27 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, first order.Hist
 	if err != nil {
 		return err
 	}
-	args := []any{r.ID, r.UserID, r.Status, r.Currency, r.TotalMinor, r.SellerID, r.IdempotencyKey, r.ItemCount,
-		r.CreatedAt, r.UpdatedAt, r.StatusChangedAt, string(lines)}
+	sql := createOrderAlone
+	var args []any
+	if receipt != nil {
+		rs, ra := receipt.Statement()
+		sql = createOrderWithReceipt[0] + rs + createOrderWithReceipt[1]
+		args = ra
+	}
+	args = append(args, r.ID, r.UserID, r.Status, r.Currency, r.TotalMinor, r.SellerID, r.IdempotencyKey, r.ItemCount,
+		r.CreatedAt, r.UpdatedAt, r.StatusChangedAt, string(lines))
 	args = append(append(args, historyValues(h)...), outbox.Values(e)...)
 	// The only unique constraint an insert of a new ID can break is
 	// (user_id, idempotency_key): the user placed this order already.
-	err = s.db.WithContext(ctx).Exec(createOrderSQL, args...).Error
-	if database.IsUniqueViolation(err) {
+	var n int64
+	err = s.db.WithContext(ctx).Raw(sql, args...).Scan(&n).Error
+	switch {
+	case database.IsUniqueViolation(err):
 		return order.ErrDuplicateKey
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("insert order: %w", err)
+	case n == 0:
+		return order.ErrReceiptRefused
 	}
 	return nil
 }

@@ -1,0 +1,118 @@
+package idempotency
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shop-oss/shop/pkg/web"
+)
+
+// InTransaction is Middleware for a route whose handler writes the key's
+// record itself, in the statement that makes its change: the record
+// (completed, with the response) and the change commit together or not at
+// all, with no claim before the handler nor completion after it (two fewer
+// statements and round trips per request), and no crash window between
+// them. The handler must render its response before the write; see
+// Pending.
+//
+// What a client sees is Middleware's, with one difference: a retry that
+// arrives while the first request still runs is not refused with 409, as
+// there is no record yet to tell; both run, one writes the record and its
+// change, and the other, whose write the record refuses, answers with the
+// first one's stored response (Pending.Answer). The change still happens
+// once. A key whose record another route holds in flight (through
+// Middleware) is refused with 409 as there.
+func InTransaction(store *Store, scope func(c *gin.Context) string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		sc, key, hash, ok := keyOf(c, scope)
+		if !ok {
+			return
+		}
+		p := &Pending{store: store, scope: sc, key: key, hash: hash}
+		ctx := context.WithValue(c.Request.Context(), ctxKey{}, key)
+		c.Request = c.Request.WithContext(context.WithValue(ctx, pendingKey{}, p))
+		c.Next()
+	}
+}
+
+// Pending is the key of a request behind InTransaction, whose record its
+// handler writes.
+type Pending struct {
+	store *Store
+	scope string
+	key   string
+	hash  []byte
+}
+
+type pendingKey struct{}
+
+// PendingFrom returns the pending key of the request whose context is ctx,
+// when InTransaction handles its route.
+func PendingFrom(ctx context.Context) (*Pending, bool) {
+	p, ok := ctx.Value(pendingKey{}).(*Pending)
+	return p, ok
+}
+
+// Record is the statement that writes a completed record: an INSERT ...
+// RETURNING that returns one row when it wrote the record, and none when
+// the key has a live record already (an expired one is replaced). Run it
+// as a part (a WITH query) of the statement that makes the change, and
+// make the change only if it returned a row.
+type Record struct {
+	sql  string
+	args []any
+}
+
+// Statement is the record's SQL, with ? placeholders, and its arguments.
+func (r Record) Statement() (string, []any) { return r.sql, r.args }
+
+// Completed returns the Record of the response the handler is about to
+// send: its status, the headers that a replay repeats (Content-Type,
+// Location) and its body, byte for byte as sent.
+func (p *Pending) Completed(status int, header map[string]string, body []byte) (Record, error) {
+	if len(body) > p.store.cfg.MaxResponseBytes {
+		return Record{}, fmt.Errorf("idempotency: a response of %d bytes is larger than MaxResponseBytes", len(body))
+	}
+	headers, err := json.Marshal(header)
+	if err != nil {
+		return Record{}, fmt.Errorf("idempotency: encode headers: %w", err)
+	}
+	if body == nil {
+		body = []byte{} // the body of a replay is empty, not unknown
+	}
+	return Record{
+		sql: `INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, response_status,
+				response_headers, response_body, expires_at)
+			VALUES (?, ?, ?, 'completed', ?, ?::jsonb, ?, now() + make_interval(secs => ?))
+			ON CONFLICT (scope, key) DO UPDATE
+			SET request_hash = EXCLUDED.request_hash, state = EXCLUDED.state, locked_until = NULL,
+			    response_status = EXCLUDED.response_status, response_headers = EXCLUDED.response_headers,
+			    response_body = EXCLUDED.response_body, created_at = now(), expires_at = EXCLUDED.expires_at
+			WHERE k.expires_at <= now()
+			RETURNING 1`,
+		args: []any{p.scope, p.key, p.hash, status, string(headers), body, p.store.cfg.TTL.Seconds()},
+	}, nil
+}
+
+// Recorded counts a request whose record was written with its change.
+func (p *Pending) Recorded() { p.store.m.observe(outcomeFirst) }
+
+// Answer answers a request whose record was not written (its Record
+// returned no row, so its change was not made) from the key's live record:
+// the stored response when it is the same request, 422 when it is another,
+// and 409 with Retry-After when the record is in flight, or went away since.
+func (p *Pending) Answer(c *gin.Context) {
+	cl, found, _, err := p.store.lookup(c.Request.Context(), p.scope, p.key, p.hash)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	if !found {
+		cl = claim{outcome: outcomeConflict}
+	}
+	p.store.m.observe(cl.outcome)
+	answer(c, cl)
+}
