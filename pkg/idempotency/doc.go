@@ -71,7 +71,9 @@
 // costs two statements and round trips fewer. A retry that arrives while
 // the first request still runs is not refused with 409 (nothing tells it
 // yet); its write finds the first one's record and it answers with that
-// record's response (Pending.Answer). POST /orders uses it.
+// record's response (Pending.Answer). Answers written without a change (a
+// 4xx before the write) are not recorded: a retry runs its checks again.
+// POST /orders uses it.
 //
 // Mount the middleware after authentication (the scope needs the caller) and
 // run the migrations (Migrations, under MigrationsTable) with

@@ -37,9 +37,8 @@ type Handler struct {
 }
 
 // Mount adds the routes under api (/api/v1). idempotent is the service's
-// Idempotency-Key middleware for POST /orders: with
-// idempotency.InTransaction the key's record is written with the order
-// (see create), with idempotency.Middleware around it.
+// Idempotency-Key middleware for POST /orders, idempotency.InTransaction:
+// the handler writes the key's record with the order (see create).
 func Mount(api *gin.RouterGroup, verifier *auth.Verifier, idempotent gin.HandlerFunc, svc *order.Service) {
 	h := &Handler{svc: svc}
 	g := api.Group("/orders", auth.Authenticate(verifier))
@@ -83,20 +82,13 @@ func (h *Handler) create(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	pending, ok := idempotency.PendingFrom(ctx)
-	if !ok { // the key's record is the middleware's
-		o, _, err := h.svc.Place(ctx, actor(c), in)
-		if err != nil {
-			web.Fail(c, err)
-			return
-		}
-		// A retry whose first attempt committed but never stored its
-		// response gets the same answer as the first would have been.
-		c.Header("Location", "/api/v1/orders/"+o.ID)
-		c.JSON(http.StatusCreated, toOrder(o))
+	if !ok {
+		web.Fail(c, errors.New("POST /orders is mounted without idempotency.InTransaction"))
 		return
 	}
 	// The key's record (this answer) is written with the order, in its
-	// statement: render the answer first.
+	// statement: render the answer first. Answers that place nothing (a
+	// 4xx) are not recorded: a retry runs the checks again.
 	p, err := h.svc.PlanPlace(ctx, actor(c), in)
 	if err != nil {
 		web.Fail(c, err)
@@ -124,7 +116,8 @@ func (h *Handler) create(c *gin.Context) {
 		pending.Recorded()
 	default:
 		// The key's record had expired (or was lost) but the order
-		// exists: answer with it as it is now, as the path above does.
+		// exists: answer with it as it is now, the answer its first
+		// request would give today. Nothing is recorded.
 		if created, err = placedAnswer(o); err != nil {
 			web.Fail(c, err)
 			return
