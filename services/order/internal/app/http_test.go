@@ -193,6 +193,19 @@ func TestOrdersHTTP(t *testing.T) {
 		}
 	})
 
+	t.Run("create400RecordsNothing", func(t *testing.T) {
+		// A refused request places and records nothing: the same key with
+		// corrected lines places the order.
+		key := uuid.NewString()
+		if r := e.do("POST", "/api/v1/orders", customerID, map[string]any{"lines": []any{line(uuid.NewString(), 1)}}, "Idempotency-Key", key); r.status != 400 {
+			t.Fatalf("unknown product: %d %s", r.status, r.body)
+		}
+		if r := e.do("POST", "/api/v1/orders", customerID, map[string]any{"lines": []any{line(pAlpha, 1)}}, "Idempotency-Key", key); r.status != 201 ||
+			r.header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("corrected retry: %d %s", r.status, r.body)
+		}
+	})
+
 	t.Run("create400", func(t *testing.T) {
 		many := make([]any, 101)
 		for i := range many {
