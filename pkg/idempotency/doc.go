@@ -75,6 +75,13 @@
 // 4xx before the write) are not recorded: a retry runs its checks again.
 // POST /orders uses it.
 //
+// A handler behind Middleware may do the same with the completion only
+// (HeldFrom): the claim still comes first, which a handler with an outside
+// effect (charging a card) needs before it acts, and the handler completes
+// the record in its change's statement (Held.Completed) and calls Done, so
+// that the middleware does not. POST /payments/confirm does it for a
+// successful charge.
+//
 // Mount the middleware after authentication (the scope needs the caller) and
 // run the migrations (Migrations, under MigrationsTable) with
 // database.Migrate at start-up. Call (*Store).Prune periodically.

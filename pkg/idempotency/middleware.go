@@ -126,7 +126,9 @@ func replay(c *gin.Context, r response) {
 // run runs the rest of the chain holding the key, then stores the response
 // or, when it must not be stored, deletes the record.
 func (s *Store) run(c *gin.Context, scope, key string, token time.Time) {
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ctxKey{}, key))
+	held := &Held{store: s, scope: scope, key: key, token: token}
+	ctx := context.WithValue(c.Request.Context(), ctxKey{}, key)
+	c.Request = c.Request.WithContext(context.WithValue(ctx, heldKey{}, held))
 	orig := c.Writer
 	w := newCapture(orig, s.cfg.MaxResponseBytes)
 	c.Writer = w
@@ -142,6 +144,7 @@ func (s *Store) run(c *gin.Context, scope, key string, token time.Time) {
 	finished = true
 
 	switch {
+	case held.done: // the handler completed the record with its change
 	case len(c.Errors) > 0 && !w.Written():
 		s.finish(c, scope, key, token, nil, "the handler failed with an error answered by the engine")
 	case w.Status() >= http.StatusInternalServerError:

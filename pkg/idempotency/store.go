@@ -200,24 +200,33 @@ func toResponse(r recordRow) (response, error) {
 // complete stores resp for the key held with token. It reports false when
 // the caller no longer holds the key (it was taken over or pruned).
 func (s *Store) complete(ctx context.Context, scope, key string, token time.Time, resp response) (bool, error) {
+	sql, args, err := completeStatement(scope, key, token, resp)
+	if err != nil {
+		return false, err
+	}
+	res := s.db.WithContext(ctx).Exec(sql, args...)
+	if res.Error != nil {
+		return false, fmt.Errorf("idempotency: complete key: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// completeStatement stores resp for the key held with token; it changes no
+// row when the key is no longer held with token.
+func completeStatement(scope, key string, token time.Time, resp response) (string, []any, error) {
 	headers, err := json.Marshal(resp.Header)
 	if err != nil {
-		return false, fmt.Errorf("idempotency: encode headers: %w", err)
+		return "", nil, fmt.Errorf("idempotency: encode headers: %w", err)
 	}
 	body := resp.Body
 	if body == nil {
 		body = []byte{} // the body of a replay is empty, not unknown
 	}
-	res := s.db.WithContext(ctx).Exec(`
-		UPDATE idempotency_keys
+	return `UPDATE idempotency_keys
 		SET state = 'completed', locked_until = NULL,
 		    response_status = ?, response_headers = ?::jsonb, response_body = ?
 		WHERE scope = ? AND key = ? AND state = 'in_flight' AND locked_until = ?`,
-		resp.Status, string(headers), body, scope, key, token)
-	if res.Error != nil {
-		return false, fmt.Errorf("idempotency: complete key: %w", res.Error)
-	}
-	return res.RowsAffected == 1, nil
+		[]any{resp.Status, string(headers), body, scope, key, token}, nil
 }
 
 // release deletes the record of the key held with token, so that the next

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -56,11 +57,8 @@ func PendingFrom(ctx context.Context) (*Pending, bool) {
 	return p, ok
 }
 
-// Record is the statement that writes a completed record: an INSERT ...
-// RETURNING that returns one row when it wrote the record, and none when
-// the key has a live record already (an expired one is replaced). Run it
-// as a part (a WITH query) of the statement that makes the change, and
-// make the change only if it returned a row.
+// Record is a statement that writes a key's completed record, to run with
+// the handler's change: Pending.Completed's and Held.Completed's.
 type Record struct {
 	sql  string
 	args []any
@@ -71,7 +69,11 @@ func (r Record) Statement() (string, []any) { return r.sql, r.args }
 
 // Completed returns the Record of the response the handler is about to
 // send: its status, the headers that a replay repeats (Content-Type,
-// Location) and its body, byte for byte as sent.
+// Location) and its body, byte for byte as sent. It is an INSERT ...
+// RETURNING that returns one row when it wrote the record, and none when
+// the key has a live record already (an expired one is replaced): run it
+// as a WITH query of the statement that makes the change, and make the
+// change only if it returned a row.
 func (p *Pending) Completed(status int, header map[string]string, body []byte) (Record, error) {
 	if len(body) > p.store.cfg.MaxResponseBytes {
 		return Record{}, fmt.Errorf("idempotency: a response of %d bytes is larger than MaxResponseBytes", len(body))
@@ -116,3 +118,46 @@ func (p *Pending) Answer(c *gin.Context) {
 	p.store.m.observe(cl.outcome)
 	answer(c, cl)
 }
+
+// Held is the key of a request that Middleware runs (its claim done). The
+// handler may complete the key's record itself, in the transaction that
+// makes its change, with the response it is about to send (Completed), and
+// then call Done, after that transaction committed, so that the middleware
+// does not complete it again: one statement and round trip fewer, and no
+// window between the change and the record. A handler that does not call
+// Done leaves the record to the middleware, as without Held.
+type Held struct {
+	store *Store
+	scope string
+	key   string
+	token time.Time
+	done  bool
+}
+
+type heldKey struct{}
+
+// HeldFrom returns the held key of the request whose context is ctx, when
+// Middleware runs its handler.
+func HeldFrom(ctx context.Context) (*Held, bool) {
+	h, ok := ctx.Value(heldKey{}).(*Held)
+	return h, ok
+}
+
+// Completed returns the Record that completes the key with the response:
+// an UPDATE of the held record (it changes nothing when the key was taken
+// over since, as the middleware's own completion would not). Run it in the
+// transaction of the change, and call Done once that committed.
+func (h *Held) Completed(status int, header map[string]string, body []byte) (Record, error) {
+	if len(body) > h.store.cfg.MaxResponseBytes {
+		return Record{}, fmt.Errorf("idempotency: a response of %d bytes is larger than MaxResponseBytes", len(body))
+	}
+	sql, args, err := completeStatement(h.scope, h.key, h.token, response{Status: status, Header: header, Body: body})
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{sql: sql, args: args}, nil
+}
+
+// Done tells the middleware that the handler's committed transaction
+// completed the record (Completed), so that it does not.
+func (h *Held) Done() { h.done = true }

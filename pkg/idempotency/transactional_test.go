@@ -1,12 +1,15 @@
 package idempotency_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -164,4 +167,59 @@ func TestInTransactionConcurrentSameKey(t *testing.T) {
 	if got := e.things(t); got != 1 {
 		t.Fatalf("%d things; want 1", got)
 	}
+}
+
+// A handler behind Middleware that completes the held key with its change
+// (and says so with Done) is replayed from that record, and the middleware
+// does not complete it again; one that does not leaves it to the
+// middleware.
+func TestHeldKeyCompletedByTheHandler(t *testing.T) {
+	var logs bytes.Buffer
+	var e *env // the routes run once it is set
+	e = newEnv(t, envOptions{cfg: idempotency.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}}, func(g *gin.RouterGroup) {
+		g.POST("/things", func(c *gin.Context) {
+			held, ok := idempotency.HeldFrom(c.Request.Context())
+			if !ok {
+				web.Fail(c, fmt.Errorf("no held key"))
+				return
+			}
+			body := []byte(`{"made":true}`)
+			rec, err := held.Completed(http.StatusCreated, map[string]string{"Content-Type": "application/json"}, body)
+			if err != nil {
+				web.Fail(c, err)
+				return
+			}
+			sql, args := rec.Statement()
+			if err := e.db.Exec("WITH rec AS ("+sql+" RETURNING 1) INSERT INTO things SELECT count(*) FROM rec", args...).Error; err != nil {
+				web.Fail(c, err)
+				return
+			}
+			held.Done()
+			c.Data(http.StatusCreated, "application/json", body)
+		})
+		g.POST("/plain", func(c *gin.Context) {
+			held, _ := idempotency.HeldFrom(c.Request.Context())
+			if _, err := held.Completed(http.StatusCreated, nil, nil); err != nil { // not run, no Done
+				web.Fail(c, err)
+				return
+			}
+			c.JSON(http.StatusCreated, gin.H{"plain": true})
+		})
+	})
+	e.exec(t, "CREATE TABLE things (n bigint)")
+
+	first := e.post("/things", "k-held", `{}`)
+	wantFirst(t, first, http.StatusCreated)
+	var wrote int64
+	if err := e.db.Raw("SELECT n FROM things").Scan(&wrote).Error; err != nil || wrote != 1 {
+		t.Fatalf("the record's update changed %d rows (%v); want 1", wrote, err)
+	}
+	wantReplay(t, e.post("/things", "k-held", `{}`), first)
+	if strings.Contains(logs.String(), "taken over") {
+		t.Fatalf("the middleware completed the key again: %s", logs.String())
+	}
+
+	plain := e.post("/plain", "k-plain", `{}`)
+	wantFirst(t, plain, http.StatusCreated)
+	wantReplay(t, e.post("/plain", "k-plain", `{}`), plain)
 }

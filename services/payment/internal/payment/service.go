@@ -184,6 +184,11 @@ func (s *Service) pending(o Order) PendingPayment {
 type ConfirmInput struct {
 	PaymentID  string
 	CardNumber string
+	// Receipt, when set, is asked for the receipt of the answer to a
+	// successful charge, given the payment as it is about to be written
+	// (its new version and update time included); the receipt is written
+	// with the capture, in its statement.
+	Receipt func(Payment) (Receipt, error)
 }
 
 // Confirm charges a pending payment, at most once: the payment row is
@@ -226,8 +231,11 @@ func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Paym
 			return err
 		}
 		cur.CardLast4 = card[len(card)-4:]
+		// At the database's precision, so that the answer shows what a
+		// later read gives.
+		now := s.now().UTC().Truncate(time.Microsecond)
 		if out.result.Approved {
-			p, err = cur.Capture(out.result.ChargeID, cur.Attempts+out.attempts, s.now().UTC())
+			p, err = cur.Capture(out.result.ChargeID, cur.Attempts+out.attempts, now)
 		} else {
 			reason := out.reason
 			if reason == "" {
@@ -238,11 +246,23 @@ func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Paym
 		if err != nil {
 			return err
 		}
-		var outcome proto.Message = failedEvent(p)
-		if p.Status == StatusSucceeded {
-			outcome = succeededEvent(p)
+		if p.Status != StatusSucceeded {
+			return tx.UpdatePayment(ctx, &p, StatusPending, failedEvent(p))
 		}
-		return tx.UpdatePayment(ctx, &p, StatusPending, outcome)
+		if in.Receipt == nil {
+			return tx.UpdatePayment(ctx, &p, StatusPending, succeededEvent(p))
+		}
+		// The answer is rendered before the write: decide here what the
+		// write will say (the version the conditional update moves to, and
+		// the update time).
+		p.UpdatedAt = now
+		written := p
+		written.Version++
+		receipt, err := in.Receipt(written)
+		if err != nil {
+			return err
+		}
+		return tx.UpdatePaymentWith(ctx, &p, StatusPending, receipt, succeededEvent(p))
 	})
 	if err != nil {
 		return Payment{}, err

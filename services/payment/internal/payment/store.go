@@ -61,8 +61,21 @@ type Tx interface {
 	// ErrStateChanged. It bumps p.Version. The events (keyed by the
 	// order) go to the outbox with the change, and only with it.
 	UpdatePayment(ctx context.Context, p *Payment, from Status, events ...proto.Message) error
+	// UpdatePaymentWith is UpdatePayment that writes p.UpdatedAt as given
+	// (the caller's clock, so that an answer rendered before the write
+	// shows what was written) and receipt (nil: none) in the same
+	// statement.
+	UpdatePaymentWith(ctx context.Context, p *Payment, from Status, receipt Receipt, events ...proto.Message) error
 	// AddRefund inserts a refund.
 	AddRefund(ctx context.Context, r Refund) error
+}
+
+// Receipt is written with a payment's change, in the same statement: the
+// completion of the idempotency record of the request that made it, which
+// the API builds and the store writes (see paymentapi). Statement is its
+// SQL (? placeholders) and arguments.
+type Receipt interface {
+	Statement() (sql string, args []any)
 }
 
 // ListFilter selects payments. UserID restricts to one owner (set for

@@ -6,6 +6,8 @@ package paymentapi
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shop-oss/shop/pkg/auth"
+	"github.com/shop-oss/shop/pkg/idempotency"
 	"github.com/shop-oss/shop/pkg/problem"
 	"github.com/shop-oss/shop/pkg/web"
 	"github.com/shop-oss/shop/services/payment/internal/payment"
@@ -90,15 +93,35 @@ func (h handlers) confirm(c *gin.Context) {
 	if !web.Bind(c, &req) {
 		return
 	}
-	p, err := h.svc.Confirm(c.Request.Context(), actor(c), payment.ConfirmInput{
-		PaymentID: strings.ToLower(req.PaymentID), CardNumber: req.CardNumber,
-	})
-	if err != nil {
-		web.Fail(c, err)
-		return
+	in := payment.ConfirmInput{PaymentID: strings.ToLower(req.PaymentID), CardNumber: req.CardNumber}
+	// The key's record of a successful charge is completed with the
+	// capture, in its statement (the middleware completes the others).
+	held, ok := idempotency.HeldFrom(c.Request.Context())
+	var sent []byte
+	if ok {
+		in.Receipt = func(p payment.Payment) (payment.Receipt, error) {
+			body, err := json.Marshal(toResponse(p))
+			if err != nil {
+				return nil, fmt.Errorf("render payment %s: %w", p.ID, err)
+			}
+			sent = body
+			return held.Completed(http.StatusOK, map[string]string{"Content-Type": jsonContentType}, body)
+		}
 	}
-	c.JSON(http.StatusOK, toResponse(p))
+	p, err := h.svc.Confirm(c.Request.Context(), actor(c), in)
+	switch {
+	case err != nil:
+		web.Fail(c, err)
+	case sent != nil:
+		held.Done()
+		c.Data(http.StatusOK, jsonContentType, sent)
+	default:
+		c.JSON(http.StatusOK, toResponse(p))
+	}
 }
+
+// jsonContentType is what gin's JSON answers carry.
+const jsonContentType = "application/json; charset=utf-8"
 
 type refundRequest struct {
 	PaymentID string `json:"payment_id" validate:"required,uuid"`

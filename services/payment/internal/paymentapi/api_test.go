@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -304,6 +305,28 @@ func TestIdempotencyKeys(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("confirm %d", res.StatusCode)
 	}
+	t.Run("confirm200recordedWithTheCapture", func(t *testing.T) {
+		// The answer was rendered before the capture was written, and its
+		// record written with it: the answer, the record and the payment
+		// as read now agree.
+		var answered, stored, now map[string]any
+		e.f.Call(t, http.MethodPost, "/api/v1/payments/confirm", e.token, body, &answered, "Idempotency-Key", key) // a replay
+		e.f.Call(t, http.MethodGet, "/api/v1/payments/"+p.ID, e.token, nil, &now)
+		var rec struct {
+			State          string
+			ResponseStatus int
+			ResponseBody   []byte
+		}
+		if err := e.f.Svc.DB.Raw("SELECT state, response_status, response_body FROM idempotency_keys WHERE key = ?", key).Scan(&rec).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(rec.ResponseBody, &stored); err != nil || rec.State != "completed" || rec.ResponseStatus != 200 {
+			t.Fatalf("record %s %d %s (%v)", rec.State, rec.ResponseStatus, rec.ResponseBody, err)
+		}
+		if !reflect.DeepEqual(answered, stored) || !reflect.DeepEqual(stored, now) {
+			t.Fatalf("answered %v\nrecorded %v\nread now %v", answered, stored, now)
+		}
+	})
 	t.Run("confirm200replayed", func(t *testing.T) {
 		res := e.f.Call(t, http.MethodPost, "/api/v1/payments/confirm", e.token, body, &again, "Idempotency-Key", key)
 		if res.StatusCode != 200 || res.Header.Get("Idempotent-Replayed") != "true" || again.ID != first.ID || again.Status != first.Status {

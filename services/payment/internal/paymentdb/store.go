@@ -311,25 +311,42 @@ func createPaymentStatement(ctx context.Context, p payment.Payment, events []pro
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (order_id) DO NOTHING
 		RETURNING id`, "id",
-		[]any{r.ID, r.OrderID, r.UserID, r.ReservationID, r.AmountMinor, r.Currency, r.Status, r.Version, r.CreatedAt, r.UpdatedAt})
+		[]any{r.ID, r.OrderID, r.UserID, r.ReservationID, r.AmountMinor, r.Currency, r.Status, r.Version, r.CreatedAt, r.UpdatedAt}, nil)
 }
 
 // UpdatePayment writes p when the row is still at p.Version in status
 // from, and adds events to the outbox, in one statement: the events are
 // written only if the update was.
 func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment.Status, events ...proto.Message) error {
+	return t.updatePayment(ctx, p, from, false, nil, events)
+}
+
+// UpdatePaymentWith is UpdatePayment with p.UpdatedAt written as given, and
+// receipt (nil: none) in the same statement.
+func (t *Tx) UpdatePaymentWith(ctx context.Context, p *payment.Payment, from payment.Status, receipt payment.Receipt, events ...proto.Message) error {
+	return t.updatePayment(ctx, p, from, true, receipt, events)
+}
+
+func (t *Tx) updatePayment(ctx context.Context, p *payment.Payment, from payment.Status, givenTime bool, receipt payment.Receipt, events []proto.Message) error {
 	r := toRow(*p)
+	args := []any{r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt}
+	updatedAt := "now()"
+	if givenTime {
+		updatedAt = "?"
+		args = append(args, p.UpdatedAt)
+	}
+	args = append(args, r.ID, string(from), r.Version)
 	var updated []struct {
 		Version   int
 		UpdatedAt time.Time
 	}
-	err := t.writeWithEvents(ctx, p.OrderID, events, `UPDATE payments SET status = ?, refunded_minor = ?, failure_reason = ?, void_reason = ?,
-			card_last4 = ?, attempts = ?, charge_id = ?, captured_at = ?, version = version + 1, updated_at = now()
+	sql, args, err := withEvents(ctx, p.OrderID, events, `UPDATE payments SET status = ?, refunded_minor = ?, failure_reason = ?, void_reason = ?,
+			card_last4 = ?, attempts = ?, charge_id = ?, captured_at = ?, version = version + 1, updated_at = `+updatedAt+`
 		WHERE id = ? AND status = ? AND version = ?
-		RETURNING version, updated_at`, "version, updated_at",
-		[]any{r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt,
-			r.ID, string(from), r.Version},
-		&updated)
+		RETURNING version, updated_at`, "version, updated_at", args, receipt)
+	if err == nil {
+		err = t.db.WithContext(ctx).Raw(sql, args...).Scan(&updated).Error
+	}
 	if err != nil {
 		return fmt.Errorf("update payment %s to %s: %w", p.ID, p.Status, translate(err))
 	}
@@ -340,26 +357,22 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment
 	return nil
 }
 
-// writeWithEvents runs write, an INSERT or UPDATE ... RETURNING (one row or
-// none) with args, and the order's events to the outbox once per row it
-// wrote, in one statement; dest receives the columns selected from write's
-// RETURNING.
-func (t *Tx) writeWithEvents(ctx context.Context, orderID string, msgs []proto.Message, write, selected string, args []any, dest any) error {
-	sql, args, err := withEvents(ctx, orderID, msgs, write, selected, args)
-	if err != nil {
-		return err
-	}
-	return t.db.WithContext(ctx).Raw(sql, args...).Scan(dest).Error
-}
-
-// withEvents is the one statement of writeWithEvents.
-func withEvents(ctx context.Context, orderID string, msgs []proto.Message, write, selected string, args []any) (string, []any, error) {
+// withEvents is the one statement that runs write, an INSERT or UPDATE ...
+// RETURNING (one row or none) with args, the receipt (nil: none), and the
+// order's events to the outbox once per row write wrote; it selects
+// selected from write's RETURNING.
+func withEvents(ctx context.Context, orderID string, msgs []proto.Message, write, selected string, args []any, receipt payment.Receipt) (string, []any, error) {
 	evs, err := newEvents(ctx, orderID, msgs)
 	if err != nil {
 		return "", nil, err
 	}
 	var sql strings.Builder
 	sql.WriteString("WITH src AS (" + write + ")")
+	if receipt != nil {
+		rs, ra := receipt.Statement()
+		sql.WriteString(", receipt AS (" + rs + ")")
+		args = append(args, ra...)
+	}
 	for i, e := range evs {
 		fmt.Fprintf(&sql, ", event%d AS (%s)", i, outbox.InsertFrom("src"))
 		args = append(args, outbox.Values(e)...)
