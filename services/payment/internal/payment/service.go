@@ -187,7 +187,8 @@ type ConfirmInput struct {
 	// Receipt, when set, is asked for the receipt of the answer to a
 	// successful charge, given the payment as it is about to be written
 	// (its new version and update time included); the receipt is written
-	// with the capture, in its statement.
+	// with the capture, in its statement. When it fails, the capture is
+	// written without it.
 	Receipt func(Payment) (Receipt, error)
 }
 
@@ -260,7 +261,11 @@ func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Paym
 		written.Version++
 		receipt, err := in.Receipt(written)
 		if err != nil {
-			return err
+			// The card is charged: the capture is written whatever
+			// becomes of the receipt (the key's record is then completed
+			// after the handler, as for any answer).
+			s.log.WarnContext(ctx, "confirm: no receipt for the capture", "payment_id", p.ID, "error", err.Error())
+			return tx.UpdatePayment(ctx, &p, StatusPending, succeededEvent(p))
 		}
 		return tx.UpdatePaymentWith(ctx, &p, StatusPending, receipt, succeededEvent(p))
 	})

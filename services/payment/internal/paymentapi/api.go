@@ -104,8 +104,12 @@ func (h handlers) confirm(c *gin.Context) {
 			if err != nil {
 				return nil, fmt.Errorf("render payment %s: %w", p.ID, err)
 			}
-			sent = body
-			return held.Completed(http.StatusOK, map[string]string{"Content-Type": jsonContentType}, body)
+			r, err := held.Completed(http.StatusOK, map[string]string{"Content-Type": jsonContentType}, body)
+			if err != nil {
+				return nil, err
+			}
+			sent = body // the answer, once the capture (and its receipt) commits
+			return r, nil
 		}
 	}
 	p, err := h.svc.Confirm(c.Request.Context(), actor(c), in)

@@ -3,6 +3,7 @@ package paymentapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"reflect"
@@ -18,6 +19,8 @@ import (
 	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/payment/internal/payment"
+	"github.com/shop-oss/shop/services/payment/internal/paymentdb"
 	"github.com/shop-oss/shop/services/payment/internal/paymenttest"
 )
 
@@ -703,5 +706,30 @@ func TestWakeUpsReachOtherReplicas(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no wake-up for the order reached Redis")
 		}
+	}
+}
+
+// A confirm whose receipt cannot be made still writes the capture: the card
+// is charged, so the payment must say so.
+func TestConfirmWritesTheCaptureWithoutItsReceipt(t *testing.T) {
+	e := start(t)
+	p := e.pending(t, 1200, time.Now().Add(15*time.Minute))
+	svc, err := payment.New(payment.Options{Store: paymentdb.New(e.f.Svc.DB, e.f.Svc.DB), Gateway: e.f.Gateway})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Confirm(context.Background(), payment.Actor{UserID: e.customer}, payment.ConfirmInput{
+		PaymentID: p.ID, CardNumber: paymenttest.Cards.Success,
+		Receipt: func(payment.Payment) (payment.Receipt, error) { return nil, errors.New("no receipt today") },
+	})
+	if err != nil || got.Status != payment.StatusSucceeded {
+		t.Fatalf("confirm: %+v, %v; want SUCCEEDED", got, err)
+	}
+	var status string
+	if err := e.f.Svc.DB.Raw("SELECT status FROM payments WHERE id = ?", p.ID).Scan(&status).Error; err != nil || status != "SUCCEEDED" {
+		t.Fatalf("stored status %q (%v); want SUCCEEDED", status, err)
+	}
+	if n := e.f.Gateway.Charges(p.ID); n != 1 {
+		t.Fatalf("%d charges; want 1", n)
 	}
 }
