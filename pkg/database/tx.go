@@ -140,8 +140,12 @@ func (p *Pipeline) Len() int { return p.batch.Len() }
 
 // Send runs the queued statements and their result readers. It reports
 // false, sending nothing, when tx is not a TxStartingWith transaction: the
-// caller then runs its statements one by one.
+// caller then runs its statements one by one. With nothing queued it sends
+// nothing and reports true.
 func (p *Pipeline) Send(ctx context.Context) (bool, error) {
+	if p.Len() == 0 {
+		return true, nil
+	}
 	c, ok := p.tx.Statement.ConnPool.(txConn)
 	if !ok {
 		return false, nil

@@ -214,19 +214,37 @@ func (s *Store) complete(ctx context.Context, scope, key string, token time.Time
 // completeStatement stores resp for the key held with token; it changes no
 // row when the key is no longer held with token.
 func completeStatement(scope, key string, token time.Time, resp response) (string, []any, error) {
-	headers, err := json.Marshal(resp.Header)
+	headers, body, err := resp.stored()
 	if err != nil {
-		return "", nil, fmt.Errorf("idempotency: encode headers: %w", err)
-	}
-	body := resp.Body
-	if body == nil {
-		body = []byte{} // the body of a replay is empty, not unknown
+		return "", nil, err
 	}
 	return `UPDATE idempotency_keys
 		SET state = 'completed', locked_until = NULL,
 		    response_status = ?, response_headers = ?::jsonb, response_body = ?
 		WHERE scope = ? AND key = ? AND state = 'in_flight' AND locked_until = ?`,
-		[]any{resp.Status, string(headers), body, scope, key, token}, nil
+		[]any{resp.Status, headers, body, scope, key, token}, nil
+}
+
+// stored is r's headers and body as a record keeps them: the headers as
+// JSON, and an empty body rather than none.
+func (r response) stored() (headers string, body []byte, err error) {
+	h, err := json.Marshal(r.Header)
+	if err != nil {
+		return "", nil, fmt.Errorf("idempotency: encode headers: %w", err)
+	}
+	if r.Body == nil {
+		return string(h), []byte{}, nil // the body of a replay is empty, not unknown
+	}
+	return string(h), r.Body, nil
+}
+
+// storable refuses a body too large to store (Config.MaxResponseBytes),
+// for a handler that records its own response.
+func (s *Store) storable(body []byte) error {
+	if len(body) > s.cfg.MaxResponseBytes {
+		return fmt.Errorf("idempotency: a response of %d bytes is larger than MaxResponseBytes", len(body))
+	}
+	return nil
 }
 
 // release deletes the record of the key held with token, so that the next

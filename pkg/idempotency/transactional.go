@@ -2,8 +2,6 @@ package idempotency
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -75,15 +73,12 @@ func (r Record) Statement() (string, []any) { return r.sql, r.args }
 // as a WITH query of the statement that makes the change, and make the
 // change only if it returned a row.
 func (p *Pending) Completed(status int, header map[string]string, body []byte) (Record, error) {
-	if len(body) > p.store.cfg.MaxResponseBytes {
-		return Record{}, fmt.Errorf("idempotency: a response of %d bytes is larger than MaxResponseBytes", len(body))
+	if err := p.store.storable(body); err != nil {
+		return Record{}, err
 	}
-	headers, err := json.Marshal(header)
+	headers, body, err := response{Status: status, Header: header, Body: body}.stored()
 	if err != nil {
-		return Record{}, fmt.Errorf("idempotency: encode headers: %w", err)
-	}
-	if body == nil {
-		body = []byte{} // the body of a replay is empty, not unknown
+		return Record{}, err
 	}
 	return Record{
 		sql: `INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, response_status,
@@ -95,7 +90,7 @@ func (p *Pending) Completed(status int, header map[string]string, body []byte) (
 			    response_body = EXCLUDED.response_body, created_at = now(), expires_at = EXCLUDED.expires_at
 			WHERE k.expires_at <= now()
 			RETURNING 1`,
-		args: []any{p.scope, p.key, p.hash, status, string(headers), body, p.store.cfg.TTL.Seconds()},
+		args: []any{p.scope, p.key, p.hash, status, headers, body, p.store.cfg.TTL.Seconds()},
 	}, nil
 }
 
@@ -148,8 +143,8 @@ func HeldFrom(ctx context.Context) (*Held, bool) {
 // over since, as the middleware's own completion would not). Run it in the
 // transaction of the change, and call Done once that committed.
 func (h *Held) Completed(status int, header map[string]string, body []byte) (Record, error) {
-	if len(body) > h.store.cfg.MaxResponseBytes {
-		return Record{}, fmt.Errorf("idempotency: a response of %d bytes is larger than MaxResponseBytes", len(body))
+	if err := h.store.storable(body); err != nil {
+		return Record{}, err
 	}
 	sql, args, err := completeStatement(h.scope, h.key, h.token, response{Status: status, Header: header, Body: body})
 	if err != nil {

@@ -216,6 +216,11 @@ func prepared(ctx context.Context, id uuid.UUID) (plainOutcome, bool) {
 // the order (INVENTORY_REJECTED) when a line is short, a product cannot be
 // sold, or the lines are invalid.
 func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event) error {
+	tx := inventorydb.Wrap(gtx)
+	if pre, ok := prepared(ctx, e.ID); ok { // decoded and checked by Prepare
+		res, err := h.svc.ReserveAfterPlain(ctx, tx, pre.reserve, pre.done)
+		return h.reserved(ctx, pre.reserve.Reservation.OrderID, res, err)
+	}
 	msg, err := event.DecodeAs[*eventsv1.OrderCreated](e)
 	if err != nil {
 		return err
@@ -224,7 +229,6 @@ func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event
 	if err != nil {
 		return err
 	}
-	tx := inventorydb.Wrap(gtx)
 	req, bad := toReserveRequest(orderID, msg.GetLines())
 	if bad == nil {
 		if verr := req.Validate(); verr != nil {
@@ -235,12 +239,14 @@ func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event
 		h.log.WarnContext(ctx, "ORDER_CREATED with invalid lines; rejecting the order", "order_id", orderID, "error", bad.Error())
 		return h.svc.RejectIn(ctx, tx, invalidOrder(orderID, msg.GetLines()))
 	}
-	var res inventory.ReserveResult
-	if pre, ok := prepared(ctx, e.ID); ok {
-		res, err = h.svc.ReserveAfterPlain(ctx, tx, pre.reserve, pre.done)
-	} else {
-		res, err = h.svc.ReserveIn(ctx, tx, req, inventory.FromEvent)
-	}
+	res, err := h.svc.ReserveIn(ctx, tx, req, inventory.FromEvent)
+	return h.reserved(ctx, orderID, res, err)
+}
+
+// reserved finishes an ORDER_CREATED after its reservation: a conflict
+// with another reservation of the order is ignored, and the cache forgets
+// what changed.
+func (h *Handlers) reserved(ctx context.Context, orderID uuid.UUID, res inventory.ReserveResult, err error) error {
 	if errors.Is(err, inventory.ErrReservationConflict) {
 		h.log.WarnContext(ctx, "ORDER_CREATED for an order that already has another reservation; ignored",
 			"order_id", orderID, "error", err.Error())
@@ -255,25 +261,29 @@ func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event
 
 // PaymentSucceeded confirms the reservation: reserved units are sold.
 func (h *Handlers) PaymentSucceeded(ctx context.Context, gtx *gorm.DB, e event.Event) error {
-	msg, err := event.DecodeAs[*eventsv1.PaymentSucceeded](e)
-	if err != nil {
-		return err
-	}
-	orderID, err := parseID("order_id", msg.GetOrderId())
-	if err != nil {
-		return err
-	}
-	var out inventory.Outcome
-	if pre, ok := prepared(ctx, e.ID); ok {
-		out, err = h.svc.ConfirmAfterPlain(ctx, inventorydb.Wrap(gtx), pre.confirm, pre.done)
-	} else {
-		out, err = h.svc.ConfirmIn(ctx, inventorydb.Wrap(gtx), orderID, inventory.FromEvent)
-	}
+	out, err := h.confirm(ctx, inventorydb.Wrap(gtx), e)
 	if err != nil {
 		return err
 	}
 	h.invalidate(ctx, out.Changed)
 	return nil
+}
+
+// confirm confirms the order of PAYMENT_SUCCESS e: from what Prepare did
+// (it decoded e already), or by ConfirmIn.
+func (h *Handlers) confirm(ctx context.Context, tx inventory.Tx, e event.Event) (inventory.Outcome, error) {
+	if pre, ok := prepared(ctx, e.ID); ok {
+		return h.svc.ConfirmAfterPlain(ctx, tx, pre.confirm, pre.done)
+	}
+	msg, err := event.DecodeAs[*eventsv1.PaymentSucceeded](e)
+	if err != nil {
+		return inventory.Outcome{}, err
+	}
+	orderID, err := parseID("order_id", msg.GetOrderId())
+	if err != nil {
+		return inventory.Outcome{}, err
+	}
+	return h.svc.ConfirmIn(ctx, tx, orderID, inventory.FromEvent)
 }
 
 // PaymentFailed releases the reservation.

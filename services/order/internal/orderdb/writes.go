@@ -279,9 +279,6 @@ func (s *Store) ApplyFastAll(ctx context.Context, tx *gorm.DB, plans []order.Sag
 			})
 		}
 	}
-	if p.Len() == 0 {
-		return out, true, nil
-	}
 	switch ok, err := p.Send(ctx); {
 	case err != nil:
 		return nil, true, fmt.Errorf("apply %d saga events: %w", p.Len(), err)

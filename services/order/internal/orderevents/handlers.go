@@ -96,7 +96,7 @@ func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event
 	}
 	done := make(fastOutcomes, len(chosen))
 	for i, c := range chosen {
-		done[c.event.ID] = fastOutcome{plan: c.plan, out: outs[i]}
+		done[c.event.ID] = fastOutcome{event: c.event, plan: c.plan, out: outs[i]}
 	}
 	return context.WithValue(ctx, fastOutcomesKey{}, done), nil
 }
@@ -107,8 +107,9 @@ func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event
 type fastOutcomes map[string]fastOutcome
 
 type fastOutcome struct {
-	plan order.SagaPlan
-	out  order.FastOutcome
+	event order.SagaEvent // as Prepare decoded it
+	plan  order.SagaPlan
+	out   order.FastOutcome
 }
 
 type fastOutcomesKey struct{}
@@ -130,13 +131,13 @@ func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) erro
 
 // Saga applies an inventory or payment event to its order.
 func (h *Handlers) Saga(ctx context.Context, tx *gorm.DB, e event.Event) error {
+	done, _ := ctx.Value(fastOutcomesKey{}).(fastOutcomes)
+	if f, ok := done[e.ID.String()]; ok {
+		return permanentIfInvalid(h.svc.FinishSaga(ctx, h.store.Tx(tx), f.event, f.plan, f.out))
+	}
 	ev, err := sagaEvent(e)
 	if err != nil {
 		return consumer.Permanent(err)
-	}
-	done, _ := ctx.Value(fastOutcomesKey{}).(fastOutcomes)
-	if f, ok := done[ev.ID]; ok {
-		return permanentIfInvalid(h.svc.FinishSaga(ctx, h.store.Tx(tx), ev, f.plan, f.out))
 	}
 	return permanentIfInvalid(h.svc.ApplySaga(ctx, h.store.Tx(tx), ev))
 }

@@ -39,8 +39,7 @@ func SaveAll(ctx context.Context, tx *gorm.DB, records []Record) (orders []payme
 		var q *pgx.QueuedQuery
 		switch {
 		case r.Created != nil:
-			c := r.Created
-			q = p.Queue(saveOrderCreatedSQL, c.OrderID, c.UserID, c.Total.AmountMinor, c.Total.Currency)
+			q = p.Queue(saveOrderCreatedSQL, saveOrderCreatedArgs(*r.Created)...)
 		case r.Reserved != nil:
 			q = p.Queue(saveReservationSQL, saveReservationArgs(r.Reserved.OrderID, r.Reserved.ReservationID, r.Reserved.ExpiresAt)...)
 		default:
@@ -83,11 +82,8 @@ func CreateAll(ctx context.Context, tx *gorm.DB, plans []payment.PendingPayment)
 	return created, true, nil
 }
 
-// sendAll sends p's statements, if any; what names them in an error.
+// sendAll sends p's statements; what names them in an error.
 func sendAll(ctx context.Context, p *database.Pipeline, what string) (bool, error) {
-	if p.Len() == 0 {
-		return true, nil
-	}
 	ok, err := p.Send(ctx)
 	if err != nil {
 		return true, fmt.Errorf("%s (%d statements): %w", what, p.Len(), translate(err))

@@ -144,7 +144,11 @@ func (t *Tx) Order(ctx context.Context, orderID string, lock bool) (payment.Orde
 
 // SaveOrderCreated records ORDER_CREATED.
 func (t *Tx) SaveOrderCreated(ctx context.Context, orderID, userID string, total payment.Money) (payment.Order, error) {
-	return t.upsertOrder(ctx, saveOrderCreatedSQL, orderID, userID, total.AmountMinor, total.Currency)
+	return t.upsertOrder(ctx, saveOrderCreatedSQL, saveOrderCreatedArgs(payment.OrderCreated{OrderID: orderID, UserID: userID, Total: total})...)
+}
+
+func saveOrderCreatedArgs(c payment.OrderCreated) []any {
+	return []any{c.OrderID, c.UserID, c.Total.AmountMinor, c.Total.Currency}
 }
 
 const saveOrderCreatedSQL = `INSERT INTO order_projection (order_id, user_id, total_minor, currency) VALUES (?, ?, ?, ?)

@@ -118,38 +118,48 @@ func (h Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event)
 	}
 	out := make(preparedOutcomes, len(chosen))
 	for _, c := range chosen {
-		out[c.id] = false
+		out[c.id] = preparedOutcome{order: c.order}
 	}
 	for k, i := range planned {
-		out[chosen[i].id] = created[k]
+		out[chosen[i].id] = preparedOutcome{order: chosen[i].order, created: created[k]}
 	}
 	return context.WithValue(ctx, preparedKey{}, out), nil
 }
 
-// preparedOutcomes are what Prepare did, by event ID: whether the event's
-// order got its payment. They live in the batch's context, so a batch that
-// fails (and is then handled event by event) leaves none behind.
-type preparedOutcomes map[uuid.UUID]bool
+// preparedOutcomes are what Prepare did, by event ID. They live in the
+// batch's context, so a batch that fails (and is then handled event by
+// event) leaves none behind.
+type preparedOutcomes map[uuid.UUID]preparedOutcome
+
+// preparedOutcome is the order of an event Prepare wrote, and whether that
+// created the order's payment.
+type preparedOutcome struct {
+	order   string
+	created bool
+}
 
 type preparedKey struct{}
 
-// prepared reports whether Prepare handled e, and if so whether it created
-// the order's payment.
-func prepared(ctx context.Context, e event.Event) (created, ok bool) {
+// finishPrepared finishes e if Prepare wrote it (handled), without
+// decoding it again.
+func (h Handlers) finishPrepared(ctx context.Context, e event.Event) (handled bool, err error) {
 	out, _ := ctx.Value(preparedKey{}).(preparedOutcomes)
-	created, ok = out[e.ID]
-	return created, ok
+	p, ok := out[e.ID]
+	if !ok {
+		return false, nil
+	}
+	return true, h.done(ctx, p.order, h.svc.PaymentPlanned(p.created), nil)
 }
 
 // OrderCreated records the order's owner and total; creates the payment if
 // the order is already reserved.
 func (h Handlers) OrderCreated(ctx context.Context, tx *gorm.DB, e event.Event) error {
+	if handled, err := h.finishPrepared(ctx, e); handled {
+		return err
+	}
 	in, err := orderCreated(e)
 	if err != nil {
 		return err
-	}
-	if created, ok := prepared(ctx, e); ok {
-		return h.done(ctx, in.OrderID, h.svc.PaymentPlanned(created), nil)
 	}
 	created, err := h.svc.HandleOrderCreated(ctx, paymentdb.Bind(tx), in)
 	return h.done(ctx, in.OrderID, created, err)
@@ -158,12 +168,12 @@ func (h Handlers) OrderCreated(ctx context.Context, tx *gorm.DB, e event.Event) 
 // InventoryReserved records the reservation; creates the payment if the
 // order is known.
 func (h Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Event) error {
+	if handled, err := h.finishPrepared(ctx, e); handled {
+		return err
+	}
 	r, err := inventoryReserved(e)
 	if err != nil {
 		return err
-	}
-	if created, ok := prepared(ctx, e); ok {
-		return h.done(ctx, r.OrderID, h.svc.PaymentPlanned(created), nil)
 	}
 	created, err := h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), r.OrderID, r.ReservationID, r.ExpiresAt)
 	return h.done(ctx, r.OrderID, created, err)
