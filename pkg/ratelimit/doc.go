@@ -4,7 +4,9 @@
 // A Limiter is named (the name prefixes its Redis keys and labels its
 // metrics) and is used either directly (Allow, for domain limits such as
 // failed logins per account) or as gin middleware (Middleware), which
-// answers 429 problems with Retry-After and sets RateLimit-* headers.
+// answers 429 problems with Retry-After and sets RateLimit-* headers. For a
+// generous budget, Batched takes a key's events from Redis several at a
+// time and hands them out in this process (one Redis call per batch).
 //
 // When Redis is unreachable the limiter fails open: requests are allowed,
 // the failure is counted in ratelimit_errors_total and logged at warn level

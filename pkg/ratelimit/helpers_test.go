@@ -19,6 +19,11 @@ import (
 // GET /api/v1/products. A request's X-Test-User header stands in for an
 // authenticated user.
 func newEngine(lim *ratelimit.Limiter, limit redis_rate.Limit, key ratelimit.KeyFunc) *gin.Engine {
+	return newEngineWith(lim.Middleware(limit, key))
+}
+
+// newEngineWith is newEngine with the limiting middleware given.
+func newEngineWith(limiting gin.HandlerFunc) *gin.Engine {
 	gin.SetMode(gin.TestMode)
 	e, err := web.NewEngine(web.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -30,7 +35,7 @@ func newEngine(lim *ratelimit.Limiter, limit redis_rate.Limit, key ratelimit.Key
 			c.Request = c.Request.WithContext(auth.WithPrincipal(c.Request.Context(), p))
 		}
 	}
-	e.GET("/api/v1/products", fakeAuth, lim.Middleware(limit, key), func(c *gin.Context) {
+	e.GET("/api/v1/products", fakeAuth, limiting, func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"ok": true})
 	})
 	return e

@@ -88,33 +88,45 @@ func (l *Limiter) Name() string { return l.name }
 // the error, which callers that must fail closed check. The failure is
 // counted and logged here; callers need not log it again.
 func (l *Limiter) Allow(ctx context.Context, key string, limit redis_rate.Limit) (Result, error) {
+	res, _, err := l.allow(ctx, key, limit, 1)
+	return res, err
+}
+
+// allow is Allow for up to n events at once (n > 1: as many as the budget
+// has, at least one, or none); granted is how many it spent.
+func (l *Limiter) allow(ctx context.Context, key string, limit redis_rate.Limit, n int) (r Result, granted int, err error) {
 	open := Result{Limit: limit, Allowed: true, Remaining: -1, RetryAfter: -1, ResetAfter: -1}
 	if limit.Rate <= 0 || limit.Burst <= 0 || limit.Period <= 0 {
 		err := fmt.Errorf("rate limit %s: %w: %s", l.name, ErrInvalidLimit, limit)
 		l.failed(ctx, err)
-		return open, err
+		return open, 1, err
 	}
 	// After a Redis failure, skip Redis for a cool-down instead of making
 	// every request wait for its own timeout while Redis is down.
 	if until := l.coolDown.Load(); until != 0 && time.Now().UnixNano() < until {
 		l.failures.Inc()
-		return open, fmt.Errorf("rate limit %s: %w", l.name, ErrUnavailable)
+		return open, 1, fmt.Errorf("rate limit %s: %w", l.name, ErrUnavailable)
 	}
-	res, err := l.rl.Allow(ctx, l.name+":"+key, limit)
+	var res *redis_rate.Result
+	if n > 1 {
+		res, err = l.rl.AllowAtMost(ctx, l.name+":"+key, limit, n)
+	} else {
+		res, err = l.rl.Allow(ctx, l.name+":"+key, limit)
+	}
 	if err != nil {
 		err = fmt.Errorf("rate limit %s: %w", l.name, err)
 		if !errors.Is(ctx.Err(), context.Canceled) { // else the caller went away
 			l.coolDown.Store(time.Now().Add(CoolDown).UnixNano())
 			l.failed(ctx, err)
 		}
-		return open, err
+		return open, 1, err
 	}
-	r := Result{Limit: limit, Allowed: res.Allowed > 0, Remaining: res.Remaining,
+	r = Result{Limit: limit, Allowed: res.Allowed > 0, Remaining: res.Remaining,
 		RetryAfter: res.RetryAfter, ResetAfter: res.ResetAfter}
 	if !r.Allowed {
 		l.rejected.Inc()
 	}
-	return r, nil
+	return r, res.Allowed, nil
 }
 
 // Reset restores key's full budget (after a successful login, say).

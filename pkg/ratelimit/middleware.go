@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -49,12 +50,22 @@ func ByUserOrIP(c *gin.Context) string {
 // RateLimit-Limit (the burst) and, when Redis answered, RateLimit-Remaining
 // and RateLimit-Reset. When Redis fails the request passes (fail open).
 func (l *Limiter) Middleware(limit redis_rate.Limit, key KeyFunc) gin.HandlerFunc {
+	return middleware(limit, key, func(ctx context.Context, k string) (Result, error) { return l.Allow(ctx, k, limit) })
+}
+
+// Middleware is Limiter.Middleware for b's limit, spending events as
+// b.Allow does.
+func (b *Batched) Middleware(key KeyFunc) gin.HandlerFunc {
+	return middleware(b.limit, key, b.Allow)
+}
+
+func middleware(limit redis_rate.Limit, key KeyFunc, allow func(context.Context, string) (Result, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		k := key(c)
 		if k == "" {
 			return
 		}
-		res, err := l.Allow(c.Request.Context(), k, limit)
+		res, err := allow(c.Request.Context(), k)
 		c.Header(HeaderLimit, strconv.Itoa(limit.Burst))
 		if err != nil {
 			return // fail open; Allow counted and logged it

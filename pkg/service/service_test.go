@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -180,6 +181,30 @@ func TestDLQAdminAPIIsAdminOnly(t *testing.T) {
 	code, body := get(t, url, "Authorization", "Bearer "+admin)
 	if code != http.StatusOK || body["entries"] == nil {
 		t.Errorf("admin: %d %v", code, body)
+	}
+}
+
+// The API's per-client budget (SHOP_RATE_LIMIT_PER_MINUTE, 600 by default)
+// is taken from Redis six events at a time: seven requests are two Redis
+// calls, and each answer counts down the client's budget.
+func TestAPIRateLimitTakesTheBudgetInBatches(t *testing.T) {
+	f := startService(t)
+	f.run(t)
+	before := f.redis.ScriptRuns(t)
+	for i := range 7 {
+		res, err := http.Get(f.base + "/api/v1/admin/dlq/order")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized || res.Header.Get("RateLimit-Limit") != "600" ||
+			res.Header.Get("RateLimit-Remaining") != strconv.Itoa(599-i) {
+			t.Fatalf("request %d: %d, RateLimit-Limit %q, RateLimit-Remaining %q; want 401, 600, %d",
+				i+1, res.StatusCode, res.Header.Get("RateLimit-Limit"), res.Header.Get("RateLimit-Remaining"), 599-i)
+		}
+	}
+	if n := f.redis.ScriptRuns(t) - before; n != 2 {
+		t.Errorf("7 requests ran %d rate-limit scripts in Redis, want 2", n)
 	}
 }
 

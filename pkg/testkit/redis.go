@@ -5,6 +5,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,36 @@ func (s *RedisServer) Start() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// ScriptRuns is how many Lua scripts the server has run since it started:
+// EVALSHA calls that did not fail (the first of a script fails when it is
+// not loaded yet, and the client falls back to EVAL), and EVAL calls.
+func (s *RedisServer) ScriptRuns(t testing.TB) int {
+	t.Helper()
+	info, err := s.Client.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatalf("redis INFO commandstats: %v", err)
+	}
+	field := func(line, name string) int {
+		_, rest, ok := strings.Cut(line, name+"=")
+		if !ok {
+			return 0
+		}
+		v, _, _ := strings.Cut(rest, ",")
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("commandstats line %q: %v", line, err)
+		}
+		return n
+	}
+	n := 0
+	for _, line := range strings.Split(info, "\r\n") {
+		if strings.HasPrefix(line, "cmdstat_evalsha:") || strings.HasPrefix(line, "cmdstat_eval:") {
+			n += field(line, "calls") - field(line, "failed_calls")
+		}
+	}
+	return n
 }
 
 // Stop kills the server process (as an outage would).
