@@ -33,6 +33,8 @@ type Batched struct {
 	limit redis_rate.Limit
 	size  int
 	hold  time.Duration
+	// maxKeys is maxHeldKeys (smaller in tests).
+	maxKeys int
 
 	mu      sync.Mutex
 	held    map[string]*heldEvents
@@ -50,7 +52,7 @@ type heldEvents struct {
 // Batched returns a Batched over l for limit, taking up to size events per
 // Redis call and holding the unspent ones for up to hold.
 func (l *Limiter) Batched(limit redis_rate.Limit, size int, hold time.Duration) *Batched {
-	return &Batched{l: l, limit: limit, size: max(1, size), hold: hold, held: map[string]*heldEvents{}}
+	return &Batched{l: l, limit: limit, size: max(1, size), hold: hold, maxKeys: maxHeldKeys, held: map[string]*heldEvents{}}
 }
 
 // Allow spends one event of key's budget: one this process holds, else a
@@ -86,7 +88,9 @@ func (b *Batched) take(key string, now time.Time) (Result, bool) {
 func (b *Batched) keep(key string, n int, r Result, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if now.Sub(b.sweptAt) >= b.hold || len(b.held) >= maxHeldKeys {
+	// Expired keys are swept at most once per hold, so that a full map
+	// (a flood of distinct keys) costs no sweep per request.
+	if now.Sub(b.sweptAt) >= b.hold {
 		for k, h := range b.held {
 			if !now.Before(h.until) {
 				delete(b.held, k)
@@ -96,7 +100,7 @@ func (b *Batched) keep(key string, n int, r Result, now time.Time) {
 	}
 	h := b.held[key]
 	if h == nil {
-		if len(b.held) >= maxHeldKeys {
+		if len(b.held) >= b.maxKeys {
 			return
 		}
 		h = &heldEvents{}

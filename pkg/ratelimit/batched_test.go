@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -167,5 +168,28 @@ func TestBatchedMiddlewareHeadersAnd429(t *testing.T) {
 	// PerMinute(6): one event every 10 s.
 	if ra, err := strconv.Atoi(rec.Header().Get(ratelimit.HeaderRetryAfter)); err != nil || ra < 9 || ra > 10 {
 		t.Errorf("Retry-After = %q, want 9..10", rec.Header().Get(ratelimit.HeaderRetryAfter))
+	}
+}
+
+// Past its bound on keys a Batched holds nothing more: a new key's
+// leftover events are given up (its requests still pass, a batch each),
+// and the keys already held are served as before.
+func TestBatchedHoldsABoundedNumberOfKeys(t *testing.T) {
+	srv := testkit.Redis(t)
+	b := ratelimit.New(srv.Client, "api", nil, nil).Batched(redis_rate.PerHour(1000), 5, time.Minute)
+	ratelimit.SetMaxHeldKeys(b, 2)
+	for _, k := range []string{"a", "b", "c", "c", "a"} {
+		if res, err := b.Allow(t.Context(), k); err != nil || !res.Allowed {
+			t.Fatalf("key %s: %+v, %v", k, res, err)
+		}
+	}
+	held := ratelimit.HeldKeys(b)
+	slices.Sort(held)
+	if !slices.Equal(held, []string{"a", "b"}) {
+		t.Fatalf("held keys %v; want [a b]", held)
+	}
+	// a, b and c twice took a batch each; a's second request was held.
+	if n := srv.ScriptRuns(t); n != 4 {
+		t.Fatalf("%d scripts run, want 4", n)
 	}
 }
