@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,5 +193,33 @@ func TestBatchedHoldsABoundedNumberOfKeys(t *testing.T) {
 	// a, b and c twice took a batch each; a's second request was held.
 	if n := srv.ScriptRuns(t); n != 4 {
 		t.Fatalf("%d scripts run, want 4", n)
+	}
+}
+
+// Concurrent requests of one key may each take a batch, but never more
+// than the budget between them.
+func TestBatchedConcurrentRequestsStayWithinTheBudget(t *testing.T) {
+	srv := testkit.Redis(t)
+	b := ratelimit.New(srv.Client, "api", nil, nil).Batched(redis_rate.PerHour(100), 10, time.Minute)
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				res, err := b.Allow(t.Context(), "ip:10.0.0.1")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if res.Allowed {
+					allowed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Events a batch took after the others were done may be left held.
+	if n := allowed.Load(); n > 100 || n < 50 {
+		t.Fatalf("400 concurrent requests, %d allowed; want at most the budget of 100 (and most of it)", n)
 	}
 }
