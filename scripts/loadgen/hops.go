@@ -22,7 +22,16 @@ type hopTotals struct {
 	batchSum, batchCount float64 // consumer_batch_seconds: one batch's transaction
 	events               float64 // consumer_events_total
 	lagSum, lagCount     float64 // outbox_commit_to_publish_seconds: outbox row → broker ack
+	// ageSlow and lagSlow count the events slower than ageSlowBound and
+	// lagSlowBound (the histograms' largest bucket bounds up to slowLimit):
+	// the tail that a saga p99 far above its p95 comes from.
+	ageSlow, lagSlow           float64
+	ageSlowBound, lagSlowBound float64
 }
+
+// slowLimit is the time above which a hop's events count as slow (rounded
+// down to a bucket bound of the service's histogram).
+const slowLimit = 0.512
 
 // hopStats reads every saga service's totals.
 func (s *shop) hopStats(ctx context.Context) (map[string]hopTotals, error) {
@@ -59,6 +68,8 @@ func (s *shop) scrape(ctx context.Context, url string) (hopTotals, error) {
 	t.ageSum, t.ageCount = histogram(families["consumer_event_age_seconds"])
 	t.batchSum, t.batchCount = histogram(families["consumer_batch_seconds"])
 	t.lagSum, t.lagCount = histogram(families["outbox_commit_to_publish_seconds"])
+	t.ageSlow, t.ageSlowBound = above(families["consumer_event_age_seconds"], slowLimit)
+	t.lagSlow, t.lagSlowBound = above(families["outbox_commit_to_publish_seconds"], slowLimit)
 	if f := families["consumer_events_total"]; f != nil {
 		for _, m := range f.GetMetric() {
 			t.events += m.GetCounter().GetValue()
@@ -79,12 +90,35 @@ func histogram(f *dto.MetricFamily) (sum, count float64) {
 	return sum, count
 }
 
+// above counts a histogram family's observations above bound, the largest
+// bucket bound not over limit (0 when no bucket is that small).
+func above(f *dto.MetricFamily, limit float64) (n, bound float64) {
+	if f == nil {
+		return 0, 0
+	}
+	for _, m := range f.GetMetric() {
+		h := m.GetHistogram()
+		var within float64
+		for _, b := range h.GetBucket() {
+			if b.GetUpperBound() <= limit && b.GetUpperBound() >= bound {
+				bound, within = b.GetUpperBound(), float64(b.GetCumulativeCount())
+			}
+		}
+		n += float64(h.GetSampleCount()) - within
+	}
+	return n, bound
+}
+
 // hopReport is the per-service means over the window between two readings.
 type hopReport struct {
 	service                    string
 	age, batch, lag            time.Duration
 	eventsPerBatch             float64
 	hasAge, hasBatch, hasRelay bool
+	// ageSlow and lagSlow are how many events took longer than
+	// ageSlowBound and lagSlowBound.
+	ageSlow, lagSlow           int
+	ageSlowBound, lagSlowBound time.Duration
 }
 
 func hopReports(before, after map[string]hopTotals) []hopReport {
@@ -94,6 +128,7 @@ func hopReports(before, after map[string]hopTotals) []hopReport {
 		r := hopReport{service: svc}
 		if n := b.ageCount - a.ageCount; n > 0 {
 			r.age, r.hasAge = seconds((b.ageSum-a.ageSum)/n), true
+			r.ageSlow, r.ageSlowBound = int(b.ageSlow-a.ageSlow), seconds(b.ageSlowBound)
 		}
 		if n := b.batchCount - a.batchCount; n > 0 {
 			r.batch, r.hasBatch = seconds((b.batchSum-a.batchSum)/n), true
@@ -101,6 +136,7 @@ func hopReports(before, after map[string]hopTotals) []hopReport {
 		}
 		if n := b.lagCount - a.lagCount; n > 0 {
 			r.lag, r.hasRelay = seconds((b.lagSum-a.lagSum)/n), true
+			r.lagSlow, r.lagSlowBound = int(b.lagSlow-a.lagSlow), seconds(b.lagSlowBound)
 		}
 		out = append(out, r)
 	}
@@ -114,10 +150,10 @@ func seconds(s float64) time.Duration {
 func (r hopReport) String() string {
 	var parts []string
 	if r.hasRelay {
-		parts = append(parts, fmt.Sprintf("relay %v", r.lag))
+		parts = append(parts, fmt.Sprintf("relay %v (%d over %v)", r.lag, r.lagSlow, r.lagSlowBound))
 	}
 	if r.hasAge {
-		parts = append(parts, fmt.Sprintf("event age when handled %v", r.age))
+		parts = append(parts, fmt.Sprintf("event age when handled %v (%d over %v)", r.age, r.ageSlow, r.ageSlowBound))
 	}
 	if r.hasBatch {
 		parts = append(parts, fmt.Sprintf("batch %v (%.1f events)", r.batch, r.eventsPerBatch))

@@ -25,7 +25,7 @@ func TestHopReportsAreMeansBetweenTwoScrapes(t *testing.T) {
 	s := &shop{http: &http.Client{Timeout: 5 * time.Second}}
 	ctx := context.Background()
 
-	age.Observe(10) // before the window: not counted
+	age.Observe(10) // before the window: not counted, also as slow
 	batch.Observe(10)
 	events.WithLabelValues("handled").Add(7)
 	before, err := s.scrape(ctx, srv.URL)
@@ -34,6 +34,9 @@ func TestHopReportsAreMeansBetweenTwoScrapes(t *testing.T) {
 	}
 	age.Observe(0.1)
 	age.Observe(0.3)
+	age.Observe(0.5) // in the 0.5 s bucket (DefBuckets): not over it
+	age.Observe(0.7)
+	age.Observe(1.4)
 	batch.Observe(0.02)
 	events.WithLabelValues("handled").Add(5)
 	events.WithLabelValues("duplicate").Add(1)
@@ -50,12 +53,14 @@ func TestHopReportsAreMeansBetweenTwoScrapes(t *testing.T) {
 			got = r
 		}
 	}
-	want := hopReport{service: "order", age: 200 * time.Millisecond, batch: 20 * time.Millisecond, lag: 4 * time.Millisecond,
-		eventsPerBatch: 6, hasAge: true, hasBatch: true, hasRelay: true}
+	// DefBuckets' largest bound up to slowLimit is 0.5 s.
+	want := hopReport{service: "order", age: 600 * time.Millisecond, batch: 20 * time.Millisecond, lag: 4 * time.Millisecond,
+		eventsPerBatch: 6, hasAge: true, hasBatch: true, hasRelay: true,
+		ageSlow: 2, ageSlowBound: 500 * time.Millisecond, lagSlowBound: 500 * time.Millisecond}
 	if got != want {
 		t.Errorf("report %+v; want %+v", got, want)
 	}
-	if s := got.String(); s != "order: relay 4ms, event age when handled 200ms, batch 20ms (6.0 events)" {
+	if s := got.String(); s != "order: relay 4ms (0 over 500ms), event age when handled 600ms (2 over 500ms), batch 20ms (6.0 events)" {
 		t.Errorf("printed %q", s)
 	}
 	for _, r := range reps {

@@ -141,7 +141,7 @@ func run(o options) error {
 	if hopErr != nil {
 		fmt.Println("  saga hops: not measured:", hopErr)
 	} else {
-		fmt.Println("  saga hops, means over the load (relay: outbox row → broker ack; event age: written → handled):")
+		fmt.Println("  saga hops, means over the load (relay: outbox row → broker ack; event age: written → handled; in brackets, events slower than the bound):")
 		for _, h := range hopReports(hops0, hops1) {
 			fmt.Println("    " + h.String())
 		}
