@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/scripts/internal/procstack"
 )
 
@@ -47,6 +48,12 @@ func main() {
 		"services reach PostgreSQL through its Unix socket in this directory (default: the local one when there is one); empty for TCP")
 	flag.IntVar(&o.pprofPort, "pprof-port", 0, "when set, service i serves pprof on 127.0.0.1:port+i (identity, catalog, inventory, order, payment)")
 	flag.Parse()
+	// The load generator hosts the broker and the customers' clients, which
+	// allocate per message and per request like a service does: the same
+	// GC target. Two A/B pairs with GOGC=400 set for this process: the CPU
+	// line's "other" (mostly this process, when it runs as a built binary)
+	// went 1.44, 1.02 → 1.23, 0.92 ms per order.
+	service.TuneRuntime()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
