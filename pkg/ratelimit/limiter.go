@@ -93,19 +93,20 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit redis_rate.Limit)
 }
 
 // allow is Allow for up to n events at once (n > 1: as many as the budget
-// has, at least one, or none); granted is how many it spent.
+// has, at least one, or none); granted is how many it spent in Redis (0
+// when it failed open).
 func (l *Limiter) allow(ctx context.Context, key string, limit redis_rate.Limit, n int) (r Result, granted int, err error) {
 	open := Result{Limit: limit, Allowed: true, Remaining: -1, RetryAfter: -1, ResetAfter: -1}
 	if limit.Rate <= 0 || limit.Burst <= 0 || limit.Period <= 0 {
 		err := fmt.Errorf("rate limit %s: %w: %s", l.name, ErrInvalidLimit, limit)
 		l.failed(ctx, err)
-		return open, 1, err
+		return open, 0, err
 	}
 	// After a Redis failure, skip Redis for a cool-down instead of making
 	// every request wait for its own timeout while Redis is down.
 	if until := l.coolDown.Load(); until != 0 && time.Now().UnixNano() < until {
 		l.failures.Inc()
-		return open, 1, fmt.Errorf("rate limit %s: %w", l.name, ErrUnavailable)
+		return open, 0, fmt.Errorf("rate limit %s: %w", l.name, ErrUnavailable)
 	}
 	var res *redis_rate.Result
 	if n > 1 {
@@ -119,7 +120,7 @@ func (l *Limiter) allow(ctx context.Context, key string, limit redis_rate.Limit,
 			l.coolDown.Store(time.Now().Add(CoolDown).UnixNano())
 			l.failed(ctx, err)
 		}
-		return open, 1, err
+		return open, 0, err
 	}
 	r = Result{Limit: limit, Allowed: res.Allowed > 0, Remaining: res.Remaining,
 		RetryAfter: res.RetryAfter, ResetAfter: res.ResetAfter}
