@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
@@ -91,5 +92,98 @@ func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
 	}
 	if last := e.lastEntry(paid); last.Kind != "IGNORED" {
 		t.Errorf("the second payment of %s: last timeline entry %+v, want IGNORED", paid, last)
+	}
+}
+
+// Two batches whose events share orders, on two workers (an order's events
+// arrive on two topics): batch A's pipeline moves y and its handlers then
+// move x, batch B's pipeline moves x and its handlers then move y. Were
+// each pipeline to lock only its own moves, A would hold y and wait for x
+// while B held x and waited for y, until PostgreSQL's deadlock check
+// failed one of them a second later. Prepare locks every order the batch
+// may lock first, in ID order, so B waits for A at its first lock and both
+// commit: every event applied once.
+func TestBatchesSharingOrdersDoNotDeadlock(t *testing.T) {
+	e := newEnv(t, nil)
+	e.catalog()
+	place := func() string { return e.place(customerID, line(pAlpha, 1)).ID }
+	x, y, z1, z2 := place(), place(), place(), place()
+	for _, id := range []string{x, y, z1, z2} {
+		if err := e.applyDirect(newEvent(t, id, reserved(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sorted := func(evs ...event.Event) []event.Event {
+		slices.SortStableFunc(evs, func(a, b event.Event) int { return strings.Compare(a.Key, b.Key) })
+		return evs
+	}
+	batchA := sorted(newEvent(t, y, succeeded(y)), newEvent(t, z1, initiated(z1)), // the pipeline's
+		newEvent(t, x, initiated(x)), newEvent(t, x, succeeded(x))) // two of one order: the handlers'
+	batchB := sorted(newEvent(t, x, succeeded(x)), newEvent(t, z2, initiated(z2)),
+		newEvent(t, y, initiated(y)), newEvent(t, y, succeeded(y)))
+
+	ctx := context.Background()
+	// run handles batch as the consumer does, calling between after
+	// Prepare and before the handlers.
+	run := func(batch []event.Event, between func()) error {
+		return database.TxStartingWith(ctx, e.svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+			hctx, err := e.handlers.Prepare(ctx, tx, batch)
+			if err != nil {
+				return err
+			}
+			between()
+			for _, ev := range batch {
+				if err := e.handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	aPrepared, bPrepared, aGo := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	errA, errB := make(chan error, 1), make(chan error, 1)
+	go func() { errA <- run(batchA, func() { close(aPrepared); <-aGo }) }()
+	<-aPrepared
+	go func() { errB <- run(batchB, func() { close(bPrepared) }) }()
+	// A goes on once B has prepared too, or waits for a lock.
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting := false; !waiting; {
+		select {
+		case <-bPrepared:
+			waiting = true
+		case <-time.After(10 * time.Millisecond):
+			var n int64
+			if err := e.svc.DB.Raw(`SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			waiting = n > 0
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("batch B neither prepared nor waited for a lock")
+		}
+	}
+	close(aGo)
+	if err := <-errA; err != nil {
+		t.Fatalf("batch A: %v", err)
+	}
+	if err := <-errB; err != nil {
+		t.Fatalf("batch B: %v", err)
+	}
+	for id, want := range map[string]struct {
+		status  string
+		entries int
+	}{
+		x:  {"PAID", 5}, // placed, reserved, paid, payment initiated, and one payment ignored
+		y:  {"PAID", 5},
+		z1: {"PAYMENT_PENDING", 3},
+		z2: {"PAYMENT_PENDING", 3},
+	} {
+		if got := e.status(id); got != want.status {
+			t.Errorf("order %s: %s, want %s", id, got, want.status)
+		}
+		if got := e.historyCount(id); got != want.entries {
+			t.Errorf("order %s: %d timeline entries, want %d", id, got, want.entries)
+		}
 	}
 }

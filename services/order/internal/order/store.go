@@ -50,7 +50,7 @@ type Tx interface {
 	// version).
 	SaveProduct(ctx context.Context, p Product) error
 	// LockOrder returns an order without items, its row locked for update
-	// (SELECT ... FOR UPDATE), or ErrNotFound.
+	// (SELECT ... FOR NO KEY UPDATE), or ErrNotFound.
 	LockOrder(ctx context.Context, id string) (Order, error)
 	// LockOrderForEvent is LockOrder for applying an event: it also reports
 	// whether the order's timeline already records the event as a cause

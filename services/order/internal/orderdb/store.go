@@ -243,10 +243,14 @@ func (t *Tx) SaveProduct(ctx context.Context, p order.Product) error {
 	return nil
 }
 
-// LockOrder reads the order row with SELECT ... FOR UPDATE.
+// LockOrder reads the order row with SELECT ... FOR NO KEY UPDATE: the
+// lock an UPDATE of its status takes anyway. It does not wait for the
+// key-share locks that inserting the order's timeline entries takes (a
+// stronger FOR UPDATE would), and every order lock in the service is this
+// one, so no transaction needs to upgrade one it holds.
 func (t *Tx) LockOrder(ctx context.Context, id string) (order.Order, error) {
 	var r orderRow
-	err := t.db.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&r).Error
+	err := t.db.WithContext(ctx).Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("id = ?", id).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return order.Order{}, order.ErrNotFound
 	}
@@ -265,7 +269,7 @@ func (t *Tx) LockOrderForEvent(ctx context.Context, id, eventID string) (order.O
 	}
 	err := t.db.WithContext(ctx).Raw(`SELECT o.*,
 			EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id AND h.event_id = ?) AS seen
-		FROM orders o WHERE o.id = ? FOR UPDATE OF o`, eventID, id).Scan(&rows).Error
+		FROM orders o WHERE o.id = ? FOR NO KEY UPDATE OF o`, eventID, id).Scan(&rows).Error
 	if err != nil {
 		return order.Order{}, false, fmt.Errorf("lock order %s: %w", id, err)
 	}

@@ -207,6 +207,10 @@ func advanceArgs(o order.Order, from order.Status, entry order.HistoryEntry) ([]
 
 // recordEventSQL reads the order's status without a lock: the entry says
 // where the order stood when the event was recorded.
+// lockOrdersSQL locks orders in ID order: the sort runs below the lock,
+// so the rows are locked in the order they are returned.
+const lockOrdersSQL = `SELECT 1 FROM orders WHERE id = ANY(?::uuid[]) ORDER BY id FOR NO KEY UPDATE`
+
 const recordEventSQL = `WITH src AS (
 		SELECT id, status FROM orders WHERE id = ?
 	), history AS (
@@ -247,8 +251,27 @@ func recordEventArgs(entry order.HistoryEntry) ([]any, error) {
 // order, from its outcome. Plans without a statement get a zero outcome.
 // ok is false, and nothing ran, when tx cannot pipeline (it is not a
 // database.TxStartingWith transaction).
-func (s *Store) ApplyFastAll(ctx context.Context, tx *gorm.DB, plans []order.SagaPlan) ([]order.FastOutcome, bool, error) {
+//
+// The pipeline first locks the orders in lock (as LockOrder does), in ID
+// order: the caller names every order that the batch may lock, so that
+// the batch takes all its order locks at once and in the one order every
+// batch takes them. Otherwise the pipeline's moves would lock their orders
+// before the rest of the batch locked its own (events that go the locking
+// way, moves that did not apply), and two batches whose events share
+// orders could each wait for the other until PostgreSQL's deadlock check
+// (deadlock_timeout, 1 s) failed one of them: a second-long stall of every
+// event behind them.
+func (s *Store) ApplyFastAll(ctx context.Context, tx *gorm.DB, lock []string, plans []order.SagaPlan) ([]order.FastOutcome, bool, error) {
 	p := database.NewPipeline(tx)
+	if len(lock) > 0 {
+		ids := make(database.UUIDArray, 0, len(lock))
+		for _, id := range lock {
+			if u, err := uuid.Parse(id); err == nil { // any other ID names no order
+				ids = append(ids, u)
+			}
+		}
+		p.Queue(lockOrdersSQL, ids) // Send reads its rows and drops them
+	}
 	out := make([]order.FastOutcome, len(plans))
 	for i, plan := range plans {
 		switch {

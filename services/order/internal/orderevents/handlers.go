@@ -23,7 +23,7 @@ import (
 // (orderdb.Store.ApplyFastAll).
 type TxFactory interface {
 	Tx(tx *gorm.DB) order.Tx
-	ApplyFastAll(ctx context.Context, tx *gorm.DB, plans []order.SagaPlan) ([]order.FastOutcome, bool, error)
+	ApplyFastAll(ctx context.Context, tx *gorm.DB, lock []string, plans []order.SagaPlan) ([]order.FastOutcome, bool, error)
 }
 
 // Handlers holds the event handlers.
@@ -59,6 +59,11 @@ func (h *Handlers) Register(c *consumer.Consumer) {
 // run them. Only orders with no other event in the batch take part, so
 // that one order's events still apply one after the other; Saga finishes
 // each event from its outcome.
+//
+// The pipeline first locks, in ID order, every order that the batch may
+// lock: those of the moves and of the events left to their handlers. Only
+// an order whose one event is a timeline entry is left out: the entry's
+// insert takes no lock that a move or a handler waits for.
 func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
 	if len(batch) < 2 {
 		return ctx, nil
@@ -81,16 +86,24 @@ func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event
 	}
 	var plans []order.SagaPlan
 	var chosen []candidate
+	recordOnly := map[string]bool{}
 	for _, c := range candidates {
 		if events[c.event.OrderID] == 1 {
 			plans = append(plans, c.plan)
 			chosen = append(chosen, c)
+			recordOnly[c.event.OrderID] = c.plan.Record != nil
 		}
 	}
 	if len(plans) < 2 {
 		return ctx, nil // nothing to save: the handler sends its own
 	}
-	outs, ok, err := h.store.ApplyFastAll(ctx, tx, plans)
+	var lock []string
+	for id := range events {
+		if !recordOnly[id] {
+			lock = append(lock, id)
+		}
+	}
+	outs, ok, err := h.store.ApplyFastAll(ctx, tx, lock, plans)
 	if err != nil || !ok {
 		return ctx, err // not ok: each handler sends its own
 	}
