@@ -35,6 +35,8 @@ type options struct {
 	bcryptCost  int
 	pprofPort   int
 	pgSocket    string
+	logLevel    string
+	keep        bool
 }
 
 func main() {
@@ -46,6 +48,8 @@ func main() {
 	flag.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "identity's bcrypt cost for the run")
 	flag.StringVar(&o.pgSocket, "pg-socket-dir", procstack.LocalPGSocketDir(),
 		"services reach PostgreSQL through its Unix socket in this directory (default: the local one when there is one); empty for TCP")
+	flag.StringVar(&o.logLevel, "log-level", "warn", "the services' log level")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the services' logs) and print where it is")
 	flag.IntVar(&o.pprofPort, "pprof-port", 0, "when set, service i serves pprof on 127.0.0.1:port+i (identity, catalog, inventory, order, payment)")
 	flag.Parse()
 	// The load generator hosts the broker and the customers' clients, which
@@ -66,7 +70,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if o.keep {
+		defer fmt.Println("work directory with the services' logs:", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	bin := filepath.Join(work, "bin")
 	root, err := repoRoot()
 	if err != nil {
@@ -91,7 +99,7 @@ func run(o options) error {
 			env[name]["SHOP_PPROF_ADDR"] = fmt.Sprintf("127.0.0.1:%d", o.pprofPort+i)
 		}
 	}
-	st, err := procstack.Start(ctx, procstack.Options{BinDir: bin, WorkDir: work, LogLevel: "warn", Env: env, PGSocketDir: o.pgSocket})
+	st, err := procstack.Start(ctx, procstack.Options{BinDir: bin, WorkDir: work, LogLevel: o.logLevel, Env: env, PGSocketDir: o.pgSocket})
 	if err != nil {
 		return err
 	}
