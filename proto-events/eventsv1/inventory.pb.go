@@ -162,7 +162,14 @@ type InventoryReserved struct {
 	// When the reservation expires unless confirmed by a successful payment.
 	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	// Reserved quantities, one per product.
-	Lines         []*ReservedLine `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
+	Lines []*ReservedLine `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The order's owner and total, copied from the ORDER_CREATED the
+	// reservation answers, so that payment can create the pending payment
+	// from this event alone. Absent when the reservation was not made for an
+	// ORDER_CREATED (a staff reservation that named neither) or by an
+	// inventory older than these fields.
+	UserId        string `protobuf:"bytes,5,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Total         *Money `protobuf:"bytes,6,opt,name=total,proto3" json:"total,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -221,6 +228,20 @@ func (x *InventoryReserved) GetExpiresAt() *timestamppb.Timestamp {
 func (x *InventoryReserved) GetLines() []*ReservedLine {
 	if x != nil {
 		return x.Lines
+	}
+	return nil
+}
+
+func (x *InventoryReserved) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *InventoryReserved) GetTotal() *Money {
+	if x != nil {
+		return x.Total
 	}
 	return nil
 }
@@ -537,7 +558,7 @@ var File_shop_events_v1_inventory_proto protoreflect.FileDescriptor
 
 const file_shop_events_v1_inventory_proto_rawDesc = "" +
 	"\n" +
-	"\x1eshop/events/v1/inventory.proto\x12\x0eshop.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"I\n" +
+	"\x1eshop/events/v1/inventory.proto\x12\x0eshop.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bshop/events/v1/common.proto\"I\n" +
 	"\fReservedLine\x12\x1d\n" +
 	"\n" +
 	"product_id\x18\x01 \x01(\tR\tproductId\x12\x1a\n" +
@@ -546,13 +567,15 @@ const file_shop_events_v1_inventory_proto_rawDesc = "" +
 	"\n" +
 	"product_id\x18\x01 \x01(\tR\tproductId\x12\x1c\n" +
 	"\trequested\x18\x02 \x01(\x05R\trequested\x12\x1c\n" +
-	"\tavailable\x18\x03 \x01(\x05R\tavailable\"\xc4\x01\n" +
+	"\tavailable\x18\x03 \x01(\x05R\tavailable\"\x8a\x02\n" +
 	"\x11InventoryReserved\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12%\n" +
 	"\x0ereservation_id\x18\x02 \x01(\tR\rreservationId\x129\n" +
 	"\n" +
 	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x122\n" +
-	"\x05lines\x18\x04 \x03(\v2\x1c.shop.events.v1.ReservedLineR\x05lines\"\x82\x01\n" +
+	"\x05lines\x18\x04 \x03(\v2\x1c.shop.events.v1.ReservedLineR\x05lines\x12\x17\n" +
+	"\auser_id\x18\x05 \x01(\tR\x06userId\x12+\n" +
+	"\x05total\x18\x06 \x01(\v2\x15.shop.events.v1.MoneyR\x05total\"\x82\x01\n" +
 	"\x11InventoryRejected\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12:\n" +
 	"\vshort_lines\x18\x02 \x03(\v2\x19.shop.events.v1.ShortLineR\n" +
@@ -597,16 +620,18 @@ var file_shop_events_v1_inventory_proto_goTypes = []any{
 	(*ReservationExpired)(nil),    // 6: shop.events.v1.ReservationExpired
 	(*StockLow)(nil),              // 7: shop.events.v1.StockLow
 	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*Money)(nil),                 // 9: shop.events.v1.Money
 }
 var file_shop_events_v1_inventory_proto_depIdxs = []int32{
 	8, // 0: shop.events.v1.InventoryReserved.expires_at:type_name -> google.protobuf.Timestamp
 	0, // 1: shop.events.v1.InventoryReserved.lines:type_name -> shop.events.v1.ReservedLine
-	1, // 2: shop.events.v1.InventoryRejected.short_lines:type_name -> shop.events.v1.ShortLine
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	9, // 2: shop.events.v1.InventoryReserved.total:type_name -> shop.events.v1.Money
+	1, // 3: shop.events.v1.InventoryRejected.short_lines:type_name -> shop.events.v1.ShortLine
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_shop_events_v1_inventory_proto_init() }
@@ -614,6 +639,7 @@ func file_shop_events_v1_inventory_proto_init() {
 	if File_shop_events_v1_inventory_proto != nil {
 		return
 	}
+	file_shop_events_v1_common_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

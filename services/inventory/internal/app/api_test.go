@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
 func TestAPI(t *testing.T) {
@@ -98,6 +101,13 @@ func TestAPI(t *testing.T) {
 			"no lines":        map[string]any{"order_id": uuid.NewString(), "lines": []map[string]any{}},
 			"bad order id":    map[string]any{"order_id": "x", "lines": []map[string]any{{"product_id": p, "quantity": 1}}},
 			"unknown field":   map[string]any{"order_id": uuid.NewString(), "lines": []map[string]any{{"product_id": p, "quantity": 1}}, "x": 1},
+			"owner, no total": map[string]any{"order_id": uuid.NewString(), "lines": []map[string]any{{"product_id": p, "quantity": 1}}, "user_id": buyerID},
+			"total, no owner": map[string]any{"order_id": uuid.NewString(), "lines": []map[string]any{{"product_id": p, "quantity": 1}},
+				"total": map[string]any{"amount_minor": 100, "currency": "EUR"}},
+			"zero total": map[string]any{"order_id": uuid.NewString(), "lines": []map[string]any{{"product_id": p, "quantity": 1}},
+				"user_id": buyerID, "total": map[string]any{"amount_minor": 0, "currency": "EUR"}},
+			"bad currency": map[string]any{"order_id": uuid.NewString(), "lines": []map[string]any{{"product_id": p, "quantity": 1}},
+				"user_id": buyerID, "total": map[string]any{"amount_minor": 100, "currency": "eur"}},
 		} {
 			var pr problemView
 			if st := h.call(http.MethodPost, "/api/v1/inventory/reserve", "admin", body, &pr, key()...); st != http.StatusBadRequest || len(pr.Errors) == 0 {
@@ -306,4 +316,22 @@ func TestAPI(t *testing.T) {
 			t.Errorf("no test calls %s", op)
 		}
 	}
+}
+
+// A staff reservation that names the order's owner and total passes them on
+// in INVENTORY_RESERVED, as one made for ORDER_CREATED does: payment creates
+// the payment from that event.
+func TestStaffReservationPassesTheOrderOn(t *testing.T) {
+	h := start(t, nil)
+	out := h.watch(eventsv1.TopicInventory)
+	p := h.product(5)
+	order := uuid.NewString()
+	body := map[string]any{"order_id": order, "lines": []map[string]any{{"product_id": p, "quantity": 1}},
+		"user_id": buyerID, "total": map[string]any{"amount_minor": 100, "currency": "EUR"}}
+	if st := h.call(http.MethodPost, "/api/v1/inventory/reserve", "admin", body, nil, key()...); st != http.StatusCreated {
+		t.Fatalf("status %d", st)
+	}
+	m, _ := event.DecodeAs[*eventsv1.InventoryReserved](h.wait(out, eventsv1.TypeInventoryReserved, order, 1)[0])
+	wantPayable(t, m)
+	h.waitStock(p, 5, 1)
 }

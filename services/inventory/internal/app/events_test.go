@@ -27,6 +27,16 @@ func orderCreated(order string, lines ...*eventsv1.OrderLine) *eventsv1.OrderCre
 	return &eventsv1.OrderCreated{OrderId: order, UserId: buyerID, Lines: lines, Total: &eventsv1.Money{AmountMinor: 100, Currency: "EUR"}}
 }
 
+// wantPayable checks that INVENTORY_RESERVED passes on the owner and total
+// of orderCreated's order, which payment creates the payment from.
+func wantPayable(t *testing.T, m *eventsv1.InventoryReserved) {
+	t.Helper()
+	if m.GetUserId() != buyerID || m.GetTotal().GetAmountMinor() != 100 || m.GetTotal().GetCurrency() != "EUR" {
+		t.Errorf("INVENTORY_RESERVED of order %s: owner %q, total %v; want %s, 100 EUR",
+			m.GetOrderId(), m.GetUserId(), m.GetTotal(), buyerID)
+	}
+}
+
 func ol(product string, q int32) *eventsv1.OrderLine {
 	return &eventsv1.OrderLine{ProductId: product, Quantity: q, UnitPrice: &eventsv1.Money{AmountMinor: 10, Currency: "EUR"}}
 }
@@ -51,6 +61,7 @@ func TestSagaThroughTheBroker(t *testing.T) {
 	if msg.GetReservationId() == "" || len(msg.GetLines()) != 2 || msg.GetExpiresAt().AsTime().Before(time.Now().Add(14*time.Minute)) {
 		t.Errorf("INVENTORY_RESERVED: %v", msg)
 	}
+	wantPayable(t, msg)
 	if reserved[0].CausationID != created[0].ID.String() || reserved[0].CorrelationID != order {
 		t.Errorf("envelope: causation %s, correlation %s", reserved[0].CausationID, reserved[0].CorrelationID)
 	}
@@ -113,7 +124,8 @@ func TestOutOfOrderAndInvalidEventsThroughTheBroker(t *testing.T) {
 		return h.call(http.MethodGet, "/api/v1/inventory/reservations/"+order, "admin", nil, &r) == http.StatusOK && r.Placeholder
 	})
 	h.publish(order, orderCreated(order, ol(p, 3)))
-	h.wait(out, eventsv1.TypeInventoryReserved, order, 1)
+	reserved, _ := event.DecodeAs[*eventsv1.InventoryReserved](h.wait(out, eventsv1.TypeInventoryReserved, order, 1)[0])
+	wantPayable(t, reserved)
 	h.wait(out, eventsv1.TypeInventoryConfirmed, order, 1)
 	h.waitStock(p, 1, 0)
 

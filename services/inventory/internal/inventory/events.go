@@ -16,6 +16,17 @@ type Reserved struct {
 	OrderID, ReservationID uuid.UUID
 	ExpiresAt              time.Time
 	Lines                  []Line
+	// Payable, when known, lets payment create the order's payment from
+	// this event alone.
+	Payable *Payable
+}
+
+// Payable is who pays for an order and how much: inventory keeps none of
+// it, it only passes it from ORDER_CREATED on to INVENTORY_RESERVED.
+type Payable struct {
+	UserID      uuid.UUID
+	AmountMinor int64
+	Currency    string
 }
 
 // Rejected (INVENTORY_REJECTED): nothing was reserved.

@@ -14,6 +14,8 @@ import (
 type ReserveRequest struct {
 	OrderID uuid.UUID
 	Lines   []Line
+	// Payable is passed through to INVENTORY_RESERVED; nil when unknown.
+	Payable *Payable
 }
 
 // Validate checks a reservation request: an order ID, 1..MaxLines lines,

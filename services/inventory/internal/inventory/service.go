@@ -103,7 +103,7 @@ func (s *Service) Reserve(ctx context.Context, req ReserveRequest) (ReserveResul
 	var res ReserveResult
 	err = s.inTx(ctx, func(tx Tx) ([]uuid.UUID, error) {
 		var err error
-		res, err = s.reserveGeneral(ctx, tx, plain.Reservation)
+		res, err = s.reserveGeneral(ctx, tx, plain)
 		return res.Changed, err
 	})
 	if err == nil && res.Rejection != nil {
@@ -188,7 +188,7 @@ func (s *Service) ReserveAfterPlain(ctx context.Context, tx Tx, p PlainReservati
 	if done {
 		return plainResult(p), nil
 	}
-	return s.reserveGeneral(ctx, tx, p.Reservation)
+	return s.reserveGeneral(ctx, tx, p)
 }
 
 // tryPlain validates req and offers it to reserve (the store's or a
@@ -217,7 +217,7 @@ func (s *Service) plain(req ReserveRequest) PlainReservation {
 	}
 	return PlainReservation{
 		Reservation:     r,
-		Announce:        Reserved{OrderID: r.OrderID, ReservationID: r.ID, ExpiresAt: r.ExpiresAt, Lines: lines},
+		Announce:        Reserved{OrderID: r.OrderID, ReservationID: r.ID, ExpiresAt: r.ExpiresAt, Lines: lines, Payable: req.Payable},
 		LowStockDefault: s.cfg.LowStockThreshold,
 	}
 }
@@ -226,10 +226,12 @@ func plainResult(p PlainReservation) ReserveResult {
 	return ReserveResult{Reservation: p.Reservation, Created: true, Changed: productIDs(p.Reservation.Lines)}
 }
 
-// reserveGeneral reserves r (a new ACTIVE reservation, lines sorted) by the
-// rules: whatever the plain case did not cover (an order that already has
-// a reservation, unavailable or short lines, a low-stock signal).
-func (s *Service) reserveGeneral(ctx context.Context, tx Tx, r Reservation) (ReserveResult, error) {
+// reserveGeneral reserves p's reservation (a new ACTIVE one, lines sorted)
+// by the rules: whatever the plain case did not cover (an order that
+// already has a reservation, unavailable or short lines, a low-stock
+// signal).
+func (s *Service) reserveGeneral(ctx context.Context, tx Tx, p PlainReservation) (ReserveResult, error) {
+	r := p.Reservation
 	lines, now := r.Lines, r.CreatedAt
 	// The reservation row goes in first: it claims the order (a second
 	// reservation of the same order waits here, then sees this one), and
@@ -239,12 +241,12 @@ func (s *Service) reserveGeneral(ctx context.Context, tx Tx, r Reservation) (Res
 		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", r.OrderID, err)
 	}
 	if !created {
-		return s.reserveExisting(ctx, tx, r.OrderID, lines, now)
+		return s.reserveExisting(ctx, tx, r.OrderID, lines, p.Announce.Payable, now)
 	}
 	// INVENTORY_RESERVED is written before the stock rows are locked, and
 	// withdrawn if the order is rejected: a hot product's row lock is then
 	// held for two round trips (update, commit) instead of three.
-	announced, err := tx.Announce(ctx, Reserved{OrderID: r.OrderID, ReservationID: r.ID, ExpiresAt: r.ExpiresAt, Lines: lines})
+	announced, err := tx.Announce(ctx, p.Announce)
 	if err != nil {
 		return ReserveResult{}, fmt.Errorf("reserve order %s: %w", r.OrderID, err)
 	}
@@ -278,7 +280,7 @@ func (s *Service) reserveGeneral(ctx context.Context, tx Tx, r Reservation) (Res
 
 // reserveExisting handles a reservation request for an order that already
 // has a reservation (or a placeholder).
-func (s *Service) reserveExisting(ctx context.Context, tx Tx, orderID uuid.UUID, lines []Line, now time.Time) (ReserveResult, error) {
+func (s *Service) reserveExisting(ctx context.Context, tx Tx, orderID uuid.UUID, lines []Line, payable *Payable, now time.Time) (ReserveResult, error) {
 	existing, err := tx.LockReservation(ctx, orderID)
 	if err != nil {
 		// Not found: it was deleted between our insert and the lock (a
@@ -287,7 +289,7 @@ func (s *Service) reserveExisting(ctx context.Context, tx Tx, orderID uuid.UUID,
 	}
 	switch {
 	case existing.Placeholder && existing.Status == StatusConfirmed:
-		return s.reserveAndSell(ctx, tx, existing, lines, now)
+		return s.reserveAndSell(ctx, tx, existing, lines, payable, now)
 	case existing.Placeholder || !sameLines(existing.Lines, lines):
 		return ReserveResult{Reservation: existing}, fmt.Errorf("order %s already has a %s reservation %s of other lines: %w",
 			orderID, existing.Status, existing.ID, ErrReservationConflict)
@@ -297,7 +299,7 @@ func (s *Service) reserveExisting(ctx context.Context, tx Tx, orderID uuid.UUID,
 
 // reserveAndSell serves an order whose payment arrived before the
 // reservation: the lines are reserved and sold at once, or rejected.
-func (s *Service) reserveAndSell(ctx context.Context, tx Tx, r Reservation, lines []Line, now time.Time) (ReserveResult, error) {
+func (s *Service) reserveAndSell(ctx context.Context, tx Tx, r Reservation, lines []Line, payable *Payable, now time.Time) (ReserveResult, error) {
 	stock, err := tx.LockStock(ctx, productIDs(lines))
 	if err != nil {
 		return ReserveResult{}, fmt.Errorf("reserve paid order %s: %w", r.OrderID, err)
@@ -323,7 +325,7 @@ func (s *Service) reserveAndSell(ctx context.Context, tx Tx, r Reservation, line
 		return ReserveResult{}, fmt.Errorf("reserve paid order %s: %w", r.OrderID, err)
 	}
 	err = s.apply(ctx, tx, l,
-		Reserved{OrderID: r.OrderID, ReservationID: r.ID, ExpiresAt: r.ExpiresAt, Lines: lines},
+		Reserved{OrderID: r.OrderID, ReservationID: r.ID, ExpiresAt: r.ExpiresAt, Lines: lines, Payable: payable},
 		Confirmed{OrderID: r.OrderID, ReservationID: r.ID})
 	if err != nil {
 		return ReserveResult{}, fmt.Errorf("reserve paid order %s: %w", r.OrderID, err)

@@ -21,12 +21,24 @@ type lineJSON struct {
 type reserveRequest struct {
 	OrderID string     `json:"order_id" validate:"required,uuid"`
 	Lines   []lineJSON `json:"lines" validate:"required,min=1,max=100,dive"`
+	// UserID and Total, both or neither, are passed on in
+	// INVENTORY_RESERVED: payment creates the payment from them.
+	UserID string     `json:"user_id" validate:"required_with=Total,omitempty,uuid"`
+	Total  *totalJSON `json:"total" validate:"required_with=UserID"`
+}
+
+type totalJSON struct {
+	AmountMinor int64  `json:"amount_minor" validate:"gte=1"`
+	Currency    string `json:"currency" validate:"len=3,uppercase,alpha"`
 }
 
 // toDomain converts a validated request; uniqueness of products is the
 // domain's rule (ReserveRequest.Validate).
 func (r reserveRequest) toDomain() inventory.ReserveRequest {
 	out := inventory.ReserveRequest{OrderID: uuid.MustParse(r.OrderID), Lines: make([]inventory.Line, len(r.Lines))}
+	if r.Total != nil {
+		out.Payable = &inventory.Payable{UserID: uuid.MustParse(r.UserID), AmountMinor: r.Total.AmountMinor, Currency: r.Total.Currency}
+	}
 	for i, l := range r.Lines {
 		out.Lines[i] = inventory.Line{ProductID: uuid.MustParse(l.ProductID), Quantity: l.Quantity}
 	}

@@ -72,10 +72,15 @@ func toProto(e inventory.Event) (string, proto.Message, error) {
 		for i, l := range e.Lines {
 			lines[i] = &eventsv1.ReservedLine{ProductId: l.ProductID.String(), Quantity: clamp32(l.Quantity)}
 		}
-		return e.OrderID.String(), &eventsv1.InventoryReserved{
+		m := &eventsv1.InventoryReserved{
 			OrderId: e.OrderID.String(), ReservationId: e.ReservationID.String(),
 			ExpiresAt: timestamppb.New(e.ExpiresAt), Lines: lines,
-		}, nil
+		}
+		if p := e.Payable; p != nil {
+			m.UserId = p.UserID.String()
+			m.Total = &eventsv1.Money{AmountMinor: p.AmountMinor, Currency: p.Currency}
+		}
+		return e.OrderID.String(), m, nil
 	case inventory.Rejected:
 		short := make([]*eventsv1.ShortLine, len(e.Rejection.Lines))
 		for i, l := range e.Rejection.Lines {

@@ -173,7 +173,7 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 // plan is the plain reservation an ORDER_CREATED asks for; false when the
 // event is not a valid order (its handler rejects it).
 func (h *Handlers) plan(orderID uuid.UUID, m *eventsv1.OrderCreated) (inventory.PlainReservation, bool) {
-	req, err := toReserveRequest(orderID, m.GetLines())
+	req, err := toReserveRequest(orderID, m)
 	if err != nil {
 		return inventory.PlainReservation{}, false
 	}
@@ -229,7 +229,7 @@ func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event
 	if err != nil {
 		return err
 	}
-	req, bad := toReserveRequest(orderID, msg.GetLines())
+	req, bad := toReserveRequest(orderID, msg)
 	if bad == nil {
 		if verr := req.Validate(); verr != nil {
 			bad = verr
@@ -374,9 +374,14 @@ func parseID(field, s string) (uuid.UUID, error) {
 }
 
 // toReserveRequest converts the order's lines; a line whose product ID is
-// not a UUID makes the order invalid.
-func toReserveRequest(orderID uuid.UUID, lines []*eventsv1.OrderLine) (inventory.ReserveRequest, error) {
+// not a UUID makes the order invalid. The owner and total are passed on
+// when they are well formed; checking them is payment's business.
+func toReserveRequest(orderID uuid.UUID, m *eventsv1.OrderCreated) (inventory.ReserveRequest, error) {
+	lines := m.GetLines()
 	req := inventory.ReserveRequest{OrderID: orderID, Lines: make([]inventory.Line, 0, len(lines))}
+	if user, err := uuid.Parse(m.GetUserId()); err == nil && m.GetTotal() != nil {
+		req.Payable = &inventory.Payable{UserID: user, AmountMinor: m.GetTotal().GetAmountMinor(), Currency: m.GetTotal().GetCurrency()}
+	}
 	for i, l := range lines {
 		id, err := uuid.Parse(l.GetProductId())
 		if err != nil {

@@ -12,17 +12,24 @@ import (
 // event is skipped before it gets here, and every handler is also written
 // to be idempotent on its own (a second identical event changes nothing).
 //
-// ORDER_CREATED (order.events) and INVENTORY_RESERVED (inventory.events)
-// travel on different topics, so either may arrive first: both are recorded
-// in the order projection, and whichever completes the picture creates the
-// payment. Locks are taken in one order everywhere (projection row, then
-// payment row) so handlers and HTTP calls cannot deadlock.
+// INVENTORY_RESERVED carries what the payment needs (the order's owner and
+// total, which inventory passes on from ORDER_CREATED), so payment does not
+// consume ORDER_CREATED: one event, one transaction per order. What payment
+// knows of each order is its projection, which ORDER_CANCELLED (another
+// topic, so in any interleaving) and RESERVATION_EXPIRED also write: a
+// payment is created only for a known, reserved order that is still open.
+// Locks are taken in one order everywhere (projection row, then payment
+// row) so handlers and HTTP calls cannot deadlock.
 
-// OrderCreated is what payment needs of ORDER_CREATED.
-type OrderCreated struct {
-	OrderID string
-	UserID  string
-	Total   Money
+// Reserved is what payment needs of INVENTORY_RESERVED: the reservation
+// and, when inventory passed them on from the order's ORDER_CREATED, the
+// order's owner and total (UserID empty when not).
+type Reserved struct {
+	OrderID       string
+	ReservationID string
+	ExpiresAt     time.Time // zero: no expiry known
+	UserID        string
+	Total         Money
 }
 
 // OrderCancelled is what payment needs of ORDER_CANCELLED.
@@ -34,23 +41,14 @@ type OrderCancelled struct {
 	Paid bool
 }
 
-// HandleOrderCreated records the order's owner and total and creates the
-// payment if the order is already reserved; created says whether it did.
-func (s *Service) HandleOrderCreated(ctx context.Context, tx Tx, in OrderCreated) (created bool, err error) {
-	if in.Total.AmountMinor <= 0 {
+// HandleInventoryReserved records the reservation, and the order's owner
+// and total when the event carries them, and creates the payment once the
+// order is known; created says whether it did.
+func (s *Service) HandleInventoryReserved(ctx context.Context, tx Tx, in Reserved) (created bool, err error) {
+	if in.UserID != "" && in.Total.AmountMinor <= 0 {
 		return false, fmt.Errorf("order %s: total %d: %w", in.OrderID, in.Total.AmountMinor, ErrInvalidEvent)
 	}
-	o, err := tx.SaveOrderCreated(ctx, in.OrderID, in.UserID, in.Total)
-	if err != nil {
-		return false, err
-	}
-	return s.createIfReady(ctx, tx, o)
-}
-
-// HandleInventoryReserved records the reservation and creates the payment
-// if ORDER_CREATED has been seen; created says whether it did.
-func (s *Service) HandleInventoryReserved(ctx context.Context, tx Tx, orderID, reservationID string, expiresAt time.Time) (created bool, err error) {
-	o, err := tx.SaveReservation(ctx, orderID, reservationID, expiresAt)
+	o, err := tx.SaveReservation(ctx, in)
 	if err != nil {
 		return false, err
 	}

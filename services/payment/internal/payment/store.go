@@ -33,12 +33,10 @@ type Tx interface {
 	// Order returns the order's projection, or ErrOrderNotFound; with lock,
 	// the row stays locked until the end of the transaction.
 	Order(ctx context.Context, orderID string, lock bool) (Order, error)
-	// SaveOrderCreated records ORDER_CREATED (owner and total) in the
-	// projection, creating the row when it is the first event seen, and
-	// returns the row, locked.
-	SaveOrderCreated(ctx context.Context, orderID, userID string, total Money) (Order, error)
-	// SaveReservation records INVENTORY_RESERVED, likewise.
-	SaveReservation(ctx context.Context, orderID, reservationID string, expiresAt time.Time) (Order, error)
+	// SaveReservation records INVENTORY_RESERVED (the reservation, and the
+	// owner and total when known) in the projection, creating the row when
+	// it is the first event seen, and returns the row, locked.
+	SaveReservation(ctx context.Context, in Reserved) (Order, error)
 	// MarkExpired records RESERVATION_EXPIRED, likewise.
 	MarkExpired(ctx context.Context, orderID string) (Order, error)
 	// MarkCancelled records ORDER_CANCELLED, likewise.

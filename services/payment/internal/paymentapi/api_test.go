@@ -76,7 +76,7 @@ func start(t testing.TB) *env {
 func (e *env) pending(t testing.TB, total int64, expires time.Time) paymentJSON {
 	t.Helper()
 	order := uuid.NewString()
-	e.f.Apply(t, paymenttest.OrderCreated(t, order, e.customer, total), paymenttest.Reserved(t, order, expires))
+	e.f.Apply(t, paymenttest.Reserved(t, order, e.customer, total, expires))
 	var p paymentJSON
 	if res := e.post(t, "/initiate", e.token, map[string]any{"order_id": order}, &p); res.StatusCode != http.StatusOK {
 		t.Fatalf("initiate: %d", res.StatusCode)
@@ -398,14 +398,17 @@ func TestInitiate(t *testing.T) {
 	t.Run("initiate404otherCustomer", func(t *testing.T) {
 		wantProblem(t, e.post(t, "/initiate", e.other, map[string]any{"order_id": p.OrderID}, &prob), prob, 404, "order-not-found")
 	})
+	// Only an order that an older payment service knew from ORDER_CREATED
+	// can be known and not reserved: INVENTORY_RESERVED brings the owner.
 	t.Run("initiate409notReserved", func(t *testing.T) {
 		order := uuid.NewString()
-		e.f.Apply(t, paymenttest.OrderCreated(t, order, e.customer, 100))
+		e.f.KnownToOlderService(t, order, e.customer, 100)
 		wantProblem(t, e.post(t, "/initiate", e.token, map[string]any{"order_id": order}, &prob), prob, 409, "order-not-ready")
 	})
 	t.Run("initiate409closed", func(t *testing.T) {
 		order := uuid.NewString()
-		e.f.Apply(t, paymenttest.OrderCreated(t, order, e.customer, 100), paymenttest.Cancelled(t, order, "CUSTOMER_REQUEST", false))
+		// The reservation arrived after the cancellation: no payment.
+		e.f.Apply(t, paymenttest.Cancelled(t, order, "CUSTOMER_REQUEST", false), paymenttest.Reserved(t, order, e.customer, 100, time.Now().Add(time.Hour)))
 		wantProblem(t, e.post(t, "/initiate", e.token, map[string]any{"order_id": order}, &prob), prob, 409, "order-closed")
 	})
 }
@@ -620,7 +623,7 @@ func TestListWaitsForThePayment(t *testing.T) {
 		if !waiting(ch) {
 			t.Fatal("answered before the order had a payment")
 		}
-		e.f.Publish(t, paymenttest.OrderCreated(t, order, e.customer, 1500), paymenttest.Reserved(t, order, time.Now().Add(time.Hour)))
+		e.f.Publish(t, paymenttest.Reserved(t, order, e.customer, 1500, time.Now().Add(time.Hour)))
 		a := <-ch
 		if a.res.StatusCode != 200 || len(a.got.Items) != 1 || a.got.Items[0].Status != "PENDING" || a.got.Items[0].AmountMinor != 1500 {
 			t.Fatalf("%d %+v", a.res.StatusCode, a.got)
@@ -634,7 +637,6 @@ func TestListWaitsForThePayment(t *testing.T) {
 	})
 	t.Run("woken by the cancellation", func(t *testing.T) {
 		order := uuid.NewString()
-		e.f.Publish(t, paymenttest.OrderCreated(t, order, e.customer, 700))
 		ch := wait(e.token, order, "wait=10")
 		if !waiting(ch) {
 			t.Fatal("answered before anything happened")
@@ -647,7 +649,7 @@ func TestListWaitsForThePayment(t *testing.T) {
 	})
 	t.Run("no wait when it cannot help", func(t *testing.T) {
 		closed := uuid.NewString()
-		e.f.Apply(t, paymenttest.OrderCreated(t, closed, e.customer, 700), paymenttest.Cancelled(t, closed, "OUT_OF_STOCK", false))
+		e.f.Apply(t, paymenttest.Cancelled(t, closed, "OUT_OF_STOCK", false))
 		mine := e.pending(t, 900, time.Now().Add(time.Hour))
 		voided := e.pending(t, 800, time.Now().Add(time.Hour))
 		e.f.Apply(t, paymenttest.Cancelled(t, voided.OrderID, "CUSTOMER", false))
@@ -695,7 +697,7 @@ func TestWakeUpsReachOtherReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	order := uuid.NewString()
-	e.f.Publish(t, paymenttest.OrderCreated(t, order, e.customer, 1500), paymenttest.Reserved(t, order, time.Now().Add(time.Hour)))
+	e.f.Publish(t, paymenttest.Reserved(t, order, e.customer, 1500, time.Now().Add(time.Hour)))
 	deadline := time.After(30 * time.Second)
 	for {
 		select {

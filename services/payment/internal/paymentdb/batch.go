@@ -3,7 +3,6 @@ package paymentdb
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
@@ -13,39 +12,16 @@ import (
 	"github.com/shop-oss/shop/services/payment/internal/payment"
 )
 
-// Record is what one saga event says about its order, for SaveAll:
-// ORDER_CREATED (Created set) or INVENTORY_RESERVED (Reserved set).
-type Record struct {
-	Created  *payment.OrderCreated
-	Reserved *Reservation
-}
-
-// Reservation is what INVENTORY_RESERVED records.
-type Reservation struct {
-	OrderID       string
-	ReservationID string
-	ExpiresAt     time.Time
-}
-
-// SaveAll records the records in the order projection in tx, in order, as
-// SaveOrderCreated and SaveReservation do, but as one pipeline: one round
-// trip for all of them instead of one each. It returns each order's row,
-// locked, as those do. ok is false, and nothing ran, when tx cannot
+// SaveAll records the reservations in the order projection in tx, in
+// order, as SaveReservation does, but as one pipeline: one round trip for
+// all of them instead of one each. It returns each order's row, locked, as
+// SaveReservation does. ok is false, and nothing ran, when tx cannot
 // pipeline (it is not a database.TxStartingWith transaction).
-func SaveAll(ctx context.Context, tx *gorm.DB, records []Record) (orders []payment.Order, ok bool, err error) {
+func SaveAll(ctx context.Context, tx *gorm.DB, reservations []payment.Reserved) (orders []payment.Order, ok bool, err error) {
 	p := database.NewPipeline(tx)
-	orders = make([]payment.Order, len(records))
-	for i, r := range records {
-		var q *pgx.QueuedQuery
-		switch {
-		case r.Created != nil:
-			q = p.Queue(saveOrderCreatedSQL, saveOrderCreatedArgs(*r.Created)...)
-		case r.Reserved != nil:
-			q = p.Queue(saveReservationSQL, saveReservationArgs(r.Reserved.OrderID, r.Reserved.ReservationID, r.Reserved.ExpiresAt)...)
-		default:
-			return nil, false, fmt.Errorf("save orders: record %d records nothing", i)
-		}
-		q.Query(func(rows pgx.Rows) error {
+	orders = make([]payment.Order, len(reservations))
+	for i, r := range reservations {
+		p.Queue(saveReservationSQL, saveReservationArgs(r)...).Query(func(rows pgx.Rows) error {
 			row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[orderRow])
 			orders[i] = row.toDomain()
 			return err

@@ -142,41 +142,34 @@ func (t *Tx) Order(ctx context.Context, orderID string, lock bool) (payment.Orde
 // event redelivered, or repeated by its producer, changes nothing) and
 // returns the row, which INSERT ... ON CONFLICT DO UPDATE leaves locked.
 
-// SaveOrderCreated records ORDER_CREATED.
-func (t *Tx) SaveOrderCreated(ctx context.Context, orderID, userID string, total payment.Money) (payment.Order, error) {
-	return t.upsertOrder(ctx, saveOrderCreatedSQL, saveOrderCreatedArgs(payment.OrderCreated{OrderID: orderID, UserID: userID, Total: total})...)
+// SaveReservation records INVENTORY_RESERVED.
+func (t *Tx) SaveReservation(ctx context.Context, in payment.Reserved) (payment.Order, error) {
+	return t.upsertOrder(ctx, saveReservationSQL, saveReservationArgs(in)...)
 }
 
-func saveOrderCreatedArgs(c payment.OrderCreated) []any {
-	return []any{c.OrderID, c.UserID, c.Total.AmountMinor, c.Total.Currency}
-}
-
-const saveOrderCreatedSQL = `INSERT INTO order_projection (order_id, user_id, total_minor, currency) VALUES (?, ?, ?, ?)
+// The owner, total and currency are all set or all NULL
+// (order_projection_known), in the row and in the event, so keeping the
+// first of each keeps them together.
+const saveReservationSQL = `INSERT INTO order_projection (order_id, reservation_id, reservation_expires_at, user_id, total_minor, currency)
+		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (order_id) DO UPDATE SET
+			reservation_id = COALESCE(order_projection.reservation_id, EXCLUDED.reservation_id),
+			reservation_expires_at = COALESCE(order_projection.reservation_expires_at, EXCLUDED.reservation_expires_at),
 			user_id = COALESCE(order_projection.user_id, EXCLUDED.user_id),
 			total_minor = COALESCE(order_projection.total_minor, EXCLUDED.total_minor),
 			currency = COALESCE(order_projection.currency, EXCLUDED.currency),
 			updated_at = now()
 		RETURNING *`
 
-// SaveReservation records INVENTORY_RESERVED.
-func (t *Tx) SaveReservation(ctx context.Context, orderID, reservationID string, expiresAt time.Time) (payment.Order, error) {
-	return t.upsertOrder(ctx, saveReservationSQL, saveReservationArgs(orderID, reservationID, expiresAt)...)
-}
-
-const saveReservationSQL = `INSERT INTO order_projection (order_id, reservation_id, reservation_expires_at) VALUES (?, ?, ?)
-		ON CONFLICT (order_id) DO UPDATE SET
-			reservation_id = COALESCE(order_projection.reservation_id, EXCLUDED.reservation_id),
-			reservation_expires_at = COALESCE(order_projection.reservation_expires_at, EXCLUDED.reservation_expires_at),
-			updated_at = now()
-		RETURNING *`
-
-func saveReservationArgs(orderID, reservationID string, expiresAt time.Time) []any {
+func saveReservationArgs(in payment.Reserved) []any {
 	var exp *time.Time
-	if !expiresAt.IsZero() {
-		exp = &expiresAt
+	if !in.ExpiresAt.IsZero() {
+		exp = &in.ExpiresAt
 	}
-	return []any{orderID, reservationID, exp}
+	if in.UserID == "" {
+		return []any{in.OrderID, in.ReservationID, exp, nil, nil, nil}
+	}
+	return []any{in.OrderID, in.ReservationID, exp, in.UserID, in.Total.AmountMinor, in.Total.Currency}
 }
 
 // MarkExpired records RESERVATION_EXPIRED.

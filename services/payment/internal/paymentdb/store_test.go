@@ -227,7 +227,7 @@ func TestLockToChargeReportsBusyAndReadsTheExpiry(t *testing.T) {
 	ctx := context.Background()
 	exp := time.Now().Add(15 * time.Minute).UTC().Truncate(time.Microsecond)
 	err := s.InTx(ctx, func(tx payment.Tx) error {
-		_, err := tx.SaveReservation(ctx, p.OrderID, uuid.NewString(), exp)
+		_, err := tx.SaveReservation(ctx, payment.Reserved{OrderID: p.OrderID, ReservationID: uuid.NewString(), ExpiresAt: exp})
 		return err
 	})
 	if err != nil {
@@ -277,7 +277,9 @@ func TestLockToChargeReportsBusyAndReadsTheExpiry(t *testing.T) {
 }
 
 // The projection keeps the first value of each field and records events in
-// any order.
+// any order: a reservation without the order's owner and total, then one
+// with them (the same event repeated by a newer inventory), then another
+// with other ones.
 func TestOrderProjectionUpserts(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
@@ -286,16 +288,18 @@ func TestOrderProjectionUpserts(t *testing.T) {
 	var o payment.Order
 	err := s.InTx(ctx, func(tx payment.Tx) error {
 		var err error
-		if o, err = tx.SaveReservation(ctx, order, uuid.NewString(), exp); err != nil {
+		if o, err = tx.SaveReservation(ctx, payment.Reserved{OrderID: order, ReservationID: uuid.NewString(), ExpiresAt: exp}); err != nil {
 			return err
 		}
 		if o.Known() || !o.Reserved() {
 			t.Errorf("after reservation: %+v", o)
 		}
-		if o, err = tx.SaveOrderCreated(ctx, order, user, payment.Money{AmountMinor: 500, Currency: "EUR"}); err != nil {
+		if o, err = tx.SaveReservation(ctx, payment.Reserved{OrderID: order, ReservationID: uuid.NewString(),
+			UserID: user, Total: payment.Money{AmountMinor: 500, Currency: "EUR"}}); err != nil {
 			return err
 		}
-		if o, err = tx.SaveOrderCreated(ctx, order, uuid.NewString(), payment.Money{AmountMinor: 1, Currency: "USD"}); err != nil {
+		if o, err = tx.SaveReservation(ctx, payment.Reserved{OrderID: order, ReservationID: uuid.NewString(), ExpiresAt: time.Now(),
+			UserID: uuid.NewString(), Total: payment.Money{AmountMinor: 1, Currency: "USD"}}); err != nil {
 			return err
 		}
 		if o, err = tx.MarkCancelled(ctx, order, "FIRST"); err != nil {
@@ -373,8 +377,8 @@ func TestPrimaryListingBypassesTheReadReplica(t *testing.T) {
 	}
 }
 
-// SaveAll and CreateAll write what SaveOrderCreated, SaveReservation and
-// CreatePayment write, in one round trip each, inside a TxStartingWith
+// SaveAll and CreateAll write what SaveReservation and CreatePayment
+// write, in one round trip each, inside a TxStartingWith
 // transaction: each upsert sees the ones before it (an order recorded
 // twice keeps its first values), a second payment for an order is not
 // written (nor its event), and a transaction that cannot pipeline runs
@@ -384,11 +388,11 @@ func TestSaveAllAndCreateAllPipeline(t *testing.T) {
 	ctx := context.Background()
 	a, b, user := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	exp := time.Now().Add(15 * time.Minute).UTC().Truncate(time.Microsecond)
-	records := []paymentdb.Record{
-		{Created: &payment.OrderCreated{OrderID: a, UserID: user, Total: payment.Money{AmountMinor: 700, Currency: "EUR"}}},
-		{Reserved: &paymentdb.Reservation{OrderID: a, ReservationID: uuid.NewString(), ExpiresAt: exp}},
-		{Reserved: &paymentdb.Reservation{OrderID: b, ReservationID: uuid.NewString()}},
-		{Created: &payment.OrderCreated{OrderID: a, UserID: uuid.NewString(), Total: payment.Money{AmountMinor: 1, Currency: "USD"}}},
+	records := []payment.Reserved{
+		{OrderID: a, ReservationID: uuid.NewString()},
+		{OrderID: a, ReservationID: uuid.NewString(), ExpiresAt: exp, UserID: user, Total: payment.Money{AmountMinor: 700, Currency: "EUR"}},
+		{OrderID: b, ReservationID: uuid.NewString()},
+		{OrderID: a, ReservationID: uuid.NewString(), UserID: uuid.NewString(), Total: payment.Money{AmountMinor: 1, Currency: "USD"}},
 	}
 	svc, err := payment.New(payment.Options{Store: s, Gateway: refusingGateway{}})
 	if err != nil {
@@ -432,10 +436,10 @@ func TestSaveAllAndCreateAllPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := orders[0]; o.UserID != user || o.Reserved() {
-		t.Errorf("first record: %+v; want known, not reserved", o)
+	if o := orders[0]; o.Known() || !o.Reserved() || !o.ReservationExpiresAt.IsZero() {
+		t.Errorf("first record: %+v; want reserved, not known, no expiry", o)
 	}
-	if o := orders[1]; !o.ReadyToPay() || !o.ReservationExpiresAt.Equal(exp) {
+	if o := orders[1]; !o.ReadyToPay() || !o.ReservationExpiresAt.Equal(exp) || o.UserID != user {
 		t.Errorf("second record: %+v; want ready to pay, expiring at %s", o, exp)
 	}
 	if o := orders[2]; o.ID != b || o.Known() || !o.Reserved() {
@@ -443,6 +447,9 @@ func TestSaveAllAndCreateAllPipeline(t *testing.T) {
 	}
 	if o := orders[3]; o.UserID != user || o.Total != (payment.Money{AmountMinor: 700, Currency: "EUR"}) {
 		t.Errorf("fourth record: %+v; want the first owner and total kept", o)
+	}
+	if o := orders[3]; !o.ReservationExpiresAt.Equal(exp) {
+		t.Errorf("fourth record: %+v; want the first expiry seen kept", o)
 	}
 	if !slices.Equal(created, []bool{true, false}) {
 		t.Errorf("created %v; want [true false]", created)

@@ -1,6 +1,6 @@
 // Package paymentevents is the payment service's event consumer: handlers
-// for ORDER_CREATED and ORDER_CANCELLED (order.events) and
-// INVENTORY_RESERVED and RESERVATION_EXPIRED (inventory.events) that decode
+// for ORDER_CANCELLED (order.events) and INVENTORY_RESERVED and
+// RESERVATION_EXPIRED (inventory.events) that decode
 // the protobuf payload, check it against the contract, and call the payment
 // Service inside the consumer's inbox transaction.
 package paymentevents
@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -27,7 +26,6 @@ import (
 // requests waiting in ListWait).
 func Register(c *consumer.Consumer, svc *payment.Service, changed func(orderID string)) {
 	h := NewHandlers(svc, changed)
-	c.Handle(eventsv1.TypeOrderCreated, h.OrderCreated)
 	c.Handle(eventsv1.TypeOrderCancelled, h.OrderCancelled)
 	c.Handle(eventsv1.TypeInventoryReserved, h.InventoryReserved)
 	c.Handle(eventsv1.TypeReservationExpired, h.ReservationExpired)
@@ -57,8 +55,8 @@ func NewHandlers(svc *payment.Service, changed func(orderID string)) Handlers {
 }
 
 // Prepare writes, before a batch of several events is handled, what the
-// batch's ORDER_CREATED and INVENTORY_RESERVED events record in the order
-// projection, as one pipeline in the batch's transaction, and then the
+// batch's INVENTORY_RESERVED events record in the order projection, as one
+// pipeline in the batch's transaction, and then the
 // payments of the orders that this made ready to pay, as a second one: two
 // round trips for all of them instead of one or two each. Only orders with
 // no other event in the batch take part, so that one order's events still
@@ -70,28 +68,28 @@ func (h Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event)
 		return ctx, nil
 	}
 	type candidate struct {
-		id     uuid.UUID
-		order  string
-		record paymentdb.Record
+		id       uuid.UUID
+		order    string
+		reserved payment.Reserved
 	}
 	var candidates []candidate
 	events := map[string]int{} // by order
 	for _, e := range batch {
-		orderID, rec, err := decode(e)
+		orderID, r, err := decode(e)
 		if err != nil {
 			continue // its handler dead-letters it
 		}
 		events[orderID]++
-		if rec.Created != nil || rec.Reserved != nil {
-			candidates = append(candidates, candidate{id: e.ID, order: orderID, record: rec})
+		if r != nil {
+			candidates = append(candidates, candidate{id: e.ID, order: orderID, reserved: *r})
 		}
 	}
 	var chosen []candidate
-	var records []paymentdb.Record
+	var records []payment.Reserved
 	for _, c := range candidates {
 		if events[c.order] == 1 {
 			chosen = append(chosen, c)
-			records = append(records, c.record)
+			records = append(records, c.reserved)
 		}
 	}
 	if len(chosen) < 2 {
@@ -151,20 +149,6 @@ func (h Handlers) finishPrepared(ctx context.Context, e event.Event) (handled bo
 	return true, h.done(ctx, p.order, h.svc.PaymentPlanned(p.created), nil)
 }
 
-// OrderCreated records the order's owner and total; creates the payment if
-// the order is already reserved.
-func (h Handlers) OrderCreated(ctx context.Context, tx *gorm.DB, e event.Event) error {
-	if handled, err := h.finishPrepared(ctx, e); handled {
-		return err
-	}
-	in, err := orderCreated(e)
-	if err != nil {
-		return err
-	}
-	created, err := h.svc.HandleOrderCreated(ctx, paymentdb.Bind(tx), in)
-	return h.done(ctx, in.OrderID, created, err)
-}
-
 // InventoryReserved records the reservation; creates the payment if the
 // order is known.
 func (h Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Event) error {
@@ -175,76 +159,63 @@ func (h Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Ev
 	if err != nil {
 		return err
 	}
-	created, err := h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), r.OrderID, r.ReservationID, r.ExpiresAt)
+	created, err := h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), r)
 	return h.done(ctx, r.OrderID, created, err)
 }
 
 // decode returns the order an event of the handlers is about and, for
-// ORDER_CREATED and INVENTORY_RESERVED, what it records.
-func decode(e event.Event) (string, paymentdb.Record, error) {
-	switch e.Type {
-	case eventsv1.TypeOrderCreated:
-		in, err := orderCreated(e)
-		return in.OrderID, paymentdb.Record{Created: &in}, err
-	case eventsv1.TypeInventoryReserved:
+// INVENTORY_RESERVED, what it records.
+func decode(e event.Event) (string, *payment.Reserved, error) {
+	if e.Type == eventsv1.TypeInventoryReserved {
 		r, err := inventoryReserved(e)
-		return r.OrderID, paymentdb.Record{Reserved: &r}, err
+		return r.OrderID, &r, err
 	}
 	m, err := e.Decode()
 	if err != nil {
-		return "", paymentdb.Record{}, err
+		return "", nil, err
 	}
 	o, ok := m.(interface{ GetOrderId() string })
 	if !ok {
-		return "", paymentdb.Record{}, invalid(e, "no order ID")
+		return "", nil, invalid(e, "no order ID")
 	}
 	orderID, err := uuidField(e, "order_id", o.GetOrderId())
-	return orderID, paymentdb.Record{}, err
+	return orderID, nil, err
 }
 
-func orderCreated(e event.Event) (payment.OrderCreated, error) {
-	m, err := event.DecodeAs[*eventsv1.OrderCreated](e)
-	if err != nil {
-		return payment.OrderCreated{}, err
-	}
-	orderID, err := uuidField(e, "order_id", m.GetOrderId())
-	if err != nil {
-		return payment.OrderCreated{}, err
-	}
-	userID, err := uuidField(e, "user_id", m.GetUserId())
-	if err != nil {
-		return payment.OrderCreated{}, err
-	}
-	total := m.GetTotal()
-	if total.GetAmountMinor() <= 0 || !currency(total.GetCurrency()) {
-		return payment.OrderCreated{}, invalid(e, "total %d %q", total.GetAmountMinor(), total.GetCurrency())
-	}
-	return payment.OrderCreated{
-		OrderID: orderID, UserID: userID,
-		Total: payment.Money{AmountMinor: total.GetAmountMinor(), Currency: total.GetCurrency()},
-	}, nil
-}
-
-func inventoryReserved(e event.Event) (paymentdb.Reservation, error) {
+func inventoryReserved(e event.Event) (payment.Reserved, error) {
 	m, err := event.DecodeAs[*eventsv1.InventoryReserved](e)
 	if err != nil {
-		return paymentdb.Reservation{}, err
+		return payment.Reserved{}, err
 	}
-	orderID, err := uuidField(e, "order_id", m.GetOrderId())
-	if err != nil {
-		return paymentdb.Reservation{}, err
+	r := payment.Reserved{}
+	if r.OrderID, err = uuidField(e, "order_id", m.GetOrderId()); err != nil {
+		return payment.Reserved{}, err
 	}
-	reservationID, err := uuidField(e, "reservation_id", m.GetReservationId())
-	if err != nil {
-		return paymentdb.Reservation{}, err
+	if r.ReservationID, err = uuidField(e, "reservation_id", m.GetReservationId()); err != nil {
+		return payment.Reserved{}, err
 	}
 	// An absent expires_at means no expiry is known: confirm then relies
 	// on RESERVATION_EXPIRED alone.
-	var expires time.Time
 	if ts := m.GetExpiresAt(); ts != nil {
-		expires = ts.AsTime()
+		r.ExpiresAt = ts.AsTime()
 	}
-	return paymentdb.Reservation{OrderID: orderID, ReservationID: reservationID, ExpiresAt: expires}, nil
+	// The owner and total come together or not at all. An inventory older
+	// than these fields, or a staff reservation that named neither, sends
+	// neither: the payment is then created only if the projection knows the
+	// order from an older payment service, which consumed ORDER_CREATED;
+	// otherwise the reservation expires and the saga cancels the order.
+	if m.GetUserId() == "" && m.GetTotal() == nil {
+		return r, nil
+	}
+	if r.UserID, err = uuidField(e, "user_id", m.GetUserId()); err != nil {
+		return payment.Reserved{}, err
+	}
+	total := m.GetTotal()
+	if total.GetAmountMinor() <= 0 || !currency(total.GetCurrency()) {
+		return payment.Reserved{}, invalid(e, "total %d %q", total.GetAmountMinor(), total.GetCurrency())
+	}
+	r.Total = payment.Money{AmountMinor: total.GetAmountMinor(), Currency: total.GetCurrency()}
+	return r, nil
 }
 
 // ReservationExpired voids the order's pending payment.

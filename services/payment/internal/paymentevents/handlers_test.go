@@ -88,26 +88,10 @@ func TestSagaPaths(t *testing.T) {
 	f := paymenttest.Start(t, spec, nil)
 	later := time.Now().Add(15 * time.Minute)
 
-	t.Run("createdThenReserved", func(t *testing.T) {
+	t.Run("reservedCreatesThePayment", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		if s := twice(t, f, order, paymenttest.OrderCreated(t, order, user, 1500)); s.Payments != 0 {
-			t.Fatalf("a payment before the reservation: %+v", s)
-		}
-		if s := twice(t, f, order, paymenttest.Reserved(t, order, later)); s.Payments != 1 || s.Status != "PENDING" {
+		if s := twice(t, f, order, paymenttest.Reserved(t, order, user, 2500, later)); s.Payments != 1 || s.Status != "PENDING" {
 			t.Fatalf("after the reservation: %+v", s)
-		}
-		if got := payments(t, f, order); !slices.Equal(got, []string{eventsv1.TypePaymentInitiated}) {
-			t.Fatalf("published %v", got)
-		}
-	})
-
-	t.Run("reservedBeforeCreated", func(t *testing.T) {
-		order, user := uuid.NewString(), uuid.NewString()
-		if s := twice(t, f, order, paymenttest.Reserved(t, order, later)); s.Payments != 0 {
-			t.Fatalf("a payment before the order is known: %+v", s)
-		}
-		if s := twice(t, f, order, paymenttest.OrderCreated(t, order, user, 2500)); s.Payments != 1 || s.Status != "PENDING" {
-			t.Fatalf("after ORDER_CREATED: %+v", s)
 		}
 		var amount int64
 		var owner string
@@ -123,9 +107,28 @@ func TestSagaPaths(t *testing.T) {
 		}
 	})
 
+	// An INVENTORY_RESERVED without the order's owner and total (an older
+	// inventory's) pays an order that an older payment service knew from
+	// its ORDER_CREATED, and no other.
+	t.Run("reservedWithoutOrder", func(t *testing.T) {
+		known, unknown, user := uuid.NewString(), uuid.NewString(), uuid.NewString()
+		f.KnownToOlderService(t, known, user, 1200)
+		if s := twice(t, f, known, paymenttest.ReservedWithoutOrder(t, known, later)); s.Payments != 1 || s.Status != "PENDING" {
+			t.Fatalf("an order known before: %+v", s)
+		}
+		var amount int64
+		f.Svc.DB.Raw("SELECT amount_minor FROM payments WHERE order_id = ?", known).Scan(&amount)
+		if amount != 1200 {
+			t.Fatalf("payment of %d, want the known total 1200", amount)
+		}
+		if s := twice(t, f, unknown, paymenttest.ReservedWithoutOrder(t, unknown, later)); s.Payments != 0 {
+			t.Fatalf("a payment for an order of unknown owner and total: %+v", s)
+		}
+	})
+
 	t.Run("voidOnExpiry", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.OrderCreated(t, order, user, 1000), paymenttest.Reserved(t, order, later))
+		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
 		if s := twice(t, f, order, paymenttest.Expired(t, order)); s.Status != "VOIDED" || s.VoidReason != "RESERVATION_EXPIRED" {
 			t.Fatalf("after expiry: %+v", s)
 		}
@@ -148,7 +151,7 @@ func TestSagaPaths(t *testing.T) {
 
 	t.Run("voidOnCancelBeforePayment", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.OrderCreated(t, order, user, 1000), paymenttest.Reserved(t, order, later))
+		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
 		if s := twice(t, f, order, paymenttest.Cancelled(t, order, "CUSTOMER_REQUEST", false)); s.Status != "VOIDED" || s.VoidReason != "ORDER_CANCELLED" {
 			t.Fatalf("after cancel: %+v", s)
 		}
@@ -156,15 +159,15 @@ func TestSagaPaths(t *testing.T) {
 
 	t.Run("cancelledBeforeReservedNeverPays", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.OrderCreated(t, order, user, 1000), paymenttest.Cancelled(t, order, "CUSTOMER_REQUEST", false))
-		if s := twice(t, f, order, paymenttest.Reserved(t, order, later)); s.Payments != 0 {
+		f.Apply(t, paymenttest.Cancelled(t, order, "CUSTOMER_REQUEST", false))
+		if s := twice(t, f, order, paymenttest.Reserved(t, order, user, 1000, later)); s.Payments != 0 {
 			t.Fatalf("a payment for a cancelled order: %+v", s)
 		}
 	})
 
 	t.Run("refundOnPaidCancel", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.OrderCreated(t, order, user, 3000), paymenttest.Reserved(t, order, later))
+		f.Apply(t, paymenttest.Reserved(t, order, user, 3000, later))
 		if code := confirm(t, f, user, order, paymenttest.Cards.Success); code != 200 {
 			t.Fatalf("confirm: %d", code)
 		}
@@ -185,7 +188,7 @@ func TestSagaPaths(t *testing.T) {
 
 	t.Run("partlyRefundedThenCancelledRefundsTheRest", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.OrderCreated(t, order, user, 1000), paymenttest.Reserved(t, order, later))
+		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
 		confirm(t, f, user, order, paymenttest.Cards.Success)
 		f.Svc.DB.Exec(`UPDATE payments SET status = 'PARTIALLY_REFUNDED', refunded_minor = 400, version = version + 1 WHERE order_id = ?`, order)
 		if s := twice(t, f, order, paymenttest.Cancelled(t, order, "ADMIN", true)); s.Status != "REFUNDED" || s.RefundedMinor != 1000 {
@@ -198,7 +201,7 @@ func TestSagaPaths(t *testing.T) {
 	// the order service's ORDER_CANCELLED, even with paid=false, refunds it.
 	t.Run("lateSuccessAfterExpiryRefunded", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.OrderCreated(t, order, user, 1700), paymenttest.Reserved(t, order, later))
+		f.Apply(t, paymenttest.Reserved(t, order, user, 1700, later))
 		if code := confirm(t, f, user, order, paymenttest.Cards.Success); code != 200 {
 			t.Fatalf("confirm: %d", code)
 		}
@@ -217,7 +220,7 @@ func TestSagaPaths(t *testing.T) {
 
 	t.Run("declinedThenCancelledKeepsFailed", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.OrderCreated(t, order, user, 1000), paymenttest.Reserved(t, order, later))
+		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
 		if code := confirm(t, f, user, order, paymenttest.Cards.Declined); code != http.StatusPaymentRequired {
 			t.Fatalf("confirm: %d", code)
 		}
@@ -230,9 +233,23 @@ func TestSagaPaths(t *testing.T) {
 func TestInvalidEventsArePermanent(t *testing.T) {
 	f := paymenttest.Start(t, spec, nil)
 	for name, e := range map[string]event.Event{
-		"order ID not a UUID": paymenttest.OrderCreated(t, "order-1", uuid.NewString(), 100),
-		"user ID not a UUID":  paymenttest.OrderCreated(t, uuid.NewString(), "bob", 100),
-		"zero total":          paymenttest.OrderCreated(t, uuid.NewString(), uuid.NewString(), 0),
+		"order ID not a UUID": paymenttest.Reserved(t, "order-1", uuid.NewString(), 100, time.Now()),
+		"user ID not a UUID":  paymenttest.Reserved(t, uuid.NewString(), "bob", 100, time.Now()),
+		"zero total":          paymenttest.Reserved(t, uuid.NewString(), uuid.NewString(), 0, time.Now()),
+		"a total and no owner": func() event.Event {
+			m := &eventsv1.InventoryReserved{OrderId: uuid.NewString(), ReservationId: uuid.NewString(),
+				Total: &eventsv1.Money{AmountMinor: 100, Currency: "EUR"}}
+			return paymenttest.Event(t, m.OrderId, m)
+		}(),
+		"an owner and no total": func() event.Event {
+			m := &eventsv1.InventoryReserved{OrderId: uuid.NewString(), ReservationId: uuid.NewString(), UserId: uuid.NewString()}
+			return paymenttest.Event(t, m.OrderId, m)
+		}(),
+		"currency not ISO 4217": func() event.Event {
+			m := &eventsv1.InventoryReserved{OrderId: uuid.NewString(), ReservationId: uuid.NewString(), UserId: uuid.NewString(),
+				Total: &eventsv1.Money{AmountMinor: 100, Currency: "eur"}}
+			return paymenttest.Event(t, m.OrderId, m)
+		}(),
 		"payload of another type": func() event.Event {
 			e := paymenttest.Expired(t, uuid.NewString())
 			e.Payload = []byte{0xff, 0xff}
@@ -245,26 +262,27 @@ func TestInvalidEventsArePermanent(t *testing.T) {
 	}
 }
 
-// Through the real broker and consumer group: the two arrival orders, a
-// redelivered event (same ID) skipped, a poison message dead-lettered
-// without blocking the order behind it, and the events on payment.events.
+// Through the real broker and consumer group: a redelivered event (same
+// ID) skipped, ORDER_CREATED left alone (the payment comes from
+// INVENTORY_RESERVED), a poison message dead-lettered without blocking the
+// order's event behind it, and the events on payment.events.
 func TestBrokerDelivery(t *testing.T) {
 	f := paymenttest.Start(t, spec, nil)
 	later := time.Now().Add(15 * time.Minute)
 	a, b, user := uuid.NewString(), uuid.NewString(), uuid.NewString()
-	createdA, reservedA := paymenttest.OrderCreated(t, a, user, 1100), paymenttest.Reserved(t, a, later)
-	createdB, reservedB := paymenttest.OrderCreated(t, b, user, 2200), paymenttest.Reserved(t, b, later)
+	createdA, reservedA := paymenttest.OrderCreated(t, a, user, 1100), paymenttest.Reserved(t, a, user, 1100, later)
+	reservedB, cancelledB := paymenttest.Reserved(t, b, user, 2200, later), paymenttest.Cancelled(t, b, "CUSTOMER_REQUEST", false)
 	poison := kafka.Message{Topic: eventsv1.TopicOrder, Key: []byte(b), Value: []byte("not an event")}
 
 	w := f.Svc.Broker.Writer()
 	defer w.Close()
-	msgs := []kafka.Message{
-		reservedA.Message(), createdA.Message(), createdA.Message(), reservedA.Message(), // A: reserved first, each twice
-		poison, createdB.Message(), reservedB.Message(), reservedB.Message(),
+	write := func(msgs ...kafka.Message) {
+		t.Helper()
+		if err := w.WriteMessages(t.Context(), msgs...); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := w.WriteMessages(t.Context(), msgs...); err != nil {
-		t.Fatal(err)
-	}
+	write(createdA.Message(), reservedA.Message(), reservedA.Message(), createdA.Message(), reservedB.Message())
 	paymenttest.Eventually(t, 30*time.Second, "both payments created", func() bool {
 		return stateOf(t, f, a).Payments == 1 && stateOf(t, f, b).Payments == 1
 	})
@@ -275,6 +293,11 @@ func TestBrokerDelivery(t *testing.T) {
 			t.Fatalf("order %s: published %v", order, paymenttest.Types(published))
 		}
 	}
+	// The poison message goes first on B's partition of order.events.
+	write(poison, cancelledB.Message())
+	paymenttest.Eventually(t, 30*time.Second, "B's payment voided behind the poison message", func() bool {
+		return stateOf(t, f, b).Status == "VOIDED"
+	})
 	admin := f.Token(t, uuid.NewString(), auth.RoleAdmin)
 	paymenttest.Eventually(t, 10*time.Second, "the poison message in the DLQ", func() bool {
 		var page struct {
@@ -288,7 +311,7 @@ func TestBrokerDelivery(t *testing.T) {
 	})
 	var claimed int64
 	f.Svc.DB.Raw("SELECT count(*) FROM processed_events").Scan(&claimed)
-	if claimed != 4 {
-		t.Fatalf("%d events claimed in the inbox, want the 4 distinct ones", claimed)
+	if claimed != 3 {
+		t.Fatalf("%d events claimed in the inbox, want the 3 distinct ones payment handles", claimed)
 	}
 }
