@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
@@ -125,6 +126,8 @@ func fieldMessage(fe validator.FieldError) string {
 		return "must have length " + fe.Param()
 	case "iso4217":
 		return "must be an ISO 4217 currency code"
+	case "required_with":
+		return "is required with " + jsonName(fe.Param())
 	default:
 		return "is invalid (" + fe.Tag() + ")"
 	}
@@ -184,4 +187,17 @@ func RawBody(c *gin.Context) ([]byte, error) {
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(b))
 	return b, nil
+}
+
+// jsonName is the JSON name of a Go field that a tag's parameter names, as
+// this project names them: UserID is user_id.
+func jsonName(goName string) string {
+	var b strings.Builder
+	for i, r := range goName {
+		if i > 0 && unicode.IsUpper(r) && unicode.IsLower(rune(goName[i-1])) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }

@@ -31,6 +31,9 @@ type createLine struct {
 type createOrder struct {
 	Currency string       `json:"currency" validate:"required,iso4217"`
 	Lines    []createLine `json:"lines" validate:"required,min=1,dive"`
+	// Both or neither.
+	PromoCode    string `json:"promo_code" validate:"required_with=PromoOwnerID"`
+	PromoOwnerID string `json:"promo_owner_id" validate:"required_with=PromoCode"`
 }
 
 func newEngine(t *testing.T) (*gin.Engine, *testkit.LogBuffer, *prometheus.Registry) {
@@ -112,6 +115,15 @@ func TestBind400NamesEveryBadField(t *testing.T) {
 		if !got[want] {
 			t.Errorf("no error for %s in %+v", want, p.Errors)
 		}
+	}
+}
+
+func TestBind400NamesTheFieldARequiredWithNeeds(t *testing.T) {
+	e, _, _ := newEngine(t)
+	rec := do(e, "POST", "/orders", `{"currency":"EUR","lines":[{"product_id":"0190f5a8-0000-7000-8000-000000000001","quantity":2}],"promo_code":"X"}`)
+	p := decodeProblem(t, rec)
+	if rec.Code != 400 || len(p.Errors) != 1 || p.Errors[0].Field != "promo_owner_id" || p.Errors[0].Message != "is required with promo_code" {
+		t.Fatalf("%d %+v", rec.Code, p.Errors)
 	}
 }
 

@@ -29,7 +29,7 @@ type reserveRequest struct {
 
 type totalJSON struct {
 	AmountMinor int64  `json:"amount_minor" validate:"gte=1"`
-	Currency    string `json:"currency" validate:"len=3,uppercase,alpha"`
+	Currency    string `json:"currency" validate:"iso4217"`
 }
 
 // toDomain converts a validated request; uniqueness of products is the
