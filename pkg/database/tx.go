@@ -152,3 +152,13 @@ func (p *Pipeline) Send(ctx context.Context) (bool, error) {
 	}
 	return true, withPgx(c.Conn, func(pc *pgx.Conn) error { return pc.SendBatch(ctx, &p.batch).Close() })
 }
+
+// LockKeysSQL takes, for the rest of the transaction, one advisory lock per
+// distinct key (a uuid[] argument) in the class given first, in one order
+// every transaction takes them in (the keys' hashes): transactions that
+// lock overlapping sets of keys this way wait for each other instead of
+// deadlocking. Two keys with one hash share a lock, which only serializes
+// a little more. It locks keys whose rows may not exist yet, which row
+// locks cannot.
+const LockKeysSQL = `SELECT pg_advisory_xact_lock(?, k)
+	FROM (SELECT DISTINCT hashtext(o::text) AS k FROM unnest(?::uuid[]) AS o ORDER BY 1) AS s`

@@ -35,9 +35,7 @@ func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) (
 	all := products
 	locked := map[uuid.UUID]inventory.Reservation{}
 	if len(orders) > 0 {
-		err := tx.WithContext(ctx).Exec(`SELECT pg_advisory_xact_lock(?, k)
-			FROM (SELECT DISTINCT hashtext(o::text) AS k FROM unnest(?::uuid[]) AS o ORDER BY 1) AS s`,
-			orderLockClass, database.UUIDArray(orders)).Error
+		err := tx.WithContext(ctx).Exec(database.LockKeysSQL, orderLockClass, database.UUIDArray(orders)).Error
 		if err != nil {
 			return nil, fmt.Errorf("lock the batch's orders: %w", err)
 		}

@@ -5,13 +5,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/testkit"
 )
 
 // A batch of saga events handled as the consumer does (one TxStartingWith
@@ -123,15 +123,14 @@ func TestBatchesSharingOrdersDoNotDeadlock(t *testing.T) {
 		newEvent(t, y, initiated(y)), newEvent(t, y, succeeded(y)))
 
 	ctx := context.Background()
-	// run handles batch as the consumer does, calling between after
-	// Prepare and before the handlers.
-	run := func(batch []event.Event, between func()) error {
+	// run handles batch as the consumer does, pausing after Prepare.
+	run := func(batch []event.Event, pause func()) error {
 		return database.TxStartingWith(ctx, e.svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
 			hctx, err := e.handlers.Prepare(ctx, tx, batch)
 			if err != nil {
 				return err
 			}
-			between()
+			pause()
 			for _, ev := range batch {
 				if err := e.handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
 					return err
@@ -140,35 +139,11 @@ func TestBatchesSharingOrdersDoNotDeadlock(t *testing.T) {
 			return nil
 		})
 	}
-	aPrepared, bPrepared, aGo := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	errA, errB := make(chan error, 1), make(chan error, 1)
-	go func() { errA <- run(batchA, func() { close(aPrepared); <-aGo }) }()
-	<-aPrepared
-	go func() { errB <- run(batchB, func() { close(bPrepared) }) }()
-	// A goes on once B has prepared too, or waits for a lock.
-	deadline := time.Now().Add(10 * time.Second)
-	for waiting := false; !waiting; {
-		select {
-		case <-bPrepared:
-			waiting = true
-		case <-time.After(10 * time.Millisecond):
-			var n int64
-			if err := e.svc.DB.Raw(`SELECT count(*) FROM pg_stat_activity
-				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n).Error; err != nil {
-				t.Fatal(err)
-			}
-			waiting = n > 0
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("batch B neither prepared nor waited for a lock")
-		}
-	}
-	close(aGo)
-	if err := <-errA; err != nil {
-		t.Fatalf("batch A: %v", err)
-	}
-	if err := <-errB; err != nil {
-		t.Fatalf("batch B: %v", err)
+	errA, errB := testkit.Interleave(t, e.svc.DB,
+		func(pause func()) error { return run(batchA, pause) },
+		func(pause func()) error { return run(batchB, pause) })
+	if errA != nil || errB != nil {
+		t.Fatalf("batch A: %v; batch B: %v", errA, errB)
 	}
 	for id, want := range map[string]struct {
 		status  string

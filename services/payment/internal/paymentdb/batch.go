@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
@@ -12,13 +13,32 @@ import (
 	"github.com/shop-oss/shop/services/payment/internal/payment"
 )
 
+// orderLockClass is the first key of the advisory locks SaveAll takes.
+const orderLockClass = 0x9a7e
+
 // SaveAll records the reservations in the order projection in tx, in
 // order, as SaveReservation does, but as one pipeline: one round trip for
 // all of them instead of one each. It returns each order's row, locked, as
 // SaveReservation does. ok is false, and nothing ran, when tx cannot
 // pipeline (it is not a database.TxStartingWith transaction).
-func SaveAll(ctx context.Context, tx *gorm.DB, reservations []payment.Reserved) (orders []payment.Order, ok bool, err error) {
+//
+// The pipeline first takes an advisory lock per order in lock, in one
+// global order: the caller names every order its batch may lock, so that
+// two batches sharing orders (an order's events arrive on two topics, so on
+// two workers) wait for each other there, holding nothing, instead of each
+// locking its pipeline's orders and then its handlers' ones in two runs
+// and deadlocking. Advisory, because a projection row may not exist yet.
+func SaveAll(ctx context.Context, tx *gorm.DB, lock []string, reservations []payment.Reserved) (orders []payment.Order, ok bool, err error) {
 	p := database.NewPipeline(tx)
+	if len(lock) > 0 {
+		ids := make(database.UUIDArray, 0, len(lock))
+		for _, id := range lock {
+			if u, err := uuid.Parse(id); err == nil { // any other ID names no order
+				ids = append(ids, u)
+			}
+		}
+		p.Queue(database.LockKeysSQL, orderLockClass, ids)
+	}
 	orders = make([]payment.Order, len(reservations))
 	for i, r := range reservations {
 		p.Queue(saveReservationSQL, saveReservationArgs(r)...).Query(func(rows pgx.Rows) error {

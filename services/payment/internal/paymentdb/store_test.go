@@ -401,7 +401,7 @@ func TestSaveAllAndCreateAllPipeline(t *testing.T) {
 
 	// Outside a TxStartingWith transaction: nothing runs.
 	err = db.Transaction(func(tx *gorm.DB) error {
-		_, ok, err := paymentdb.SaveAll(ctx, tx, records)
+		_, ok, err := paymentdb.SaveAll(ctx, tx, []string{a, b}, records)
 		if ok || err != nil {
 			t.Errorf("SaveAll in a gorm transaction: ok %v, %v; want not ok", ok, err)
 		}
@@ -419,7 +419,7 @@ func TestSaveAllAndCreateAllPipeline(t *testing.T) {
 	var created []bool
 	err = database.TxStartingWith(ctx, db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
 		var ok bool
-		if orders, ok, err = paymentdb.SaveAll(ctx, tx, records); err != nil || !ok {
+		if orders, ok, err = paymentdb.SaveAll(ctx, tx, []string{a, b}, records); err != nil || !ok {
 			return errors.Join(err, errors.New("SaveAll did not pipeline"))
 		}
 		plan, ready := svc.PlanPayment(orders[1])

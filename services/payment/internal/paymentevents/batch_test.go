@@ -14,6 +14,7 @@ import (
 	"github.com/shop-oss/shop/pkg/consumer"
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/payment/internal/payment"
 	"github.com/shop-oss/shop/services/payment/internal/paymentdb"
@@ -34,15 +35,11 @@ func TestBatchEndsAsOneByOne(t *testing.T) {
 	f := paymenttest.Start(t, spec, nil)
 	ctx := context.Background()
 	later := time.Now().Add(15 * time.Minute)
-	svc, err := payment.New(payment.Options{Store: paymentdb.New(f.Svc.DB, f.Svc.DB), Gateway: f.Gateway})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var (
 		mu    sync.Mutex
 		woken []string
 	)
-	h := paymentevents.NewHandlers(svc, func(orderID string) {
+	h := handlers(t, f, func(orderID string) {
 		mu.Lock()
 		woken = append(woken, orderID)
 		mu.Unlock()
@@ -74,7 +71,7 @@ func TestBatchEndsAsOneByOne(t *testing.T) {
 		eventsv1.TypeOrderCancelled:    h.OrderCancelled,
 	}
 
-	err = database.TxStartingWith(ctx, f.Svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+	err := database.TxStartingWith(ctx, f.Svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
 		hctx, err := h.Prepare(ctx, tx, batch)
 		if err != nil {
 			return err
@@ -135,4 +132,76 @@ func TestBatchEndsAsOneByOne(t *testing.T) {
 	if !slices.Equal(woken, want) {
 		t.Errorf("woke the waiters of %v; want %v", woken, want)
 	}
+}
+
+// Two batches whose events share orders, on two workers: batch A's
+// pipeline records y's reservation and its handler then cancels x, batch
+// B's pipeline records x's reservation and its handler then cancels y. Were
+// each to lock its pipeline's orders and then its handlers', A would hold y
+// and wait for x while B held x and waited for y, until PostgreSQL's
+// deadlock check failed one of them a second later. Prepare first takes
+// every order of the batch (advisory locks, in one order), so B waits for
+// A before it locks anything, and both commit.
+func TestBatchesSharingOrdersDoNotDeadlock(t *testing.T) {
+	f := paymenttest.Start(t, spec, nil)
+	ctx := context.Background()
+	later := time.Now().Add(15 * time.Minute)
+	h := handlers(t, f, nil)
+	handle := map[string]consumer.Handler{
+		eventsv1.TypeInventoryReserved: h.InventoryReserved,
+		eventsv1.TypeOrderCancelled:    h.OrderCancelled,
+	}
+	x, y, z1, z2, user := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	sorted := func(evs ...event.Event) []event.Event {
+		slices.SortStableFunc(evs, func(a, b event.Event) int { return strings.Compare(a.Key, b.Key) })
+		return evs
+	}
+	batchA := sorted(paymenttest.Reserved(t, y, user, 100, later), paymenttest.Reserved(t, z1, user, 100, later), // the pipeline's
+		paymenttest.Cancelled(t, x, "CUSTOMER_REQUEST", false)) // the handler's
+	batchB := sorted(paymenttest.Reserved(t, x, user, 100, later), paymenttest.Reserved(t, z2, user, 100, later),
+		paymenttest.Cancelled(t, y, "CUSTOMER_REQUEST", false))
+
+	// run handles batch as the consumer does, pausing after Prepare.
+	run := func(batch []event.Event, pause func()) error {
+		return database.TxStartingWith(ctx, f.Svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+			hctx, err := h.Prepare(ctx, tx, batch)
+			if err != nil {
+				return err
+			}
+			pause()
+			for _, e := range batch {
+				if err := handle[e.Type](e.Context(hctx), tx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	errA, errB := testkit.Interleave(t, f.Svc.DB,
+		func(pause func()) error { return run(batchA, pause) },
+		func(pause func()) error { return run(batchB, pause) })
+	if errA != nil || errB != nil {
+		t.Fatalf("batch A: %v; batch B: %v", errA, errB)
+	}
+	// A ran first: x was cancelled before its reservation (no payment), y's
+	// payment was created and then voided by B.
+	for id, want := range map[string]struct {
+		payments int
+		status   string
+	}{x: {0, ""}, y: {1, "VOIDED"}, z1: {1, "PENDING"}, z2: {1, "PENDING"}} {
+		if s := stateOf(t, f, id); s.Payments != want.payments || s.Status != want.status {
+			t.Errorf("order %s: %+v; want %d payment(s) %s", id, s, want.payments, want.status)
+		}
+	}
+}
+
+// handlers are the service's event handlers over the fixture's database,
+// telling changed what Register's wake-ups are told.
+func handlers(t *testing.T, f *paymenttest.Fixture, changed func(orderID string)) paymentevents.Handlers {
+	t.Helper()
+	svc, err := payment.New(payment.Options{Store: paymentdb.New(f.Svc.DB, f.Svc.DB), Gateway: f.Gateway})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paymentevents.NewHandlers(svc, changed)
 }

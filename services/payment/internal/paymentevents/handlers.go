@@ -56,13 +56,14 @@ func NewHandlers(svc *payment.Service, changed func(orderID string)) Handlers {
 
 // Prepare writes, before a batch of several events is handled, what the
 // batch's INVENTORY_RESERVED events record in the order projection, as one
-// pipeline in the batch's transaction, and then the
-// payments of the orders that this made ready to pay, as a second one: two
-// round trips for all of them instead of one or two each. Only orders with
-// no other event in the batch take part, so that one order's events still
-// apply one after the other; the batch's events arrive in key order, so the
-// projection rows, then the payment rows, are locked in the order every
-// batch locks them. The handlers finish each event from its outcome.
+// pipeline in the batch's transaction, and then the payments of the orders
+// that this made ready to pay, as a second one: two round trips for all of
+// them instead of two each. Only orders with no other event in the batch
+// take part, so that one order's events still apply one after the other.
+// The first pipeline starts by taking every order of the batch (advisory
+// locks in one global order, see paymentdb.SaveAll): the handlers lock
+// their orders after the pipeline's, and two batches sharing orders would
+// otherwise deadlock. The handlers finish each event from its outcome.
 func (h Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
 	if len(batch) < 2 {
 		return ctx, nil
@@ -95,7 +96,11 @@ func (h Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event)
 	if len(chosen) < 2 {
 		return ctx, nil // nothing to save: the handler sends its own
 	}
-	orders, ok, err := paymentdb.SaveAll(ctx, tx, records)
+	lock := make([]string, 0, len(events))
+	for id := range events {
+		lock = append(lock, id)
+	}
+	orders, ok, err := paymentdb.SaveAll(ctx, tx, lock, records)
 	if err != nil || !ok {
 		return ctx, err // not ok: each handler sends its own
 	}
