@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/idempotency"
 )
 
@@ -104,6 +105,22 @@ func TestPruneRemovesExpiredRecordsOnly(t *testing.T) {
 	}
 	if n, err := e.store.Prune(context.Background()); err != nil || n != 0 {
 		t.Fatalf("second Prune = %d, %v; want 0, nil", n, err)
+	}
+}
+
+// The table refuses a state off the two (a domain since migration 0002)
+// and a completed record without its response (a CHECK).
+func TestTheTableRefusesStatesOffTheRules(t *testing.T) {
+	var cr creator
+	e := newEnv(t, envOptions{}, func(g *gin.RouterGroup) { g.POST("/orders", cr.handle) })
+	wantFirst(t, e.post("/orders", "k", `{}`), http.StatusCreated)
+	for _, stmt := range []string{
+		"UPDATE idempotency_keys SET state = 'forgotten' WHERE key = 'k'",
+		"UPDATE idempotency_keys SET response_status = NULL WHERE key = 'k'",
+	} {
+		if err := e.db.Exec(stmt).Error; !database.IsCheckViolation(err) {
+			t.Errorf("%s: %v, want a check violation", stmt, err)
+		}
 	}
 }
 

@@ -353,6 +353,28 @@ func TestDatabaseRefusesReservedAboveOnHand(t *testing.T) {
 	}
 }
 
+// The single-column rules live in domains (migration 0002): values off
+// them are refused as check violations, as the CHECKs they replace did.
+func TestDatabaseRefusesValuesOffTheRules(t *testing.T) {
+	e := newEnv(t)
+	p := e.product(3)
+	order := uuid.New()
+	if _, err := e.svc.Reserve(e.ctx, inventory.ReserveRequest{OrderID: order, Lines: []inventory.Line{{ProductID: p, Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"UPDATE stock SET status = 'GONE' WHERE product_id = ?",
+		"UPDATE stock SET low_stock_threshold = -1 WHERE product_id = ?",
+		"UPDATE stock_movements SET kind = 'STOLEN' WHERE product_id = ?",
+		"UPDATE reservation_lines SET quantity = 0 WHERE product_id = ?",
+		"UPDATE reservations SET status = 'LOST' WHERE id = (SELECT reservation_id FROM reservation_lines WHERE product_id = ?)",
+	} {
+		if err := e.db.Exec(stmt, p).Error; !database.IsCheckViolation(err) {
+			t.Errorf("%s: %v, want a check violation", stmt, err)
+		}
+	}
+}
+
 func TestSetStockAndAdjust(t *testing.T) {
 	e := newEnv(t)
 	p := e.product(10)

@@ -306,3 +306,34 @@ func TestRecordEventOncePerEventAndOnlyForAnOrder(t *testing.T) {
 		t.Fatalf("%d entries for an unknown order", h)
 	}
 }
+
+// The database refuses what the rules refuse, whichever way a row is
+// written: the single-column rules live in domains (migration 0002), the
+// rest in CHECKs, and both answer check_violation.
+func TestTheDatabaseRefusesValuesOffTheRules(t *testing.T) {
+	s, db := newStore(t)
+	o := newOrder("k")
+	if err := create(t, s, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"UPDATE orders SET status = 'LOST' WHERE id = ?",
+		"UPDATE orders SET currency = 'eur' WHERE id = ?",
+		"UPDATE orders SET total_minor = -1 WHERE id = ?",
+		"UPDATE orders SET idempotency_key = '' WHERE id = ?",
+		"UPDATE orders SET item_count = 0 WHERE id = ?",
+		"UPDATE orders SET status = 'CANCELLED' WHERE id = ?", // without a reason
+		"UPDATE order_items SET quantity = 1001 WHERE order_id = ?",
+		"UPDATE order_items SET line_no = -1 WHERE order_id = ?",
+		"UPDATE order_items SET unit_price_minor = -5 WHERE order_id = ?",
+		"UPDATE order_history SET kind = 'GUESSED' WHERE order_id = ?",
+	} {
+		if err := db.Exec(stmt, o.ID).Error; !database.IsCheckViolation(err) {
+			t.Errorf("%s: %v, want a check violation", stmt, err)
+		}
+	}
+	var status string
+	if err := db.Raw("SELECT status FROM orders WHERE id = ?", o.ID).Scan(&status).Error; err != nil || status != "CREATED" {
+		t.Fatalf("status %q (%v) after refused updates", status, err)
+	}
+}

@@ -473,3 +473,31 @@ func (refusingGateway) Charge(context.Context, payment.ChargeRequest) (payment.C
 func (refusingGateway) Refund(context.Context, payment.RefundRequest) error {
 	return errors.New("no refunds in this test")
 }
+
+// The single-column rules live in domains (migration 0002): a new row off
+// them is refused as a check violation, as the CHECKs they replace did.
+func TestNewRowsOffTheRulesAreRefused(t *testing.T) {
+	_, db := newStore(t)
+	pay := `INSERT INTO payments (id, order_id, user_id, amount_minor, currency, status, attempts)
+		VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), ?, ?, ?, ?)`
+	project := `INSERT INTO order_projection (order_id, user_id, total_minor, currency)
+		VALUES (gen_random_uuid(), gen_random_uuid(), ?, ?)`
+	if err := db.Exec(pay, 100, "EUR", "PENDING", 0).Error; err != nil {
+		t.Fatalf("a payment on the rules: %v", err)
+	}
+	for name, c := range map[string]struct {
+		sql  string
+		args []any
+	}{
+		"payment of nothing":   {pay, []any{0, "EUR", "PENDING", 0}},
+		"lower-case currency":  {pay, []any{100, "eur", "PENDING", 0}},
+		"unknown status":       {pay, []any{100, "EUR", "LOST", 0}},
+		"negative attempts":    {pay, []any{100, "EUR", "PENDING", -1}},
+		"order total of zero":  {project, []any{0, "EUR"}},
+		"order currency wrong": {project, []any{100, "EURO"}},
+	} {
+		if err := db.Exec(c.sql, c.args...).Error; !database.IsCheckViolation(err) {
+			t.Errorf("%s: %v, want a check violation", name, err)
+		}
+	}
+}
