@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"gorm.io/gorm"
@@ -104,8 +105,9 @@ type Config struct {
 	// CommitInterval batches offset commits (default 100ms); Close commits
 	// what is pending.
 	CommitInterval time.Duration
-	// Retention of processed_events rows (default 30 days); it must exceed
-	// the topics' retention so no redelivery can outlive its record.
+	// Retention of processed_events rows, counted from each event's
+	// creation (its UUIDv7 ID; default 30 days); it must exceed the topics'
+	// retention so no redelivery can outlive its record.
 	Retention time.Duration
 	// OnCommitted, when set, is called after each transaction commits with
 	// the events whose effects it applied: for work that must follow the
@@ -306,8 +308,7 @@ func (c *Consumer) work(ctx context.Context, reader *kafka.Reader, ch chan kafka
 	}
 }
 
-// pruneLoop deletes processed_events rows older than Retention, hourly, in
-// bounded batches so that no long transaction holds the table.
+// pruneLoop deletes processed_events rows older than Retention, hourly.
 func (c *Consumer) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -317,17 +318,49 @@ func (c *Consumer) pruneLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		cutoff := time.Now().Add(-c.cfg.Retention)
-		for ctx.Err() == nil {
-			res := c.db.WithContext(ctx).Exec(`DELETE FROM processed_events WHERE ctid IN (
-				SELECT ctid FROM processed_events WHERE consumer = ? AND processed_at < ? LIMIT 5000)`, c.cfg.Group, cutoff)
-			if res.Error != nil {
-				c.log.Warn("prune processed events", "error", res.Error.Error())
-				break
-			}
-			if res.RowsAffected < 5000 {
-				break
-			}
+		if _, err := c.Prune(ctx, time.Now().Add(-c.cfg.Retention)); err != nil && ctx.Err() == nil {
+			c.log.Warn("prune processed events", "error", err.Error())
 		}
 	}
+}
+
+// pruneBatch bounds each prune statement, so that no long transaction
+// holds the table.
+const pruneBatch = 5000
+
+// Prune deletes this group's processed_events rows of events created
+// before before, in batches, and returns how many it deleted. An event ID
+// is a UUIDv7 (the contract), whose first 48 bits are its creation time in
+// milliseconds, so the rows to delete are a range of the primary key:
+// the table needs no index of its own for them, and every handled event
+// writes one index entry fewer. A row whose ID is not a UUIDv7 (a producer
+// off the contract) is never deleted, rather than guessed at.
+func (c *Consumer) Prune(ctx context.Context, before time.Time) (int64, error) {
+	bound := v7Floor(before)
+	var total int64
+	for {
+		res := c.db.WithContext(ctx).Exec(`DELETE FROM processed_events WHERE ctid IN (
+				SELECT ctid FROM processed_events
+				WHERE consumer = ? AND event_id < ? AND get_byte(uuid_send(event_id), 6) >> 4 = 7
+				LIMIT ?)`, c.cfg.Group, bound, pruneBatch)
+		if res.Error != nil {
+			return total, fmt.Errorf("prune processed events: %w", res.Error)
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < pruneBatch {
+			return total, nil
+		}
+	}
+}
+
+// v7Floor is the smallest UUIDv7 of the millisecond t: every UUIDv7 made
+// before t sorts below it.
+func v7Floor(t time.Time) uuid.UUID {
+	var u uuid.UUID
+	ms := uint64(t.UnixMilli())
+	for i := range 6 {
+		u[i] = byte(ms >> (8 * (5 - i)))
+	}
+	u[6] = 0x70
+	return u
 }

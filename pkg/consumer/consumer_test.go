@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -474,5 +475,59 @@ func TestCommitThatRolledBackIsAFailure(t *testing.T) {
 	}
 	if h := outcome(t, reg, "handled"); h != 1 {
 		t.Fatalf("handled %v times, want 1", h)
+	}
+}
+
+// Prune deletes the group's rows of events created before the cutoff (read
+// from their UUIDv7 IDs), in batches, and nothing else: not the newer
+// events, not another group's, not an ID that is not a UUIDv7.
+func TestPruneDeletesTheGroupsOldEventsOnly(t *testing.T) {
+	env := bustest.New(t)
+	c := consumer.New(env.DB, env.Config, consumer.Config{Group: "g", Topics: []string{eventsv1.TopicOrder}},
+		testkit.Logger(t), prometheus.NewRegistry())
+	old := time.Now().Add(-48 * time.Hour)
+	// n UUIDv7s of the millisecond at (random tails) for consumer.
+	insert := func(consumer string, at time.Time, n int) {
+		t.Helper()
+		err := env.DB.Exec(`INSERT INTO processed_events (consumer, event_id)
+			SELECT ?, (lpad(to_hex(?::bigint), 12, '0') || '7' || substr(md5(i::text || ?), 1, 3)
+				|| '8' || substr(md5(i::text || ?), 4, 15))::uuid
+			FROM generate_series(1, ?) AS i`, consumer, at.UnixMilli(), consumer, consumer, n).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert("g", old, 5003) // more than one batch
+	insert("g", time.Now(), 2)
+	insert("h", old, 3)
+	if err := env.DB.Exec(`INSERT INTO processed_events (consumer, event_id)
+		VALUES ('g', '00000000-0000-4000-8000-000000000001')`).Error; err != nil { // a UUIDv4, sorting first
+		t.Fatal(err)
+	}
+	n, err := c.Prune(context.Background(), time.Now().Add(-24*time.Hour))
+	if err != nil || n != 5003 {
+		t.Fatalf("pruned %d (%v), want 5003", n, err)
+	}
+	var left []struct {
+		Consumer string
+		N        int
+	}
+	if err := env.DB.Raw(`SELECT consumer, count(*) AS n FROM processed_events GROUP BY consumer ORDER BY consumer`).Scan(&left).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 2 || left[0].Consumer != "g" || left[0].N != 3 || left[1].Consumer != "h" || left[1].N != 3 {
+		t.Fatalf("left %+v; want g: the 2 new events and the UUIDv4, h: its 3", left)
+	}
+	// The rows are found by a range of the primary key.
+	var plan []string
+	err = env.DB.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
+			return err
+		}
+		return tx.Raw(`EXPLAIN SELECT ctid FROM processed_events WHERE consumer = 'g'
+			AND event_id < '01000000-0000-7000-8000-000000000000' AND get_byte(uuid_send(event_id), 6) >> 4 = 7 LIMIT 5000`).Scan(&plan).Error
+	})
+	if text := strings.Join(plan, "\n"); err != nil || !strings.Contains(text, "processed_events_pkey") {
+		t.Fatalf("prune's plan (%v):\n%s", err, text)
 	}
 }
