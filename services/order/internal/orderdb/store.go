@@ -132,8 +132,9 @@ func (s *Store) List(ctx context.Context, q order.ListQuery) ([]order.Order, err
 }
 
 // stuckCondition is "status is one with an SLA and older than its cutoff".
-// Each arm names its status, so the planner can use the partial index
-// orders_stuck. An empty map matches nothing.
+// Each arm names its status, so the planner reads each status's orders
+// from orders_status_created (few: only in-flight statuses have an SLA).
+// An empty map matches nothing.
 func stuckCondition(cutoffs map[order.Status]time.Time) clause.Expression {
 	if len(cutoffs) == 0 {
 		return clause.Expr{SQL: "false"}
@@ -280,7 +281,8 @@ func (t *Tx) LockOrderForEvent(ctx context.Context, id, eventID string) (order.O
 }
 
 // LockCreatedBefore takes the oldest CREATED orders older than before
-// (index orders_stuck), skipping rows other transactions hold.
+// (the CREATED orders from orders_status_created, few), skipping rows other
+// transactions hold.
 func (t *Tx) LockCreatedBefore(ctx context.Context, before time.Time, limit int) ([]order.Order, error) {
 	var rows []orderRow
 	err := t.db.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).

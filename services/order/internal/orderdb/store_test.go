@@ -246,7 +246,9 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		"by status": {`SELECT * FROM orders WHERE status = 'PAID' ORDER BY created_at DESC, id DESC LIMIT 21`, nil, "orders_status_created"},
 		"all":       {`SELECT * FROM orders ORDER BY created_at DESC, id DESC LIMIT 21`, nil, "orders_created"},
 		"stuck count": {`SELECT status, count(*) FROM orders WHERE ((status = 'CREATED' AND status_changed_at < ?) OR (status = 'PAYMENT_PENDING' AND status_changed_at < ?)) GROUP BY status`,
-			[]any{cut, cut}, "orders_stuck"},
+			[]any{cut, cut}, "orders_status_created"},
+		"created timeout": {`SELECT * FROM orders WHERE status = 'CREATED' AND status_changed_at < ? ORDER BY status_changed_at LIMIT 100 FOR UPDATE SKIP LOCKED`,
+			[]any{cut}, "orders_status_created"},
 		"timeline": {`SELECT * FROM order_history WHERE order_id = ? ORDER BY id`, []any{uuid.NewString()}, "order_history_order"},
 		"by key":   {`SELECT * FROM orders WHERE user_id = ? AND idempotency_key = ?`, []any{userID, "k"}, "orders_user_idempotency_key"},
 	}
