@@ -41,6 +41,18 @@ func (a TextArray) Value() (driver.Value, error) {
 	}), nil
 }
 
+// ParseUUIDs is the IDs that are UUIDs, as a UUIDArray: for a query by ID
+// that any other string cannot match.
+func ParseUUIDs(ids []string) UUIDArray {
+	out := make(UUIDArray, 0, len(ids))
+	for _, id := range ids {
+		if u, err := uuid.Parse(id); err == nil {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // Dimensions, Index and IndexType implement pgtype.ArrayGetter.
 func (a UUIDArray) Dimensions() []pgtype.ArrayDimension { return dimensions(len(a)) }
 func (a UUIDArray) Index(i int) any                     { return pgtype.UUID{Bytes: a[i], Valid: a[i] != uuid.Nil} }

@@ -432,3 +432,11 @@ func TestPipelineRunsInTheTransaction(t *testing.T) {
 		t.Fatalf("gorm transaction: %v, %d rows; want nil and nothing written", err, count())
 	}
 }
+
+func TestParseUUIDsKeepsOnlyUUIDs(t *testing.T) {
+	a, b := uuid.New(), uuid.New()
+	got := database.ParseUUIDs([]string{a.String(), "not-a-uuid", "", b.String()})
+	if len(got) != 2 || got[0] != a || got[1] != b {
+		t.Fatalf("ParseUUIDs = %v; want [%s %s]", got, a, b)
+	}
+}

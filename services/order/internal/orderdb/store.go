@@ -247,8 +247,9 @@ func (t *Tx) SaveProduct(ctx context.Context, p order.Product) error {
 // LockOrder reads the order row with SELECT ... FOR NO KEY UPDATE: the
 // lock an UPDATE of its status takes anyway. It does not wait for the
 // key-share locks that inserting the order's timeline entries takes (a
-// stronger FOR UPDATE would), and every order lock in the service is this
-// one, so no transaction needs to upgrade one it holds.
+// stronger FOR UPDATE would), and every order lock in the service that
+// waits is this one (the timeout sweep's FOR UPDATE SKIP LOCKED never
+// waits), so no transaction needs to upgrade one it holds.
 func (t *Tx) LockOrder(ctx context.Context, id string) (order.Order, error) {
 	var r orderRow
 	err := t.db.WithContext(ctx).Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("id = ?", id).Take(&r).Error

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
@@ -205,12 +204,12 @@ func advanceArgs(o order.Order, from order.Status, entry order.HistoryEntry) ([]
 	return append(args, historyValues(h)...), nil
 }
 
-// recordEventSQL reads the order's status without a lock: the entry says
-// where the order stood when the event was recorded.
 // lockOrdersSQL locks orders in ID order: the sort runs below the lock,
 // so the rows are locked in the order they are returned.
 const lockOrdersSQL = `SELECT 1 FROM orders WHERE id = ANY(?::uuid[]) ORDER BY id FOR NO KEY UPDATE`
 
+// recordEventSQL reads the order's status without a lock: the entry says
+// where the order stood when the event was recorded.
 const recordEventSQL = `WITH src AS (
 		SELECT id, status FROM orders WHERE id = ?
 	), history AS (
@@ -264,13 +263,7 @@ func recordEventArgs(entry order.HistoryEntry) ([]any, error) {
 func (s *Store) ApplyFastAll(ctx context.Context, tx *gorm.DB, lock []string, plans []order.SagaPlan) ([]order.FastOutcome, bool, error) {
 	p := database.NewPipeline(tx)
 	if len(lock) > 0 {
-		ids := make(database.UUIDArray, 0, len(lock))
-		for _, id := range lock {
-			if u, err := uuid.Parse(id); err == nil { // any other ID names no order
-				ids = append(ids, u)
-			}
-		}
-		p.Queue(lockOrdersSQL, ids) // Send reads its rows and drops them
+		p.Queue(lockOrdersSQL, database.ParseUUIDs(lock)) // Send reads its rows and drops them
 	}
 	out := make([]order.FastOutcome, len(plans))
 	for i, plan := range plans {
@@ -324,14 +317,8 @@ func newEvent(ctx context.Context, key string, msg proto.Message) (event.Event, 
 // Products reads replica rows outside a transaction (the order's prices
 // are those read here, as in any read-committed transaction).
 func (s *Store) Products(ctx context.Context, ids []string) (map[string]order.Product, error) {
-	parsed := make(database.UUIDArray, 0, len(ids))
-	for _, id := range ids {
-		if u, err := uuid.Parse(id); err == nil { // any other ID names no product
-			parsed = append(parsed, u)
-		}
-	}
 	var rows []productRow
-	if err := s.db.WithContext(ctx).Where("id = ANY(?::uuid[])", parsed).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("id = ANY(?::uuid[])", database.ParseUUIDs(ids)).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load products: %w", err)
 	}
 	out := make(map[string]order.Product, len(rows))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
@@ -31,13 +30,7 @@ const orderLockClass = 0x9a7e
 func SaveAll(ctx context.Context, tx *gorm.DB, lock []string, reservations []payment.Reserved) (orders []payment.Order, ok bool, err error) {
 	p := database.NewPipeline(tx)
 	if len(lock) > 0 {
-		ids := make(database.UUIDArray, 0, len(lock))
-		for _, id := range lock {
-			if u, err := uuid.Parse(id); err == nil { // any other ID names no order
-				ids = append(ids, u)
-			}
-		}
-		p.Queue(database.LockKeysSQL, orderLockClass, ids)
+		p.Queue(database.LockKeysSQL, orderLockClass, database.ParseUUIDs(lock))
 	}
 	orders = make([]payment.Order, len(reservations))
 	for i, r := range reservations {
