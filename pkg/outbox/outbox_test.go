@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,6 +126,82 @@ func TestTwoRelaysKeepPerKeyOrder(t *testing.T) {
 		}
 		last[oc.OrderId] = seq
 	}
+}
+
+// While a relay publishes a batch it holds the lanes it took: a second
+// relay publishes nothing of them, not even events committed meanwhile,
+// until the first commits; then it publishes those. The lanes are held in
+// the database (advisory locks), not in the process, so this holds across
+// replicas.
+func TestARelayPublishingHoldsItsLanes(t *testing.T) {
+	env := bustest.New(t)
+	ctx := context.Background()
+	env.Commit(t, bustest.OrderEvent(t, "order-a", 1))
+
+	first := &gatedPublisher{entered: make(chan struct{}), release: make(chan struct{})}
+	a := outbox.NewRelay(env.DB, env.DSN, first, outbox.RelayConfig{}, testkit.Logger(t), nil)
+	t.Cleanup(a.Close)
+	var release sync.Once
+	open := func() { release.Do(func() { close(first.release) }) }
+	t.Cleanup(open) // a failed check must not leave the first relay blocked
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.RelayOnce(ctx)
+		done <- err
+	}()
+	select {
+	case <-first.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first relay never published")
+	}
+
+	later := []event.Event{bustest.OrderEvent(t, "order-a", 2), bustest.OrderEvent(t, "order-b", 1)}
+	env.Commit(t, later...)
+	second := &flakyPublisher{}
+	b := outbox.NewRelay(env.DB, env.DSN, second, outbox.RelayConfig{}, testkit.Logger(t), nil)
+	t.Cleanup(b.Close)
+	// Were the lanes free, the second relay would take the new events, or
+	// wait for the rows the first one deletes: bounded, so that fails too.
+	bounded, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if n, err := b.RelayOnce(bounded); err != nil || n != 0 {
+		t.Fatalf("second relay, while the first publishes: %d events, %v; want 0, nil", n, err)
+	}
+
+	open()
+	if err := <-done; err != nil {
+		t.Fatalf("first relay: %v", err)
+	}
+	if n, err := b.RelayOnce(ctx); err != nil || n != len(later) {
+		t.Fatalf("second relay, after the first committed: %d events, %v; want %d, nil", n, err, len(later))
+	}
+	ids := eventIDs(t, second.got)
+	for _, e := range later {
+		if ids[e.ID.String()] != 1 {
+			t.Errorf("event %s published %d times by the second relay; want once", e.ID, ids[e.ID.String()])
+		}
+	}
+	if len(first.got) != 1 {
+		t.Errorf("first relay published %d events; want 1", len(first.got))
+	}
+}
+
+// gatedPublisher signals entered when asked to publish, and publishes once
+// release is closed.
+type gatedPublisher struct {
+	entered, release chan struct{}
+	got              []kafka.Message
+}
+
+func (p *gatedPublisher) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	close(p.entered)
+	select {
+	case <-p.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.got = append(p.got, msgs...)
+	return nil
 }
 
 // A process that committed events and was killed (SIGKILL) while publishing

@@ -236,19 +236,29 @@ func (r *Relay) drain() error {
 func (r *Relay) RelayOnce(ctx context.Context) (int, error) { return r.relayOnce(ctx, true) }
 
 // takeBatch locks the free lanes and deletes their oldest rows, in one
-// statement. Its snapshot may predate the commit of another relay that just
-// published rows of a lane and released it; DELETE re-checks each row, so
-// rows that relay deleted are skipped, never sent twice. Deleting before
-// publishing is safe: a failed publish rolls back.
+// statement. A lane is locked with a transaction-scoped advisory lock
+// (laneLockClass, lane), tried without waiting: a lane another relay holds
+// is skipped, as FOR UPDATE SKIP LOCKED on outbox_lanes did, but nothing is
+// written. Row locks on the lanes cost a WAL record and a dirty page per
+// lane per round: measured under the saga load, 7.7 of the 150 WAL records
+// per order. ARRAY(...) tries each lane once, before the scan. Its snapshot
+// may predate the commit of another relay that just published rows of a
+// lane and released it; DELETE re-checks each row, so rows that relay
+// deleted are skipped, never sent twice. Deleting before publishing is
+// safe: a failed publish rolls back.
 const takeBatch = `DELETE FROM outbox WHERE id IN (
 		SELECT id FROM outbox
-		WHERE lane IN (SELECT lane FROM outbox_lanes FOR UPDATE SKIP LOCKED)
+		WHERE lane = ANY (ARRAY(SELECT lane FROM outbox_lanes WHERE pg_try_advisory_xact_lock($2, lane)))
 		ORDER BY id LIMIT $1)
 	RETURNING id, lane, topic, message_key, event_id, event_type, schema_version,
 		occurred_at, correlation_id, causation_id, traceparent, payload, created_at`
 
-// relayOnce is RelayOnce; look makes it check for pending rows without locks
-// first (locking lanes writes WAL), which is worth a round trip only when
+// laneLockClass is the first key of the relays' lane locks; the other
+// advisory locks of a service's database use other classes.
+const laneLockClass = 0x0b0c
+
+// relayOnce is RelayOnce; look makes it check for pending rows first, in
+// one round trip instead of the round's two, which is worth it only when
 // the last round found nothing.
 //
 // A round runs on the relay's own connection, in two database round trips:
@@ -313,7 +323,7 @@ func (r *Relay) round(ctx context.Context, conn *pgx.Conn, look bool) (int, erro
 	}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(takeBatch, r.cfg.BatchSize)
+	b.Queue(takeBatch, r.cfg.BatchSize, laneLockClass)
 	br := conn.SendBatch(ctx, b)
 	rows, err := takeRows(br)
 	if cerr := br.Close(); err == nil {
