@@ -249,7 +249,7 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 			[]any{cut, cut}, "orders_status_created"},
 		"created timeout": {`SELECT * FROM orders WHERE status = 'CREATED' AND status_changed_at < ? ORDER BY status_changed_at LIMIT 100 FOR UPDATE SKIP LOCKED`,
 			[]any{cut}, "orders_status_created"},
-		"timeline": {`SELECT * FROM order_history WHERE order_id = ? ORDER BY id`, []any{uuid.NewString()}, "order_history_order"},
+		"timeline": {`SELECT * FROM order_history WHERE order_id = ? ORDER BY id`, []any{uuid.NewString()}, "order_history_pkey"},
 		"by key":   {`SELECT * FROM orders WHERE user_id = ? AND idempotency_key = ?`, []any{userID, "k"}, "orders_user_idempotency_key"},
 	}
 	for name, q := range queries {
