@@ -1,14 +1,15 @@
 package inventorydb_test
 
 import (
+	"errors"
 	"fmt"
-
 	"testing"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
 	"github.com/shop-oss/shop/services/inventory/internal/inventorydb"
 )
@@ -137,6 +138,9 @@ func TestApplyPlainAllJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 
 	var results []inventory.ReserveResult
 	err = database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+		if _, err := inventorydb.LockBatch(e.ctx, tx, nil, []uuid.UUID{a}); err != nil {
+			return err
+		}
 		res, ok, err := inventorydb.ApplyPlainAll(e.ctx, tx, inventorydb.PlainBatch{Reserve: ps})
 		if err != nil || !ok {
 			return fmt.Errorf("ApplyPlainAll: %v, %w", ok, err)
@@ -176,3 +180,45 @@ func TestApplyPlainAllJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 	}
 	e.checkInvariants()
 }
+
+// Two batches that reserve the same product on two workers: the second
+// waits for the first's stock lock (LockBatch) and judges its reservation
+// on what the first left, although ApplyPlainAll's statements do not lock
+// the rows again. (Without LockBatch's lock, the second would judge on the
+// figures from before the first committed, and its UPDATE would then wait
+// for the first and apply on top of it.) 10 on hand, low-stock threshold 5, 3 wanted by each: the
+// first is plain (10 → 7); the second, judged on the 7 left, would cross
+// the threshold, so it is not plain. Judged on the 10 it read before the
+// first committed, it would be.
+func TestConcurrentBatchesJudgeOnWhatTheOtherLeft(t *testing.T) {
+	e := newEnv(t)
+	a := e.product(10)
+	batch := func(pause func()) error {
+		p, err := e.svc.PlanReserve(reserveReq(uuid.New(), line(a, 3)))
+		if err != nil {
+			return err
+		}
+		return database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+			if _, err := inventorydb.LockBatch(e.ctx, tx, nil, []uuid.UUID{a}); err != nil {
+				return err
+			}
+			res, ok, err := inventorydb.ApplyPlainAll(e.ctx, tx, inventorydb.PlainBatch{Reserve: []inventory.PlainReservation{p}})
+			if err != nil || !ok {
+				return fmt.Errorf("ApplyPlainAll: %v, %w", ok, err)
+			}
+			pause() // the first holds its changes, uncommitted, while the second starts
+			if !res.Reserved[0] {
+				return errNotPlain
+			}
+			return nil
+		})
+	}
+	errFirst, errSecond := testkit.Interleave(t, e.db, batch, batch)
+	if errFirst != nil || errSecond != errNotPlain {
+		t.Fatalf("first batch: %v; second: %v; want nil and %v", errFirst, errSecond, errNotPlain)
+	}
+	e.wantStock(a, 10, 3)
+	e.checkInvariants()
+}
+
+var errNotPlain = errors.New("not plain")

@@ -13,6 +13,22 @@ import (
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
 )
 
+// lockStock is how a plain statement locks its stock rows when it runs on
+// its own. In a batch that already holds them (LockBatch), the statements
+// read them without locking again (the held* statements): a row this
+// transaction already updated is a new version, and locking it again writes
+// a WAL record and dirties its page, about 3.3 per order under the saga
+// load, for nothing; no other transaction can change a row the batch
+// holds, so each statement's snapshot sees its newest version.
+const lockStock = "FOR NO KEY UPDATE"
+
+// heldReserveSQL and heldConfirmSQL are reservePlainSQL and
+// confirmPlainSQL for a transaction that holds the lines' stock rows.
+var (
+	heldReserveSQL = reservePlainStatement("")
+	heldConfirmSQL = confirmPlainStatement("")
+)
+
 // reservePlainSQL applies a plain reservation (inventory.PlainReservation)
 // in one statement:
 //
@@ -29,12 +45,15 @@ import (
 // The UPDATE reads the rows through its snapshot, finds them changed by the
 // transactions it waited for, and re-reads the newest version (it holds the
 // lock), so reserved grows from the figures judged above.
-var reservePlainSQL = `WITH w AS (
+var reservePlainSQL = reservePlainStatement(lockStock)
+
+func reservePlainStatement(lock string) string {
+	return `WITH w AS (
 		SELECT p, q FROM unnest(?::uuid[], ?::bigint[]) AS w(p, q)
 	), locked AS (
 		SELECT product_id, status, on_hand - reserved AS available,
 			COALESCE(low_stock_threshold, ?::bigint) AS threshold
-		FROM stock WHERE product_id = ANY(?::uuid[]) ORDER BY product_id FOR NO KEY UPDATE
+		FROM stock WHERE product_id = ANY(?::uuid[]) ORDER BY product_id ` + lock + `
 	), plain AS (
 		SELECT count(*) = ?::bigint AS ok FROM locked JOIN w ON w.p = locked.product_id
 		WHERE locked.status = 'ACTIVE' AND locked.available >= w.q
@@ -59,6 +78,7 @@ var reservePlainSQL = `WITH w AS (
 		` + outbox.InsertFrom("r") + `
 	)
 	SELECT count(*) FROM r`
+}
 
 // ReservePlain implements inventory.Store: the statement is its own
 // transaction, so the stock rows stay locked only while it runs.
@@ -106,7 +126,8 @@ type PlainResults struct {
 
 // ApplyPlainAll offers a batch's plain operations to the store in the
 // consumer batch transaction tx, as one pipeline: one round trip for all of
-// them instead of one or two each, while the batch holds its stock locks.
+// them instead of one or two each. tx must hold the stock rows of every
+// line (LockBatch): the statements read them without locking them again.
 // Each statement judges its operation on the figures the ones before it
 // left, exactly as one by one. (Confirmations leave available stock as it
 // was, so running them after the reservations changes no judgement.) The
@@ -122,14 +143,14 @@ func ApplyPlainAll(ctx context.Context, tx *gorm.DB, batch PlainBatch) (PlainRes
 		if err != nil {
 			return PlainResults{}, false, err
 		}
-		p.Queue(reservePlainSQL, args...).QueryRow(count(i))
+		p.Queue(heldReserveSQL, args...).QueryRow(count(i))
 	}
 	for i, c := range batch.Confirm {
 		args, err := confirmPlainArgs(ctx, c)
 		if err != nil {
 			return PlainResults{}, false, err
 		}
-		p.Queue(confirmPlainSQL, args...).QueryRow(count(len(batch.Reserve) + i))
+		p.Queue(heldConfirmSQL, args...).QueryRow(count(len(batch.Reserve) + i))
 	}
 	switch ok, err := p.Send(ctx); {
 	case err != nil:
@@ -182,10 +203,13 @@ func applyPlain(ctx context.Context, db *gorm.DB, what, sql string, args []any) 
 //     quantity in reserved;
 //   - the reservation becomes CONFIRMED only if plain and still ACTIVE, and
 //     everything after it follows its RETURNING: stock, ledger and outbox.
-var confirmPlainSQL = `WITH w AS (
+var confirmPlainSQL = confirmPlainStatement(lockStock)
+
+func confirmPlainStatement(lock string) string {
+	return `WITH w AS (
 		SELECT p, q FROM unnest(?::uuid[], ?::bigint[]) AS w(p, q)
 	), locked AS (
-		SELECT product_id, reserved FROM stock WHERE product_id = ANY(?::uuid[]) ORDER BY product_id FOR NO KEY UPDATE
+		SELECT product_id, reserved FROM stock WHERE product_id = ANY(?::uuid[]) ORDER BY product_id ` + lock + `
 	), plain AS (
 		SELECT count(*) = ?::bigint AS ok FROM locked JOIN w ON w.p = locked.product_id
 		WHERE locked.reserved >= w.q
@@ -205,6 +229,7 @@ var confirmPlainSQL = `WITH w AS (
 		` + outbox.InsertFrom("r") + `
 	)
 	SELECT count(*) FROM r`
+}
 
 // ConfirmPlain implements inventory.Tx.
 func (t *txStore) ConfirmPlain(ctx context.Context, c inventory.PlainConfirmation) (bool, error) {
