@@ -18,15 +18,17 @@ import (
 // (Linux) at the start and the end of the load.
 
 // walStats is PostgreSQL's WAL counters (pg_stat_wal, the whole server):
-// how much the saga writes ahead, and how often a commit waited for the
+// how much the saga writes ahead, in how many records (every row, index
+// entry and row lock written is one: a count that, unlike CPU time, does
+// not drift with the VM's speed), and how often a commit waited for the
 // disk.
 type walStats struct {
-	bytes, syncs int64
+	bytes, records, syncs int64
 }
 
 func (s *shop) walStats(ctx context.Context) (walStats, error) {
 	var w walStats
-	err := s.queryRow(ctx, "order", "SELECT wal_bytes::bigint, wal_sync FROM pg_stat_wal", nil, &w.bytes, &w.syncs)
+	err := s.queryRow(ctx, "order", "SELECT wal_bytes::bigint, wal_records, wal_sync FROM pg_stat_wal", nil, &w.bytes, &w.records, &w.syncs)
 	return w, err
 }
 
@@ -35,8 +37,9 @@ func (a walStats) perOrder(b walStats, orders int) string {
 	if orders == 0 {
 		return "no orders"
 	}
-	return fmt.Sprintf("%.1f KB written, %.2f flushes to disk",
-		float64(b.bytes-a.bytes)/1024/float64(orders), float64(b.syncs-a.syncs)/float64(orders))
+	n := float64(orders)
+	return fmt.Sprintf("%.1f KB written in %.0f records, %.2f flushes to disk",
+		float64(b.bytes-a.bytes)/1024/n, float64(b.records-a.records)/n, float64(b.syncs-a.syncs)/n)
 }
 
 // userHZ is the unit of /proc's CPU times (USER_HZ, 100 on Linux).

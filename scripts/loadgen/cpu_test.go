@@ -52,3 +52,14 @@ func TestProgramGroups(t *testing.T) {
 		}
 	}
 }
+
+func TestWALPerOrder(t *testing.T) {
+	a := walStats{bytes: 1 << 20, records: 500, syncs: 10}
+	b := walStats{bytes: 1<<20 + 10*16*1024, records: 500 + 10*150, syncs: 26}
+	if got, want := a.perOrder(b, 10), "16.0 KB written in 150 records, 1.60 flushes to disk"; got != want {
+		t.Errorf("perOrder = %q, want %q", got, want)
+	}
+	if got := a.perOrder(b, 0); got != "no orders" {
+		t.Errorf("perOrder with no orders = %q", got)
+	}
+}
