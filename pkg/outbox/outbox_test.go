@@ -141,9 +141,9 @@ func TestARelayPublishingHoldsItsLanes(t *testing.T) {
 	first := &gatedPublisher{entered: make(chan struct{}), release: make(chan struct{})}
 	a := outbox.NewRelay(env.DB, env.DSN, first, outbox.RelayConfig{}, testkit.Logger(t), nil)
 	t.Cleanup(a.Close)
-	var release sync.Once
-	open := func() { release.Do(func() { close(first.release) }) }
-	t.Cleanup(open) // a failed check must not leave the first relay blocked
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(first.release) }) }
+	t.Cleanup(unblock) // a failed check must not leave the first relay blocked
 	done := make(chan error, 1)
 	go func() {
 		_, err := a.RelayOnce(ctx)
@@ -168,7 +168,7 @@ func TestARelayPublishingHoldsItsLanes(t *testing.T) {
 		t.Fatalf("second relay, while the first publishes: %d events, %v; want 0, nil", n, err)
 	}
 
-	open()
+	unblock()
 	if err := <-done; err != nil {
 		t.Fatalf("first relay: %v", err)
 	}

@@ -186,10 +186,12 @@ func TestApplyPlainAllJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 // on what the first left, although ApplyPlainAll's statements do not lock
 // the rows again. (Without LockBatch's lock, the second would judge on the
 // figures from before the first committed, and its UPDATE would then wait
-// for the first and apply on top of it.) 10 on hand, low-stock threshold 5, 3 wanted by each: the
-// first is plain (10 → 7); the second, judged on the 7 left, would cross
-// the threshold, so it is not plain. Judged on the 10 it read before the
-// first committed, it would be.
+// for the first and apply on top of it.)
+//
+// 10 on hand, low-stock threshold 5, 3 wanted by each: the first is plain
+// (10 → 7); the second, judged on the 7 left, would cross the threshold,
+// so it is not plain. Judged on the 10 from before the first committed, it
+// would be.
 func TestConcurrentBatchesJudgeOnWhatTheOtherLeft(t *testing.T) {
 	e := newEnv(t)
 	a := e.product(10)
