@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
@@ -499,5 +500,69 @@ func TestNewRowsOffTheRulesAreRefused(t *testing.T) {
 		if err := db.Exec(c.sql, c.args...).Error; !database.IsCheckViolation(err) {
 			t.Errorf("%s: %v, want a check violation", name, err)
 		}
+	}
+}
+
+// The rules over several columns live in the payments_guard trigger
+// (migration 0003), which runs before an INSERT as well as an UPDATE: a new
+// row off them is refused as a check violation, under the constraint name
+// the service maps.
+func TestNewRowsOffTheMultiColumnRulesAreRefused(t *testing.T) {
+	_, db := newStore(t)
+	pay := `INSERT INTO payments (id, order_id, user_id, amount_minor, currency, status, refunded_minor, charge_id, captured_at)
+		VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1000, 'EUR', ?, ?, ?, ?)`
+	now := time.Now()
+	if err := db.Exec(pay, "SUCCEEDED", 0, "ch_1", now).Error; err != nil {
+		t.Fatalf("a captured payment on the rules: %v", err)
+	}
+	if err := db.Exec(pay, "PARTIALLY_REFUNDED", 10, "ch_2", now).Error; err != nil {
+		t.Fatalf("a partly refunded payment on the rules: %v", err)
+	}
+	for name, c := range map[string]struct {
+		args       []any
+		constraint string
+	}{
+		"refunded more than the amount": {[]any{"REFUNDED", 1001, "ch", now}, "payments_refund_le_amount"},
+		"negative refund":               {[]any{"PENDING", -1, nil, nil}, "payments_refund_le_amount"},
+		"captured without a charge":     {[]any{"SUCCEEDED", 0, nil, nil}, "payments_capture_recorded"},
+		"charge without a capture time": {[]any{"SUCCEEDED", 0, "ch", nil}, "payments_capture_recorded"},
+		"pending with a charge":         {[]any{"PENDING", 0, "ch", now}, "payments_capture_recorded"},
+		"refunded, not in full":         {[]any{"REFUNDED", 10, "ch", now}, "payments_refund_matches_status"},
+		"partly refunded, nothing back": {[]any{"PARTIALLY_REFUNDED", 0, "ch", now}, "payments_refund_matches_status"},
+		"failed with money back":        {[]any{"FAILED", 10, nil, nil}, "payments_refund_matches_status"},
+	} {
+		err := db.Exec(pay, c.args...).Error
+		var pgErr *pgconn.PgError
+		if !database.IsCheckViolation(err) || !errors.As(err, &pgErr) || pgErr.ConstraintName != c.constraint {
+			t.Errorf("%s: %v, want a check violation of %s", name, err, c.constraint)
+		}
+	}
+}
+
+// A capture rewrites no index entry (a HOT update): no index names a
+// column it changes, and the page has room for the new version (fillfactor,
+// migration 0003). The UPDATE changes the columns UpdatePayment writes.
+func TestACaptureIsAHeapOnlyUpdate(t *testing.T) {
+	s, db := newStore(t)
+	p := seedPayment(t, s)
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`UPDATE payments SET status = 'SUCCEEDED', refunded_minor = 0, failure_reason = '',
+				void_reason = '', card_last4 = '4242', attempts = 1, charge_id = 'ch_1', captured_at = now(),
+				version = version + 1, updated_at = now()
+			WHERE id = ? AND status = 'PENDING' AND version = 1`, p.ID).Error; err != nil {
+			return err
+		}
+		var n struct{ Upd, Hot int64 }
+		if err := tx.Raw(`SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_xact_user_tables
+			WHERE relname = 'payments'`).Scan(&n).Error; err != nil {
+			return err
+		}
+		if n.Upd != 1 || n.Hot != 1 {
+			t.Errorf("%d updates, %d of them HOT; want 1 and 1", n.Upd, n.Hot)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
