@@ -24,6 +24,7 @@ import (
 
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
+	"github.com/shop-oss/shop/scripts/internal/history"
 	"github.com/shop-oss/shop/scripts/internal/procstack"
 )
 
@@ -32,6 +33,7 @@ type options struct {
 	duration    time.Duration
 	products    int
 	scarceStock int64
+	history     int
 	bcryptCost  int
 	pprofPort   int
 	pgSocket    string
@@ -45,6 +47,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long customers keep ordering")
 	flag.IntVar(&o.products, "products", 20, "products with plenty of stock")
 	flag.Int64Var(&o.scarceStock, "scarce-stock", 100, "units of one product that many orders compete for")
+	flag.IntVar(&o.history, "history", 50000, "past orders the saga's databases hold before the load, as a running shop's do (0: start from empty tables)")
 	flag.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "identity's bcrypt cost for the run")
 	flag.StringVar(&o.pgSocket, "pg-socket-dir", procstack.LocalPGSocketDir(),
 		"services reach PostgreSQL through its Unix socket in this directory (default: the local one when there is one); empty for TCP")
@@ -110,6 +113,18 @@ func run(o options) error {
 	}()
 	if out, err := st.Run("identity", "seed"); err != nil {
 		return fmt.Errorf("%w\n%s", err, out)
+	}
+
+	if o.history > 0 {
+		began := time.Now()
+		dsns := map[string]string{}
+		for _, name := range history.Services {
+			dsns[name] = st.Proc(name).DSN
+		}
+		if err := history.Seed(ctx, dsns, o.history, began); err != nil {
+			return err
+		}
+		fmt.Printf("history: %d past orders in order, inventory and payment (%.1fs)\n", o.history, time.Since(began).Seconds())
 	}
 
 	shop := newShop(st)
