@@ -131,6 +131,9 @@ func NewPipeline(tx *gorm.DB) *Pipeline { return &Pipeline{tx: tx} }
 // Queue adds a statement as gorm would send it ($n placeholders and the
 // arguments gorm binds).
 func (p *Pipeline) Queue(sql string, args ...any) *pgx.QueuedQuery {
+	if q, ok := numbered(sql, args); ok {
+		return p.batch.Queue(q, args...)
+	}
 	st := p.tx.Session(&gorm.Session{NewDB: true}).Raw(sql, args...).Statement
 	return p.batch.Queue(st.SQL.String(), st.Vars...)
 }

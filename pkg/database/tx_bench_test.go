@@ -2,7 +2,9 @@ package database_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
@@ -48,6 +50,40 @@ func BenchmarkTxStartingWith(b *testing.B) {
 				Scan: func(rows pgx.Rows) error { _, err := pgx.CollectRows(rows, pgx.RowTo[int64]); return err }}
 			if err := database.TxStartingWith(ctx, db.WithContext(ctx), first, effect); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkBind is the Go side of queueing a long saga statement (30
+// arguments, the shape of an order's insert): gorm's Raw building it (the
+// baseline) against numbered, which Pipeline.Queue uses when it can:
+//
+//	go test -run '^$' -bench Bind ./database/
+func BenchmarkBind(b *testing.B) {
+	db, _ := testkit.Postgres(b)
+	query := "INSERT INTO t VALUES (" + strings.Repeat("?::text, ", 29) + "?::text)"
+	s, when := "value", time.Now()
+	args := make([]any, 30)
+	for i := range args {
+		switch i % 3 {
+		case 0:
+			args[i] = s
+		case 1:
+			args[i] = &s
+		default:
+			args[i] = when
+		}
+	}
+	b.Run("gorm Raw (baseline)", func(b *testing.B) {
+		for b.Loop() {
+			_ = db.Session(&gorm.Session{NewDB: true}).Raw(query, args...).Statement.SQL.String()
+		}
+	})
+	b.Run("numbered", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := database.Numbered(query, args); !ok {
+				b.Fatal("declined")
 			}
 		}
 	})
