@@ -111,9 +111,9 @@ var statements = map[string][]string{
 	},
 }
 
-// inbox is the events each service handled for a past order, as its
-// consumers' inbox rows: the services that keep them use one name per
-// consumer, the past ones go under "past".
+// inbox is how many events each service handled for a past order: its
+// inbox (processed_events) keeps a row per event, here under the consumer
+// name "past".
 var inbox = map[string]int{"order": 4, "inventory": 2, "payment": 2}
 
 // Services are the databases Seed writes, by service name.
