@@ -33,16 +33,19 @@ const cancelledEvery = 10
 // orders, $2 the time of the newest, $3 the span they cover.
 var past = `WITH k AS (
 	SELECT g, at, g % ` + fmt.Sprint(cancelledEvery) + ` = 0 AS cancelled,
-		(lpad(to_hex((extract(epoch FROM at) * 1000)::bigint), 12, '0') || '7' || substr(md5('o' || g), 1, 3)
-			|| '8' || substr(md5('o' || g), 4, 15))::uuid AS order_id,
-		(lpad(to_hex((extract(epoch FROM at) * 1000)::bigint), 12, '0') || '7' || substr(md5('r' || g), 1, 3)
-			|| '8' || substr(md5('r' || g), 4, 15))::uuid AS reservation_id,
-		(lpad(to_hex((extract(epoch FROM at) * 1000)::bigint), 12, '0') || '7' || substr(md5('p' || g), 1, 3)
-			|| '8' || substr(md5('p' || g), 4, 15))::uuid AS payment_id,
+		` + uuid7("o") + ` AS order_id, ` + uuid7("r") + ` AS reservation_id, ` + uuid7("p") + ` AS payment_id,
 		md5('customer' || g % 5000)::uuid AS user_id
-	FROM (SELECT g, $2::timestamptz - ($1::int - g) * ($3::interval / $1::int) AS at
-		FROM generate_series(1, $1::int) AS g) AS t
+	FROM (SELECT g, at, lpad(to_hex((extract(epoch FROM at) * 1000)::bigint), 12, '0') AS ms
+		FROM (SELECT g, $2::timestamptz - ($1::int - g) * ($3::interval / $1::int) AS at
+			FROM generate_series(1, $1::int) AS g) AS t) AS t
 )`
+
+// uuid7 is the SQL of a UUIDv7 at the row's time (ms, its milliseconds in
+// hex), its random bits derived from salt and the row's number g.
+func uuid7(salt string) string {
+	h := "md5('" + salt + "' || g)"
+	return "(ms || '7' || substr(" + h + ", 1, 3) || '8' || substr(" + h + ", 4, 15))::uuid"
+}
 
 // Each past order has two lines of 19.99 EUR from a catalogue of 500 past
 // products.
