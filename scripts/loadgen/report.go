@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -124,6 +125,24 @@ func (s *shop) report(ctx context.Context, res runResult) (report, error) {
 		}
 	}
 	return r, nil
+}
+
+// The saga's target on a 2-core machine with everything running (issue 6,
+// docs/ARCHITECTURE.md): a rate and a tail that the run either meets or not.
+const (
+	targetPaidPerSec = 300
+	targetSagaP99    = 500 * time.Millisecond
+)
+
+// target says whether the run met the saga's target: the rate to PAID, the
+// saga's p99, and every check at zero (a fast run that oversells fails).
+func (r report) target() string {
+	verdict := "met"
+	if r.paidPerSec < targetPaidPerSec || r.sagaP99 == 0 || r.sagaP99 >= targetSagaP99 || !r.ok() {
+		verdict = "NOT met"
+	}
+	return fmt.Sprintf("target: %.0f orders/s to PAID (>= %d), saga p99 %s (< %s), checks all 0: %t on %d CPUs: %s",
+		r.paidPerSec, targetPaidPerSec, r.sagaP99, targetSagaP99, r.ok(), runtime.NumCPU(), verdict)
 }
 
 func (r report) ok() bool {
