@@ -81,6 +81,53 @@ func Add(ctx context.Context, tx *gorm.DB, events ...event.Event) error {
 	}
 	// One multi-row INSERT, no RETURNING: this runs in every producing
 	// transaction, so it is kept to one cheap round trip.
+	sql, args := insert(events)
+	if err := tx.WithContext(ctx).Exec(sql, args...).Error; err != nil {
+		return fmt.Errorf("outbox: add %d events: %w", len(events), err)
+	}
+	return nil
+}
+
+// Written is the rows AddWithdrawable wrote, for Withdraw.
+type Written []int64
+
+// AddWithdrawable is Add for events that tx may take back before it commits
+// (Withdraw): an announcement written early, before the locks that decide
+// it, to keep those locks short.
+func AddWithdrawable(ctx context.Context, tx *gorm.DB, events ...event.Event) (Written, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	if _, ok := tx.Statement.ConnPool.(gorm.TxCommitter); !ok {
+		return nil, ErrNoTransaction
+	}
+	sql, args := insert(events)
+	var ids Written
+	if err := tx.WithContext(ctx).Raw(sql+" RETURNING id", args...).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("outbox: add %d events: %w", len(events), err)
+	}
+	return ids, nil
+}
+
+// Withdraw deletes rows that AddWithdrawable wrote in tx, before tx commits:
+// no relay has seen them, and they are never published. It deletes by the
+// primary key: by event ID it would read the whole outbox, which grows
+// while the broker is down, with the caller's locks held.
+func Withdraw(ctx context.Context, tx *gorm.DB, w Written) error {
+	if len(w) == 0 {
+		return nil
+	}
+	if _, ok := tx.Statement.ConnPool.(gorm.TxCommitter); !ok {
+		return ErrNoTransaction
+	}
+	if err := tx.WithContext(ctx).Exec("DELETE FROM outbox WHERE id IN ?", []int64(w)).Error; err != nil {
+		return fmt.Errorf("outbox: withdraw %d events: %w", len(w), err)
+	}
+	return nil
+}
+
+// insert is the multi-row INSERT of events, with its parameters.
+func insert(events []event.Event) (string, []any) {
 	var sql strings.Builder
 	sql.WriteString("INSERT INTO outbox (" + columns + ") VALUES ")
 	args := make([]any, 0, 11*len(events))
@@ -91,10 +138,7 @@ func Add(ctx context.Context, tx *gorm.DB, events ...event.Event) error {
 		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, Values(e)...)
 	}
-	if err := tx.WithContext(ctx).Exec(sql.String(), args...).Error; err != nil {
-		return fmt.Errorf("outbox: add %d events: %w", len(events), err)
-	}
-	return nil
+	return sql.String(), args
 }
 
 // columns are the outbox columns a producer writes, in the order of Values.

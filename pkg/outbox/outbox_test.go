@@ -376,3 +376,60 @@ func TestRelayVacuumsTheOutboxAfterVacuumAfterRows(t *testing.T) {
 		t.Errorf("vacuum_count of outbox = %d with VacuumAfter -1; want 0", got)
 	}
 }
+
+// Withdrawn events are never published, and withdrawing reads no row of the
+// outbox but its own: the outbox grows while the broker is down, and a
+// producer withdraws with its locks held.
+func TestWithdrawnEventsAreNeverPublished(t *testing.T) {
+	env := bustest.New(t)
+	ctx := context.Background()
+	// A backlog of 20,000 unpublished events, as after a while without a broker.
+	if err := env.DB.Exec(`INSERT INTO outbox (lane, topic, message_key, event_id, event_type, schema_version, occurred_at, correlation_id, payload)
+		SELECT 0, 'backlog', 'k', gen_random_uuid(), 'T', 1, now(), 'c', '\x00'::bytea FROM generate_series(1, 20000)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.Exec("ANALYZE outbox").Error; err != nil {
+		t.Fatal(err)
+	}
+	kept := bustest.OrderEvent(t, "order-kept", 1)
+	taken := []event.Event{bustest.OrderEvent(t, "order-a", 2), bustest.OrderEvent(t, "order-b", 3)}
+	var scans struct{ SeqScan, IdxScan int64 }
+	err := env.DB.Transaction(func(tx *gorm.DB) error {
+		w, err := outbox.AddWithdrawable(ctx, tx, taken...)
+		if err != nil {
+			return err
+		}
+		if len(w) != len(taken) {
+			return fmt.Errorf("AddWithdrawable returned %d rows for %d events", len(w), len(taken))
+		}
+		if err := outbox.Add(ctx, tx, kept); err != nil {
+			return err
+		}
+		if err := outbox.Withdraw(ctx, tx, w); err != nil {
+			return err
+		}
+		return tx.Raw("SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'outbox'").Scan(&scans).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scans.SeqScan != 0 || scans.IdxScan == 0 {
+		t.Errorf("Withdraw scanned the outbox %d times and probed an index %d times; want no scan", scans.SeqScan, scans.IdxScan)
+	}
+
+	if err := env.DB.Exec("DELETE FROM outbox WHERE topic = 'backlog'").Error; err != nil {
+		t.Fatal(err)
+	}
+	pub := &flakyPublisher{}
+	relay := outbox.NewRelay(env.DB, env.DSN, pub, outbox.RelayConfig{}, testkit.Discard(), nil)
+	t.Cleanup(relay.Close)
+	if n, err := relay.RelayOnce(ctx); err != nil || n != 1 {
+		t.Fatalf("RelayOnce: %d, %v; want the one event kept", n, err)
+	}
+	if ids := eventIDs(t, pub.got); len(ids) != 1 || ids[kept.ID.String()] != 1 {
+		t.Errorf("published %v; want only %s", ids, kept.ID)
+	}
+	if err := outbox.Withdraw(ctx, env.DB, outbox.Written{1}); !errors.Is(err, outbox.ErrNoTransaction) {
+		t.Errorf("Withdraw outside a transaction: %v; want ErrNoTransaction", err)
+	}
+}

@@ -96,14 +96,18 @@ type Tx interface {
 
 	// Publish writes events to the outbox, published after commit.
 	Publish(ctx context.Context, events ...Event) error
-	// Announce publishes events and returns their IDs, so that Withdraw can
-	// take them back before the commit: for an announcement written early,
-	// before locks are taken, that may turn out wrong.
-	Announce(ctx context.Context, events ...Event) ([]uuid.UUID, error)
+	// Announce publishes events so that Withdraw can take them back before
+	// the commit: for an announcement written early, before locks are
+	// taken, that may turn out wrong.
+	Announce(ctx context.Context, events ...Event) (Announced, error)
 	// Withdraw removes events this transaction announced; they are never
 	// sent.
-	Withdraw(ctx context.Context, eventIDs []uuid.UUID) error
+	Withdraw(ctx context.Context, a Announced) error
 }
+
+// Announced identifies what Tx.Announce wrote (the store's outbox rows);
+// only the store reads it.
+type Announced []int64
 
 // PlainReservation is a new reservation the store may apply by itself, in
 // one statement, because under the stock rows' locks it can see that the

@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
@@ -19,15 +16,40 @@ import (
 // Publish converts domain events to their protobuf messages and adds them to
 // the outbox in this transaction.
 func (t *txStore) Publish(ctx context.Context, events ...inventory.Event) error {
-	_, err := t.Announce(ctx, events...)
-	return err
+	out, err := outboxEvents(ctx, events)
+	if err != nil || len(out) == 0 {
+		return err
+	}
+	if err := outbox.Add(ctx, t.db, out...); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	return nil
 }
 
-// Announce publishes events and returns their event IDs.
-func (t *txStore) Announce(ctx context.Context, events ...inventory.Event) ([]uuid.UUID, error) {
-	if len(events) == 0 {
-		return nil, nil
+// Announce publishes events and returns their outbox rows, for Withdraw.
+func (t *txStore) Announce(ctx context.Context, events ...inventory.Event) (inventory.Announced, error) {
+	out, err := outboxEvents(ctx, events)
+	if err != nil || len(out) == 0 {
+		return nil, err
 	}
+	rows, err := outbox.AddWithdrawable(ctx, t.db, out...)
+	if err != nil {
+		return nil, fmt.Errorf("announce: %w", err)
+	}
+	return inventory.Announced(rows), nil
+}
+
+// Withdraw deletes the outbox rows this transaction announced: uncommitted,
+// so no relay has seen them.
+func (t *txStore) Withdraw(ctx context.Context, a inventory.Announced) error {
+	if err := outbox.Withdraw(ctx, t.db, outbox.Written(a)); err != nil {
+		return fmt.Errorf("withdraw events: %w", err)
+	}
+	return nil
+}
+
+// outboxEvents are the envelopes of domain events.
+func outboxEvents(ctx context.Context, events []inventory.Event) ([]event.Event, error) {
 	out := make([]event.Event, 0, len(events))
 	for _, e := range events {
 		key, msg, err := toProto(e)
@@ -40,27 +62,7 @@ func (t *txStore) Announce(ctx context.Context, events ...inventory.Event) ([]uu
 		}
 		out = append(out, ev)
 	}
-	if err := outbox.Add(ctx, t.db, out...); err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
-	}
-	ids := make([]uuid.UUID, len(out))
-	for i, e := range out {
-		ids[i] = e.ID
-	}
-	return ids, nil
-}
-
-// Withdraw deletes outbox rows this transaction wrote: uncommitted, so no
-// relay has seen them. pkg/outbox has no call for this, so it deletes from
-// the outbox table by event ID.
-func (t *txStore) Withdraw(ctx context.Context, eventIDs []uuid.UUID) error {
-	if len(eventIDs) == 0 {
-		return nil
-	}
-	if err := t.q(ctx).Exec(`DELETE FROM outbox WHERE event_id = ANY(?::uuid[])`, database.UUIDArray(eventIDs)).Error; err != nil {
-		return fmt.Errorf("withdraw events: %w", err)
-	}
-	return nil
+	return out, nil
 }
 
 // toProto returns an event's key (order ID for the saga, product ID for
