@@ -50,7 +50,9 @@ func (s *shop) report(ctx context.Context, res runResult) (report, error) {
 		}
 		r.stuck = append(r.stuck, id+" "+st+": "+hist)
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		return r, fmt.Errorf("stuck orders: %w", err)
+	}
 	// Saga latency: order created → PAID, from the order's own history.
 	rows, err = orders.Query(ctx, `SELECT extract(epoch FROM h.at - o.created_at)
 		FROM orders o JOIN order_history h ON h.order_id = o.id AND h.kind = 'TRANSITION' AND h.to_status = 'PAID'
@@ -66,7 +68,9 @@ func (s *shop) report(ctx context.Context, res runResult) (report, error) {
 		}
 		saga = append(saga, time.Duration(secs*float64(time.Second)))
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		return r, fmt.Errorf("saga latencies: %w", err)
+	}
 	r.sagaP50, r.sagaP95, r.sagaP99 = percentile(saga, .50), percentile(saga, .95), percentile(saga, .99)
 	var window float64
 	if err := orders.QueryRow(ctx, `SELECT coalesce(extract(epoch FROM max(h.at) - min(o.created_at)), 0)
@@ -92,28 +96,33 @@ func (s *shop) report(ctx context.Context, res runResult) (report, error) {
 		WHERE status IN ('SUCCEEDED','PARTIALLY_REFUNDED','REFUNDED') GROUP BY order_id HAVING count(*) > 1) d`).Scan(&r.doubleCharged); err != nil {
 		return r, err
 	}
-	paidOrders := map[string]bool{}
+	// A row that fails to scan fails the report: a check that read half its
+	// rows would pass for the wrong reason.
 	rows, err = orders.Query(ctx, `SELECT id::text FROM orders WHERE status IN ('PAID','SHIPPED','DELIVERED')`)
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("paid orders: %w", err)
 	}
-	for rows.Next() {
-		var id string
-		_ = rows.Scan(&id)
+	paid, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return r, fmt.Errorf("paid orders: %w", err)
+	}
+	paidOrders := make(map[string]bool, len(paid))
+	for _, id := range paid {
 		paidOrders[id] = true
 	}
-	rows.Close()
-	captured := map[string]string{}
+	type capture struct{ OrderID, Status string }
 	rows, err = pay.Query(ctx, `SELECT order_id::text, status FROM payments WHERE status IN ('SUCCEEDED','PARTIALLY_REFUNDED','REFUNDED')`)
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("captured payments: %w", err)
 	}
-	for rows.Next() {
-		var id, st string
-		_ = rows.Scan(&id, &st)
-		captured[id] = st
+	captures, err := pgx.CollectRows(rows, pgx.RowToStructByPos[capture])
+	if err != nil {
+		return r, fmt.Errorf("captured payments: %w", err)
 	}
-	rows.Close()
+	captured := make(map[string]string, len(captures))
+	for _, c := range captures {
+		captured[c.OrderID] = c.Status
+	}
 	for id := range paidOrders {
 		if captured[id] != "SUCCEEDED" {
 			r.paidWithoutPayment++
@@ -203,7 +212,9 @@ func (s *shop) stockCheck(ctx context.Context) (mismatched []string, scarceSold,
 		}
 		sold[id] = n
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, 0, fmt.Errorf("units sold: %w", err)
+	}
 	inv, err := pgx.Connect(ctx, s.st.Proc("inventory").DSN)
 	if err != nil {
 		return nil, 0, 0, err
