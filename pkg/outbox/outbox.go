@@ -76,7 +76,7 @@ func Add(ctx context.Context, tx *gorm.DB, events ...event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	if _, ok := tx.Statement.ConnPool.(gorm.TxCommitter); !ok {
+	if !inTransaction(tx) {
 		return ErrNoTransaction
 	}
 	// One multi-row INSERT, no RETURNING: this runs in every producing
@@ -98,7 +98,7 @@ func AddWithdrawable(ctx context.Context, tx *gorm.DB, events ...event.Event) (W
 	if len(events) == 0 {
 		return nil, nil
 	}
-	if _, ok := tx.Statement.ConnPool.(gorm.TxCommitter); !ok {
+	if !inTransaction(tx) {
 		return nil, ErrNoTransaction
 	}
 	sql, args := insert(events)
@@ -117,13 +117,20 @@ func Withdraw(ctx context.Context, tx *gorm.DB, w Written) error {
 	if len(w) == 0 {
 		return nil
 	}
-	if _, ok := tx.Statement.ConnPool.(gorm.TxCommitter); !ok {
+	if !inTransaction(tx) {
 		return ErrNoTransaction
 	}
 	if err := tx.WithContext(ctx).Exec("DELETE FROM outbox WHERE id IN ?", []int64(w)).Error; err != nil {
 		return fmt.Errorf("outbox: withdraw %d events: %w", len(w), err)
 	}
 	return nil
+}
+
+// inTransaction reports whether tx is a transaction, which the outbox's
+// writes must be in (ErrNoTransaction).
+func inTransaction(tx *gorm.DB) bool {
+	_, ok := tx.Statement.ConnPool.(gorm.TxCommitter)
+	return ok
 }
 
 // insert is the multi-row INSERT of events, with its parameters.

@@ -37,39 +37,29 @@ func (s *shop) report(ctx context.Context, res runResult) (report, error) {
 	if err != nil {
 		return r, fmt.Errorf("count orders: %w", err)
 	}
-	rows, err := orders.Query(ctx, `SELECT o.id::text, o.status,
+	rows, err := orders.Query(ctx, `SELECT o.id::text || ' ' || o.status || ': ' ||
 			coalesce((SELECT string_agg(coalesce(h.event_type, h.kind) || '->' || h.to_status, ' ' ORDER BY h.id) FROM order_history h WHERE h.order_id = o.id), '')
 		FROM orders o WHERE o.status IN ('CREATED','PAYMENT_PENDING') AND o.created_at >= $1 LIMIT 5`, res.start)
 	if err != nil {
 		return r, fmt.Errorf("stuck orders: %w", err)
 	}
-	for rows.Next() {
-		var id, st, hist string
-		if err := rows.Scan(&id, &st, &hist); err != nil {
-			return r, err
-		}
-		r.stuck = append(r.stuck, id+" "+st+": "+hist)
-	}
-	if err := rows.Err(); err != nil {
+	if r.stuck, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 		return r, fmt.Errorf("stuck orders: %w", err)
 	}
 	// Saga latency: order created → PAID, from the order's own history.
-	rows, err = orders.Query(ctx, `SELECT extract(epoch FROM h.at - o.created_at)
+	rows, err = orders.Query(ctx, `SELECT extract(epoch FROM h.at - o.created_at)::float8
 		FROM orders o JOIN order_history h ON h.order_id = o.id AND h.kind = 'TRANSITION' AND h.to_status = 'PAID'
 		WHERE o.created_at >= $1`, res.start)
 	if err != nil {
 		return r, fmt.Errorf("saga latencies: %w", err)
 	}
-	var saga []time.Duration
-	for rows.Next() {
-		var secs float64
-		if err := rows.Scan(&secs); err != nil {
-			return r, err
-		}
-		saga = append(saga, time.Duration(secs*float64(time.Second)))
-	}
-	if err := rows.Err(); err != nil {
+	secs, err := pgx.CollectRows(rows, pgx.RowTo[float64])
+	if err != nil {
 		return r, fmt.Errorf("saga latencies: %w", err)
+	}
+	saga := make([]time.Duration, len(secs))
+	for i, s := range secs {
+		saga[i] = time.Duration(s * float64(time.Second))
 	}
 	r.sagaP50, r.sagaP95, r.sagaP99 = percentile(saga, .50), percentile(saga, .95), percentile(saga, .99)
 	var window float64

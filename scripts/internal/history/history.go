@@ -153,9 +153,10 @@ func seed(ctx context.Context, service, dsn string, n int, now time.Time) error 
 			return err
 		}
 	}
+	// The same parameters as the statements', and $4 the events per order.
 	if _, err := tx.Exec(ctx, `INSERT INTO processed_events (consumer, event_id, processed_at)
-		SELECT 'past', md5('inbox' || g)::uuid, $3::timestamptz - ($1::int - g) * ($2::interval / $1::int)
-		FROM generate_series(1, $1::int * $4::int) AS g`, n, Span, now, inbox[service]); err != nil {
+		SELECT 'past', md5('inbox' || g)::uuid, $2::timestamptz - ($1::int - g) * ($3::interval / $1::int)
+		FROM generate_series(1, $1::int * $4::int) AS g`, n, now, Span, inbox[service]); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -17,7 +17,7 @@ import (
 // the outbox in this transaction.
 func (t *txStore) Publish(ctx context.Context, events ...inventory.Event) error {
 	out, err := outboxEvents(ctx, events)
-	if err != nil || len(out) == 0 {
+	if err != nil {
 		return err
 	}
 	if err := outbox.Add(ctx, t.db, out...); err != nil {
@@ -29,7 +29,7 @@ func (t *txStore) Publish(ctx context.Context, events ...inventory.Event) error 
 // Announce publishes events and returns their outbox rows, for Withdraw.
 func (t *txStore) Announce(ctx context.Context, events ...inventory.Event) (inventory.Announced, error) {
 	out, err := outboxEvents(ctx, events)
-	if err != nil || len(out) == 0 {
+	if err != nil {
 		return nil, err
 	}
 	rows, err := outbox.AddWithdrawable(ctx, t.db, out...)

@@ -503,7 +503,7 @@ func TestNewRowsOffTheRulesAreRefused(t *testing.T) {
 	}
 }
 
-// The rules over several columns live in the payments_guard trigger
+// The rules over several columns live in the payments_rules trigger
 // (migration 0003), which runs before an INSERT as well as an UPDATE: a new
 // row off them is refused as a check violation, under the constraint name
 // the service maps.
