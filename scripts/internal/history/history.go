@@ -153,10 +153,11 @@ func seed(ctx context.Context, service, dsn string, n int, now time.Time) error 
 			return err
 		}
 	}
-	// The same parameters as the statements', and $4 the events per order.
+	// The same parameters as the statements', and $4 the events per order;
+	// the n·$4 rows are spread over the same span.
 	if _, err := tx.Exec(ctx, `INSERT INTO processed_events (consumer, event_id, processed_at)
-		SELECT 'past', md5('inbox' || g)::uuid, $2::timestamptz - ($1::int - g) * ($3::interval / $1::int)
-		FROM generate_series(1, $1::int * $4::int) AS g`, n, now, Span, inbox[service]); err != nil {
+		SELECT 'past', md5('inbox' || g)::uuid, $2::timestamptz - (m - g) * ($3::interval / m)
+		FROM (SELECT $1::int * $4::int AS m) AS c, generate_series(1, $1::int * $4::int) AS g`, n, now, Span, inbox[service]); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -61,6 +61,8 @@ func TestSeedWritesAConsistentPast(t *testing.T) {
 		{"order", "orders newer than now or older than the span",
 			"SELECT count(*) FROM orders WHERE created_at > now() OR created_at < now() - interval '31 days'", 0},
 		{"order", "inbox rows", "SELECT count(*) FROM processed_events", 400},
+		{"order", "inbox rows newer than now or older than the span",
+			"SELECT count(*) FROM processed_events WHERE processed_at > now() OR processed_at < now() - interval '31 days'", 0},
 		{"inventory", "confirmed reservations", "SELECT count(*) FROM reservations WHERE status = 'CONFIRMED'", 90},
 		{"inventory", "reservation lines", "SELECT count(*) FROM reservation_lines", 200},
 		{"payment", "captured payments", "SELECT count(*) FROM payments WHERE status = 'SUCCEEDED' AND charge_id IS NOT NULL", 90},
