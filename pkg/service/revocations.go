@@ -26,7 +26,7 @@ func (s *Service) followRevocations(ctx context.Context) error {
 		return err
 	}
 	c := consumer.New(s.DB, s.Broker, consumer.Config{
-		Group:    s.Name + "-revocations",
+		Group:    s.Name + ".revocations",
 		Topics:   []string{revocationTopic},
 		DLQTopic: s.Name + ".dlq",
 		Workers:  1,
