@@ -200,8 +200,17 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	}
 	s.closers = append(s.closers, func() error { s.Auth.Close(); return nil })
 
-	s.Idempotency = idempotency.NewStore(s.asyncDB, idempotency.Config{Logger: s.Log}, s.Registry)
-	s.Go("idempotency-key pruner", func(ctx context.Context) error { return Every(ctx, time.Hour, s.pruneKeys) })
+	s.Idempotency, err = idempotency.NewStore(s.asyncDB, idempotency.Config{Secret: []byte(cfg.IdempotencySecret), Logger: s.Log}, s.Registry)
+	if err != nil {
+		return nil, err
+	}
+	// Records fingerprinted before fingerprints were keyed are keyed at
+	// once, and hourly after (a replica of the previous release may still
+	// write some during a rolling upgrade).
+	s.Go("idempotency-key upkeep", func(ctx context.Context) error {
+		s.keyUpkeep(ctx)
+		return Every(ctx, time.Hour, s.keyUpkeep)
+	})
 	if err := s.buildHTTP(opts); err != nil {
 		return nil, err
 	}
@@ -362,7 +371,14 @@ func keyScope(c *gin.Context) string {
 	return "ip:" + c.ClientIP()
 }
 
-func (s *Service) pruneKeys(ctx context.Context) {
+// keyUpkeep fingerprints again the records with an unkeyed fingerprint,
+// and deletes the expired ones.
+func (s *Service) keyUpkeep(ctx context.Context) {
+	if n, err := s.Idempotency.Rekey(ctx); err != nil {
+		s.Log.WarnContext(ctx, "rekey idempotency keys", "error", err.Error())
+	} else if n > 0 {
+		s.Log.InfoContext(ctx, "fingerprinted idempotency keys again, keyed", "rekeyed", n)
+	}
 	n, err := s.Idempotency.Prune(ctx)
 	if err != nil {
 		s.Log.WarnContext(ctx, "prune idempotency keys", "error", err.Error())

@@ -216,8 +216,21 @@ func TestAPI(t *testing.T) {
 				t.Errorf("%s: %d", name, st)
 			}
 		}
-		if st := h.call(http.MethodPost, path+"/adjust", "admin", map[string]any{"delta": -12, "reason": "lost"}, nil, key()...); st != http.StatusConflict {
+		below := key()
+		if st := h.call(http.MethodPost, path+"/adjust", "admin", map[string]any{"delta": -12, "reason": "lost"}, nil, below...); st != http.StatusConflict {
 			t.Errorf("below reserved: %d", st)
+		}
+		// A refused request records nothing: the corrected one may use its
+		// key (issue 22 item 3: it was 422 idempotency-key-reused).
+		if st := h.call(http.MethodPost, path+"/adjust", "admin", map[string]any{"delta": -2, "reason": "lost"}, &s, below...); st != http.StatusOK || *s.OnHand != 15 {
+			t.Errorf("corrected request with the refused one's key: %d %+v", st, s)
+		}
+		bad := key()
+		if st := h.call(http.MethodPost, path+"/adjust", "seller", map[string]any{"delta": 0, "reason": "x"}, nil, bad...); st != http.StatusBadRequest {
+			t.Errorf("zero delta: %d", st)
+		}
+		if st := h.call(http.MethodPost, path+"/adjust", "seller", map[string]any{"delta": 1, "reason": "x"}, &s, bad...); st != http.StatusOK || *s.OnHand != 16 {
+			t.Errorf("corrected request with the 400's key: %d %+v", st, s)
 		}
 	})
 	t.Run("movements200 paging movements403", func(t *testing.T) {
@@ -244,7 +257,7 @@ func TestAPI(t *testing.T) {
 			}
 			cursor = "&cursor=" + *page.NextCursor
 		}
-		want := "RECEIVED ADJUSTED RESERVED RESTOCKED SOLD RESERVED ADJUSTED"
+		want := "ADJUSTED ADJUSTED RECEIVED ADJUSTED RESERVED RESTOCKED SOLD RESERVED ADJUSTED"
 		if got := strings.Join(kinds, " "); got != want {
 			t.Errorf("ledger, newest first: %s; want %s", got, want)
 		}

@@ -114,6 +114,12 @@ func (h handlers) confirm(c *gin.Context) {
 	}
 	p, err := h.svc.Confirm(c.Request.Context(), actor(c), in)
 	switch {
+	case err != nil && ok && p.Status == payment.StatusFailed:
+		// A decline is not a refusal: the charge was tried and the payment
+		// is FAILED, committed. Its 402 is recorded, so that a retry
+		// learns of the decline rather than of a payment no longer pending.
+		held.Applied()
+		web.Fail(c, err)
 	case err != nil:
 		web.Fail(c, err)
 	case sent != nil:
