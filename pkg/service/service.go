@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 		Registry: prometheus.NewRegistry(),
 		Broker: broker.Config{
 			Brokers: cfg.KafkaBrokers, Partitions: cfg.TopicPartitions,
-			Replicas: cfg.TopicReplicas, ClientID: cfg.Service,
+			Replicas: cfg.TopicReplicas, ClientID: cfg.Service, MaxMessageBytes: cfg.KafkaMaxMessageBytes,
 		},
 	}
 	defer func() {
@@ -292,6 +292,13 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	for _, t := range opts.Consumes {
 		topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions})
 	}
+	// DLQ replays reach the consumer that failed, and no other, through a
+	// topic that only this service's group reads.
+	retryTopic := ""
+	if len(opts.Consumes) > 0 {
+		retryTopic = consumer.RetryTopic(s.Name)
+		topics = append(topics, broker.Topic{Name: retryTopic, Partitions: s.Broker.Partitions})
+	}
 	err := retry(ctx, opts.StartupTimeout, s.Log, "broker", func(ctx context.Context) error {
 		return broker.EnsureTopics(ctx, s.kafka, s.Broker.Replicas, topics...)
 	})
@@ -303,10 +310,12 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	s.relay = outbox.NewRelay(s.DB, s.Config.DatabaseURL, s.relayW, outbox.RelayConfig{}, s.Log, s.Registry)
 	if len(opts.Consumes) > 0 {
 		cc := opts.Consumer
-		cc.Group, cc.Topics = s.Name, opts.Consumes
+		cc.Group, cc.Topics, cc.DLQTopic, cc.RetryTopic = s.Name, opts.Consumes, s.Name+".dlq", retryTopic
 		s.Consumer = consumer.New(s.DB, s.Broker, cc, s.Log, s.Registry)
 	}
-	s.DLQ = dlq.New(s.DB, s.Broker, s.Name+".dlq")
+	s.DLQ = dlq.New(s.DB, s.Broker, dlq.Options{
+		Topic: s.Name + ".dlq", RetryTopic: retryTopic, Consumes: opts.Consumes, MaxSchemaVersion: opts.Consumer.MaxSchemaVersion,
+	})
 	s.closers = append(s.closers, s.DLQ.Close)
 	return nil
 }

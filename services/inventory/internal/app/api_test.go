@@ -318,6 +318,28 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("admin dlq", func(t *testing.T) {
+		// The DLQ API of pkg/service; nothing was dead-lettered here.
+		const base = "/api/v1/admin/dlq/inventory"
+		var page struct{ Entries []any }
+		if st := h.call(http.MethodGet, base+"?cause=malformed", "admin", nil, &page); st != http.StatusOK || len(page.Entries) != 0 {
+			t.Errorf("list: %d %v", st, page)
+		}
+		if st := h.call(http.MethodGet, base+"/0", "admin", nil, nil); st != http.StatusNotFound {
+			t.Errorf("entry 0: %d", st)
+		}
+		if st := h.call(http.MethodPost, base+"/0/replay", "admin", nil, nil); st != http.StatusNotFound {
+			t.Errorf("replay 0: %d", st)
+		}
+		var out struct{ Counts map[string]int }
+		if st := h.call(http.MethodPost, base+"/replay", "admin", map[string]any{"filter": map[string]any{"cause": "rejected"}}, &out); st != http.StatusOK || len(out.Counts) != 0 {
+			t.Errorf("replay by filter: %d %v", st, out)
+		}
+		if st := h.call(http.MethodPost, base+"/0/replay", "seller", nil, nil); st != http.StatusForbidden {
+			t.Errorf("seller: %d", st)
+		}
+	})
+
 	// Every operation of the spec was exercised.
 	covered := map[string]bool{}
 	for _, c := range h.spec.Covered() {
