@@ -217,7 +217,7 @@ func TestPoisonMessagesAreDeadLetteredAndThePartitionMovesOn(t *testing.T) {
 
 	// Listing shows the entries; replaying the failing one after the fix
 	// applies it.
-	d := dlq.New(env.DB, env.Config, dlq.Options{Topic: bustest.DLQTopic, RetryTopic: bustest.RetryTopic, Consumes: []string{eventsv1.TopicOrder}})
+	d := dlq.New(env.DB, env.Config, dlq.Options{Topic: bustest.DLQTopic, Groups: map[string][]string{bustest.Group: {eventsv1.TopicOrder}}})
 	defer d.Close()
 	page, err := d.List(context.Background(), "", 10, dlq.Filter{})
 	if err != nil {

@@ -64,13 +64,14 @@ var (
 type Options struct {
 	// Topic is the dead-letter topic (<service>.dlq).
 	Topic string
-	// RetryTopic is where replays go: the topic only the service's
-	// consumer group reads (consumer.RetryTopic). Empty when the service
-	// consumes nothing: then nothing can be replayed.
-	RetryTopic string
-	// Consumes are the topics the service's consumer reads; an entry whose
-	// event came from another topic is refused.
-	Consumes []string
+	// Groups are the service's consumer groups that dead-letter to Topic,
+	// each with the topics it reads. An entry is replayed to the retry
+	// topic of the group that dead-lettered it (its dlq-consumer header),
+	// consumer.RetryTopic(group), which only that group reads; an entry of
+	// another group, or whose event came from a topic its group does not
+	// read, is refused. None (a service that consumes nothing): nothing
+	// can be replayed.
+	Groups map[string][]string
 	// MaxSchemaVersion is the newest envelope version the consumer
 	// understands (default eventsv1.SchemaVersion).
 	MaxSchemaVersion int

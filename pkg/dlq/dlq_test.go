@@ -29,7 +29,7 @@ import (
 const otherGroup = "other"
 
 func newDLQ(env *bustest.Env, tune func(*dlq.Options)) *dlq.DLQ {
-	opts := dlq.Options{Topic: bustest.DLQTopic, RetryTopic: bustest.RetryTopic, Consumes: []string{eventsv1.TopicOrder}}
+	opts := dlq.Options{Topic: bustest.DLQTopic, Groups: map[string][]string{bustest.Group: {eventsv1.TopicOrder}}}
 	if tune != nil {
 		tune(&opts)
 	}
@@ -241,11 +241,14 @@ func TestReplayRefusesWhatItCannotFix(t *testing.T) {
 	deadLetter(t, env, replayedForeign, bustest.RetryTopic, consumer.CauseRejected,    // 5: a replay naming identity.events
 		kafka.Header{Key: consumer.HeaderReplayedTopic, Value: []byte(eventsv1.TopicIdentity)})
 	deadLetter(t, env, unknownType, eventsv1.TopicOrder, consumer.CauseMalformed) // 6
+	otherGroups := bustest.OrderEvent(t, "order-other-group", 8)
+	deadLetter(t, env, otherGroups, eventsv1.TopicOrder, consumer.CauseRetriesExhausted, // 7: failed by a group not of this DLQ
+		kafka.Header{Key: consumer.HeaderDLQConsumer, Value: []byte(otherGroup)})
 
 	d := newDLQ(env, nil)
 	defer d.Close()
 	ctx := context.Background()
-	refused := []int64{1, 2, 3, 4, 5, 6}
+	refused := []int64{1, 2, 3, 4, 5, 6, 7}
 	for _, o := range refused {
 		r, err := d.ReplayOne(ctx, o, false, "admin", "")
 		if !errors.Is(err, dlq.ErrNotReplayable) || r.Status != dlq.StatusRefused {
@@ -301,8 +304,14 @@ func TestReplayRefusesWhatItCannotFix(t *testing.T) {
 	if r, err := upgraded.ReplayOne(ctx, 2, true, "admin", ""); err != nil || r.Status != dlq.StatusWouldReplay {
 		t.Fatalf("an entry of a version now understood: %+v, %v", r, err)
 	}
+	// Each entry goes to the retry topic of the group that failed it.
+	twoGroups := newDLQ(env, func(o *dlq.Options) { o.Groups[otherGroup] = []string{eventsv1.TopicOrder} })
+	defer twoGroups.Close()
+	if r, err := twoGroups.ReplayOne(ctx, 7, true, "admin", ""); err != nil || r.TargetTopic != consumer.RetryTopic(otherGroup) {
+		t.Fatalf("an entry of the service's second group: %+v, %v; want it bound for %s", r, err, consumer.RetryTopic(otherGroup))
+	}
 	// A service that consumes nothing replays nothing.
-	none := newDLQ(env, func(o *dlq.Options) { o.RetryTopic, o.Consumes = "", nil })
+	none := newDLQ(env, func(o *dlq.Options) { o.Groups = nil })
 	defer none.Close()
 	if _, err := none.ReplayOne(ctx, 0, false, "admin", ""); !errors.Is(err, dlq.ErrNotReplayable) {
 		t.Fatalf("replay in a service without a consumer: %v", err)

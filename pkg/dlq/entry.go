@@ -49,9 +49,11 @@ type Entry struct {
 	PayloadBytes int      `json:"payload_bytes"`
 	Headers      []Header `json:"headers"`
 	Payload      Payload  `json:"payload"`
-	// Replayable says whether Replay would publish the entry; when not,
-	// NotReplayable says why.
+	// Replayable says whether Replay would publish the entry, and
+	// ReplayTopic where to (the retry topic of the group that failed it);
+	// when not, NotReplayable says why.
 	Replayable    bool         `json:"replayable"`
+	ReplayTopic   string       `json:"replay_topic,omitempty"`
 	NotReplayable string       `json:"not_replayable,omitempty"`
 	Replays       []ReplayInfo `json:"replays"`
 
@@ -152,7 +154,7 @@ func (d *DLQ) toEntry(m kafka.Message) Entry {
 	if err := d.check(e); err != nil {
 		e.NotReplayable = err.Error()
 	} else {
-		e.Replayable = true
+		e.Replayable, e.ReplayTopic = true, consumer.RetryTopic(e.Consumer)
 	}
 	return e
 }
@@ -181,9 +183,12 @@ func (d *DLQ) check(e Entry) error {
 	refuse := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrNotReplayable}, args...)...)
 	}
+	topics, ours := d.opts.Groups[e.Consumer]
 	switch {
-	case d.opts.RetryTopic == "":
+	case len(d.opts.Groups) == 0:
 		return refuse("this service consumes no topic")
+	case !ours:
+		return refuse("it was dead-lettered by %q, not by a consumer group of this service", e.Consumer)
 	case e.Truncated:
 		return refuse("its payload was cut to fit the message size limit (%d bytes were dead-lettered of %d)", len(e.msg.Value), e.PayloadBytes)
 	case e.Cause == consumer.CauseMalformed:
@@ -199,8 +204,8 @@ func (d *DLQ) check(e Entry) error {
 	if _, err := ev.Decode(); err != nil {
 		return refuse("%v", err)
 	}
-	if !slices.Contains(d.opts.Consumes, e.SourceTopic) {
-		return refuse("its topic %q is not one this service consumes", e.SourceTopic)
+	if !slices.Contains(topics, e.SourceTopic) {
+		return refuse("its topic %q is not one that %s consumes", e.SourceTopic, e.Consumer)
 	}
 	return nil
 }

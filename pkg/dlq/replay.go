@@ -61,8 +61,8 @@ type Outcome struct {
 	NextCursor string         `json:"next_cursor,omitempty"`
 }
 
-// Replay publishes the requested entries to the retry topic (see the
-// package comment), or with DryRun says what it would do. An entry that
+// Replay publishes the requested entries to the retry topic of the group
+// that failed each (see the package comment), or with DryRun says what it would do. An entry that
 // cannot be replayed, or is not there, is reported in its Result; the
 // others are published. Each published entry has an audit row, written
 // before it is published and completed after.
@@ -119,7 +119,7 @@ func (d *DLQ) Replay(ctx context.Context, req Request) (Outcome, error) {
 		case !e.Replayable:
 			r.Status, r.Reason = StatusRefused, e.NotReplayable
 		case req.DryRun:
-			r.Status, r.TargetTopic = StatusWouldReplay, d.opts.RetryTopic
+			r.Status, r.TargetTopic = StatusWouldReplay, e.ReplayTopic
 		default:
 			todo = append(todo, e)
 			continue
@@ -154,7 +154,7 @@ func (d *DLQ) ReplayOne(ctx context.Context, offset int64, dryRun bool, by, requ
 	case StatusRefused:
 		return r, refusal{reason: r.Reason}
 	case StatusFailed:
-		return r, fmt.Errorf("replay %s@%d to %s: %s", d.opts.Topic, offset, d.opts.RetryTopic, r.Reason)
+		return r, fmt.Errorf("replay %s@%d to %s: %s", d.opts.Topic, offset, r.TargetTopic, r.Reason)
 	}
 	return r, nil
 }
@@ -186,10 +186,10 @@ func (d *DLQ) publish(ctx context.Context, entries []Entry, by, requestID string
 			kafka.Header{Key: consumer.HeaderReplayedTopic, Value: []byte(e.SourceTopic)},
 			kafka.Header{Key: consumer.HeaderReplayID, Value: []byte(id.String())},
 		)
-		msgs[i] = kafka.Message{Topic: d.opts.RetryTopic, Key: e.msg.Key, Value: e.msg.Value, Headers: headers}
+		msgs[i] = kafka.Message{Topic: e.ReplayTopic, Key: e.msg.Key, Value: e.msg.Value, Headers: headers}
 		rows[i] = auditRow{ReplayID: id.String(), DLQTopic: d.opts.Topic, DLQOffset: e.Offset, ReplayedBy: by,
-			EventID: e.EventID, EventType: e.EventType, TargetTopic: d.opts.RetryTopic, RequestID: requestID, Outcome: "pending"}
-		results[i] = Result{Offset: e.Offset, EventID: e.EventID, EventType: e.EventType, TargetTopic: d.opts.RetryTopic, ReplayID: id.String()}
+			EventID: e.EventID, EventType: e.EventType, TargetTopic: e.ReplayTopic, RequestID: requestID, Outcome: "pending"}
+		results[i] = Result{Offset: e.Offset, EventID: e.EventID, EventType: e.EventType, TargetTopic: e.ReplayTopic, ReplayID: id.String()}
 	}
 	if err := d.db.WithContext(ctx).Table("dead_letter_replays").Create(&rows).Error; err != nil {
 		return nil, fmt.Errorf("record %d replays before publishing them: %w", len(rows), err)

@@ -313,9 +313,14 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 		cc.Group, cc.Topics, cc.DLQTopic, cc.RetryTopic = s.Name, opts.Consumes, s.Name+".dlq", retryTopic
 		s.Consumer = consumer.New(s.DB, s.Broker, cc, s.Log, s.Registry)
 	}
-	s.DLQ = dlq.New(s.DB, s.Broker, dlq.Options{
-		Topic: s.Name + ".dlq", RetryTopic: retryTopic, Consumes: opts.Consumes, MaxSchemaVersion: opts.Consumer.MaxSchemaVersion,
-	})
+	// The DLQ replays an entry to the retry topic of the group that failed
+	// it; a service with another consumer group adds it here (and creates
+	// its retry topic above).
+	groups := map[string][]string{}
+	if s.Consumer != nil {
+		groups[s.Name] = opts.Consumes
+	}
+	s.DLQ = dlq.New(s.DB, s.Broker, dlq.Options{Topic: s.Name + ".dlq", Groups: groups, MaxSchemaVersion: opts.Consumer.MaxSchemaVersion})
 	s.closers = append(s.closers, s.DLQ.Close)
 	return nil
 }
