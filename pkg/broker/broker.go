@@ -19,6 +19,27 @@ type Config struct {
 	Partitions int // for the event topics; DLQ topics get one
 	Replicas   int
 	ClientID   string
+	// MaxMessageBytes is the one size limit of a message: the most a
+	// writer sends in one batch (so no larger message leaves it) and the
+	// most a reader asks for in one fetch (a larger batch still arrives
+	// whole: brokers return the first one whatever its size). Keep it
+	// below the broker's own limit by a few KiB of batch overhead
+	// (default DefaultMaxMessageBytes).
+	MaxMessageBytes int
+}
+
+// DefaultMaxMessageBytes is Config.MaxMessageBytes unset: below the 1 MiB
+// that Kafka (message.max.bytes) and Redpanda (kafka_batch_max_bytes)
+// accept by default.
+const DefaultMaxMessageBytes = 1_000_000
+
+// MessageLimit is the size limit of a message (Config.MaxMessageBytes, or
+// its default).
+func (c Config) MessageLimit() int {
+	if c.MaxMessageBytes > 0 {
+		return c.MaxMessageBytes
+	}
+	return DefaultMaxMessageBytes
 }
 
 // Transport returns a transport of its own. kafka-go's default transport is
@@ -50,7 +71,7 @@ func (c Config) Writer() *kafka.Writer {
 		Balancer:               &kafka.Murmur2Balancer{},
 		RequiredAcks:           kafka.RequireAll,
 		BatchSize:              1000,
-		BatchBytes:             8 << 20,
+		BatchBytes:             int64(c.MessageLimit()),
 		BatchTimeout:           writerLinger,
 		MaxAttempts:            3,
 		WriteBackoffMin:        50 * time.Millisecond,

@@ -47,6 +47,17 @@ type Common struct {
 	KafkaBrokers    []string `env:"SHOP_KAFKA_BROKERS" envSeparator:"," envDefault:"127.0.0.1:9092"`
 	TopicPartitions int      `env:"SHOP_TOPIC_PARTITIONS" envDefault:"6"`
 	TopicReplicas   int      `env:"SHOP_TOPIC_REPLICATION_FACTOR" envDefault:"1"`
+	// KafkaMaxMessageBytes is the one size limit of a message, the
+	// producers' and the consumers' both; keep it below the broker's
+	// (message.max.bytes, Redpanda's kafka_batch_max_bytes; 1 MiB by
+	// default) by a few KiB of batch overhead. A dead letter that would
+	// exceed it is sent with its payload cut (pkg/consumer).
+	KafkaMaxMessageBytes int `env:"SHOP_KAFKA_MAX_MESSAGE_BYTES" envDefault:"1000000"`
+
+	// IdempotencySecret keys the fingerprints of Idempotency-Key requests
+	// (HMAC-SHA-256; pkg/idempotency): the same in every replica, at least
+	// 32 bytes. The default is for the local stack only (DevIdempotencySecret).
+	IdempotencySecret string `env:"SHOP_IDEMPOTENCY_SECRET" envDefault:"shop-local-development-idempotency-secret"`
 
 	JWKSURL     string        `env:"SHOP_JWKS_URL" envDefault:"http://127.0.0.1:8081/.well-known/jwks.json"`
 	JWTIssuer   string        `env:"SHOP_JWT_ISSUER" envDefault:"shop-identity"`
@@ -68,6 +79,13 @@ type Common struct {
 	BodyLimit       int64         `env:"SHOP_HTTP_BODY_LIMIT" envDefault:"1048576"`
 	ShutdownTimeout time.Duration `env:"SHOP_SHUTDOWN_TIMEOUT" envDefault:"20s"`
 }
+
+// DevIdempotencySecret is SHOP_IDEMPOTENCY_SECRET's default, for the local
+// stack: a production deployment must set its own.
+const DevIdempotencySecret = "shop-local-development-idempotency-secret"
+
+// MinIdempotencySecretBytes is the shortest SHOP_IDEMPOTENCY_SECRET accepted.
+const MinIdempotencySecretBytes = 32
 
 // Defaults per service: the port and database of the architecture contract.
 var services = map[string]struct {
@@ -209,6 +227,13 @@ func (c *Common) Validate() error {
 	}
 	if c.TopicReplicas < 1 {
 		bad("SHOP_TOPIC_REPLICATION_FACTOR", "must be at least 1, got %d", c.TopicReplicas)
+	}
+	if c.KafkaMaxMessageBytes < 64<<10 || c.KafkaMaxMessageBytes > 100<<20 {
+		bad("SHOP_KAFKA_MAX_MESSAGE_BYTES", "must be 65536..104857600 bytes, got %d", c.KafkaMaxMessageBytes)
+	}
+	if len(c.IdempotencySecret) < MinIdempotencySecretBytes {
+		// The value is a secret: never print it.
+		bad("SHOP_IDEMPOTENCY_SECRET", "must be at least %d bytes, got %d", MinIdempotencySecretBytes, len(c.IdempotencySecret))
 	}
 	if u, err := url.Parse(c.JWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("SHOP_JWKS_URL", "want an http(s) URL, got %q", c.JWKSURL)

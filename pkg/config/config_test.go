@@ -75,6 +75,8 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		"SHOP_KAFKA_BROKERS":             {"SHOP_KAFKA_BROKERS": "nohostport"},
 		"SHOP_JWKS_URL":                  {"SHOP_JWKS_URL": "ftp://x"},
 		"SHOP_DB_MAX_IDLE_CONNS":         {"SHOP_DB_MAX_OPEN_CONNS": "4", "SHOP_DB_MAX_IDLE_CONNS": "5"},
+		"SHOP_KAFKA_MAX_MESSAGE_BYTES":   {"SHOP_KAFKA_MAX_MESSAGE_BYTES": "1000"},
+		"SHOP_IDEMPOTENCY_SECRET":        {"SHOP_IDEMPOTENCY_SECRET": "too-short"},
 	}
 	for name, environ := range cases {
 		var cfg inventoryConfig
@@ -90,6 +92,21 @@ func TestConfigErrorsNeverPrintPasswords(t *testing.T) {
 	err := Load(&cfg, "catalog", map[string]string{"SHOP_DATABASE_URL": "mysql://app:s3cret@db/catalog"})
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("want a redacted error, got %v", err)
+	}
+	err = Load(&cfg, "catalog", map[string]string{"SHOP_IDEMPOTENCY_SECRET": "s3cret-but-short"})
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("want an error that does not print the secret, got %v", err)
+	}
+}
+
+// The idempotency secret and the message size limit have local defaults.
+func TestEventAndIdempotencyDefaults(t *testing.T) {
+	var cfg Common
+	if err := Load(&cfg, "payment", nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IdempotencySecret != DevIdempotencySecret || cfg.KafkaMaxMessageBytes != 1000000 {
+		t.Fatalf("secret %q, max message bytes %d", cfg.IdempotencySecret, cfg.KafkaMaxMessageBytes)
 	}
 }
 

@@ -148,7 +148,7 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 		Registry: prometheus.NewRegistry(),
 		Broker: broker.Config{
 			Brokers: cfg.KafkaBrokers, Partitions: cfg.TopicPartitions,
-			Replicas: cfg.TopicReplicas, ClientID: cfg.Service,
+			Replicas: cfg.TopicReplicas, ClientID: cfg.Service, MaxMessageBytes: cfg.KafkaMaxMessageBytes,
 		},
 	}
 	defer func() {
@@ -209,8 +209,17 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	}
 	s.closers = append(s.closers, func() error { s.Auth.Close(); return nil })
 
-	s.Idempotency = idempotency.NewStore(s.asyncDB, idempotency.Config{Logger: s.Log}, s.Registry)
-	s.Go("idempotency-key pruner", func(ctx context.Context) error { return Every(ctx, time.Hour, s.pruneKeys) })
+	s.Idempotency, err = idempotency.NewStore(s.asyncDB, idempotency.Config{Secret: []byte(cfg.IdempotencySecret), Logger: s.Log}, s.Registry)
+	if err != nil {
+		return nil, err
+	}
+	// Records fingerprinted before fingerprints were keyed are keyed at
+	// once, and hourly after (a replica of the previous release may still
+	// write some during a rolling upgrade).
+	s.Go("idempotency-key upkeep", func(ctx context.Context) error {
+		s.keyUpkeep(ctx)
+		return Every(ctx, time.Hour, s.keyUpkeep)
+	})
 	if err := s.buildHTTP(opts); err != nil {
 		return nil, err
 	}
@@ -295,6 +304,14 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 			topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions})
 		}
 	}
+	// DLQ replays reach the consumer that failed, and no other, through a
+	// topic that only this service's group reads.
+	retryTopic := ""
+	if len(opts.Consumes) > 0 {
+		retryTopic = consumer.RetryTopic(s.Name)
+		topics = append(topics, broker.Topic{Name: retryTopic, Partitions: s.Broker.Partitions})
+	}
+	topics = append(topics, broker.Topic{Name: consumer.RetryTopic(revocationGroup(s.Name)), Partitions: s.Broker.Partitions})
 	err := retry(ctx, opts.StartupTimeout, s.Log, "broker", func(ctx context.Context) error {
 		return broker.EnsureTopics(ctx, s.kafka, s.Broker.Replicas, topics...)
 	})
@@ -306,10 +323,17 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	s.relay = outbox.NewRelay(s.DB, s.Config.DatabaseURL, s.relayW, outbox.RelayConfig{}, s.Log, s.Registry)
 	if len(opts.Consumes) > 0 {
 		cc := opts.Consumer
-		cc.Group, cc.Topics = s.Name, opts.Consumes
+		cc.Group, cc.Topics, cc.DLQTopic, cc.RetryTopic = s.Name, opts.Consumes, s.Name+".dlq", retryTopic
 		s.Consumer = consumer.New(s.DB, s.Broker, cc, s.Log, s.Registry)
 	}
-	s.DLQ = dlq.New(s.DB, s.Broker, s.Name+".dlq")
+	// The DLQ replays an entry to the retry topic of the group that failed
+	// it; a service with another consumer group adds it here (and creates
+	// its retry topic above).
+	groups := map[string][]string{revocationGroup(s.Name): {revocationTopic}}
+	if s.Consumer != nil {
+		groups[s.Name] = opts.Consumes
+	}
+	s.DLQ = dlq.New(s.DB, s.Broker, dlq.Options{Topic: s.Name + ".dlq", Groups: groups, MaxSchemaVersion: opts.Consumer.MaxSchemaVersion})
 	s.closers = append(s.closers, s.DLQ.Close)
 	return nil
 }
@@ -374,7 +398,14 @@ func keyScope(c *gin.Context) string {
 	return "ip:" + c.ClientIP()
 }
 
-func (s *Service) pruneKeys(ctx context.Context) {
+// keyUpkeep fingerprints again the records with an unkeyed fingerprint,
+// and deletes the expired ones.
+func (s *Service) keyUpkeep(ctx context.Context) {
+	if n, err := s.Idempotency.Rekey(ctx); err != nil {
+		s.Log.WarnContext(ctx, "rekey idempotency keys", "error", err.Error())
+	} else if n > 0 {
+		s.Log.InfoContext(ctx, "fingerprinted idempotency keys again, keyed", "rekeyed", n)
+	}
 	n, err := s.Idempotency.Prune(ctx)
 	if err != nil {
 		s.Log.WarnContext(ctx, "prune idempotency keys", "error", err.Error())
