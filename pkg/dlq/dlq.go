@@ -235,7 +235,7 @@ func (d *DLQ) read(ctx context.Context, from int64, limit int) ([]kafka.Message,
 }
 
 func (d *DLQ) dial(ctx context.Context) (*kafka.Conn, error) {
-	dialer := &kafka.Dialer{Timeout: 5 * time.Second}
+	dialer := d.broker.Dialer(5 * time.Second)
 	var errs []error
 	for _, addr := range d.broker.Brokers {
 		conn, err := dialer.DialLeader(ctx, "tcp", addr, d.topic, 0)
