@@ -15,11 +15,13 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/shop-oss/shop/pkg/broker"
 	"github.com/shop-oss/shop/pkg/logging"
 )
 
@@ -42,6 +44,10 @@ type Common struct {
 	DBMaxIdleConns int           `env:"SHOP_DB_MAX_IDLE_CONNS"`
 	DBConnLifetime time.Duration `env:"SHOP_DB_CONN_MAX_LIFETIME" envDefault:"30m"`
 
+	// DatabaseMigrate runs the migrations at start-up; the Helm chart turns
+	// it off and runs `<service> migrate` as a Job before each release.
+	DatabaseMigrate bool `env:"SHOP_DATABASE_MIGRATE" envDefault:"true"`
+
 	RedisURL string `env:"SHOP_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
 
 	KafkaBrokers    []string `env:"SHOP_KAFKA_BROKERS" envSeparator:"," envDefault:"127.0.0.1:9092"`
@@ -58,6 +64,21 @@ type Common struct {
 	// (HMAC-SHA-256; pkg/idempotency): the same in every replica, at least
 	// 32 bytes. The default is for the local stack only (DevIdempotencySecret).
 	IdempotencySecret string `env:"SHOP_IDEMPOTENCY_SECRET" envDefault:"shop-local-development-idempotency-secret"`
+
+	// TopicMinInSync is min.insync.replicas of the topics the service
+	// creates (0: the broker's default).
+	TopicMinInSync int `env:"SHOP_TOPIC_MIN_INSYNC_REPLICAS" envDefault:"0"`
+
+	// Broker authentication and encryption (a real cluster): SASL with
+	// SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN when the mechanism is set; TLS
+	// when SHOP_BROKER_TLS is true or a CA file is given.
+	BrokerSASLMechanism string `env:"SHOP_BROKER_SASL_MECHANISM"`
+	BrokerSASLUsername  string `env:"SHOP_BROKER_SASL_USERNAME"`
+	BrokerSASLPassword  string `env:"SHOP_BROKER_SASL_PASSWORD"`
+	BrokerTLS           bool   `env:"SHOP_BROKER_TLS" envDefault:"false"`
+	BrokerTLSCAFile     string `env:"SHOP_BROKER_TLS_CA_FILE"`
+	BrokerTLSCertFile   string `env:"SHOP_BROKER_TLS_CERT_FILE"`
+	BrokerTLSKeyFile    string `env:"SHOP_BROKER_TLS_KEY_FILE"`
 
 	JWKSURL     string        `env:"SHOP_JWKS_URL" envDefault:"http://127.0.0.1:8081/.well-known/jwks.json"`
 	JWTIssuer   string        `env:"SHOP_JWT_ISSUER" envDefault:"shop-identity"`
@@ -181,6 +202,33 @@ func collectKeys(t reflect.Type, keys map[string]string) {
 // Environ returns the process environment as a map, for Load.
 func Environ() map[string]string { return env.ToMap(os.Environ()) }
 
+// Of returns the Common that cfg (a pointer to a service's config, or to a
+// Common) embeds; nil when it embeds none.
+func Of(cfg any) *Common { return common(cfg) }
+
+// Setting is one environment variable a configuration reads.
+type Setting struct {
+	Name string
+	// Default is the tag's default; empty where there is none or where Load
+	// derives it (the HTTP address and database of the service).
+	Default string
+}
+
+// Settings lists the variables that cfg (a pointer to a config struct)
+// reads, sorted by name: what compose and the Helm chart must provide.
+func Settings(cfg any) ([]Setting, error) {
+	params, err := env.GetFieldParams(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	out := make([]Setting, 0, len(params))
+	for _, p := range params {
+		out = append(out, Setting{Name: p.Key, Default: p.DefaultValue})
+	}
+	slices.SortFunc(out, func(a, b Setting) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
 func common(cfg any) *Common {
 	switch c := cfg.(type) {
 	case *Common:
@@ -235,6 +283,23 @@ func (c *Common) Validate() error {
 		// The value is a secret: never print it.
 		bad("SHOP_IDEMPOTENCY_SECRET", "must be at least %d bytes, got %d", MinIdempotencySecretBytes, len(c.IdempotencySecret))
 	}
+	if c.TopicMinInSync < 0 || c.TopicMinInSync > c.TopicReplicas {
+		bad("SHOP_TOPIC_MIN_INSYNC_REPLICAS", "must be 0 (the broker's default) .. SHOP_TOPIC_REPLICATION_FACTOR (%d), got %d", c.TopicReplicas, c.TopicMinInSync)
+	}
+	if m := c.BrokerSASLMechanism; m != "" {
+		if !slices.Contains(broker.Mechanisms, m) {
+			bad("SHOP_BROKER_SASL_MECHANISM", "want one of %s (or empty for no SASL), got %q", strings.Join(broker.Mechanisms, ", "), m)
+		}
+		if c.BrokerSASLUsername == "" {
+			bad("SHOP_BROKER_SASL_USERNAME", "must be set with SHOP_BROKER_SASL_MECHANISM")
+		}
+		if c.BrokerSASLPassword == "" {
+			bad("SHOP_BROKER_SASL_PASSWORD", "must be set with SHOP_BROKER_SASL_MECHANISM")
+		}
+	}
+	if (c.BrokerTLSCertFile == "") != (c.BrokerTLSKeyFile == "") {
+		bad("SHOP_BROKER_TLS_CERT_FILE", "and SHOP_BROKER_TLS_KEY_FILE must be set together")
+	}
 	if u, err := url.Parse(c.JWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("SHOP_JWKS_URL", "want an http(s) URL, got %q", c.JWKSURL)
 	}
@@ -263,6 +328,26 @@ func (c *Common) Validate() error {
 		bad("SHOP_SHUTDOWN_TIMEOUT", "must be positive, got %s", c.ShutdownTimeout)
 	}
 	return errors.Join(errs...)
+}
+
+// Broker returns the broker client settings of c, with SASL and TLS set up;
+// a TLS file that cannot be read stops start-up here.
+func (c *Common) Broker() (broker.Config, error) {
+	mech, err := broker.Mechanism(c.BrokerSASLMechanism, c.BrokerSASLUsername, c.BrokerSASLPassword)
+	if err != nil {
+		return broker.Config{}, fmt.Errorf("SHOP_BROKER_SASL_MECHANISM: %w", err)
+	}
+	cfg := broker.Config{
+		Brokers: c.KafkaBrokers, Partitions: c.TopicPartitions, Replicas: c.TopicReplicas,
+		MinInSyncReplicas: c.TopicMinInSync, ClientID: c.Service, SASL: mech, MaxMessageBytes: c.KafkaMaxMessageBytes,
+	}
+	if c.BrokerTLS || c.BrokerTLSCAFile != "" || c.BrokerTLSCertFile != "" {
+		cfg.TLS, err = broker.TLSConfig(broker.TLSFiles{CA: c.BrokerTLSCAFile, Cert: c.BrokerTLSCertFile, Key: c.BrokerTLSKeyFile})
+		if err != nil {
+			return broker.Config{}, fmt.Errorf("SHOP_BROKER_TLS_CA_FILE, SHOP_BROKER_TLS_CERT_FILE, SHOP_BROKER_TLS_KEY_FILE: %w", err)
+		}
+	}
+	return cfg, nil
 }
 
 // redact hides a password in a URL so that config errors never print one.
