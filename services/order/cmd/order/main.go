@@ -52,6 +52,13 @@ func run(ctx context.Context, args []string) error {
 		defer svc.Close()
 		return svc.Run(ctx)
 	case args[0] == "seed":
+		cfg, err := app.Load(config.Environ())
+		if err != nil {
+			return err
+		}
+		if err := cfg.ForbidInProduction("order seed"); err != nil {
+			return err
+		}
 		// Orders are made by customers; there is nothing to seed.
 		fmt.Println("demo orders: none (place one in the storefront)")
 		return nil
