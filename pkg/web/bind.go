@@ -24,6 +24,9 @@ var validate = newValidator()
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Tag.Get("form") == "" {
+			return embedded // its fields are the client's, at the outer level
+		}
 		for _, tag := range []string{"json", "form", "uri", "header"} {
 			name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
 			if name == "-" {
@@ -86,10 +89,15 @@ func Validate(v any) error {
 	return problem.Validation(fields...)
 }
 
-// fieldPath drops the top-level struct name: "CreateOrder.lines[0].quantity"
-// becomes "lines[0].quantity".
+// embedded names an embedded struct in validation namespaces, to be left
+// out of field paths.
+const embedded = "\x00embedded"
+
+// fieldPath drops the top-level struct name and embedded structs:
+// "CreateOrder.lines[0].quantity" becomes "lines[0].quantity", and
+// "listQuery.<embedded>.cursor" becomes "cursor".
 func fieldPath(fe validator.FieldError) string {
-	ns := fe.Namespace()
+	ns := strings.ReplaceAll(fe.Namespace(), "."+embedded, "")
 	if _, rest, ok := strings.Cut(ns, "."); ok {
 		return rest
 	}

@@ -359,3 +359,34 @@ func TestBind400RefusesDuplicateCaseVariantAndBadText(t *testing.T) {
 		}
 	}
 }
+
+type pageQuery struct {
+	Cursor string `form:"cursor" validate:"max=8"`
+}
+
+type pagedQuery struct {
+	pageQuery
+	Status string `form:"status" validate:"omitempty,oneof=PAID"`
+}
+
+// A field of an embedded struct is named as the client sent it, without
+// the Go struct's name.
+func TestBindQuery400NamesAnEmbeddedStructsFieldAsSent(t *testing.T) {
+	e, _, _ := newEngine(t)
+	e.GET("/paged", func(c *gin.Context) {
+		var q pagedQuery
+		if !web.BindQuery(c, &q) {
+			return
+		}
+		c.JSON(http.StatusOK, q)
+	})
+	rec := do(e, "GET", "/paged?cursor=123456789&status=NEW", "")
+	p := decodeProblem(t, rec)
+	got := map[string]bool{}
+	for _, f := range p.Errors {
+		got[f.Field] = true
+	}
+	if rec.Code != 400 || len(got) != 2 || !got["cursor"] || !got["status"] {
+		t.Fatalf("%d %+v, want errors naming cursor and status", rec.Code, p.Errors)
+	}
+}
