@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -79,6 +81,7 @@ func TestBadInputIsA400NamingTheField(t *testing.T) {
 			if n == 0 {
 				t.Fatal("no input to try: the document lists no parameters or bodies")
 			}
+			serverRefusals(t, strings.TrimPrefix(s.url(service), "http://"))
 			t.Logf("%d bad requests, each a 400 naming its field", n)
 		})
 	}
@@ -483,4 +486,31 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// serverRefusals sends what the HTTP server refuses before any handler
+// over raw TCP (Go's client will not send it): each answer is a problem.
+func serverRefusals(t *testing.T, addr string) {
+	t.Helper()
+	for status, req := range map[int]string{
+		http.StatusRequestHeaderFieldsTooLarge: "GET /api/v1/x?q=" + strings.Repeat("a", 100_000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+		http.StatusBadRequest:                  "POST /api/v1/x HTTP/1.1\r\nHost: x\r\nIdempotency-Key: \x1b[2J\r\nIf-Match: \"v1\x00\"\r\n\r\n",
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.WriteString(conn, req)
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%d: %v", status, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		conn.Close()
+		var p problem.Problem
+		if res.StatusCode != status || res.Header.Get("Content-Type") != problem.ContentType || json.Unmarshal(body, &p) != nil || p.Status != status {
+			t.Errorf("server refusal: %s %q %.200s, want a %d problem", res.Status, res.Header.Get("Content-Type"), body, status)
+		}
+	}
 }
