@@ -142,7 +142,12 @@ func (s *Service) changeStock(ctx context.Context, actor Actor, productID uuid.U
 		if err := s.apply(ctx, tx, l); err != nil {
 			return nil, err
 		}
-		out = l.stock[productID]
+		// The answer is the row as stored: the database sets updated_at.
+		stored, err := tx.LockStock(ctx, []uuid.UUID{productID})
+		if err != nil {
+			return nil, err
+		}
+		out = stored[productID]
 		return []uuid.UUID{productID}, nil
 	})
 	return out, wrap("change stock of product", productID, err)
