@@ -1,9 +1,13 @@
 package openapitest
 
 import (
+	"slices"
 	"sort"
+	"strings"
+	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/gin-gonic/gin"
 )
 
 // Operation is one operation of the document with what a client sends it,
@@ -53,4 +57,46 @@ func (s *Spec) Inputs() []Operation {
 		return ops[i].Method < ops[j].Method
 	})
 	return ops
+}
+
+// CheckRoutes fails t for every route the engine serves that the document
+// lacks, and every operation of the document that no route serves, so that
+// a route cannot be added without its documentation. routes is
+// gin.Engine.Routes(); paths in except (such as /metrics) are not checked.
+func (s *Spec) CheckRoutes(t testing.TB, routes gin.RoutesInfo, except ...string) {
+	t.Helper()
+	served := map[string]bool{}
+	for _, r := range routes {
+		if slices.Contains(except, r.Path) {
+			continue
+		}
+		served[r.Method+" "+templateOf(r.Path)] = true
+	}
+	documented := map[string]bool{}
+	for _, op := range s.Operations() {
+		if _, path, _ := strings.Cut(op, " "); !slices.Contains(except, path) {
+			documented[op] = true
+		}
+	}
+	for op := range served {
+		if !documented[op] {
+			t.Errorf("%s is served but not in the OpenAPI document", op)
+		}
+	}
+	for op := range documented {
+		if !served[op] {
+			t.Errorf("%s is in the OpenAPI document but no route serves it", op)
+		}
+	}
+}
+
+// templateOf writes gin's /orders/:id as OpenAPI's /orders/{id}.
+func templateOf(path string) string {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if len(seg) > 1 && (seg[0] == ':' || seg[0] == '*') {
+			segs[i] = "{" + seg[1:] + "}"
+		}
+	}
+	return strings.Join(segs, "/")
 }
