@@ -71,6 +71,7 @@ func checkTokens(b []byte) error {
 	// The decoder lets invalid UTF-8 through so that the raw string can be
 	// checked here, where its field is known.
 	dec := jsontext.NewDecoder(bytes.NewReader(b), jsontext.AllowInvalidUTF8(true))
+	var text []byte // each string unquoted, in one buffer
 	for {
 		if dec.PeekKind() != '"' {
 			if _, err := dec.ReadToken(); err != nil {
@@ -87,8 +88,8 @@ func checkTokens(b []byte) error {
 			return decodeError(err)
 		}
 		msg := "must be valid UTF-8"
-		if s, err := jsontext.AppendUnquote(nil, raw); err == nil && utf8.Valid(raw) {
-			msg = TextProblem(string(s))
+		if text, err = jsontext.AppendUnquote(text[:0], raw); err == nil && utf8.Valid(raw) {
+			msg = textProblem(text)
 		}
 		if msg == "" {
 			continue
@@ -130,18 +131,39 @@ func mayBreakTextRule(b []byte) bool {
 // TextProblem says what is wrong with s under the text rule, or "" when
 // nothing is.
 func TextProblem(s string) string {
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				return "must be valid UTF-8"
-			}
-		case r == 0:
-			return "must not contain NUL characters"
-		case r == '\t', r == '\n', r == '\r':
-		case unicode.IsControl(r):
-			return fmt.Sprintf("must not contain control characters (U+%04X)", r)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if msg := runeProblem(r, size); msg != "" {
+			return msg
 		}
+		i += size
+	}
+	return ""
+}
+
+// textProblem is TextProblem for bytes (a string token, unquoted).
+func textProblem(s []byte) string {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRune(s[i:])
+		if msg := runeProblem(r, size); msg != "" {
+			return msg
+		}
+		i += size
+	}
+	return ""
+}
+
+// runeProblem says what is wrong with one decoded rune of size bytes.
+func runeProblem(r rune, size int) string {
+	switch {
+	case r == utf8.RuneError && size == 1:
+		return "must be valid UTF-8"
+	case r == 0:
+		return "must not contain NUL characters"
+	case r == '\t', r == '\n', r == '\r':
+		return ""
+	case unicode.IsControl(r):
+		return fmt.Sprintf("must not contain control characters (U+%04X)", r)
 	}
 	return ""
 }
