@@ -69,22 +69,9 @@ func headers(m kafka.Message) map[string]string {
 // endOffsets returns the end offset of every partition of topic.
 func endOffsets(t *testing.T, env *bustest.Env, topic string) map[int]int64 {
 	t.Helper()
-	client := env.Config.Client()
-	md, err := client.Metadata(context.Background(), &kafka.MetadataRequest{Topics: []string{topic}})
+	out, err := broker.EndOffsets(context.Background(), env.Config.Client(), topic)
 	if err != nil {
 		t.Fatal(err)
-	}
-	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
-	for _, p := range md.Topics[0].Partitions {
-		req.Topics[topic] = append(req.Topics[topic], kafka.LastOffsetOf(p.ID))
-	}
-	res, err := client.ListOffsets(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[int]int64{}
-	for _, p := range res.Topics[topic] {
-		out[p.Partition] = p.LastOffset
 	}
 	return out
 }
