@@ -228,6 +228,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	reader := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           c.broker.Brokers,
+		Dialer:            c.broker.Dialer(10 * time.Second),
 		GroupID:           c.cfg.Group,
 		GroupTopics:       append(slices.Clip(c.cfg.Topics), c.cfg.RetryTopic),
 		MinBytes:          1,

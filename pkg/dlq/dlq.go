@@ -239,7 +239,7 @@ func (d *DLQ) readOffsets(ctx context.Context, offsets []int64) (map[int64]kafka
 // one) and returns its first and end offsets. The connection's deadline is
 // ctx's, or 10 s.
 func (d *DLQ) open(ctx context.Context) (*kafka.Conn, int64, int64, error) {
-	dialer := &kafka.Dialer{Timeout: 5 * time.Second}
+	dialer := d.broker.Dialer(5 * time.Second)
 	var errs []error
 	var conn *kafka.Conn
 	for _, addr := range d.broker.Brokers {
