@@ -43,7 +43,7 @@ func (c *Consumer) fromRetry(m kafka.Message, e event.Event) (event.Event, error
 // on demand (production's), retrying while the broker does not answer. It
 // reports false when ctx ended first.
 func (c *Consumer) ensureRetryTopic(ctx context.Context) bool {
-	topic := broker.Topic{Name: c.cfg.RetryTopic, Partitions: max(1, c.broker.Partitions)}
+	topic := broker.Topic{Name: c.cfg.RetryTopic, Partitions: max(1, c.broker.Partitions), MinInSyncReplicas: c.broker.MinInSyncReplicas}
 	client := c.broker.Client()
 	for wait := c.cfg.RetryBase; ; wait = min(2*wait, c.cfg.RetryMax) {
 		err := broker.EnsureTopics(ctx, client, max(1, c.broker.Replicas), topic)

@@ -333,7 +333,7 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	retryTopic := ""
 	if len(opts.Consumes) > 0 {
 		retryTopic = consumer.RetryTopic(s.Name)
-		topics = append(topics, broker.Topic{Name: retryTopic, Partitions: s.Broker.Partitions})
+		topics = append(topics, broker.Topic{Name: retryTopic, Partitions: s.Broker.Partitions, MinInSyncReplicas: minISR})
 	}
 	err := retry(ctx, opts.StartupTimeout, s.Log, "broker", func(ctx context.Context) error {
 		if err := broker.Ping(ctx, s.Broker); errors.Is(err, broker.ErrAuth) {
