@@ -58,18 +58,6 @@ type Common struct {
 	KafkaBrokers    []string `env:"SHOP_KAFKA_BROKERS" envSeparator:"," envDefault:"127.0.0.1:9092"`
 	TopicPartitions int      `env:"SHOP_TOPIC_PARTITIONS" envDefault:"6"`
 	TopicReplicas   int      `env:"SHOP_TOPIC_REPLICATION_FACTOR" envDefault:"1"`
-	// KafkaMaxMessageBytes is the one size limit of a message, the
-	// producers' and the consumers' both; keep it below the broker's
-	// (message.max.bytes, Redpanda's kafka_batch_max_bytes; 1 MiB by
-	// default) by a few KiB of batch overhead. A dead letter that would
-	// exceed it is sent with its payload cut (pkg/consumer).
-	KafkaMaxMessageBytes int `env:"SHOP_KAFKA_MAX_MESSAGE_BYTES" envDefault:"1000000"`
-
-	// IdempotencySecret keys the fingerprints of Idempotency-Key requests
-	// (HMAC-SHA-256; pkg/idempotency): the same in every replica, at least
-	// 32 bytes. The default is for the local stack only (DevIdempotencySecret).
-	IdempotencySecret string `env:"SHOP_IDEMPOTENCY_SECRET" envDefault:"shop-local-development-idempotency-secret"`
-
 	// TopicMinInSync is min.insync.replicas of the topics the service
 	// creates (0: the broker's default).
 	TopicMinInSync int `env:"SHOP_TOPIC_MIN_INSYNC_REPLICAS" envDefault:"0"`
@@ -84,6 +72,17 @@ type Common struct {
 	BrokerTLSCAFile     string `env:"SHOP_BROKER_TLS_CA_FILE"`
 	BrokerTLSCertFile   string `env:"SHOP_BROKER_TLS_CERT_FILE"`
 	BrokerTLSKeyFile    string `env:"SHOP_BROKER_TLS_KEY_FILE"`
+	// KafkaMaxMessageBytes is the one size limit of a message, the
+	// producers' and the consumers' both; keep it below the broker's
+	// (message.max.bytes, Redpanda's kafka_batch_max_bytes; 1 MiB by
+	// default) by a few KiB of batch overhead. A dead letter that would
+	// exceed it is sent with its payload cut (pkg/consumer).
+	KafkaMaxMessageBytes int `env:"SHOP_KAFKA_MAX_MESSAGE_BYTES" envDefault:"1000000"`
+
+	// IdempotencySecret keys the fingerprints of Idempotency-Key requests
+	// (HMAC-SHA-256; pkg/idempotency): the same in every replica, at least
+	// 32 bytes. The default is for the local stack only (DevIdempotencySecret).
+	IdempotencySecret string `env:"SHOP_IDEMPOTENCY_SECRET" envDefault:"shop-local-development-idempotency-secret"`
 
 	JWKSURL     string        `env:"SHOP_JWKS_URL" envDefault:"http://127.0.0.1:8081/.well-known/jwks.json"`
 	JWTIssuer   string        `env:"SHOP_JWT_ISSUER" envDefault:"shop-identity"`
@@ -93,9 +92,13 @@ type Common struct {
 	// RateLimitPerMinute is the default per-client API budget; 0 disables it.
 	RateLimitPerMinute int `env:"SHOP_RATE_LIMIT_PER_MINUTE" envDefault:"600"`
 
-	// TrustedProxies may set X-Forwarded-For: the gateway (loopback in
-	// `make up`; the ingress or pod CIDR in Kubernetes).
-	TrustedProxies []string `env:"SHOP_TRUSTED_PROXIES" envSeparator:"," envDefault:"127.0.0.1,::1"`
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For and
+	// X-Real-IP a service believes: the gateway's only (127.0.0.2 in
+	// `make up`, where the gateway connects from that address; the
+	// gateway's pods in Kubernetes). Default none: from anyone else the
+	// headers are ignored, so a client cannot choose the address that rate
+	// limits and the audit log see.
+	TrustedProxies []string `env:"SHOP_TRUSTED_PROXIES" envSeparator:","`
 
 	// PprofAddr, when set (e.g. 127.0.0.1:6060), serves net/http/pprof
 	// there for profiling; never on the public port.
@@ -158,6 +161,10 @@ func Load(cfg any, service string, environ map[string]string) error {
 	if c.DBMaxIdleConns == 0 {
 		c.DBMaxIdleConns = c.DBMaxOpenConns
 	}
+	for i, p := range c.TrustedProxies {
+		c.TrustedProxies[i] = strings.TrimSpace(p)
+	}
+	c.TrustedProxies = slices.DeleteFunc(c.TrustedProxies, func(p string) bool { return p == "" })
 	errs := []error{c.Validate()}
 	// A service's own settings are checked in the same pass, so that one
 	// refused start names every problem (SHOP_ENV=production often has
@@ -295,13 +302,6 @@ func (c *Common) Validate() error {
 	if c.TopicReplicas < 1 {
 		bad("SHOP_TOPIC_REPLICATION_FACTOR", "must be at least 1, got %d", c.TopicReplicas)
 	}
-	if c.KafkaMaxMessageBytes < 64<<10 || c.KafkaMaxMessageBytes > 100<<20 {
-		bad("SHOP_KAFKA_MAX_MESSAGE_BYTES", "must be 65536..104857600 bytes, got %d", c.KafkaMaxMessageBytes)
-	}
-	if len(c.IdempotencySecret) < MinIdempotencySecretBytes {
-		// The value is a secret: never print it.
-		bad("SHOP_IDEMPOTENCY_SECRET", "must be at least %d bytes, got %d", MinIdempotencySecretBytes, len(c.IdempotencySecret))
-	}
 	if c.TopicMinInSync < 0 || c.TopicMinInSync > c.TopicReplicas {
 		bad("SHOP_TOPIC_MIN_INSYNC_REPLICAS", "must be 0 (the broker's default) .. SHOP_TOPIC_REPLICATION_FACTOR (%d), got %d", c.TopicReplicas, c.TopicMinInSync)
 	}
@@ -319,6 +319,13 @@ func (c *Common) Validate() error {
 	if (c.BrokerTLSCertFile == "") != (c.BrokerTLSKeyFile == "") {
 		bad("SHOP_BROKER_TLS_CERT_FILE", "and SHOP_BROKER_TLS_KEY_FILE must be set together")
 	}
+	if c.KafkaMaxMessageBytes < 64<<10 || c.KafkaMaxMessageBytes > 100<<20 {
+		bad("SHOP_KAFKA_MAX_MESSAGE_BYTES", "must be 65536..104857600 bytes, got %d", c.KafkaMaxMessageBytes)
+	}
+	if len(c.IdempotencySecret) < MinIdempotencySecretBytes {
+		// The value is a secret: never print it.
+		bad("SHOP_IDEMPOTENCY_SECRET", "must be at least %d bytes, got %d", MinIdempotencySecretBytes, len(c.IdempotencySecret))
+	}
 	if u, err := url.Parse(c.JWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("SHOP_JWKS_URL", "want an http(s) URL, got %q", c.JWKSURL)
 	}
@@ -333,6 +340,11 @@ func (c *Common) Validate() error {
 	}
 	if c.DBMaxIdleConns < 1 || c.DBMaxIdleConns > c.DBMaxOpenConns {
 		bad("SHOP_DB_MAX_IDLE_CONNS", "must be 1..SHOP_DB_MAX_OPEN_CONNS (unset: as many), got %d", c.DBMaxIdleConns)
+	}
+	for _, p := range c.TrustedProxies {
+		if !validAddressOrCIDR(p) {
+			bad("SHOP_TRUSTED_PROXIES", "%q is not an IP address or CIDR", p)
+		}
 	}
 	if c.RateLimitPerMinute < 0 {
 		bad("SHOP_RATE_LIMIT_PER_MINUTE", "must not be negative, got %d", c.RateLimitPerMinute)
@@ -367,6 +379,15 @@ func (c *Common) Broker() (broker.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// validAddressOrCIDR reports whether s is an IP address or an IP network
+// in CIDR notation (what gin's trusted proxies accept).
+func validAddressOrCIDR(s string) bool {
+	if _, _, err := net.ParseCIDR(s); err == nil {
+		return true
+	}
+	return net.ParseIP(s) != nil
 }
 
 // redact hides a password in a URL so that config errors never print one.

@@ -75,13 +75,13 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		"SHOP_KAFKA_BROKERS":             {"SHOP_KAFKA_BROKERS": "nohostport"},
 		"SHOP_JWKS_URL":                  {"SHOP_JWKS_URL": "ftp://x"},
 		"SHOP_DB_MAX_IDLE_CONNS":         {"SHOP_DB_MAX_OPEN_CONNS": "4", "SHOP_DB_MAX_IDLE_CONNS": "5"},
-		"SHOP_KAFKA_MAX_MESSAGE_BYTES":   {"SHOP_KAFKA_MAX_MESSAGE_BYTES": "1000"},
-		"SHOP_IDEMPOTENCY_SECRET":        {"SHOP_IDEMPOTENCY_SECRET": "too-short"},
 		"SHOP_TOPIC_MIN_INSYNC_REPLICAS": {"SHOP_TOPIC_REPLICATION_FACTOR": "3", "SHOP_TOPIC_MIN_INSYNC_REPLICAS": "4"},
 		"SHOP_BROKER_SASL_MECHANISM":     {"SHOP_BROKER_SASL_MECHANISM": "GSSAPI", "SHOP_BROKER_SASL_USERNAME": "u", "SHOP_BROKER_SASL_PASSWORD": "p"},
 		"SHOP_BROKER_SASL_PASSWORD":      {"SHOP_BROKER_SASL_MECHANISM": "SCRAM-SHA-512", "SHOP_BROKER_SASL_USERNAME": "u"},
 		"SHOP_BROKER_SASL_USERNAME":      {"SHOP_BROKER_SASL_MECHANISM": "SCRAM-SHA-256", "SHOP_BROKER_SASL_PASSWORD": "p"},
 		"SHOP_BROKER_TLS_KEY_FILE":       {"SHOP_BROKER_TLS_CERT_FILE": "/etc/shop/client.pem"},
+		"SHOP_KAFKA_MAX_MESSAGE_BYTES":   {"SHOP_KAFKA_MAX_MESSAGE_BYTES": "1000"},
+		"SHOP_IDEMPOTENCY_SECRET":        {"SHOP_IDEMPOTENCY_SECRET": "too-short"},
 	}
 	for name, environ := range cases {
 		var cfg inventoryConfig
@@ -178,5 +178,32 @@ func TestSettingsListsEveryVariable(t *testing.T) {
 	}
 	if _, ok := got["Service"]; ok || len(settings) < 30 {
 		t.Errorf("settings: %v", settings)
+	}
+}
+
+// No proxy is trusted unless configured: a client that sends
+// X-Forwarded-For straight to a service must not choose its own address.
+func TestTrustedProxiesDefaultToNone(t *testing.T) {
+	for _, c := range []struct {
+		environ map[string]string
+		want    []string
+	}{
+		{nil, nil},
+		{map[string]string{"SHOP_TRUSTED_PROXIES": ""}, nil},
+		{map[string]string{"SHOP_TRUSTED_PROXIES": "127.0.0.2"}, []string{"127.0.0.2"}},
+		{map[string]string{"SHOP_TRUSTED_PROXIES": "10.0.0.0/8, fd00::1,"}, []string{"10.0.0.0/8", "fd00::1"}},
+	} {
+		var cfg Common
+		if err := Load(&cfg, "identity", c.environ); err != nil {
+			t.Fatalf("%v: %v", c.environ, err)
+		}
+		if strings.Join(cfg.TrustedProxies, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%v: trusted proxies %q, want %q", c.environ, cfg.TrustedProxies, c.want)
+		}
+	}
+	var cfg Common
+	err := Load(&cfg, "identity", map[string]string{"SHOP_TRUSTED_PROXIES": "gateway.local"})
+	if err == nil || !strings.Contains(err.Error(), "SHOP_TRUSTED_PROXIES") {
+		t.Errorf("a host name: want an error naming SHOP_TRUSTED_PROXIES, got %v", err)
 	}
 }
