@@ -26,6 +26,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shop-oss/shop/pkg/ratelimit"
 	"github.com/shop-oss/shop/services/identity/internal/identity"
 )
 
@@ -58,11 +59,14 @@ func New(rdb *redis.Client, window time.Duration, log *slog.Logger) *Throttle {
 }
 
 // Keys: the account is already a hash of the email (never the address),
-// the client an IP address.
+// the client an IP address, counted as the rate limits count it
+// (ratelimit.ClientKey: an IPv6 client is its /64).
 func accountKey(account string) string { return "identity:login-failures:account:" + account }
-func clientKey(client string) string   { return "identity:login-failures:client:" + client }
+func clientKey(client string) string {
+	return "identity:login-failures:client:" + ratelimit.ClientKey(client)
+}
 func pairKey(account, client string) string {
-	return "identity:login-failures:pair:" + account + ":" + client
+	return "identity:login-failures:pair:" + account + ":" + ratelimit.ClientKey(client)
 }
 
 // Pressure implements identity.LoginThrottle.

@@ -39,6 +39,15 @@ func TestCountsPerAccountClientAndPair(t *testing.T) {
 	if ttl := rds.Client.PTTL(ctx, "identity:login-failures:account:acct-a").Val(); ttl > 15*time.Minute {
 		t.Errorf("TTL %s", ttl)
 	}
+	// An IPv6 client is its /64, as for the rate limits.
+	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"} {
+		if err := th.Failed(ctx, "acct-6", ip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, _ := th.Pressure(ctx, "acct-6", "2001:db8:1:2::77"); p.AddressFailures != 2 || p.ClientFailures != 2 {
+		t.Errorf("two addresses of one /64: %+v, want them counted as one client", p)
+	}
 
 	// A success clears the account and the pair, not the client.
 	if err := th.Succeeded(ctx, "acct-a", "192.0.2.1"); err != nil {
