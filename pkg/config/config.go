@@ -31,6 +31,11 @@ type Common struct {
 	// Service is the service name (identity, catalog, ...); not from env.
 	Service string `env:"-"`
 
+	// Env is the deployment: development (the default: the local stack's
+	// easy defaults) or production, where a service refuses to start with
+	// settings only fit for a developer machine (production.go).
+	Env string `env:"SHOP_ENV" envDefault:"development"`
+
 	HTTPAddr        string `env:"SHOP_HTTP_ADDR"`
 	DatabaseURL     string `env:"SHOP_DATABASE_URL"`
 	DatabaseReadURL string `env:"SHOP_DATABASE_READ_URL"` // optional replica for read-heavy paths
@@ -160,7 +165,14 @@ func Load(cfg any, service string, environ map[string]string) error {
 		c.TrustedProxies[i] = strings.TrimSpace(p)
 	}
 	c.TrustedProxies = slices.DeleteFunc(c.TrustedProxies, func(p string) bool { return p == "" })
-	if err := c.Validate(); err != nil {
+	errs := []error{c.Validate()}
+	// A service's own settings are checked in the same pass, so that one
+	// refused start names every problem (SHOP_ENV=production often has
+	// several).
+	if own, ok := cfg.(interface{ Validate() error }); ok && cfg != any(c) {
+		errs = append(errs, own.Validate())
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
@@ -254,6 +266,13 @@ func (c *Common) Validate() error {
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	switch c.Env {
+	case EnvDevelopment:
+	case EnvProduction:
+		errs = append(errs, c.productionProblems()...)
+	default:
+		bad("SHOP_ENV", "want %s or %s, got %q", EnvDevelopment, EnvProduction, c.Env)
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("SHOP_HTTP_ADDR", "%q is not host:port", c.HTTPAddr)

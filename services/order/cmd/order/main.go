@@ -57,6 +57,9 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := cfg.ForbidInProduction("order seed"); err != nil {
+			return err
+		}
 		return app.Seed(ctx, cfg, os.Stdout)
 	default:
 		return fmt.Errorf("unknown command %q (want serve, seed, version, settings, healthcheck or migrate)", args[0])

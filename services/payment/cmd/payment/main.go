@@ -66,6 +66,9 @@ func seed(cfg app.Config, out io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := cfg.ForbidInProduction("payment seed"); err != nil {
+		return err
+	}
 	for _, c := range gateway.TestCards(cfg.GatewayTimeoutFailures) {
 		if _, err := fmt.Fprintf(out, "demo payment test card %s: %s\n", c.Number, c.Outcome); err != nil {
 			return err
