@@ -3,6 +3,7 @@ package validate
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,7 +58,14 @@ func binaries(t testing.TB) string {
 			cmd.Env = append(os.Environ(), "VERSION="+testVersion, "REVISION=validate-revision")
 			out, err := cmd.CombinedOutput()
 			if err != nil {
-				built.err, built.log = err, append(built.log, out...)
+				built.err = fmt.Errorf("building %s: %w", s, err)
+				built.log = out
+				if bytes.Contains(out, []byte("go mod tidy")) {
+					// The image builds the service from its own module, as
+					// here: a dependency added to pkg needs the service's
+					// go.mod and go.sum updated too.
+					built.log = append(built.log, fmt.Sprintf("\nfix: (cd services/%s && GOWORK=off go mod tidy)\n", s)...)
+				}
 				return
 			}
 		}

@@ -171,7 +171,7 @@ func Ping(ctx context.Context, c Config) error {
 		if err == nil {
 			return nil
 		}
-		errs = append(errs, err)
+		errs = append(errs, authFailure(err))
 	}
 	return fmt.Errorf("no broker answers: %w", errors.Join(errs...))
 }

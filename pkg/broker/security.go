@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 
 	"github.com/segmentio/kafka-go"
@@ -81,13 +82,15 @@ func TLSConfig(files TLSFiles) (*tls.Config, error) {
 }
 
 // ErrAuth marks an error that retrying cannot cure: the brokers refused the
-// SASL credentials, or their TLS certificate is not trusted.
+// SASL credentials or the TLS handshake, or their certificate is not
+// trusted.
 var ErrAuth = errors.New("broker authentication failed")
 
 // authFailure marks err with ErrAuth when it is such an error, with a hint
 // at what to check.
 func authFailure(err error) error {
 	var unverified *tls.CertificateVerificationError
+	var op *net.OpError
 	switch {
 	case err == nil || errors.Is(err, ErrAuth):
 		return err
@@ -97,6 +100,11 @@ func authFailure(err error) error {
 		return fmt.Errorf("%w: the broker does not offer this SASL mechanism: %w", ErrAuth, err)
 	case errors.As(err, &unverified):
 		return fmt.Errorf("%w: the broker's TLS certificate is not trusted: %w", ErrAuth, err)
+	case errors.As(err, &op) && op.Op == "remote error":
+		// crypto/tls's wording for a TLS alert from the broker: it ended
+		// the handshake, most often for want of a client certificate it
+		// trusts.
+		return fmt.Errorf("%w: the broker refused the TLS handshake (a client certificate?): %w", ErrAuth, err)
 	}
 	return err
 }

@@ -90,6 +90,33 @@ func TestSASLAndTLS(t *testing.T) {
 	}
 }
 
+// A broker that requires a client certificate takes the one of
+// TLSFiles.Cert/Key, and refuses a client without one at once.
+func TestMutualTLS(t *testing.T) {
+	b, files := testkit.MutualTLSBroker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	connect := func(t *testing.T, f broker.TLSFiles) broker.Config {
+		t.Helper()
+		tlsCfg, err := broker.TLSConfig(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return broker.Config{Brokers: []string{b.Addr()}, ClientID: "test", TLS: tlsCfg}
+	}
+	withCert := connect(t, broker.TLSFiles{CA: files.CAFile, Cert: files.CertFile, Key: files.KeyFile})
+	if err := broker.Ping(ctx, withCert); err != nil {
+		t.Fatalf("ping with a client certificate: %v", err)
+	}
+	if err := broker.EnsureTopics(ctx, withCert.Client(), 1, broker.Topic{Name: "mtls.events", Partitions: 2}); err != nil {
+		t.Fatalf("create topics with a client certificate: %v", err)
+	}
+	err := broker.Ping(ctx, connect(t, broker.TLSFiles{CA: files.CAFile}))
+	if !errors.Is(err, broker.ErrAuth) || !strings.Contains(err.Error(), "refused the TLS handshake") {
+		t.Fatalf("ping without a client certificate: got %v, want broker.ErrAuth saying the handshake was refused", err)
+	}
+}
+
 func other(mech string) string {
 	if mech == broker.ScramSHA256 {
 		return broker.ScramSHA512
