@@ -119,11 +119,8 @@ func run(o options) error {
 		}
 	}()
 	if o.seed {
-		// Identity first: the demo catalog belongs to the demo seller.
-		for _, name := range config.ServiceNames {
-			if out, err := st.Run(name, "seed"); err != nil {
-				return fmt.Errorf("%w\n%s", err, out)
-			}
+		if err := st.Seed(); err != nil {
+			return err
 		}
 	}
 	for _, name := range config.ServiceNames {

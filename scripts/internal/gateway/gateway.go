@@ -130,6 +130,9 @@ func Start(ctx context.Context, opts Options) (_ *Gateway, err error) {
 	if err := g.render(ctx); err != nil {
 		return nil, err
 	}
+	if err := g.test(ctx); err != nil {
+		return nil, err
+	}
 	if err := g.start(); err != nil {
 		return nil, err
 	}
@@ -229,21 +232,16 @@ func WaitOK(url string, exited <-chan struct{}, timeout time.Duration) error {
 	}
 }
 
-// Reload renders the configuration again with env added to the variables
-// and makes nginx load it (SIGHUP): a test changes a setting without a new
-// port.
-func (g *Gateway) Reload(ctx context.Context, env map[string]string) error {
-	for k, v := range env {
-		g.env = append(g.env, k+"="+v)
-	}
-	if err := g.render(ctx); err != nil {
-		return err
-	}
-	test := exec.CommandContext(ctx, "nginx", "-t", "-q", "-e", g.ErrorLog, "-p", g.state, "-c", filepath.Join(g.conf, "nginx.conf"))
-	if out, err := test.CombinedOutput(); err != nil {
+// StateDir is nginx's own directory (pid, temporary files, caches).
+func (g *Gateway) StateDir() string { return g.state }
+
+// test checks the rendered configuration with nginx -t.
+func (g *Gateway) test(ctx context.Context) error {
+	cmd := exec.CommandContext(ctx, "nginx", "-t", "-q", "-e", "/dev/stderr", "-p", g.state, "-c", filepath.Join(g.conf, "nginx.conf"))
+	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("nginx -t: %v\n%s", err, out)
 	}
-	return g.cmd.Process.Signal(syscall.SIGHUP)
+	return nil
 }
 
 // Stop shuts nginx down gracefully (SIGQUIT: open requests finish) and

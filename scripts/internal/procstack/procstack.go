@@ -231,6 +231,17 @@ func (s *Stack) Run(name string, args ...string) (string, error) {
 	return string(out), nil
 }
 
+// Seed loads the demo data with each service's `seed` command, as `make up`
+// does: identity first, since the demo catalog belongs to the demo seller.
+func (s *Stack) Seed() error {
+	for _, name := range config.ServiceNames {
+		if out, err := s.Run(name, "seed"); err != nil {
+			return fmt.Errorf("%w\n%s", err, out)
+		}
+	}
+	return nil
+}
+
 // StartService starts a service process (again).
 func (s *Stack) StartService(name string) error {
 	p := s.procs[name]
@@ -328,6 +339,19 @@ func (s *Stack) Tail(name string, n int) string {
 }
 
 func (s *Stack) logPath(name string) string { return filepath.Join(s.opts.WorkDir, name+".log") }
+
+// LogPath is the file a service logs to.
+func (s *Stack) LogPath(name string) string { return s.logPath(name) }
+
+// Signal sends sig to a running service (SIGSTOP and SIGCONT make a slow
+// service, for the gateway's timeout tests).
+func (s *Stack) Signal(name string, sig os.Signal) error {
+	p := s.procs[name]
+	if p == nil || p.cmd == nil {
+		return fmt.Errorf("%s is not running", name)
+	}
+	return p.cmd.Process.Signal(sig)
+}
 
 func (s *Stack) startRedis() error {
 	port, err := freeport.Get()
