@@ -64,6 +64,16 @@ type Gateway struct {
 	state               string
 }
 
+// NoRateLimits are the SHOP_GATEWAY_* settings that lift the per-client
+// rate limits, for a stack whose clients all come from one address (tests,
+// load generators, benchmarks).
+func NoRateLimits() map[string]string {
+	return map[string]string{
+		"SHOP_GATEWAY_API_RATE": "1000000r/s", "SHOP_GATEWAY_API_BURST": "1000000",
+		"SHOP_GATEWAY_AUTH_RATE": "1000000r/s", "SHOP_GATEWAY_AUTH_BURST": "1000000",
+	}
+}
+
 // DefaultAppRoot is where an app is served from when none is given: the
 // app's build (frontend/<app>/dist) when it has been built, else the
 // placeholder page (deploy/gateway/placeholder/<app>). `make up` makes the

@@ -187,12 +187,7 @@ func (s *Stack) startGateway(ctx context.Context, g gateway.Options) (err error)
 	for name, p := range s.procs {
 		g.Upstreams[name] = "127.0.0.1:" + strconv.Itoa(p.Port)
 	}
-	env := map[string]string{
-		"SHOP_GATEWAY_API_RATE":   "1000000r/s",
-		"SHOP_GATEWAY_API_BURST":  "1000000",
-		"SHOP_GATEWAY_AUTH_RATE":  "1000000r/s",
-		"SHOP_GATEWAY_AUTH_BURST": "1000000",
-	}
+	env := gateway.NoRateLimits()
 	for k, v := range g.Env {
 		env[k] = v
 	}
