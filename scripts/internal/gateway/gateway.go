@@ -157,6 +157,13 @@ func Start(ctx context.Context, opts Options) (_ *Gateway, err error) {
 	return g, nil
 }
 
+// StopWithParent makes a child process get SIGTERM when the process that
+// started it dies (Linux), so that a test or launcher killed outright
+// leaves no services, Redis or nginx running behind it.
+func StopWithParent() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+}
+
 // workerUser is the user nginx's workers run as when nginx starts as root:
 // the same user, as the services run (nginx's default, nobody, could not
 // read the test's private directories). Empty (nginx's default) otherwise.
@@ -200,6 +207,7 @@ func (g *Gateway) start() error {
 	// -e: the error log before the configuration is read, too.
 	cmd := exec.Command("nginx", "-e", g.ErrorLog, "-p", g.state, "-c", filepath.Join(g.conf, "nginx.conf"))
 	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = StopWithParent()
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return fmt.Errorf("start nginx (make deps installs it): %w", err)

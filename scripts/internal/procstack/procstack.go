@@ -246,6 +246,7 @@ func (s *Stack) StartService(name string) error {
 	}
 	cmd := exec.Command(filepath.Join(s.opts.BinDir, name))
 	cmd.Env = append(os.Environ(), p.env...)
+	cmd.SysProcAttr = gateway.StopWithParent()
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
@@ -359,6 +360,7 @@ func (s *Stack) startRedis() error {
 	}
 	s.redis = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning")
+	s.redis.SysProcAttr = gateway.StopWithParent()
 	if err := s.redis.Start(); err != nil {
 		return fmt.Errorf("start redis-server (make deps installs it): %w", err)
 	}
