@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -18,15 +17,64 @@ import (
 
 // The launcher's interface, as the browser tests use it: one line
 // "ready URL" on stdout once the shop answers there (demo data loaded with
-// -seed), and a clean stop of everything on SIGTERM.
-func TestLauncherPrintsReadyAndStopsOnSIGTERM(t *testing.T) {
+// -seed), and a clean stop of everything on SIGTERM, or when the process
+// that started it dies (a SIGTERM to `go run` kills only the go command).
+func TestLauncher(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "stackrun")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-seed", "-log-level", "warn", "-env", "identity:SHOP_IDENTITY_BCRYPT_COST=4")
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
+	args := []string{"-log-level", "warn", "-env", "identity:SHOP_IDENTITY_BCRYPT_COST=4"}
+
+	t.Run("ready, seeded, stopped by SIGTERM", func(t *testing.T) {
+		l := launch(t, exec.Command(bin, append(args, "-seed")...))
+		res, err := http.Get(l.base + "/api/v1/products")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(body), `"sku"`) {
+			t.Errorf("GET /api/v1/products: %d %.200s, want the demo catalog", res.StatusCode, body)
+		}
+		if err := l.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.waitExit(t); err != nil {
+			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, l.stderr.String())
+		}
+		l.stopped(t)
+	})
+
+	t.Run("stopped when its parent dies", func(t *testing.T) {
+		// sh stands for `go run`: it starts the launcher and is killed.
+		l := launch(t, exec.Command("sh", append([]string{"-c", `"$0" "$@" & wait`, bin}, args...)...))
+		if err := l.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = l.waitExit(t) // sh's own status: killed
+		// The launcher holds stdout until it has stopped its stack.
+		if line, ok := <-l.lines; ok {
+			t.Errorf("more on stdout: %q", line)
+		}
+		l.stopped(t)
+	})
+}
+
+// launched is a started launcher.
+type launched struct {
+	cmd    *exec.Cmd
+	base   string
+	lines  chan string
+	exited chan error
+	stderr *syncBuffer
+}
+
+// launch starts cmd and waits for its ready line.
+func launch(t *testing.T, cmd *exec.Cmd) *launched {
+	t.Helper()
+	l := &launched{cmd: cmd, lines: make(chan string, 4), exited: make(chan error, 1), stderr: &syncBuffer{}}
+	cmd.Stderr = l.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -34,69 +82,70 @@ func TestLauncherPrintsReadyAndStopsOnSIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	lines := make(chan string, 4)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			lines <- sc.Text()
+			l.lines <- sc.Text()
 		}
-		close(lines)
-		exited <- cmd.Wait()
+		close(l.lines)
+		l.exited <- cmd.Wait()
 	}()
-	defer func() { _ = cmd.Process.Kill() }()
-
-	var base string
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	select {
-	case line, ok := <-lines:
+	case line, ok := <-l.lines:
 		var found bool
-		base, found = strings.CutPrefix(line, "ready ")
+		l.base, found = strings.CutPrefix(line, "ready ")
 		if !ok || !found {
-			t.Fatalf("first line %q, want 'ready URL'; stderr:\n%s", line, stderr.String())
+			t.Fatalf("first line %q, want 'ready URL'; stderr:\n%s", line, l.stderr.String())
 		}
 	case <-time.After(5 * time.Minute):
-		t.Fatalf("no ready line within 5 minutes; stderr:\n%s", stderr.String())
+		t.Fatalf("no ready line within 5 minutes; stderr:\n%s", l.stderr.String())
 	}
-	res, err := http.Get(base + "/api/v1/products")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || !strings.Contains(string(body), `"sku"`) {
-		t.Errorf("GET /api/v1/products: %d %.200s, want the demo catalog", res.StatusCode, body)
-	}
+	return l
+}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if line, ok := <-lines; ok {
-		t.Errorf("more on stdout: %q", line)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+// waitExit waits for stdout to close and the process to end.
+func (l *launched) waitExit(t *testing.T) error {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case line, ok := <-l.lines:
+			if ok {
+				t.Errorf("more on stdout: %q", line)
+			}
+		case err := <-l.exited:
+			return err
+		case <-deadline:
+			t.Fatalf("still running 60 s after the stop; stderr:\n%s", l.stderr.String())
 		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("still running 60 s after SIGTERM; stderr:\n%s", stderr.String())
 	}
-	u, _ := url.Parse(base)
-	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err == nil {
-		c.Close()
-		t.Errorf("the gateway still listens on %s", u.Host)
-	} else if !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Logf("dial %s after the stop: %v", u.Host, err)
+}
+
+// stopped checks that the launcher stopped cleanly and that nothing it
+// started still listens: the gateway, and every service whose address it
+// printed on stderr.
+func (l *launched) stopped(t *testing.T) {
+	t.Helper()
+	out := l.stderr.String()
+	if !strings.Contains(out, "stackrun: stopping") || strings.Contains(out, "shutdown:") {
+		t.Errorf("no clean stop in stderr:\n%s", out)
 	}
-	// Every service it started is gone too: their addresses are on stderr.
-	for _, line := range strings.Split(stderr.String(), "\n") {
+	u, _ := url.Parse(l.base)
+	hosts := map[string]string{"gateway": u.Host}
+	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) >= 3 && strings.HasPrefix(f[2], "http://127.0.0.1:") {
-			host := strings.TrimPrefix(f[2], "http://")
-			if c, err := net.DialTimeout("tcp", host, time.Second); err == nil {
-				c.Close()
-				t.Errorf("%s still listens on %s", f[1], host)
-			}
+			hosts[f[1]] = strings.TrimPrefix(f[2], "http://")
+		}
+	}
+	if len(hosts) != 6 {
+		t.Errorf("addresses on stderr: %v, want the gateway's and five services'", hosts)
+	}
+	for name, host := range hosts {
+		if c, err := net.DialTimeout("tcp", host, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still listens on %s", name, host)
 		}
 	}
 }
