@@ -33,7 +33,7 @@ build: ## build every service and the local broker into .local/bin
 	@for s in identity catalog inventory order payment; do go build -o .local/bin/$$s ./services/$$s/cmd/$$s || exit 1; done
 
 .PHONY: test
-test: deps lint proto-check ## run every test: lint, generated code, unit, integration (real PostgreSQL, Redis, broker) and the stack smoke test
+test: deps lint lint-api proto-check ## run every test: lint, generated code, unit, integration (real PostgreSQL, Redis, broker) and the stack smoke test
 	go test $(GOTEST_FLAGS) $(MODULES)
 	scripts/smoke.sh
 
@@ -46,6 +46,11 @@ lint: ## gofmt and go vet over every module
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' --cached --others --exclude-standard)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(MODULES)
+
+.PHONY: lint-api
+lint-api: ## lint every service's OpenAPI document (@redocly/cli of frontend/package.json; redocly.yaml says what is left off and why)
+	@[ -x frontend/node_modules/.bin/redocly ] || npm ci --prefix frontend
+	frontend/node_modules/.bin/redocly lint --config redocly.yaml services/*/api/openapi.yaml
 
 .PHONY: proto
 proto: ## regenerate the Go code of the event contract (proto-events/)

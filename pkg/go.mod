@@ -20,7 +20,10 @@ require (
 	gorm.io/gorm v1.31.2
 )
 
-require github.com/getkin/kin-openapi v0.153.0 // indirect
+require (
+	github.com/getkin/kin-openapi v0.153.0 // indirect
+	github.com/go-json-experiment/json v1.27.2 // indirect
+)
 
 require (
 	github.com/cenkalti/backoff/v5 v5.0.3

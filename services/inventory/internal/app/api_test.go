@@ -305,6 +305,18 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("dlq200 dlq404 dlq403 the admin DLQ routes every service has", func(t *testing.T) {
+		if st := h.call(http.MethodGet, "/api/v1/admin/dlq/inventory", "admin", nil, nil); st != http.StatusOK {
+			t.Errorf("list: %d", st)
+		}
+		if st := h.call(http.MethodPost, "/api/v1/admin/dlq/inventory/0/replay", "admin", nil, nil); st != http.StatusNotFound {
+			t.Errorf("replay of nothing: %d", st)
+		}
+		if st := h.call(http.MethodGet, "/api/v1/admin/dlq/inventory", "seller", nil, nil); st != http.StatusForbidden {
+			t.Errorf("a seller lists: %d", st)
+		}
+	})
+
 	// Every operation of the spec was exercised.
 	covered := map[string]bool{}
 	for _, c := range h.spec.Covered() {
