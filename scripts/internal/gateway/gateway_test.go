@@ -139,6 +139,10 @@ func TestGateway(t *testing.T) {
 				t.Errorf("%s: %d, Cache-Control %q, body %.60s; want %q and %q", c.path, r.status, r.header.Get("Cache-Control"), r.body, c.want, c.cache)
 			}
 		}
+		// A proxied answer keeps the service's own Cache-Control, alone.
+		if got := do(t, "GET", base+"/.well-known/jwks.json", "", nil).header.Values("Cache-Control"); len(got) != 1 || got[0] != "public, max-age=30" {
+			t.Errorf("JWKS: Cache-Control %q, want identity's only", got)
+		}
 		if r := do(t, "GET", base+"/admin", "", nil); r.status != http.StatusMovedPermanently || r.header.Get("Location") != "/admin/" {
 			t.Errorf("/admin: %d Location %q", r.status, r.header.Get("Location"))
 		}
