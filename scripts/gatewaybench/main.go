@@ -15,11 +15,12 @@
 // the static file's. No figure is asserted; the target (cached product reads
 // through the gateway at 40% of the static rate at least) is reported.
 //
-//	go run ./scripts/gatewaybench -duration 10s -connections 64
+//	go run ./scripts/gatewaybench -duration 5s -rounds 3 -connections 64
 package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,18 +48,20 @@ import (
 
 type options struct {
 	duration    time.Duration
+	rounds      int
 	connections int
 	threads     int
 }
 
 func main() {
 	var o options
-	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each wrk run lasts")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "how long each wrk run lasts")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds of all the runs, taking turns (each figure is the median)")
 	flag.IntVar(&o.connections, "connections", 64, "wrk's open connections")
 	flag.IntVar(&o.threads, "threads", 2, "wrk's threads")
 	flag.Parse()
-	if o.duration < time.Second || o.connections < 1 || o.threads < 1 || o.threads > o.connections {
-		fmt.Fprintln(os.Stderr, "gatewaybench: -duration at least 1s, -connections and -threads at least 1, threads <= connections")
+	if o.duration < time.Second || o.rounds < 1 || o.connections < 1 || o.threads < 1 || o.threads > o.connections {
+		fmt.Fprintln(os.Stderr, "gatewaybench: -duration at least 1s, -rounds, -connections and -threads at least 1, threads <= connections")
 		os.Exit(2)
 	}
 	if err := run(o); err != nil {
@@ -146,28 +150,40 @@ func run(o options) error {
 		{"GET /orders/{id} with a token, gateway, edge auth off", off.URL + "/api/v1/orders/" + order, auth},
 		{"GET /orders/{id} with a token, straight at order", st.URL("order") + "/api/v1/orders/" + order, auth},
 	}
-	fmt.Printf("\nwrk -t%d -c%d -d%s per run (nginx workers: auto)\n", o.threads, o.connections, o.duration)
-	fmt.Printf("  %-64s %10s %6s %9s %9s %9s\n", "", "req/s", "share", "p50", "p99", "errors")
-	var results []result
-	for _, r := range runs {
-		res, err := runWrk(o, r.url, r.header)
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.name, err)
+	// The VM's speed drifts by tens of percent within minutes, so the runs
+	// take turns, round after round, and each figure is the median of its
+	// rounds, with the range beside it.
+	fmt.Printf("\nwrk -t%d -c%d -d%s per run, %d rounds taking turns (nginx workers: auto)\n", o.threads, o.connections, o.duration, o.rounds)
+	rounds := make([][]result, len(runs))
+	for range o.rounds {
+		for i, r := range runs {
+			res, err := runWrk(o, r.url, r.header)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			rounds[i] = append(rounds[i], res)
 		}
-		results = append(results, res)
-		fmt.Printf("  %-64s %10.0f %5.0f%% %9s %9s %9d\n", r.name, res.rps, 100*res.rps/results[0].rps, res.p50, res.p99, res.errors)
 	}
-	share := results[1].rps / results[0].rps
+	fmt.Printf("  %-64s %10s %15s %6s %9s %9s %7s\n", "", "median/s", "range", "share", "p50", "p99", "errors")
+	medians := make([]result, len(runs))
+	for i, r := range runs {
+		med, lo, hi, errs := summarize(rounds[i])
+		medians[i] = med
+		fmt.Printf("  %-64s %10.0f %7.0f-%-7.0f %5.0f%% %9s %9s %7d\n", r.name, med.rps, lo, hi, 100*med.rps/medians[0].rps, med.p50, med.p99, errs)
+	}
+	share := medians[1].rps / medians[0].rps
 	met := "met"
 	if share < 0.40 {
 		met = "NOT met"
 	}
 	fmt.Printf("\ntarget: cached product reads through the gateway at %.0f%% of the static file's rate (>= 40%%): %s\n", 100*share, met)
 	fmt.Printf("gateway cost on an authenticated order read: edge auth on %.0f%%, off %.0f%% of the direct rate\n",
-		100*results[3].rps/results[5].rps, 100*results[4].rps/results[5].rps)
-	for _, r := range results {
-		if r.errors > 0 {
-			return errors.New("a run had errors or non-2xx answers (see above): its figure is not a measurement")
+		100*medians[3].rps/medians[5].rps, 100*medians[4].rps/medians[5].rps)
+	for _, rs := range rounds {
+		for _, r := range rs {
+			if r.errors > 0 {
+				return errors.New("a run had errors or non-2xx answers (see above): its figure is not a measurement")
+			}
 		}
 	}
 	return nil
@@ -230,6 +246,17 @@ func call(method, url, token string, body any, want int, out any) error {
 		return fmt.Errorf("%s %s: %d %s", method, url, res.StatusCode, raw)
 	}
 	return json.Unmarshal(raw, out)
+}
+
+// summarize returns the round with the median rate, the lowest and highest
+// rates, and the errors of all rounds.
+func summarize(rs []result) (med result, lo, hi float64, errs int) {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.rps, b.rps) })
+	for _, r := range rs {
+		errs += r.errors
+	}
+	return sorted[len(sorted)/2], sorted[0].rps, sorted[len(sorted)-1].rps, errs
 }
 
 // result is one wrk run's figures.

@@ -30,3 +30,10 @@ Transfer/sec:    209.79MB
 		t.Error("output without figures parsed")
 	}
 }
+
+func TestSummarizeTakesTheMedianRound(t *testing.T) {
+	med, lo, hi, errs := summarize([]result{{rps: 30, p50: "c"}, {rps: 10, p50: "a", errors: 1}, {rps: 20, p50: "b"}})
+	if med.rps != 20 || med.p50 != "b" || lo != 10 || hi != 30 || errs != 1 {
+		t.Errorf("summarize = %+v %v %v %v", med, lo, hi, errs)
+	}
+}
