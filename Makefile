@@ -5,6 +5,13 @@ SHELL := /bin/bash
 # The Go modules of the workspace (go.work), as package patterns.
 MODULES := $(shell go list -m -f '{{.Path}}/...' 2>/dev/null)
 GOTEST_FLAGS ?= -count=1 -timeout 20m
+# The deployment checks (deploy/validate) are a module outside the workspace:
+# their dependencies (Kubernetes API types, compose-go, BuildKit) would
+# otherwise raise versions the services build with.
+VALIDATE := cd deploy/validate && GOWORK=off
+# compose: `docker compose` (or COMPOSE="podman compose"); SECURE=1 adds SASL.
+COMPOSE ?= docker compose
+COMPOSE_FILES = -f deploy/compose/compose.yaml $(if $(SECURE),-f deploy/compose/compose.secure.yaml)
 
 .PHONY: help
 help: ## list the targets
@@ -33,9 +40,15 @@ build: ## build every service and the local broker into .local/bin
 	@for s in identity catalog inventory order payment; do go build -o .local/bin/$$s ./services/$$s/cmd/$$s || exit 1; done
 
 .PHONY: test
-test: deps lint lint-api proto-check ## run every test: lint, generated code, unit, integration (real PostgreSQL, Redis, broker) and the stack smoke test
+test: deps lint lint-api proto-check ## run every test: lint, API documents, generated code, unit, integration (real PostgreSQL, Redis, broker), deployment files and the stack smoke test
 	go test $(GOTEST_FLAGS) $(MODULES)
+	@$(MAKE) --no-print-directory test-deploy
 	scripts/smoke.sh
+
+.PHONY: test-deploy
+test-deploy: ## check the images, compose stack and Helm chart offline (builds Helm into .bin the first time)
+	@deploy/validate/helm.sh >/dev/null
+	$(VALIDATE) go test $(GOTEST_FLAGS) ./...
 
 .PHONY: test-race
 test-race: deps ## run every Go test with the race detector
@@ -46,6 +59,7 @@ lint: ## gofmt and go vet over every module
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' --cached --others --exclude-standard)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(MODULES)
+	$(VALIDATE) go vet ./...
 
 .PHONY: lint-api
 lint-api: ## lint every service's OpenAPI document (@redocly/cli of frontend/package.json; redocly.yaml says what is left off and why)
@@ -80,6 +94,20 @@ bench-saga: deps ## the whole-saga load generator only (all services as processe
 .PHONY: bench-gateway
 bench-gateway: deps ## the gateway with wrk: product and order reads through it and straight, beside nginx's static-file rate
 	go run ./scripts/gatewaybench
+
+.PHONY: images
+images: ## build the service and gateway images with Docker or Podman (VERSION=, IMAGE_PREFIX=)
+	@deploy/docker/images.sh
+
+.PHONY: compose-up
+compose-up: ## start the compose stack (Redpanda, PostgreSQL, Redis, the services, the gateway on :8080); SECURE=1 for SASL
+	@test -f deploy/compose/.env || cp deploy/compose/.env.example deploy/compose/.env
+	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) up -d --build --wait
+	@echo "shop: http://localhost:8080 (Redpanda Console: http://localhost:8090)"
+
+.PHONY: compose-down
+compose-down: ## stop the compose stack; its data volumes stay (VOLUMES=1 deletes them)
+	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) down $(if $(VOLUMES),--volumes)
 
 .PHONY: clean
 clean: down ## stop the stack and delete its state (.local: data, logs, binaries)

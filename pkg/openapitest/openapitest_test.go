@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,6 +89,20 @@ func TestCheckRoutesNamesUndocumentedRoutesAndUnservedOperations(t *testing.T) {
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("no %q in:\n%s", want, got)
+		}
+	}
+}
+
+// OperationsTaking finds the operations that take a header, through
+// $ref'd parameters too (payment's and order's documents).
+func TestOperationsTakingAHeader(t *testing.T) {
+	for path, want := range map[string][]string{
+		"../../services/order/api/openapi.yaml":   {"POST /api/v1/orders"},
+		"../../services/payment/api/openapi.yaml": {"POST /api/v1/payments/confirm", "POST /api/v1/payments/initiate", "POST /api/v1/payments/refund"},
+		"testdata/spec.yaml":                      nil,
+	} {
+		if got := Load(t, path).OperationsTaking("idempotency-key"); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", path, got, want)
 		}
 	}
 }

@@ -82,9 +82,16 @@ func Validate(v any) error {
 	if !errors.As(err, &ves) {
 		return fmt.Errorf("validate: %w", err)
 	}
+	// A struct type without a name (a handler's inline request struct)
+	// starts its namespaces with the first field, not with a type name.
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	named := t.Name() != ""
 	fields := make([]problem.FieldError, 0, len(ves))
 	for _, fe := range ves {
-		fields = append(fields, problem.FieldError{Field: fieldPath(fe), Message: fieldMessage(fe)})
+		fields = append(fields, problem.FieldError{Field: fieldPath(fe, named), Message: fieldMessage(fe)})
 	}
 	return problem.Validation(fields...)
 }
@@ -93,11 +100,15 @@ func Validate(v any) error {
 // out of field paths.
 const embedded = "\x00embedded"
 
-// fieldPath drops the top-level struct name and embedded structs:
-// "CreateOrder.lines[0].quantity" becomes "lines[0].quantity", and
-// "listQuery.<embedded>.cursor" becomes "cursor".
-func fieldPath(fe validator.FieldError) string {
+// fieldPath drops the top-level struct name (when the type has one) and
+// embedded structs: "CreateOrder.lines[0].quantity" becomes
+// "lines[0].quantity", and "listQuery.<embedded>.cursor" becomes "cursor".
+func fieldPath(fe validator.FieldError, named bool) string {
 	ns := strings.ReplaceAll(fe.Namespace(), "."+embedded, "")
+	ns = strings.TrimPrefix(ns, embedded+".")
+	if !named {
+		return ns
+	}
 	if _, rest, ok := strings.Cut(ns, "."); ok {
 		return rest
 	}

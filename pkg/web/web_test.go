@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -388,5 +389,42 @@ func TestBindQuery400NamesAnEmbeddedStructsFieldAsSent(t *testing.T) {
 	}
 	if rec.Code != 400 || len(got) != 2 || !got["cursor"] || !got["status"] {
 		t.Fatalf("%d %+v, want errors naming cursor and status", rec.Code, p.Errors)
+	}
+}
+
+// A handler's inline request struct has no type name, so its field paths
+// start at its first field: a nested member is named with its parent.
+func TestValidateNamesNestedFieldsOfAnInlineStruct(t *testing.T) {
+	type filter struct {
+		Cause string `json:"cause" validate:"max=3"`
+	}
+	var inline struct {
+		Filter filter `json:"filter"`
+		Limit  int    `json:"limit" validate:"max=5"`
+	}
+	inline.Filter.Cause, inline.Limit = "toolong", 6
+	var embedded struct {
+		pagedQuery
+	}
+	embedded.Cursor = "123456789"
+	for name, tc := range map[string]struct {
+		v    any
+		want []string
+	}{
+		"nested":   {&inline, []string{"filter.cause", "limit"}},
+		"embedded": {&embedded, []string{"cursor"}},
+	} {
+		var ve *problem.ValidationError
+		if err := web.Validate(tc.v); !errors.As(err, &ve) {
+			t.Fatalf("%s: %v, want a validation error", name, err)
+		}
+		var got []string
+		for _, f := range ve.Fields {
+			got = append(got, f.Field)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: fields %v, want %v", name, got, tc.want)
+		}
 	}
 }

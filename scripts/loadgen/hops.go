@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,9 @@ func (s *shop) scrape(ctx context.Context, url string) (hopTotals, error) {
 	if err != nil {
 		return hopTotals{}, fmt.Errorf("parse %s: %w", url, err)
 	}
+	for _, name := range []string{"consumer_event_age_seconds", "consumer_batch_seconds", "consumer_events_total"} {
+		dropRevocationGroup(families[name])
+	}
 	var t hopTotals
 	t.ageSum, t.ageCount = histogram(families["consumer_event_age_seconds"])
 	t.batchSum, t.batchCount = histogram(families["consumer_batch_seconds"])
@@ -76,6 +80,24 @@ func (s *shop) scrape(ctx context.Context, url string) (hopTotals, error) {
 		}
 	}
 	return t, nil
+}
+
+// dropRevocationGroup removes from f the series of a service's revocation
+// consumer (group "<service>.revocations", pkg/service): the hops are the
+// saga consumer's, and the revocation group's batches of skipped login
+// events would dilute them.
+func dropRevocationGroup(f *dto.MetricFamily) {
+	if f == nil {
+		return
+	}
+	f.Metric = slices.DeleteFunc(f.Metric, func(m *dto.Metric) bool {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "group" && strings.HasSuffix(l.GetValue(), ".revocations") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // histogram adds up a histogram family's series.

@@ -19,7 +19,10 @@ func TestHopReportsAreMeansBetweenTwoScrapes(t *testing.T) {
 	batch := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "consumer_batch_seconds", ConstLabels: prometheus.Labels{"group": "g"}})
 	lag := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "outbox_commit_to_publish_seconds"})
 	events := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "consumer_events_total"}, []string{"outcome"})
-	reg.MustRegister(age, batch, lag, events)
+	// The revocation consumer's figures are not the saga's: ignored.
+	revAge := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "consumer_event_age_seconds", ConstLabels: prometheus.Labels{"group": "g.revocations"}})
+	revBatch := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "consumer_batch_seconds", ConstLabels: prometheus.Labels{"group": "g.revocations"}})
+	reg.MustRegister(age, batch, lag, events, revAge, revBatch)
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer srv.Close()
 	s := &shop{http: &http.Client{Timeout: 5 * time.Second}}
@@ -38,6 +41,9 @@ func TestHopReportsAreMeansBetweenTwoScrapes(t *testing.T) {
 	age.Observe(0.7)
 	age.Observe(1.4)
 	batch.Observe(0.02)
+	revAge.Observe(30)
+	revBatch.Observe(0.001)
+	revBatch.Observe(0.001)
 	events.WithLabelValues("handled").Add(5)
 	events.WithLabelValues("duplicate").Add(1)
 	lag.Observe(0.004)

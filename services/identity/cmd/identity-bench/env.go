@@ -71,7 +71,7 @@ func startIdentity(ctx context.Context, cost int) (*env, error) {
 		"SHOP_IDENTITY_BCRYPT_COST":                fmt.Sprint(cost),
 		"SHOP_IDENTITY_LOGIN_PER_MINUTE":           "0",
 		"SHOP_IDENTITY_REGISTER_PER_MINUTE":        "0",
-		"SHOP_IDENTITY_LOGIN_MAX_ACCOUNT_FAILURES": "0",
+		"SHOP_IDENTITY_LOGIN_MAX_ADDRESS_FAILURES": "0",
 		"SHOP_IDENTITY_LOGIN_MAX_CLIENT_FAILURES":  "0",
 		"SHOP_IDENTITY_LOGIN_SLOWDOWN":             "0s",
 	} {

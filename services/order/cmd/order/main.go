@@ -3,6 +3,9 @@
 //	order          serve the API and run the consumers (default)
 //	order seed     say how many orders there are, per status (make up runs it)
 //
+// and the commands every service has (pkg/service.RunCommand): version,
+// settings, healthcheck [url...] and migrate.
+//
 // Configuration comes from SHOP_* environment variables (see pkg/config and
 // internal/app.Config); with none set it runs against the local stack of
 // `make up`.
@@ -18,6 +21,7 @@ import (
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/order/internal/app"
+	"github.com/shop-oss/shop/services/order/migrations"
 )
 
 func main() {
@@ -30,6 +34,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	cmds := service.Commands{Name: "order", Config: &app.Config{}, Migrations: migrations.FS}
+	if ok, err := service.RunCommand(ctx, args, cmds, os.Stdout); ok {
+		return err
+	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
 		cfg, err := app.Load(config.Environ())
@@ -49,8 +57,11 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := cfg.ForbidInProduction("order seed"); err != nil {
+			return err
+		}
 		return app.Seed(ctx, cfg, os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve or seed)", args[0])
+		return fmt.Errorf("unknown command %q (want serve, seed, version, settings, healthcheck or migrate)", args[0])
 	}
 }

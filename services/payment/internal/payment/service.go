@@ -198,7 +198,8 @@ type ConfirmInput struct {
 // database refuses unless the payment is still PENDING. Timeouts are retried
 // with backoff within the RetryPolicy. On a decline or a timeout the payment
 // is FAILED (committed) and the error says why (ErrCardDeclined,
-// ErrInsufficientFunds, ErrGatewayTimeout, ErrGatewayError).
+// ErrInsufficientFunds, ErrGatewayTimeout, ErrGatewayError), returned with
+// the payment as committed: a payment is returned with an error only then.
 //
 // The charge holds the row lock and a connection for at most the retry
 // budget; that keeps the at-most-once rule in one place. A real gateway
