@@ -15,10 +15,10 @@ COMPOSE_FILES = -f deploy/compose/compose.yaml $(if $(SECURE),-f deploy/compose/
 
 .PHONY: help
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: up
-up: ## install what is missing, start PostgreSQL, Redis, the broker and all services; print the URLs
+up: ## install what is missing, start PostgreSQL, Redis, the broker, all services and the gateway; print the URL (http://localhost:8080)
 	@scripts/stack.sh up
 
 .PHONY: down
@@ -30,7 +30,7 @@ status: ## show what the local stack runs and whether it is ready
 	@scripts/stack.sh status
 
 .PHONY: deps
-deps: ## install (apt) and start PostgreSQL and Redis when missing, and protoc
+deps: ## install (apt) and start PostgreSQL and Redis when missing; nginx with njs, wrk, protoc; the frontend's npm packages
 	@scripts/deps.sh
 
 .PHONY: build
@@ -80,6 +80,7 @@ bench: deps ## run every benchmark; each prints its figures beside a baseline me
 	go run ./services/identity/cmd/identity-bench
 	go run ./services/catalog/cmd/catalog-bench
 	go run ./services/inventory/cmd/inventory-bench
+	go run ./scripts/gatewaybench
 	go run ./scripts/loadgen
 
 .PHONY: bench-bus
@@ -87,8 +88,12 @@ bench-bus: deps ## the event-bus benchmark only (outbox → Kafka → idempotent
 	go run ./scripts/busbench
 
 .PHONY: bench-saga
-bench-saga: deps ## the whole-saga load generator only (all services as processes)
+bench-saga: deps ## the whole-saga load generator only (all services as processes, behind the gateway; loadgen -direct bypasses it)
 	go run ./scripts/loadgen
+
+.PHONY: bench-gateway
+bench-gateway: deps ## the gateway with wrk: product and order reads through it and straight, beside nginx's static-file rate
+	go run ./scripts/gatewaybench
 
 .PHONY: images
 images: ## build the service and gateway images with Docker or Podman (VERSION=, IMAGE_PREFIX=)

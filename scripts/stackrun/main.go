@@ -6,8 +6,10 @@
 //
 //	ready http://127.0.0.1:PORT
 //
-// and runs until SIGTERM or SIGINT, then stops everything cleanly and drops
-// its databases. Everything else it says goes to stderr.
+// and runs until SIGTERM or SIGINT (or until the process that started it
+// dies: a SIGTERM to `go run`, which the go command does not pass on, stops
+// it too), then stops everything cleanly and drops its databases.
+// Everything else it says goes to stderr.
 //
 //	go run ./scripts/stackrun -seed
 //	go run ./scripts/stackrun -storefront frontend/storefront/dist -admin frontend/admin/dist
@@ -70,6 +72,7 @@ func main() {
 func run(o options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	stopWithParent()
 	root, err := procstack.RepoRoot()
 	if err != nil {
 		return err
@@ -119,11 +122,8 @@ func run(o options) error {
 		}
 	}()
 	if o.seed {
-		// Identity first: the demo catalog belongs to the demo seller.
-		for _, name := range config.ServiceNames {
-			if out, err := st.Run(name, "seed"); err != nil {
-				return fmt.Errorf("%w\n%s", err, out)
-			}
+		if err := st.Seed(); err != nil {
+			return err
 		}
 	}
 	for _, name := range config.ServiceNames {
@@ -133,6 +133,17 @@ func run(o options) error {
 	fmt.Printf("ready %s\n", st.Gateway.URL)
 	<-ctx.Done()
 	return nil
+}
+
+// stopWithParent asks Linux for a SIGTERM when the process that started
+// this one dies. Under `go run` that is the go command, which does not pass
+// a SIGTERM on: the launcher then still stops, and stops its stack.
+func stopWithParent() {
+	ppid := os.Getppid()
+	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0)
+	if os.Getppid() != ppid { // the parent died before the request took effect
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}
 }
 
 // parseEnv reads NAME=VALUE pairs.
