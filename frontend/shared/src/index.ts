@@ -1,0 +1,8 @@
+export { createShopApi, type ShopApi, type ApiOptions } from "./api/client";
+export { Session, type Tokens, type EndReason } from "./api/session";
+export { authFetch } from "./api/authFetch";
+export { ProblemError, isProblem, errorMessage, unwrap } from "./api/problem";
+export { watchOrder, parseEvents, type WatchOptions } from "./api/progress";
+export { queryKeys } from "./queryKeys";
+export { formatMoney } from "./money";
+export type * from "./api/types";
