@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (from Debian's packages) and starts what the stack and the tests
 # need, when it is missing: PostgreSQL on 127.0.0.1:5432 with trust auth,
-# Redis on 127.0.0.1:6379, nginx, and protoc. Servers that already answer are
+# Redis on 127.0.0.1:6379, nginx with its njs module, wrk, and protoc; and
+# the frontend's npm packages (Swagger UI for the gateway's /docs/). Servers that already answer are
 # used as they are. What this script starts is recorded under .local/pids so
 # that `make down` stops exactly that.
 #
@@ -15,6 +16,9 @@ missing=()
 command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
+command -v wrk >/dev/null || missing+=(wrk)
+command -v envsubst >/dev/null || missing+=(gettext-base)
 command -v protoc >/dev/null || missing+=(protobuf-compiler)
 command -v pg_isready >/dev/null || missing+=(postgresql-client)
 if [ "${1:-}" = chromium ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
@@ -55,3 +59,12 @@ else
 	wait_for redis 10 redis-cli -h 127.0.0.1 -p 6379 ping || die "Redis did not start; see $LOGS/redis.log"
 fi
 wait_for postgres 30 pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL does not answer on 127.0.0.1:5432"
+
+# The frontend's npm packages (the lockfile's versions), when missing or
+# older than the lockfile.
+stamp="$ROOT/frontend/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ "$ROOT/frontend/package-lock.json" -nt "$stamp" ]; then
+	command -v npm >/dev/null || die "npm is missing: install Node.js 20 or newer"
+	log "npm ci in frontend/"
+	npm ci --prefix "$ROOT/frontend" --no-audit --no-fund >/dev/null
+fi

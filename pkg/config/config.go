@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,9 +57,13 @@ type Common struct {
 	// RateLimitPerMinute is the default per-client API budget; 0 disables it.
 	RateLimitPerMinute int `env:"SHOP_RATE_LIMIT_PER_MINUTE" envDefault:"600"`
 
-	// TrustedProxies may set X-Forwarded-For: the gateway (loopback in
-	// `make up`; the ingress or pod CIDR in Kubernetes).
-	TrustedProxies []string `env:"SHOP_TRUSTED_PROXIES" envSeparator:"," envDefault:"127.0.0.1,::1"`
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For and
+	// X-Real-IP a service believes: the gateway's only (127.0.0.2 in
+	// `make up`, where the gateway connects from that address; the
+	// gateway's pods in Kubernetes). Default none: from anyone else the
+	// headers are ignored, so a client cannot choose the address that rate
+	// limits and the audit log see.
+	TrustedProxies []string `env:"SHOP_TRUSTED_PROXIES" envSeparator:","`
 
 	// PprofAddr, when set (e.g. 127.0.0.1:6060), serves net/http/pprof
 	// there for profiling; never on the public port.
@@ -114,6 +119,10 @@ func Load(cfg any, service string, environ map[string]string) error {
 	if c.DBMaxIdleConns == 0 {
 		c.DBMaxIdleConns = c.DBMaxOpenConns
 	}
+	for i, p := range c.TrustedProxies {
+		c.TrustedProxies[i] = strings.TrimSpace(p)
+	}
+	c.TrustedProxies = slices.DeleteFunc(c.TrustedProxies, func(p string) bool { return p == "" })
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -225,6 +234,11 @@ func (c *Common) Validate() error {
 	if c.DBMaxIdleConns < 1 || c.DBMaxIdleConns > c.DBMaxOpenConns {
 		bad("SHOP_DB_MAX_IDLE_CONNS", "must be 1..SHOP_DB_MAX_OPEN_CONNS (unset: as many), got %d", c.DBMaxIdleConns)
 	}
+	for _, p := range c.TrustedProxies {
+		if !validAddressOrCIDR(p) {
+			bad("SHOP_TRUSTED_PROXIES", "%q is not an IP address or CIDR", p)
+		}
+	}
 	if c.RateLimitPerMinute < 0 {
 		bad("SHOP_RATE_LIMIT_PER_MINUTE", "must not be negative, got %d", c.RateLimitPerMinute)
 	}
@@ -238,6 +252,15 @@ func (c *Common) Validate() error {
 		bad("SHOP_SHUTDOWN_TIMEOUT", "must be positive, got %s", c.ShutdownTimeout)
 	}
 	return errors.Join(errs...)
+}
+
+// validAddressOrCIDR reports whether s is an IP address or an IP network
+// in CIDR notation (what gin's trusted proxies accept).
+func validAddressOrCIDR(s string) bool {
+	if _, _, err := net.ParseCIDR(s); err == nil {
+		return true
+	}
+	return net.ParseIP(s) != nil
 }
 
 // redact hides a password in a URL so that config errors never print one.

@@ -99,3 +99,30 @@ func TestLoadUnknownService(t *testing.T) {
 		t.Fatal("unknown service accepted")
 	}
 }
+
+// No proxy is trusted unless configured: a client that sends
+// X-Forwarded-For straight to a service must not choose its own address.
+func TestTrustedProxiesDefaultToNone(t *testing.T) {
+	for _, c := range []struct {
+		environ map[string]string
+		want    []string
+	}{
+		{nil, nil},
+		{map[string]string{"SHOP_TRUSTED_PROXIES": ""}, nil},
+		{map[string]string{"SHOP_TRUSTED_PROXIES": "127.0.0.2"}, []string{"127.0.0.2"}},
+		{map[string]string{"SHOP_TRUSTED_PROXIES": "10.0.0.0/8, fd00::1,"}, []string{"10.0.0.0/8", "fd00::1"}},
+	} {
+		var cfg Common
+		if err := Load(&cfg, "identity", c.environ); err != nil {
+			t.Fatalf("%v: %v", c.environ, err)
+		}
+		if strings.Join(cfg.TrustedProxies, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%v: trusted proxies %q, want %q", c.environ, cfg.TrustedProxies, c.want)
+		}
+	}
+	var cfg Common
+	err := Load(&cfg, "identity", map[string]string{"SHOP_TRUSTED_PROXIES": "gateway.local"})
+	if err == nil || !strings.Contains(err.Error(), "SHOP_TRUSTED_PROXIES") {
+		t.Errorf("a host name: want an error naming SHOP_TRUSTED_PROXIES, got %v", err)
+	}
+}

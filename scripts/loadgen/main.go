@@ -107,7 +107,7 @@ func run(o options) error {
 		defer os.RemoveAll(work)
 	}
 	bin := filepath.Join(work, "bin")
-	root, err := repoRoot()
+	root, err := procstack.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -209,21 +209,4 @@ func run(o options) error {
 		return fmt.Errorf("the run broke an invariant (see above)")
 	}
 	return nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("run from inside the repository (no go.work found)")
-		}
-		dir = parent
-	}
 }

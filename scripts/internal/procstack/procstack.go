@@ -1,26 +1,24 @@
 // Package procstack runs the whole of Shop as real processes for the
-// end-to-end tests and the load generator: the five service binaries on free
-// ports, each with a fresh database on the local PostgreSQL server, sharing a
-// private redis-server and an in-process Kafka-protocol broker. Close stops
-// everything (SIGTERM, then a graceful wait) and drops the databases.
+// end-to-end tests, the load generator and the stack launcher: the five
+// service binaries on free ports, each with a fresh database on the local
+// PostgreSQL server, sharing a private redis-server and an in-process
+// Kafka-protocol broker, and, when asked, the nginx gateway in front of them
+// (scripts/internal/gateway). Close stops everything (SIGTERM, then a
+// graceful wait) and drops the databases.
 package procstack
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -30,7 +28,27 @@ import (
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/freeport"
 	"github.com/shop-oss/shop/pkg/localbroker"
+	"github.com/shop-oss/shop/scripts/internal/gateway"
 )
+
+// RepoRoot is the repository the current directory is in (where go.work
+// is).
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("run from inside the repository (no go.work found)")
+		}
+		dir = parent
+	}
+}
 
 // Build compiles the service binaries of the repository at root into dir.
 func Build(root, dir string) error {
@@ -59,6 +77,11 @@ type Options struct {
 	Env map[string]map[string]string
 	// LogLevel of the services (default info).
 	LogLevel string
+	// Gateway, when set, starts the gateway in front of the services (its
+	// Dir and Upstreams are filled in), and the services trust forwarded
+	// headers from the gateway's address only. Its rate limits are lifted
+	// as the services' are, unless Gateway.Env sets them.
+	Gateway *gateway.Options
 }
 
 // Stack is the running system.
@@ -70,6 +93,8 @@ type Stack struct {
 	RedisURL string
 	procs    map[string]*Proc
 	dbs      []string
+	// Gateway is the running gateway, when Options.Gateway asked for one.
+	Gateway *gateway.Gateway
 }
 
 // Proc is one service process.
@@ -126,6 +151,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			"SHOP_LOG_LEVEL":             opts.LogLevel,
 			"SHOP_RATE_LIMIT_PER_MINUTE": "1000000",
 		}
+		if opts.Gateway != nil {
+			vars["SHOP_TRUSTED_PROXIES"] = gateway.ProxyAddress
+		}
 		for k, v := range opts.Env[name] {
 			vars[k] = v
 		}
@@ -144,7 +172,42 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
+	if opts.Gateway != nil {
+		if err := s.startGateway(ctx, *opts.Gateway); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// startGateway starts nginx in front of the services.
+func (s *Stack) startGateway(ctx context.Context, g gateway.Options) (err error) {
+	g.Dir = s.opts.WorkDir
+	g.Upstreams = map[string]string{}
+	for name, p := range s.procs {
+		g.Upstreams[name] = "127.0.0.1:" + strconv.Itoa(p.Port)
+	}
+	env := map[string]string{
+		"SHOP_GATEWAY_API_RATE":   "1000000r/s",
+		"SHOP_GATEWAY_API_BURST":  "1000000",
+		"SHOP_GATEWAY_AUTH_RATE":  "1000000r/s",
+		"SHOP_GATEWAY_AUTH_BURST": "1000000",
+	}
+	for k, v := range g.Env {
+		env[k] = v
+	}
+	g.Env = env
+	s.Gateway, err = gateway.Start(ctx, g)
+	return err
+}
+
+// APIURL is the base URL a client uses for a service's API: the gateway's
+// when there is one, else the service's own.
+func (s *Stack) APIURL(name string) string {
+	if s.Gateway != nil {
+		return s.Gateway.URL
+	}
+	return s.URL(name)
 }
 
 // Proc returns a service process.
@@ -189,27 +252,10 @@ func (s *Stack) StartService(name string) error {
 
 // WaitReady waits until the service's /readyz answers 200.
 func (s *Stack) WaitReady(name string, timeout time.Duration) error {
-	p := s.procs[name]
-	deadline := time.Now().Add(timeout)
-	for {
-		res, err := http.Get(s.URL(name) + "/readyz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited during start-up; log:\n%s", name, s.Tail(name, 40))
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s; log:\n%s", name, timeout, s.Tail(name, 40))
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := gateway.WaitOK(s.URL(name)+"/readyz", s.procs[name].done, timeout); err != nil {
+		return fmt.Errorf("%s %w; log:\n%s", name, err, s.Tail(name, 40))
 	}
+	return nil
 }
 
 // StopService sends SIGTERM and waits up to 30s for a clean exit; it
@@ -242,6 +288,9 @@ func (s *Stack) Close() error {
 		errs []error
 		wg   sync.WaitGroup
 	)
+	if err := s.Gateway.Stop(); err != nil {
+		errs = append(errs, fmt.Errorf("gateway: %w", err))
+	}
 	for name := range s.procs {
 		wg.Go(func() {
 			if err := s.StopService(name); err != nil {
@@ -272,23 +321,10 @@ func (s *Stack) Close() error {
 	return errors.Join(errs...)
 }
 
-// Tail returns the last n lines of a service's log.
+// Tail returns the last n lines of a service's log ("gateway": nginx's
+// error log).
 func (s *Stack) Tail(name string, n int) string {
-	f, err := os.Open(s.logPath(name))
-	if err != nil {
-		return err.Error()
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
+	return gateway.Tail(s.logPath(name), n)
 }
 
 func (s *Stack) logPath(name string) string { return filepath.Join(s.opts.WorkDir, name+".log") }

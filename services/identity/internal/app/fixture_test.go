@@ -73,6 +73,9 @@ func start(t *testing.T, env map[string]string) *fixture {
 		"SHOP_IDENTITY_LOGIN_PER_MINUTE":    "1000",
 		"SHOP_IDENTITY_REGISTER_PER_MINUTE": "1000",
 		"SHOP_IDENTITY_SESSION_PER_MINUTE":  "1000",
+		// The test client stands for the gateway, which sets
+		// X-Forwarded-For: tests name their clients' addresses that way.
+		"SHOP_TRUSTED_PROXIES": "127.0.0.1",
 	}
 	for k, v := range env {
 		vars[k] = v

@@ -71,6 +71,10 @@ func Mount(engine *gin.Engine, api *gin.RouterGroup, svc *identity.Service, veri
 	admin.POST("/:id/disable", h.disable)
 
 	engine.GET("/.well-known/jwks.json", h.jwks)
+	// The gateway's edge authentication (nginx auth_request). Outside
+	// /api/v1, so the gateway's checks spend no client's API budget; the
+	// gateway does not route /internal/ from outside.
+	engine.GET("/internal/auth/check", authn, h.authCheck)
 }
 
 func orPass(h gin.HandlerFunc) gin.HandlerFunc {

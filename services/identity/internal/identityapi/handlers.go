@@ -161,6 +161,13 @@ func (h *Handler) disable(c *gin.Context) {
 	})
 }
 
+// authCheck answers 204 to a request whose bearer token authn accepted:
+// the same verification every service runs, revocation included. The
+// gateway caches the answer briefly, keyed by a hash of the token.
+func (h *Handler) authCheck(c *gin.Context) {
+	c.Status(http.StatusNoContent)
+}
+
 // jwks serves the public keys. Caches may keep it briefly: a rotated-in key
 // is published (keys.Config.PublishDelay) before it signs anything.
 func (h *Handler) jwks(c *gin.Context) {
