@@ -11,7 +11,7 @@ import { orderSteps, type Step } from "./steps";
 import { Timeline } from "./Timeline";
 import { useOrderProgress, type LiveMode } from "./useOrderProgress";
 
-const stateText: Record<Step["state"], string> = { done: "done", current: "in progress", todo: "to come", failed: "did not happen" };
+const stateText: Record<Step["state"], string> = { done: "done", current: "in progress", todo: "to come", failed: "did not happen", stopped: "the order ended here" };
 
 function Steps({ progress }: { progress: OrderProgress }) {
   const steps = orderSteps(progress);

@@ -1,6 +1,6 @@
 import type { OrderProgress } from "@shop/shared";
 
-export type StepState = "done" | "current" | "todo" | "failed";
+export type StepState = "done" | "current" | "todo" | "failed" | "stopped";
 
 export interface Step {
   key: string;
@@ -37,7 +37,7 @@ export function orderSteps(p: OrderProgress): Step[] {
   if (s === "CANCELLED") {
     steps.push({ key: "reserved", label: "Stock reserved", state: reserved ? "done" : "failed" });
     if (reserved) steps.push({ key: "paid", label: "Payment", state: paid ? "done" : "failed" });
-    steps.push({ key: "cancelled", label: "Cancelled", state: "failed", detail: cancelText(p.order.cancel_reason) });
+    steps.push({ key: "cancelled", label: "Cancelled", state: "stopped", detail: cancelText(p.order.cancel_reason) });
     return steps;
   }
   steps.push({ key: "reserved", label: "Stock reserved", state: reserved ? "done" : "current", detail: reserved ? undefined : "Reserving your items…" });

@@ -16,11 +16,19 @@ export function useOrderProgress(id: string) {
   const [mode, setMode] = useState<LiveMode>("connecting");
   const query = useQuery({
     queryKey: queryKeys.progress(id),
-    queryFn: () => unwrap(api.order.GET("/api/v1/orders/{id}/progress", { params: { path: { id } } })),
+    queryFn: async () => {
+      const read = await unwrap(api.order.GET("/api/v1/orders/{id}/progress", { params: { path: { id } } }));
+      // An answer never takes the page back: the stream may have brought
+      // a newer version while this request was on its way.
+      const cur = qc.getQueryData<OrderProgress>(queryKeys.progress(id));
+      return cur && cur.version > read.version ? cur : read;
+    },
     staleTime: Infinity, // the stream keeps it fresh
   });
+  const loaded = query.data !== undefined;
   const final = query.data ? isFinal(query.data) : false;
   useEffect(() => {
+    if (!loaded) return; // the stream starts from the first read
     if (final) {
       setMode("ended");
       return;
@@ -35,7 +43,7 @@ export function useOrderProgress(id: string) {
       },
       onMode: setMode,
     });
-  }, [api, qc, id, final]);
+  }, [api, qc, id, loaded, final]);
   return { ...query, mode };
 }
 
