@@ -11,7 +11,8 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: up
-up: ## install what is missing, start PostgreSQL, Redis, the broker and all services; print the URLs
+up: ## install what is missing, build the storefront, start PostgreSQL, Redis, the broker and all services; print the URLs
+	@scripts/web.sh build
 	@scripts/stack.sh up
 
 .PHONY: down
@@ -33,9 +34,18 @@ build: ## build every service and the local broker into .local/bin
 	@for s in identity catalog inventory order payment; do go build -o .local/bin/$$s ./services/$$s/cmd/$$s || exit 1; done
 
 .PHONY: test
-test: deps lint proto-check ## run every test: lint, generated code, unit, integration (real PostgreSQL, Redis, broker) and the stack smoke test
+test: deps lint proto-check ## run every test: lint, generated code, unit, integration (real PostgreSQL, Redis, broker), the frontend and the stack smoke test
 	go test $(GOTEST_FLAGS) $(MODULES)
+	scripts/web.sh test
 	scripts/smoke.sh
+
+.PHONY: test-web
+test-web: ## the frontend's tests: npm ci, typecheck, component tests (Vitest), build, browser tests (Chromium, own stack)
+	scripts/web.sh test
+
+.PHONY: dev-web
+dev-web: ## Vite's dev server for the storefront against the running stack (make up; SHOP_GATEWAY_URL)
+	scripts/web.sh dev
 
 .PHONY: test-race
 test-race: deps ## run every Go test with the race detector

@@ -2,21 +2,28 @@
 // demo data (scripts/stackrun, on free ports), serving the built
 // storefront, and hands its URL to the tests. SHOP_E2E_URL points the tests
 // at a stack that already runs instead.
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 let child: ChildProcess | undefined;
+let binDir: string | undefined;
 
 export default async function setup(project: TestProject) {
   let url = process.env.SHOP_E2E_URL;
   if (!url) {
     const dist = resolve(repo, "frontend/storefront/dist");
     if (!existsSync(resolve(dist, "index.html"))) throw new Error("build the storefront first (npm run build)");
-    child = spawn("go", ["run", "./scripts/stackrun", "-seed", "-storefront", dist, "-log-level", "warn"], {
+    // Built, then run itself (not `go run`, which would not pass SIGTERM
+    // on and would leave the stack behind).
+    binDir = mkdtempSync(join(tmpdir(), "shop-e2e-"));
+    const bin = join(binDir, "stackrun");
+    execFileSync("go", ["build", "-o", bin, "./scripts/stackrun"], { cwd: repo, stdio: "inherit" });
+    child = spawn(bin, ["-seed", "-storefront", dist, "-log-level", "warn"], {
       cwd: repo,
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -32,10 +39,12 @@ export default async function setup(project: TestProject) {
   }
   project.provide("shopUrl", url);
   return async () => {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((ok) => child!.on("exit", ok));
-    child.kill("SIGTERM");
-    await exited;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((ok) => child!.on("exit", ok));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    if (binDir) rmSync(binDir, { recursive: true, force: true });
   };
 }
 

@@ -144,7 +144,7 @@ describe.sequential("a shopper with nothing but the browser", () => {
       return "neither";
     };
     const outcomes = await Promise.all([outcome(a), outcome(b)]);
-    expect(outcomes.sort()).toEqual(["cancelled", "reserved"]);
+    expect([...outcomes].sort()).toEqual(["cancelled", "reserved"]);
     const loser = outcomes[0] === "cancelled" ? a : b;
     await loser.page.getByText("Some items were out of stock, so nothing was reserved or charged.").waitFor();
     await shoot(loser.page, "09-order-cancelled-out-of-stock");

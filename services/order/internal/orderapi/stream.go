@@ -137,6 +137,9 @@ func (s *streams) events(c *gin.Context) {
 	who, id := actor(c), c.Param("id")
 	p, err := s.svc.Progress(ctx, who, id)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // the client left while the order was read (a page moving on): no answer to give
+		}
 		web.Fail(c, err)
 		return
 	}

@@ -58,7 +58,7 @@ export function ProductListPage() {
         <CategoryNav />
       </aside>
       <section className="catalog__main" aria-labelledby="list-title">
-        <h1 id="list-title" className="capitalize">{title}</h1>
+        <h1 id="list-title" className={categoryPath && !q ? "capitalize" : undefined}>{title}</h1>
         <div className="toolbar">
           <div className="ui-field toolbar__sort">
             <label htmlFor="sort">Sort by</label>

@@ -11,6 +11,14 @@ export const testCards = [
   { number: "4000 0000 0000 0119", outcome: "times out twice, then pays" },
 ];
 
+/** What a refused charge means for the shopper, by problem type. */
+const refusals: Record<string, { title: string; text: string }> = {
+  "card-declined": { title: "Your card was declined", text: "The bank refused this card. You can try another card while your items are held." },
+  "insufficient-funds": { title: "Your card was declined", text: "The card has insufficient funds. You can try another card while your items are held." },
+  "gateway-timeout": { title: "The payment did not go through", text: "The card network did not answer, so the order was cancelled. Nothing was charged." },
+  "gateway-error": { title: "The payment did not go through", text: "The card network failed, so the order was cancelled. Nothing was charged." },
+};
+
 /** The payment that the saga creates once the stock is reserved (long poll). */
 function usePayment(orderId: string) {
   const api = useApi();
@@ -53,7 +61,8 @@ export function PaymentForm({ orderId }: { orderId: string }) {
   if (p.status !== "PENDING") return null;
 
   const declined = confirm.error;
-  const cardError = isProblem(declined) ? declined.fields.card_number ?? (declined.status === 402 ? declined.detail ?? declined.title : undefined) : undefined;
+  const refusal = isProblem(declined) && declined.status === 402 ? (refusals[declined.slug] ?? refusals["card-declined"]) : undefined;
+  const cardError = isProblem(declined) ? (declined.fields.card_number ?? (refusal ? "This card did not go through." : undefined)) : undefined;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     confirm.mutate(p.id);
@@ -61,9 +70,9 @@ export function PaymentForm({ orderId }: { orderId: string }) {
   return (
     <section className="payment card" aria-labelledby="pay-title">
       <h2 id="pay-title">Pay</h2>
-      {declined && isProblem(declined) && declined.status === 402 && (
-        <Alert tone="error" title="Your card was declined">
-          {declined.detail ?? declined.title} You can try another card while your items are held.
+      {refusal && (
+        <Alert tone="error" title={refusal.title}>
+          {refusal.text}
         </Alert>
       )}
       {declined && !(isProblem(declined) && (declined.status === 402 || declined.fields.card_number)) && (
@@ -78,7 +87,7 @@ export function PaymentForm({ orderId }: { orderId: string }) {
       </form>
       <details className="test-cards" open>
         <summary>Test cards</summary>
-        <p className="muted">This shop uses a simulated card gateway. Any future expiry date works.</p>
+        <p className="muted">This shop uses a simulated card gateway: the card number alone decides what happens.</p>
         <ul>
           {testCards.map((c) => (
             <li key={c.number}>
