@@ -56,6 +56,9 @@ type Config struct {
 	// checked on every hit). Zero means DefaultCacheSize, negative disables
 	// the cache.
 	CacheSize int
+	// Revocations, when set, is the revocation list checked on every
+	// verification (pkg/revocation keeps it current).
+	Revocations *Revocations
 }
 
 func (c *Config) setDefaults() {

@@ -23,6 +23,9 @@ var (
 	ErrInvalidSubject = fmt.Errorf("%w: missing or invalid subject", ErrInvalidToken)
 	ErrInvalidRole    = fmt.Errorf("%w: missing or invalid role", ErrInvalidToken)
 	ErrInvalidClaims  = fmt.Errorf("%w: invalid claims", ErrInvalidToken)
+	// ErrRevoked: the token is valid but was issued before its user was
+	// disabled, re-enabled or given another role (see Revocations).
+	ErrRevoked = fmt.Errorf("%w: revoked", ErrInvalidToken)
 )
 
 // ErrKeysUnavailable means that no verification key could be fetched from
@@ -39,7 +42,7 @@ var reasons = []error{
 	errMissingToken, ErrKeysUnavailable,
 	ErrMalformed, ErrAlgNone, ErrAlgNotAllowed, ErrBadSignature, ErrUnknownKey,
 	ErrExpired, ErrNotYetValid, ErrWrongIssuer, ErrWrongAudience,
-	ErrInvalidSubject, ErrInvalidRole, ErrInvalidClaims,
+	ErrInvalidSubject, ErrInvalidRole, ErrInvalidClaims, ErrRevoked,
 }
 
 // reason names why err rejected a token, in words safe to log: the

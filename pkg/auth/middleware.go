@@ -81,8 +81,13 @@ func unauthorized(c *gin.Context, v *Verifier, err error) {
 		detail = "The access token cannot be verified yet; retry shortly."
 		v.log.InfoContext(ctx, "access token rejected", "reason", reason(err))
 	default:
-		if errors.Is(err, ErrExpired) {
+		switch {
+		case errors.Is(err, ErrExpired):
 			detail = "The access token has expired."
+		case errors.Is(err, ErrRevoked):
+			// A demoted user's refresh gets a token of the new role; a
+			// disabled user's is refused.
+			detail = "The access token was revoked because the account changed; refresh it or log in again."
 		}
 		v.log.DebugContext(ctx, "access token rejected", "reason", reason(err))
 	}

@@ -16,6 +16,9 @@ type Principal struct {
 	TokenID string
 	// ExpiresAt is the `exp` claim.
 	ExpiresAt time.Time
+	// Generation is the `gen` claim: the user's token generation when the
+	// token was issued (0 when the token has none). See Revocation.
+	Generation int64
 }
 
 // IsAdmin reports whether p has the ADMIN role.

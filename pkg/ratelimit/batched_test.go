@@ -138,13 +138,18 @@ func TestBatchedDoesNotCarryExpiredEventsOver(t *testing.T) {
 	}
 }
 
-func TestBatchedFailsOpenWithError(t *testing.T) {
+// With Redis down a Batched limiter decides each event in process.
+func TestBatchedDecidesInProcessWithError(t *testing.T) {
 	srv := testkit.Redis(t)
-	b := ratelimit.New(srv.Client, "api", nil, nil).Batched(redis_rate.PerHour(100), 5, time.Minute)
+	b := ratelimit.New(srv.Client, "api", nil, nil).Batched(redis_rate.PerHour(2), 5, time.Minute)
 	srv.Stop()
-	res, err := b.Allow(t.Context(), "k")
-	if err == nil || !res.Allowed || res.Remaining != -1 {
-		t.Fatalf("Allow with Redis down = %+v, %v; want allowed with an error", res, err)
+	for i := range 2 {
+		if res, err := b.Allow(t.Context(), "k"); err == nil || !res.Allowed || res.Remaining != 1-i {
+			t.Fatalf("event %d with Redis down = %+v, %v; want allowed in process with an error", i+1, res, err)
+		}
+	}
+	if res, err := b.Allow(t.Context(), "k"); err == nil || res.Allowed {
+		t.Fatalf("3rd event with Redis down = %+v, %v; want refused in process", res, err)
 	}
 }
 

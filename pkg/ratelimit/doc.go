@@ -8,8 +8,10 @@
 // generous budget, Batched takes a key's events from Redis several at a
 // time and hands them out in this process (one Redis call per batch).
 //
-// When Redis is unreachable the limiter fails open: requests are allowed,
-// the failure is counted in ratelimit_errors_total and logged at warn level
-// (at most once per LogEvery). A rate-limit outage must not become a
-// service outage; the nginx edge limits still apply.
+// When Redis is unreachable the limiter keeps serving and keeps limiting:
+// it decides in process, with the same limit per key in this replica (so
+// with n replicas a key may get up to n times its budget during the
+// outage), counts the failure in ratelimit_errors_total and logs it at warn
+// level (at most once per LogEvery). A rate-limit outage must not become a
+// service outage, nor open the door to brute force.
 package ratelimit

@@ -42,6 +42,8 @@ type Limiter struct {
 	lastWarn   atomic.Int64 // unix nanoseconds of the last warning
 	coolDown   atomic.Int64 // unix nanoseconds until which Redis is not asked
 	suppressed atomic.Int64 // failures not logged since
+	// local decides while Redis is unreachable.
+	local *local
 }
 
 // Result is the outcome of one Allow.
@@ -57,7 +59,9 @@ type Result struct {
 	RetryAfter time.Duration
 	// ResetAfter is how long until the key's full budget is back.
 	ResetAfter time.Duration
-	// Remaining, RetryAfter and ResetAfter are -1 when Allow failed open.
+	// Remaining, RetryAfter and ResetAfter are -1 when Allow failed open
+	// (an invalid limit). While Redis is unreachable they are the
+	// in-process limiter's.
 }
 
 // New returns a Limiter named name (e.g. "api" or "login") over rdb. Its
@@ -74,6 +78,7 @@ func New(rdb *redis.Client, name string, reg prometheus.Registerer, log *slog.Lo
 		log:      log,
 		rejected: m.rejected.WithLabelValues(name),
 		failures: m.failures.WithLabelValues(name),
+		local:    newLocal(maxLocalKeys),
 	}
 }
 
@@ -84,9 +89,10 @@ func (l *Limiter) Name() string { return l.name }
 // the limiter's name, so "user:42" of the "login" and "api" limiters are
 // independent.
 //
-// On a Redis failure Allow fails open: it returns an allowing Result and
-// the error, which callers that must fail closed check. The failure is
-// counted and logged here; callers need not log it again.
+// On a Redis failure Allow decides in process (the same limit, kept by
+// this replica) and returns that Result with the error, which tells
+// callers that the budget is not shared right now. The failure is counted
+// and logged here; callers need not log it again.
 func (l *Limiter) Allow(ctx context.Context, key string, limit redis_rate.Limit) (Result, error) {
 	res, _, err := l.allow(ctx, key, limit, 1)
 	return res, err
@@ -106,7 +112,7 @@ func (l *Limiter) allow(ctx context.Context, key string, limit redis_rate.Limit,
 	// every request wait for its own timeout while Redis is down.
 	if until := l.coolDown.Load(); until != 0 && time.Now().UnixNano() < until {
 		l.failures.Inc()
-		return open, 0, fmt.Errorf("rate limit %s: %w", l.name, ErrUnavailable)
+		return l.inProcess(key, limit), 0, fmt.Errorf("rate limit %s: %w", l.name, ErrUnavailable)
 	}
 	var res *redis_rate.Result
 	if n > 1 {
@@ -120,7 +126,7 @@ func (l *Limiter) allow(ctx context.Context, key string, limit redis_rate.Limit,
 			l.coolDown.Store(time.Now().Add(CoolDown).UnixNano())
 			l.failed(ctx, err)
 		}
-		return open, 0, err
+		return l.inProcess(key, limit), 0, err
 	}
 	r = Result{Limit: limit, Allowed: res.Allowed > 0, Remaining: res.Remaining,
 		RetryAfter: res.RetryAfter, ResetAfter: res.ResetAfter}
@@ -128,6 +134,15 @@ func (l *Limiter) allow(ctx context.Context, key string, limit redis_rate.Limit,
 		l.rejected.Inc()
 	}
 	return r, res.Allowed, nil
+}
+
+// inProcess decides one event of key under limit in this process.
+func (l *Limiter) inProcess(key string, limit redis_rate.Limit) Result {
+	r := l.local.allow(key, limit, time.Now())
+	if !r.Allowed {
+		l.rejected.Inc()
+	}
+	return r
 }
 
 // Reset restores key's full budget (after a successful login, say).
@@ -147,6 +162,6 @@ func (l *Limiter) failed(ctx context.Context, err error) {
 		l.suppressed.Add(1)
 		return
 	}
-	l.log.WarnContext(ctx, "rate limiter unavailable, allowing requests",
+	l.log.WarnContext(ctx, "rate limiter's Redis unavailable; limiting in this process",
 		"limiter", l.name, "error", err.Error(), "suppressed", l.suppressed.Swap(0))
 }

@@ -52,15 +52,16 @@ func TestAllow(t *testing.T) {
 	}
 }
 
-func TestAllowFailsOpenWithError(t *testing.T) {
+// With Redis down Allow decides in process, with the error.
+func TestAllowDecidesInProcessWithError(t *testing.T) {
 	srv := testkit.Redis(t)
 	reg := prometheus.NewRegistry()
 	lim := ratelimit.New(srv.Client, "login", reg, nil)
 	srv.Stop()
 
 	res, err := lim.Allow(t.Context(), "account:alice", redis_rate.PerHour(1))
-	if err == nil || !res.Allowed || res.Remaining != -1 {
-		t.Fatalf("Allow with Redis down = %+v, %v; want allowed with an error", res, err)
+	if err == nil || !res.Allowed || res.Remaining != 0 {
+		t.Fatalf("Allow with Redis down = %+v, %v; want allowed, nothing left, with an error", res, err)
 	}
 	if got := counter(t, reg, "ratelimit_errors_total", "login"); got != 1 {
 		t.Errorf("ratelimit_errors_total = %v, want 1", got)
@@ -77,8 +78,11 @@ func TestAllowCoolsDownAfterAFailure(t *testing.T) {
 		t.Fatalf("first failure: want the Redis error, got %v", err)
 	}
 	srv.Start()
-	if res, err := lim.Allow(t.Context(), "k", redis_rate.PerHour(1)); !errors.Is(err, ratelimit.ErrUnavailable) || !res.Allowed {
-		t.Fatalf("during the cool-down: want an allowing ErrUnavailable, got %+v %v", res, err)
+	if res, err := lim.Allow(t.Context(), "k2", redis_rate.PerHour(1)); !errors.Is(err, ratelimit.ErrUnavailable) || !res.Allowed {
+		t.Fatalf("during the cool-down: want an in-process decision with ErrUnavailable, got %+v %v", res, err)
+	}
+	if res, _ := lim.Allow(t.Context(), "k2", redis_rate.PerHour(1)); res.Allowed {
+		t.Fatalf("during the cool-down, over the limit: %+v, want refused in process", res)
 	}
 	time.Sleep(ratelimit.CoolDown + 100*time.Millisecond)
 	if _, err := lim.Allow(t.Context(), "k", redis_rate.PerHour(1)); err != nil {

@@ -23,7 +23,7 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) metrics {
 		}, []string{"limiter"})),
 		failures: register(reg, log, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ratelimit_errors_total",
-			Help: "Rate limiter failures (Redis unreachable), each answered by allowing the request.",
+			Help: "Rate limiter failures (Redis unreachable), each decided by the in-process limiter instead.",
 		}, []string{"limiter"})),
 	}
 }

@@ -47,8 +47,8 @@ func ByUserOrIP(c *gin.Context) string {
 // Middleware spends one event of key(c)'s budget under limit per request.
 // Over the limit it answers 429 (problem slug "rate-limited") with
 // Retry-After in whole seconds; every request it answers or passes carries
-// RateLimit-Limit (the burst) and, when Redis answered, RateLimit-Remaining
-// and RateLimit-Reset. When Redis fails the request passes (fail open).
+// RateLimit-Limit (the burst), RateLimit-Remaining and RateLimit-Reset.
+// While Redis is unreachable the limit is kept in this process (Allow).
 func (l *Limiter) Middleware(limit redis_rate.Limit, key KeyFunc) gin.HandlerFunc {
 	return middleware(limit, key, func(ctx context.Context, k string) (Result, error) { return l.Allow(ctx, k, limit) })
 }
@@ -65,10 +65,10 @@ func middleware(limit redis_rate.Limit, key KeyFunc, allow func(context.Context,
 		if k == "" {
 			return
 		}
-		res, err := allow(c.Request.Context(), k)
+		res, _ := allow(c.Request.Context(), k) // a Redis failure is counted and logged there
 		c.Header(HeaderLimit, strconv.Itoa(limit.Burst))
-		if err != nil {
-			return // fail open; Allow counted and logged it
+		if res.Remaining < 0 {
+			return // failed open: an invalid limit
 		}
 		c.Header(HeaderRemaining, strconv.Itoa(res.Remaining))
 		c.Header(HeaderReset, strconv.Itoa(ceilSeconds(res.ResetAfter)))

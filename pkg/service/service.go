@@ -45,6 +45,7 @@ import (
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/pkg/problem"
 	"github.com/shop-oss/shop/pkg/ratelimit"
+	"github.com/shop-oss/shop/pkg/revocation"
 	"github.com/shop-oss/shop/pkg/wakeup"
 	"github.com/shop-oss/shop/pkg/web"
 )
@@ -94,6 +95,10 @@ type Service struct {
 	Engine *gin.Engine
 	API    *gin.RouterGroup
 	Auth   *auth.Verifier
+	// Revocations is the revocation list Auth checks; revocations keeps it
+	// current (see revocations.go).
+	Revocations *auth.Revocations
+	revocations *revocation.Feed
 	// Limiter is the shared Redis rate limiter, for stricter limits on
 	// particular routes.
 	Limiter *ratelimit.Limiter
@@ -192,8 +197,12 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	s.Wakeup = wakeup.New(fanOut, cfg.Service+".wakeup", s.Log, s.Registry)
 	s.Go("wake-up fan-out", s.Wakeup.Run) // returns at once without Redis
 
+	if err := s.followRevocations(ctx); err != nil {
+		return nil, err
+	}
 	s.Auth, err = auth.NewVerifier(ctx, auth.Config{
 		JWKSURL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway,
+		Revocations: s.Revocations,
 	}, s.Log)
 	if err != nil {
 		return nil, fmt.Errorf("jwt verifier: %w", err)
@@ -260,6 +269,7 @@ func (s *Service) openDatabase(ctx context.Context, opts Options) error {
 		{consumer.Migrations(), consumer.MigrationsTable},
 		{dlq.Migrations(), dlq.MigrationsTable},
 		{idempotency.Migrations(), idempotency.MigrationsTable},
+		{revocation.Migrations(), revocation.MigrationsTable},
 	}
 	for _, set := range sets {
 		if set.fsys == nil {
@@ -280,8 +290,10 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	}
 	// Consumed topics are created too (with the same settings their owner
 	// would use), so start order between services does not matter.
-	for _, t := range opts.Consumes {
-		topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions})
+	for _, t := range append(slices.Clone(opts.Consumes), revocationTopic) {
+		if !slices.ContainsFunc(topics, func(have broker.Topic) bool { return have.Name == t }) {
+			topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions})
+		}
 	}
 	err := retry(ctx, opts.StartupTimeout, s.Log, "broker", func(ctx context.Context) error {
 		return broker.EnsureTopics(ctx, s.kafka, s.Broker.Replicas, topics...)

@@ -117,9 +117,13 @@ type UserRoleChanged struct {
 	// ID of the user (administrator) who made the change (UUID).
 	ChangedBy string `protobuf:"bytes,5,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
 	// When the change took effect.
-	At            *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=at,proto3" json:"at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	At *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=at,proto3" json:"at,omitempty"`
+	// The user's token generation after the change: every service refuses
+	// the user's access tokens whose `gen` claim is lower (issued with the
+	// old role). 0 from producers older than the field.
+	TokenGeneration int64 `protobuf:"varint,7,opt,name=token_generation,json=tokenGeneration,proto3" json:"token_generation,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UserRoleChanged) Reset() {
@@ -194,6 +198,13 @@ func (x *UserRoleChanged) GetAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *UserRoleChanged) GetTokenGeneration() int64 {
+	if x != nil {
+		return x.TokenGeneration
+	}
+	return 0
+}
+
 // UserDisabled (USER_DISABLED): an account was disabled; its refresh tokens
 // are revoked and it can no longer log in.
 type UserDisabled struct {
@@ -209,9 +220,13 @@ type UserDisabled struct {
 	// Free-text reason given by the administrator; may be empty.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// When the account was disabled.
-	At            *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=at,proto3" json:"at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	At *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=at,proto3" json:"at,omitempty"`
+	// The user's token generation after disabling: every service refuses
+	// the user's access tokens whose `gen` claim is lower, that is all of
+	// them. 0 from producers older than the field.
+	TokenGeneration int64 `protobuf:"varint,7,opt,name=token_generation,json=tokenGeneration,proto3" json:"token_generation,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UserDisabled) Reset() {
@@ -286,6 +301,107 @@ func (x *UserDisabled) GetAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *UserDisabled) GetTokenGeneration() int64 {
+	if x != nil {
+		return x.TokenGeneration
+	}
+	return 0
+}
+
+// UserEnabled (USER_ENABLED): an administrator re-enabled a disabled
+// account; it can log in again. Tokens issued before it was disabled stay
+// refused.
+type UserEnabled struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ID of the re-enabled user (UUID).
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Email address of that user.
+	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	// Role of the user.
+	Role string `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	// ID of the user (administrator) who re-enabled the account (UUID).
+	EnabledBy string `protobuf:"bytes,4,opt,name=enabled_by,json=enabledBy,proto3" json:"enabled_by,omitempty"`
+	// When the account was re-enabled.
+	At *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
+	// The user's token generation: tokens with a lower `gen` claim stay
+	// refused (those issued before the account was disabled).
+	TokenGeneration int64 `protobuf:"varint,6,opt,name=token_generation,json=tokenGeneration,proto3" json:"token_generation,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UserEnabled) Reset() {
+	*x = UserEnabled{}
+	mi := &file_shop_events_v1_identity_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserEnabled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserEnabled) ProtoMessage() {}
+
+func (x *UserEnabled) ProtoReflect() protoreflect.Message {
+	mi := &file_shop_events_v1_identity_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserEnabled.ProtoReflect.Descriptor instead.
+func (*UserEnabled) Descriptor() ([]byte, []int) {
+	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *UserEnabled) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *UserEnabled) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *UserEnabled) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *UserEnabled) GetEnabledBy() string {
+	if x != nil {
+		return x.EnabledBy
+	}
+	return ""
+}
+
+func (x *UserEnabled) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *UserEnabled) GetTokenGeneration() int64 {
+	if x != nil {
+		return x.TokenGeneration
+	}
+	return 0
+}
+
 // UserLoginSucceeded (USER_LOGIN_SUCCEEDED): a user authenticated with a
 // password and was issued tokens. Security audit event.
 type UserLoginSucceeded struct {
@@ -307,7 +423,7 @@ type UserLoginSucceeded struct {
 
 func (x *UserLoginSucceeded) Reset() {
 	*x = UserLoginSucceeded{}
-	mi := &file_shop_events_v1_identity_proto_msgTypes[3]
+	mi := &file_shop_events_v1_identity_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -319,7 +435,7 @@ func (x *UserLoginSucceeded) String() string {
 func (*UserLoginSucceeded) ProtoMessage() {}
 
 func (x *UserLoginSucceeded) ProtoReflect() protoreflect.Message {
-	mi := &file_shop_events_v1_identity_proto_msgTypes[3]
+	mi := &file_shop_events_v1_identity_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -332,7 +448,7 @@ func (x *UserLoginSucceeded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserLoginSucceeded.ProtoReflect.Descriptor instead.
 func (*UserLoginSucceeded) Descriptor() ([]byte, []int) {
-	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{3}
+	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *UserLoginSucceeded) GetUserId() string {
@@ -391,7 +507,7 @@ type UserLoginFailed struct {
 
 func (x *UserLoginFailed) Reset() {
 	*x = UserLoginFailed{}
-	mi := &file_shop_events_v1_identity_proto_msgTypes[4]
+	mi := &file_shop_events_v1_identity_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +519,7 @@ func (x *UserLoginFailed) String() string {
 func (*UserLoginFailed) ProtoMessage() {}
 
 func (x *UserLoginFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_shop_events_v1_identity_proto_msgTypes[4]
+	mi := &file_shop_events_v1_identity_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +532,7 @@ func (x *UserLoginFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserLoginFailed.ProtoReflect.Descriptor instead.
 func (*UserLoginFailed) Descriptor() ([]byte, []int) {
-	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{4}
+	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UserLoginFailed) GetUserId() string {
@@ -475,7 +591,7 @@ type RefreshTokenReuseDetected struct {
 
 func (x *RefreshTokenReuseDetected) Reset() {
 	*x = RefreshTokenReuseDetected{}
-	mi := &file_shop_events_v1_identity_proto_msgTypes[5]
+	mi := &file_shop_events_v1_identity_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -487,7 +603,7 @@ func (x *RefreshTokenReuseDetected) String() string {
 func (*RefreshTokenReuseDetected) ProtoMessage() {}
 
 func (x *RefreshTokenReuseDetected) ProtoReflect() protoreflect.Message {
-	mi := &file_shop_events_v1_identity_proto_msgTypes[5]
+	mi := &file_shop_events_v1_identity_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -500,7 +616,7 @@ func (x *RefreshTokenReuseDetected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshTokenReuseDetected.ProtoReflect.Descriptor instead.
 func (*RefreshTokenReuseDetected) Descriptor() ([]byte, []int) {
-	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{5}
+	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RefreshTokenReuseDetected) GetUserId() string {
@@ -554,7 +670,7 @@ type UserPasswordChanged struct {
 
 func (x *UserPasswordChanged) Reset() {
 	*x = UserPasswordChanged{}
-	mi := &file_shop_events_v1_identity_proto_msgTypes[6]
+	mi := &file_shop_events_v1_identity_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +682,7 @@ func (x *UserPasswordChanged) String() string {
 func (*UserPasswordChanged) ProtoMessage() {}
 
 func (x *UserPasswordChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_shop_events_v1_identity_proto_msgTypes[6]
+	mi := &file_shop_events_v1_identity_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +695,7 @@ func (x *UserPasswordChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserPasswordChanged.ProtoReflect.Descriptor instead.
 func (*UserPasswordChanged) Descriptor() ([]byte, []int) {
-	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{6}
+	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UserPasswordChanged) GetUserId() string {
@@ -603,6 +719,265 @@ func (x *UserPasswordChanged) GetAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// SellerApplicationSubmitted (SELLER_APPLICATION_SUBMITTED): a customer
+// asked for a seller account; an administrator approves or rejects it.
+type SellerApplicationSubmitted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ID of the application (UUID).
+	ApplicationId string `protobuf:"bytes,1,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
+	// ID of the applicant (UUID).
+	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Email address of the applicant.
+	Email string `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	// What the applicant wrote; may be empty.
+	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	// When the application was filed.
+	At            *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SellerApplicationSubmitted) Reset() {
+	*x = SellerApplicationSubmitted{}
+	mi := &file_shop_events_v1_identity_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SellerApplicationSubmitted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SellerApplicationSubmitted) ProtoMessage() {}
+
+func (x *SellerApplicationSubmitted) ProtoReflect() protoreflect.Message {
+	mi := &file_shop_events_v1_identity_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SellerApplicationSubmitted.ProtoReflect.Descriptor instead.
+func (*SellerApplicationSubmitted) Descriptor() ([]byte, []int) {
+	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SellerApplicationSubmitted) GetApplicationId() string {
+	if x != nil {
+		return x.ApplicationId
+	}
+	return ""
+}
+
+func (x *SellerApplicationSubmitted) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SellerApplicationSubmitted) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *SellerApplicationSubmitted) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *SellerApplicationSubmitted) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+// SellerApplicationApproved (SELLER_APPLICATION_APPROVED): an administrator
+// approved a seller application; the applicant's role is now SELLER (a
+// USER_ROLE_CHANGED event follows in the same transaction).
+type SellerApplicationApproved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ID of the application (UUID).
+	ApplicationId string `protobuf:"bytes,1,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
+	// ID of the applicant (UUID).
+	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Email address of the applicant.
+	Email string `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	// ID of the administrator who approved it (UUID).
+	ApprovedBy string `protobuf:"bytes,4,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
+	// When it was approved.
+	At            *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SellerApplicationApproved) Reset() {
+	*x = SellerApplicationApproved{}
+	mi := &file_shop_events_v1_identity_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SellerApplicationApproved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SellerApplicationApproved) ProtoMessage() {}
+
+func (x *SellerApplicationApproved) ProtoReflect() protoreflect.Message {
+	mi := &file_shop_events_v1_identity_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SellerApplicationApproved.ProtoReflect.Descriptor instead.
+func (*SellerApplicationApproved) Descriptor() ([]byte, []int) {
+	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SellerApplicationApproved) GetApplicationId() string {
+	if x != nil {
+		return x.ApplicationId
+	}
+	return ""
+}
+
+func (x *SellerApplicationApproved) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SellerApplicationApproved) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *SellerApplicationApproved) GetApprovedBy() string {
+	if x != nil {
+		return x.ApprovedBy
+	}
+	return ""
+}
+
+func (x *SellerApplicationApproved) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+// SellerApplicationRejected (SELLER_APPLICATION_REJECTED): an administrator
+// rejected a seller application; the applicant stays a CUSTOMER.
+type SellerApplicationRejected struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ID of the application (UUID).
+	ApplicationId string `protobuf:"bytes,1,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
+	// ID of the applicant (UUID).
+	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Email address of the applicant.
+	Email string `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	// ID of the administrator who rejected it (UUID).
+	RejectedBy string `protobuf:"bytes,4,opt,name=rejected_by,json=rejectedBy,proto3" json:"rejected_by,omitempty"`
+	// Free-text reason given by the administrator; may be empty.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When it was rejected.
+	At            *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SellerApplicationRejected) Reset() {
+	*x = SellerApplicationRejected{}
+	mi := &file_shop_events_v1_identity_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SellerApplicationRejected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SellerApplicationRejected) ProtoMessage() {}
+
+func (x *SellerApplicationRejected) ProtoReflect() protoreflect.Message {
+	mi := &file_shop_events_v1_identity_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SellerApplicationRejected.ProtoReflect.Descriptor instead.
+func (*SellerApplicationRejected) Descriptor() ([]byte, []int) {
+	return file_shop_events_v1_identity_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SellerApplicationRejected) GetApplicationId() string {
+	if x != nil {
+		return x.ApplicationId
+	}
+	return ""
+}
+
+func (x *SellerApplicationRejected) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SellerApplicationRejected) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *SellerApplicationRejected) GetRejectedBy() string {
+	if x != nil {
+		return x.RejectedBy
+	}
+	return ""
+}
+
+func (x *SellerApplicationRejected) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SellerApplicationRejected) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
 var File_shop_events_v1_identity_proto protoreflect.FileDescriptor
 
 const file_shop_events_v1_identity_proto_rawDesc = "" +
@@ -612,7 +987,7 @@ const file_shop_events_v1_identity_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x12\n" +
 	"\x04role\x18\x03 \x01(\tR\x04role\x12*\n" +
-	"\x02at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xc1\x01\n" +
+	"\x02at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xec\x01\n" +
 	"\x0fUserRoleChanged\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x19\n" +
@@ -620,7 +995,8 @@ const file_shop_events_v1_identity_proto_rawDesc = "" +
 	"\bnew_role\x18\x04 \x01(\tR\anewRole\x12\x1d\n" +
 	"\n" +
 	"changed_by\x18\x05 \x01(\tR\tchangedBy\x12*\n" +
-	"\x02at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xb6\x01\n" +
+	"\x02at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12)\n" +
+	"\x10token_generation\x18\a \x01(\x03R\x0ftokenGeneration\"\xe1\x01\n" +
 	"\fUserDisabled\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x12\n" +
@@ -628,7 +1004,16 @@ const file_shop_events_v1_identity_proto_rawDesc = "" +
 	"\vdisabled_by\x18\x04 \x01(\tR\n" +
 	"disabledBy\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12*\n" +
-	"\x02at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xa0\x01\n" +
+	"\x02at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12)\n" +
+	"\x10token_generation\x18\a \x01(\x03R\x0ftokenGeneration\"\xc6\x01\n" +
+	"\vUserEnabled\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04role\x12\x1d\n" +
+	"\n" +
+	"enabled_by\x18\x04 \x01(\tR\tenabledBy\x12*\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12)\n" +
+	"\x10token_generation\x18\x06 \x01(\x03R\x0ftokenGeneration\"\xa0\x01\n" +
 	"\x12UserLoginSucceeded\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x12\n" +
@@ -650,7 +1035,28 @@ const file_shop_events_v1_identity_proto_rawDesc = "" +
 	"\x13UserPasswordChanged\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12*\n" +
-	"\x02at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02atB9Z7github.com/shop-oss/shop/proto-events/eventsv1;eventsv1b\x06proto3"
+	"\x02at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xb2\x01\n" +
+	"\x1aSellerApplicationSubmitted\x12%\n" +
+	"\x0eapplication_id\x18\x01 \x01(\tR\rapplicationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x12*\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xbe\x01\n" +
+	"\x19SellerApplicationApproved\x12%\n" +
+	"\x0eapplication_id\x18\x01 \x01(\tR\rapplicationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x1f\n" +
+	"\vapproved_by\x18\x04 \x01(\tR\n" +
+	"approvedBy\x12*\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xd6\x01\n" +
+	"\x19SellerApplicationRejected\x12%\n" +
+	"\x0eapplication_id\x18\x01 \x01(\tR\rapplicationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x1f\n" +
+	"\vrejected_by\x18\x04 \x01(\tR\n" +
+	"rejectedBy\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12*\n" +
+	"\x02at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x02atB9Z7github.com/shop-oss/shop/proto-events/eventsv1;eventsv1b\x06proto3"
 
 var (
 	file_shop_events_v1_identity_proto_rawDescOnce sync.Once
@@ -664,30 +1070,38 @@ func file_shop_events_v1_identity_proto_rawDescGZIP() []byte {
 	return file_shop_events_v1_identity_proto_rawDescData
 }
 
-var file_shop_events_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_shop_events_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_shop_events_v1_identity_proto_goTypes = []any{
-	(*UserRegistered)(nil),            // 0: shop.events.v1.UserRegistered
-	(*UserRoleChanged)(nil),           // 1: shop.events.v1.UserRoleChanged
-	(*UserDisabled)(nil),              // 2: shop.events.v1.UserDisabled
-	(*UserLoginSucceeded)(nil),        // 3: shop.events.v1.UserLoginSucceeded
-	(*UserLoginFailed)(nil),           // 4: shop.events.v1.UserLoginFailed
-	(*RefreshTokenReuseDetected)(nil), // 5: shop.events.v1.RefreshTokenReuseDetected
-	(*UserPasswordChanged)(nil),       // 6: shop.events.v1.UserPasswordChanged
-	(*timestamppb.Timestamp)(nil),     // 7: google.protobuf.Timestamp
+	(*UserRegistered)(nil),             // 0: shop.events.v1.UserRegistered
+	(*UserRoleChanged)(nil),            // 1: shop.events.v1.UserRoleChanged
+	(*UserDisabled)(nil),               // 2: shop.events.v1.UserDisabled
+	(*UserEnabled)(nil),                // 3: shop.events.v1.UserEnabled
+	(*UserLoginSucceeded)(nil),         // 4: shop.events.v1.UserLoginSucceeded
+	(*UserLoginFailed)(nil),            // 5: shop.events.v1.UserLoginFailed
+	(*RefreshTokenReuseDetected)(nil),  // 6: shop.events.v1.RefreshTokenReuseDetected
+	(*UserPasswordChanged)(nil),        // 7: shop.events.v1.UserPasswordChanged
+	(*SellerApplicationSubmitted)(nil), // 8: shop.events.v1.SellerApplicationSubmitted
+	(*SellerApplicationApproved)(nil),  // 9: shop.events.v1.SellerApplicationApproved
+	(*SellerApplicationRejected)(nil),  // 10: shop.events.v1.SellerApplicationRejected
+	(*timestamppb.Timestamp)(nil),      // 11: google.protobuf.Timestamp
 }
 var file_shop_events_v1_identity_proto_depIdxs = []int32{
-	7, // 0: shop.events.v1.UserRegistered.at:type_name -> google.protobuf.Timestamp
-	7, // 1: shop.events.v1.UserRoleChanged.at:type_name -> google.protobuf.Timestamp
-	7, // 2: shop.events.v1.UserDisabled.at:type_name -> google.protobuf.Timestamp
-	7, // 3: shop.events.v1.UserLoginSucceeded.at:type_name -> google.protobuf.Timestamp
-	7, // 4: shop.events.v1.UserLoginFailed.at:type_name -> google.protobuf.Timestamp
-	7, // 5: shop.events.v1.RefreshTokenReuseDetected.at:type_name -> google.protobuf.Timestamp
-	7, // 6: shop.events.v1.UserPasswordChanged.at:type_name -> google.protobuf.Timestamp
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	11, // 0: shop.events.v1.UserRegistered.at:type_name -> google.protobuf.Timestamp
+	11, // 1: shop.events.v1.UserRoleChanged.at:type_name -> google.protobuf.Timestamp
+	11, // 2: shop.events.v1.UserDisabled.at:type_name -> google.protobuf.Timestamp
+	11, // 3: shop.events.v1.UserEnabled.at:type_name -> google.protobuf.Timestamp
+	11, // 4: shop.events.v1.UserLoginSucceeded.at:type_name -> google.protobuf.Timestamp
+	11, // 5: shop.events.v1.UserLoginFailed.at:type_name -> google.protobuf.Timestamp
+	11, // 6: shop.events.v1.RefreshTokenReuseDetected.at:type_name -> google.protobuf.Timestamp
+	11, // 7: shop.events.v1.UserPasswordChanged.at:type_name -> google.protobuf.Timestamp
+	11, // 8: shop.events.v1.SellerApplicationSubmitted.at:type_name -> google.protobuf.Timestamp
+	11, // 9: shop.events.v1.SellerApplicationApproved.at:type_name -> google.protobuf.Timestamp
+	11, // 10: shop.events.v1.SellerApplicationRejected.at:type_name -> google.protobuf.Timestamp
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_shop_events_v1_identity_proto_init() }
@@ -701,7 +1115,7 @@ func file_shop_events_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shop_events_v1_identity_proto_rawDesc), len(file_shop_events_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

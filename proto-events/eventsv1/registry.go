@@ -32,13 +32,17 @@ const (
 // Event types: the wire names carried in the event-type header.
 const (
 	// identity.events
-	TypeUserRegistered            = "USER_REGISTERED"
-	TypeUserRoleChanged           = "USER_ROLE_CHANGED"
-	TypeUserDisabled              = "USER_DISABLED"
-	TypeUserLoginSucceeded        = "USER_LOGIN_SUCCEEDED"
-	TypeUserLoginFailed           = "USER_LOGIN_FAILED"
-	TypeRefreshTokenReuseDetected = "REFRESH_TOKEN_REUSE_DETECTED"
-	TypeUserPasswordChanged       = "USER_PASSWORD_CHANGED"
+	TypeUserRegistered             = "USER_REGISTERED"
+	TypeUserRoleChanged            = "USER_ROLE_CHANGED"
+	TypeUserDisabled               = "USER_DISABLED"
+	TypeUserLoginSucceeded         = "USER_LOGIN_SUCCEEDED"
+	TypeUserLoginFailed            = "USER_LOGIN_FAILED"
+	TypeRefreshTokenReuseDetected  = "REFRESH_TOKEN_REUSE_DETECTED"
+	TypeUserPasswordChanged        = "USER_PASSWORD_CHANGED"
+	TypeUserEnabled                = "USER_ENABLED"
+	TypeSellerApplicationSubmitted = "SELLER_APPLICATION_SUBMITTED"
+	TypeSellerApplicationApproved  = "SELLER_APPLICATION_APPROVED"
+	TypeSellerApplicationRejected  = "SELLER_APPLICATION_REJECTED"
 
 	// catalog.events
 	TypeProductUpserted     = "PRODUCT_UPSERTED"
@@ -83,6 +87,10 @@ var registrations = []registration{
 	{TypeUserLoginFailed, TopicIdentity, func() proto.Message { return new(UserLoginFailed) }},
 	{TypeRefreshTokenReuseDetected, TopicIdentity, func() proto.Message { return new(RefreshTokenReuseDetected) }},
 	{TypeUserPasswordChanged, TopicIdentity, func() proto.Message { return new(UserPasswordChanged) }},
+	{TypeUserEnabled, TopicIdentity, func() proto.Message { return new(UserEnabled) }},
+	{TypeSellerApplicationSubmitted, TopicIdentity, func() proto.Message { return new(SellerApplicationSubmitted) }},
+	{TypeSellerApplicationApproved, TopicIdentity, func() proto.Message { return new(SellerApplicationApproved) }},
+	{TypeSellerApplicationRejected, TopicIdentity, func() proto.Message { return new(SellerApplicationRejected) }},
 
 	{TypeProductUpserted, TopicCatalog, func() proto.Message { return new(ProductUpserted) }},
 	{TypeProductPriceChanged, TopicCatalog, func() proto.Message { return new(ProductPriceChanged) }},

@@ -301,10 +301,7 @@ func (s *Stack) Close() error {
 		})
 	}
 	wg.Wait()
-	if s.redis != nil && s.redis.Process != nil {
-		_ = s.redis.Process.Kill()
-		_ = s.redis.Wait()
-	}
+	s.StopRedis()
 	if s.Broker != nil {
 		s.Broker.Stop()
 	}
@@ -319,6 +316,15 @@ func (s *Stack) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// StopRedis kills the stack's Redis (an outage); the services keep running.
+func (s *Stack) StopRedis() {
+	if s.redis != nil && s.redis.Process != nil {
+		_ = s.redis.Process.Kill()
+		_ = s.redis.Wait()
+		s.redis = nil
+	}
 }
 
 // Tail returns the last n lines of a service's log ("gateway": nginx's

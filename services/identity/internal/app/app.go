@@ -19,10 +19,12 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/pkg/problem"
 	"github.com/shop-oss/shop/pkg/ratelimit"
+	"github.com/shop-oss/shop/pkg/revocation"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/identity/internal/identity"
@@ -77,6 +79,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *service.Service, err
 		Hasher:   identity.Bcrypt{Cost: cfg.BcryptCost},
 		Signer:   ring,
 		Throttle: loginthrottle.New(svc.Redis, cfg.LoginFailureWindow, svc.Log),
+		Revoker:  revoker{svc: svc},
 	}, settings(cfg))
 	if err != nil {
 		return nil, err
@@ -100,12 +103,26 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *service.Service, err
 	return svc, nil
 }
 
+// revoker announces revocations on the Redis channel every service
+// follows (pkg/revocation), and applies them to identity's own list at once.
+type revoker struct{ svc *service.Service }
+
+func (r revoker) Revoke(ctx context.Context, user uuid.UUID, generation int64, at time.Time) {
+	rev := auth.Revocation{UserID: user.String(), Generation: generation, Until: at.Add(auth.RevocationLifetime)}
+	r.svc.Revocations.Apply(time.Now(), rev)
+	if err := revocation.Publish(context.WithoutCancel(ctx), r.svc.Redis, rev); err != nil {
+		// identity.events carries it too; every service follows that.
+		r.svc.Log.WarnContext(ctx, "announce revocation on Redis failed; it travels by identity.events",
+			"user_id", user.String(), "error", err.Error())
+	}
+}
+
 func settings(cfg Config) identity.Settings {
 	return identity.Settings{
 		AccessTokenTTL:  cfg.AccessTokenTTL,
 		RefreshTokenTTL: cfg.RefreshTokenTTL,
 		Throttle: identity.ThrottlePolicy{
-			MaxAccountFailures: cfg.LoginMaxAccountFailures,
+			MaxAddressFailures: cfg.LoginMaxAddressFailures,
 			MaxClientFailures:  cfg.LoginMaxClientFailures,
 			SlowAfter:          cfg.LoginSlowAfter,
 			Slowdown:           cfg.LoginSlowdown,

@@ -38,11 +38,12 @@ func TestAuditTrailEventsAndLogs(t *testing.T) {
 	secrets = append(secrets, "eve-new-secret-42")
 	expect(t, "role change", f.patch("/api/v1/users/"+eve.id+"/role", admin.access, map[string]any{"role": "SELLER"}), http.StatusOK)
 	expect(t, "disable", f.post("/api/v1/users/"+eve.id+"/disable", admin.access, map[string]any{"reason": "test"}), http.StatusOK)
+	expect(t, "enable", f.post("/api/v1/users/"+eve.id+"/enable", admin.access, nil), http.StatusOK)
 
 	// The audit log.
 	wantAudit := map[string]int64{
 		"USER_REGISTERED": 2, "USER_LOGIN_SUCCEEDED": 3, "USER_LOGIN_FAILED": 2, "REFRESH_TOKEN_REUSE_DETECTED": 1,
-		"USER_PASSWORD_CHANGED": 1, "USER_ROLE_CHANGED": 1, "USER_DISABLED": 1,
+		"USER_PASSWORD_CHANGED": 1, "USER_ROLE_CHANGED": 1, "USER_DISABLED": 1, "USER_ENABLED": 1,
 	}
 	for action, want := range wantAudit {
 		if got := f.count("SELECT count(*) FROM audit_log WHERE action = ?", action); got != want {
@@ -54,7 +55,7 @@ func TestAuditTrailEventsAndLogs(t *testing.T) {
 	}
 
 	// The events, read back from the broker.
-	events := f.events(11)
+	events := f.events(12)
 	byType := map[string][]event.Event{}
 	for _, e := range events {
 		byType[e.Type] = append(byType[e.Type], e)
@@ -62,7 +63,7 @@ func TestAuditTrailEventsAndLogs(t *testing.T) {
 	for typ, want := range map[string]int{
 		eventsv1.TypeUserRegistered: 2, eventsv1.TypeUserLoginSucceeded: 3, eventsv1.TypeUserLoginFailed: 2,
 		eventsv1.TypeRefreshTokenReuseDetected: 1, eventsv1.TypeUserPasswordChanged: 1,
-		eventsv1.TypeUserRoleChanged: 1, eventsv1.TypeUserDisabled: 1,
+		eventsv1.TypeUserRoleChanged: 1, eventsv1.TypeUserDisabled: 1, eventsv1.TypeUserEnabled: 1,
 	} {
 		if got := len(byType[typ]); got != want {
 			t.Errorf("%s: %d events, want %d", typ, got, want)
@@ -91,12 +92,19 @@ func TestAuditTrailEventsAndLogs(t *testing.T) {
 		t.Errorf("reuse event %v %v", reuse, err)
 	}
 	role, err := event.DecodeAs[*eventsv1.UserRoleChanged](byType[eventsv1.TypeUserRoleChanged][0])
-	if err != nil || role.GetOldRole() != "CUSTOMER" || role.GetNewRole() != "SELLER" || role.GetChangedBy() != admin.id {
+	if err != nil || role.GetOldRole() != "CUSTOMER" || role.GetNewRole() != "SELLER" || role.GetChangedBy() != admin.id ||
+		role.GetTokenGeneration() != 1 {
 		t.Errorf("role event %v %v", role, err)
 	}
 	dis, err := event.DecodeAs[*eventsv1.UserDisabled](byType[eventsv1.TypeUserDisabled][0])
-	if err != nil || dis.GetUserId() != eve.id || dis.GetDisabledBy() != admin.id || dis.GetReason() != "test" {
+	if err != nil || dis.GetUserId() != eve.id || dis.GetDisabledBy() != admin.id || dis.GetReason() != "test" ||
+		dis.GetTokenGeneration() != 2 {
 		t.Errorf("disable event %v %v", dis, err)
+	}
+	en, err := event.DecodeAs[*eventsv1.UserEnabled](byType[eventsv1.TypeUserEnabled][0])
+	if err != nil || en.GetUserId() != eve.id || en.GetEnabledBy() != admin.id || en.GetRole() != "SELLER" ||
+		en.GetTokenGeneration() != 3 {
+		t.Errorf("enable event %v %v", en, err)
 	}
 	for _, e := range events {
 		if e.Key == "" || (e.Type != eventsv1.TypeUserLoginFailed && e.Key != eve.id && e.Key != admin.id) {

@@ -28,11 +28,20 @@ func TestRegister(t *testing.T) {
 		if r.header.Get("Location") != "/api/v1/users/me" {
 			t.Errorf("Location = %q", r.header.Get("Location"))
 		}
+		if _, filed := r.body["seller_application"]; filed {
+			t.Errorf("a customer's registration filed a seller application: %s", r.raw)
+		}
+		// Nobody becomes a SELLER by registering: asking for it files an
+		// application for an administrator to approve.
 		seller := f.post(path, "", map[string]any{"email": "sam@example.com", "password": "a long enough secret",
 			"display_name": "Sam", "role": "SELLER"})
 		expect(t, "register seller", seller, http.StatusCreated)
-		if seller.str("role") != "SELLER" {
-			t.Errorf("role = %s, want SELLER", seller.str("role"))
+		app, _ := seller.body["seller_application"].(map[string]any)
+		if seller.str("role") != "CUSTOMER" || app["status"] != "PENDING" || app["user_id"] != seller.str("id") {
+			t.Errorf("registration asking for SELLER: %s; want a CUSTOMER with a PENDING application", seller.raw)
+		}
+		if n := f.count("SELECT count(*) FROM users WHERE role = 'SELLER'"); n != 0 {
+			t.Errorf("%d sellers after self-registration, want 0", n)
 		}
 	})
 	t.Run("register409", func(t *testing.T) {
@@ -74,7 +83,7 @@ func TestRegister(t *testing.T) {
 func TestLogin(t *testing.T) {
 	t.Parallel()
 	f := start(t, nil)
-	a := f.register("lena", "SELLER")
+	a := f.register("lena", "")
 	const path = "/api/v1/auth/login"
 
 	t.Run("login200", func(t *testing.T) {
@@ -97,7 +106,7 @@ func TestLogin(t *testing.T) {
 		if err != nil {
 			t.Fatalf("pkg/auth rejects identity's token: %v", err)
 		}
-		if p.UserID != a.id || p.Role != auth.RoleSeller || p.TokenID == "" {
+		if p.UserID != a.id || p.Role != auth.RoleCustomer || p.TokenID == "" {
 			t.Errorf("principal %+v", p)
 		}
 		claims := jwt.MapClaims{}
@@ -108,7 +117,7 @@ func TestLogin(t *testing.T) {
 		if tok.Header["alg"] != "EdDSA" || tok.Header["kid"] != f.kid {
 			t.Errorf("header %v, want EdDSA with kid %s", tok.Header, f.kid)
 		}
-		for _, c := range []string{"sub", "role", "iss", "aud", "exp", "iat", "nbf", "jti"} {
+		for _, c := range []string{"sub", "role", "gen", "iss", "aud", "exp", "iat", "nbf", "jti"} {
 			if claims[c] == nil {
 				t.Errorf("claim %s missing", c)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/services/identity/internal/keys"
 )
@@ -51,13 +52,15 @@ type Config struct {
 	RegisterPerMinute int `env:"SHOP_IDENTITY_REGISTER_PER_MINUTE" envDefault:"10"`
 	SessionPerMinute  int `env:"SHOP_IDENTITY_SESSION_PER_MINUTE" envDefault:"60"`
 
-	// Failed-login throttling: after LoginSlowAfter failures (per account
-	// or client, within LoginFailureWindow) attempts wait LoginSlowdown,
-	// doubling per failure; at LoginMaxAccountFailures (per account) or
-	// LoginMaxClientFailures (per client IP) they are refused with 429
-	// until the window ends.
+	// Failed-login throttling (identity.ThrottlePolicy): after
+	// LoginSlowAfter failures (per account from any address, or per
+	// client, within LoginFailureWindow) attempts wait LoginSlowdown,
+	// doubling per failure up to LoginMaxSlowdown; an address with
+	// LoginMaxAddressFailures on one account is refused (429) for that
+	// account, and one with LoginMaxClientFailures over all accounts for
+	// every account, until the window ends. No account is ever locked.
 	LoginFailureWindow      time.Duration `env:"SHOP_IDENTITY_LOGIN_FAILURE_WINDOW" envDefault:"15m"`
-	LoginMaxAccountFailures int           `env:"SHOP_IDENTITY_LOGIN_MAX_ACCOUNT_FAILURES" envDefault:"5"`
+	LoginMaxAddressFailures int           `env:"SHOP_IDENTITY_LOGIN_MAX_ADDRESS_FAILURES" envDefault:"5"`
 	LoginMaxClientFailures  int           `env:"SHOP_IDENTITY_LOGIN_MAX_CLIENT_FAILURES" envDefault:"50"`
 	LoginSlowAfter          int           `env:"SHOP_IDENTITY_LOGIN_SLOW_AFTER" envDefault:"3"`
 	LoginSlowdown           time.Duration `env:"SHOP_IDENTITY_LOGIN_SLOWDOWN" envDefault:"250ms"`
@@ -90,8 +93,10 @@ func (c Config) Validate() error {
 	if c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost {
 		bad("SHOP_IDENTITY_BCRYPT_COST", "must be %d..%d, got %d", bcrypt.MinCost, bcrypt.MaxCost, c.BcryptCost)
 	}
-	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
-		bad("SHOP_IDENTITY_ACCESS_TOKEN_TTL", "must be between 1m and 24h, got %s", c.AccessTokenTTL)
+	// The cap bounds how long every service must remember a revocation
+	// (auth.RevocationLifetime).
+	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > auth.MaxAccessTokenTTL {
+		bad("SHOP_IDENTITY_ACCESS_TOKEN_TTL", "must be between 1m and %s, got %s", auth.MaxAccessTokenTTL, c.AccessTokenTTL)
 	}
 	if c.RefreshTokenTTL <= c.AccessTokenTTL {
 		bad("SHOP_IDENTITY_REFRESH_TOKEN_TTL", "must exceed the access-token TTL, got %s", c.RefreshTokenTTL)
@@ -116,7 +121,7 @@ func (c Config) Validate() error {
 	}
 	for name, v := range map[string]int{"SHOP_IDENTITY_LOGIN_PER_MINUTE": c.LoginPerMinute,
 		"SHOP_IDENTITY_REGISTER_PER_MINUTE": c.RegisterPerMinute, "SHOP_IDENTITY_SESSION_PER_MINUTE": c.SessionPerMinute,
-		"SHOP_IDENTITY_LOGIN_MAX_ACCOUNT_FAILURES": c.LoginMaxAccountFailures,
+		"SHOP_IDENTITY_LOGIN_MAX_ADDRESS_FAILURES": c.LoginMaxAddressFailures,
 		"SHOP_IDENTITY_LOGIN_MAX_CLIENT_FAILURES":  c.LoginMaxClientFailures, "SHOP_IDENTITY_LOGIN_SLOW_AFTER": c.LoginSlowAfter} {
 		if v < 0 {
 			bad(name, "must not be negative, got %d", v)

@@ -68,3 +68,16 @@ func TestBootstrapAdminPasswordPolicy(t *testing.T) {
 		t.Errorf("error %v: want it to name the variable, not the value", err)
 	}
 }
+
+// Access tokens live at most an hour: every service remembers a revocation
+// for that long (auth.RevocationLifetime), no longer.
+func TestConfigCapsTheAccessTokenLifetime(t *testing.T) {
+	t.Parallel()
+	if _, err := app.Load(map[string]string{"SHOP_IDENTITY_ACCESS_TOKEN_TTL": "1h"}); err != nil {
+		t.Fatalf("1h refused: %v", err)
+	}
+	_, err := app.Load(map[string]string{"SHOP_IDENTITY_ACCESS_TOKEN_TTL": "1h1m"})
+	if err == nil || !strings.Contains(err.Error(), "SHOP_IDENTITY_ACCESS_TOKEN_TTL") {
+		t.Fatalf("1h1m: %v, want refused naming the variable", err)
+	}
+}

@@ -8,9 +8,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// Action names a security-relevant action in the audit log. The first seven
-// are also published on identity.events (as the event type of the same
-// name); the logout actions are recorded only.
+// Action names a security-relevant action in the audit log. All but the
+// logout actions are also published on identity.events (as the event type
+// of the same name); the logout actions are recorded only.
 type Action string
 
 // Audited actions.
@@ -22,6 +22,10 @@ const (
 	ActionRoleChanged        Action = "USER_ROLE_CHANGED"
 	ActionDisabled           Action = "USER_DISABLED"
 	ActionPasswordChanged    Action = "USER_PASSWORD_CHANGED"
+	ActionEnabled            Action = "USER_ENABLED"
+	ActionSellerApplied      Action = "SELLER_APPLICATION_SUBMITTED"
+	ActionSellerApproved     Action = "SELLER_APPLICATION_APPROVED"
+	ActionSellerRejected     Action = "SELLER_APPLICATION_REJECTED"
 	ActionLoggedOut          Action = "USER_LOGGED_OUT"
 	ActionLoggedOutAll       Action = "USER_LOGGED_OUT_ALL"
 )
@@ -50,6 +54,12 @@ type AuditRecord struct {
 	FamilyID uuid.UUID
 	Reason   string
 	ClientIP string
+	// TokenGeneration is the user's token generation after a role change,
+	// disable or enable: tokens of a lower one are revoked.
+	TokenGeneration int64
+	// ApplicationID and Note are a seller application's.
+	ApplicationID uuid.UUID
+	Note          string
 }
 
 // EventKey is the message key of the record's event: the user ID, or for a

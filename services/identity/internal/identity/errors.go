@@ -30,6 +30,14 @@ var (
 	// ErrSelfModification: administrators cannot change their own role or
 	// disable themselves (the last administrator could lock everyone out).
 	ErrSelfModification = errors.New("administrators cannot change their own role or disable their own account")
+	// ErrApplicationNotFound: no seller application has this ID (or the
+	// caller has none).
+	ErrApplicationNotFound = errors.New("seller application not found")
+	// ErrApplicationDecided: the application was approved or rejected
+	// already.
+	ErrApplicationDecided = errors.New("the seller application has been decided already")
+	// ErrAlreadySeller: the caller is a SELLER or ADMIN already.
+	ErrAlreadySeller = errors.New("the account is a seller or administrator already")
 )
 
 // Reasons a refresh is refused, wrapped in ErrInvalidRefreshToken.

@@ -74,7 +74,7 @@ func (f *fixedThrottle) Failed(context.Context, string, string) error {
 	f.failed++
 	return nil
 }
-func (f *fixedThrottle) Succeeded(context.Context, string) error { return nil }
+func (f *fixedThrottle) Succeeded(context.Context, string, string) error { return nil }
 
 func newTestService(t *testing.T, th LoginThrottle) (*Service, *memStore, *countingHasher) {
 	t.Helper()
@@ -85,7 +85,7 @@ func newTestService(t *testing.T, th LoginThrottle) (*Service, *memStore, *count
 	h := &countingHasher{}
 	svc, err := NewService(Deps{Store: store, Hasher: h, Throttle: th}, Settings{
 		AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: time.Hour,
-		Throttle: ThrottlePolicy{MaxAccountFailures: 5, MaxClientFailures: 50, SlowAfter: 3},
+		Throttle: ThrottlePolicy{MaxAddressFailures: 5, MaxClientFailures: 50, SlowAfter: 3},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestLoginRefusesOverlongPassword(t *testing.T) {
 // A throttled attempt is refused before any password is checked, and is
 // audited as RATE_LIMITED.
 func TestLoginThrottledChecksNoPassword(t *testing.T) {
-	th := &fixedThrottle{p: LoginPressure{AccountFailures: 5, AccountRetryAfter: 42 * time.Second}}
+	th := &fixedThrottle{p: LoginPressure{AddressFailures: 5, AddressRetryAfter: 42 * time.Second}}
 	svc, store, h := newTestService(t, th)
 	_, err := svc.Login(context.Background(), LoginInput{Email: "Known@example.com", Password: "the right password"})
 	var te *ThrottledError

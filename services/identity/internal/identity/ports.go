@@ -18,6 +18,12 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 	// ListUsers returns users matching f in ID order (may read a replica).
 	ListUsers(ctx context.Context, f ListFilter) ([]User, error)
+	// LatestSellerApplication returns the user's most recent application;
+	// ErrApplicationNotFound when there is none.
+	LatestSellerApplication(ctx context.Context, user uuid.UUID) (SellerApplication, error)
+	// ListSellerApplications returns applications matching f in ID order
+	// (may read a replica).
+	ListSellerApplications(ctx context.Context, f ApplicationFilter) ([]SellerApplication, error)
 	// PurgeRefreshTokens deletes refresh tokens that expired before t and
 	// returns how many.
 	PurgeRefreshTokens(ctx context.Context, before time.Time) (int64, error)
@@ -40,7 +46,7 @@ type Tx interface {
 	// It returns false, without error, when a user with u.ID exists.
 	CreateUser(ctx context.Context, u User) (bool, error)
 	// UpdateUser writes u's display name, role, password hash, disabled
-	// state and last login.
+	// state, last login and token generation.
 	UpdateUser(ctx context.Context, u User) error
 
 	// CreateRefreshToken stores t (its hash, never the token).
@@ -58,6 +64,17 @@ type Tx interface {
 	// FamilyOfAccessToken returns the refresh-token family that was issued
 	// together with the access token jti of user, if any.
 	FamilyOfAccessToken(ctx context.Context, user uuid.UUID, jti string) (uuid.UUID, bool, error)
+
+	// CreateSellerApplication inserts a (PENDING).
+	CreateSellerApplication(ctx context.Context, a SellerApplication) error
+	// PendingSellerApplication returns the user's pending application;
+	// found is false when there is none.
+	PendingSellerApplication(ctx context.Context, user uuid.UUID) (a SellerApplication, found bool, err error)
+	// LockSellerApplication reads an application (with its applicant's
+	// email and name) and locks its row; ErrApplicationNotFound when absent.
+	LockSellerApplication(ctx context.Context, id uuid.UUID) (SellerApplication, error)
+	// UpdateSellerApplication writes a's status and decision.
+	UpdateSellerApplication(ctx context.Context, a SellerApplication) error
 
 	// Record appends r to the audit log and, when the action has an event,
 	// adds the event to the outbox, in this transaction.
@@ -92,13 +109,22 @@ type ListFilter struct {
 	Limit int
 }
 
+// ApplicationFilter selects seller applications.
+type ApplicationFilter struct {
+	Status ApplicationStatus
+	// After is the keyset cursor: only applications with a greater ID.
+	After uuid.UUID
+	Limit int
+}
+
 // AccessClaims are what an access token asserts.
 type AccessClaims struct {
-	UserID    uuid.UUID
-	Role      Role
-	ID        string // jti
-	IssuedAt  time.Time
-	ExpiresAt time.Time
+	UserID     uuid.UUID
+	Role       Role
+	Generation int64  // the user's token generation (the `gen` claim)
+	ID         string // jti
+	IssuedAt   time.Time
+	ExpiresAt  time.Time
 }
 
 // Signer signs access tokens with the service's active key.
@@ -106,25 +132,39 @@ type Signer interface {
 	Sign(ctx context.Context, c AccessClaims) (string, error)
 }
 
-// LoginThrottle counts failed logins per account and per client (shared by
-// all replicas). Implementations fail open: when their store is down,
-// Pressure reports no failures (and the error, for the caller to ignore or
-// log) rather than locking every user out.
-type LoginThrottle interface {
-	// Pressure returns the current failure counts of account and client.
-	Pressure(ctx context.Context, account, client string) (LoginPressure, error)
-	// Failed counts one failed attempt for both.
-	Failed(ctx context.Context, account, client string) error
-	// Succeeded clears the account's count (a client's count is kept, so
-	// that logging into one's own account does not reset a guessing spree).
-	Succeeded(ctx context.Context, account string) error
+// Revoker announces, after the change has committed, that the user's
+// access tokens below generation are revoked, for every service to refuse
+// them at once. It is the fast path: the same change is on identity.events
+// (in the change's transaction), which every service also follows, so a
+// failed announcement only makes the revocation take a little longer.
+type Revoker interface {
+	Revoke(ctx context.Context, user uuid.UUID, generation int64, at time.Time)
 }
 
-// LoginPressure is the failure state of one login attempt's account and
-// client, and how long until each count expires.
+// LoginThrottle counts failed logins per account, per client address and
+// per (account, address) pair, shared by all replicas. Implementations
+// never lock every user out when their store is down: they keep counting
+// in this process instead (per replica), or report no failures (and the
+// error, for the caller to ignore or log).
+type LoginThrottle interface {
+	// Pressure returns the current failure counts of the attempt's
+	// account, client and pair.
+	Pressure(ctx context.Context, account, client string) (LoginPressure, error)
+	// Failed counts one failed attempt for all three.
+	Failed(ctx context.Context, account, client string) error
+	// Succeeded clears the account's and the pair's counts (the client's
+	// is kept, so that logging into one's own account does not reset a
+	// guessing spree over others).
+	Succeeded(ctx context.Context, account, client string) error
+}
+
+// LoginPressure is the failure state of one login attempt's account,
+// client address and (account, address) pair, and how long until the
+// counts that can refuse an attempt expire.
 type LoginPressure struct {
 	AccountFailures   int
-	AccountRetryAfter time.Duration
 	ClientFailures    int
 	ClientRetryAfter  time.Duration
+	AddressFailures   int // on this account from this address
+	AddressRetryAfter time.Duration
 }

@@ -25,6 +25,9 @@ type Deps struct {
 	Hasher   Hasher
 	Signer   Signer
 	Throttle LoginThrottle
+	// Revoker announces revocations (nil: nobody is told but through the
+	// events).
+	Revoker Revoker
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -35,6 +38,7 @@ type Service struct {
 	hasher   Hasher
 	signer   Signer
 	throttle LoginThrottle
+	revoker  Revoker
 	settings Settings
 	now      func() time.Time
 	// dummyHash is compared against when a login names an unknown email,
@@ -51,13 +55,16 @@ func NewService(d Deps, s Settings) (*Service, error) {
 	if d.Throttle == nil {
 		d.Throttle = noThrottle{}
 	}
+	if d.Revoker == nil {
+		d.Revoker = noRevoker{}
+	}
 	random := make([]byte, 18)
 	_, _ = rand.Read(random)
 	dummy, err := d.Hasher.Hash(base64.RawURLEncoding.EncodeToString(random))
 	if err != nil {
 		return nil, fmt.Errorf("identity: dummy hash: %w", err)
 	}
-	return &Service{store: d.Store, hasher: d.Hasher, signer: d.Signer, throttle: d.Throttle,
+	return &Service{store: d.Store, hasher: d.Hasher, signer: d.Signer, throttle: d.Throttle, revoker: d.Revoker,
 		settings: s, now: d.Now, dummyHash: dummy}, nil
 }
 
@@ -77,19 +84,30 @@ type Session struct {
 	RefreshExpiresAt time.Time
 }
 
-// Register creates an account (CUSTOMER or SELLER) and records it.
-func (s *Service) Register(ctx context.Context, in RegisterInput) (User, error) {
-	email, name, role, err := validRegistration(in)
+// Registration is a new account, and the seller application it filed
+// when the visitor asked to sell.
+type Registration struct {
+	User        User
+	Application *SellerApplication
+}
+
+// Register creates a CUSTOMER account and records it. A visitor who asks
+// for the SELLER role gets a CUSTOMER account with a pending seller
+// application, filed in the same transaction, for an administrator to
+// approve.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (Registration, error) {
+	email, name, wantsSeller, err := validRegistration(in)
 	if err != nil {
-		return User{}, err
+		return Registration{}, err
 	}
 	hash, err := s.hasher.Hash(in.Password)
 	if err != nil {
-		return User{}, fmt.Errorf("register: %w", err)
+		return Registration{}, fmt.Errorf("register: %w", err)
 	}
 	now := s.clock()
-	u := User{ID: uuid.Must(uuid.NewV7()), Email: email, DisplayName: name, Role: role,
+	u := User{ID: uuid.Must(uuid.NewV7()), Email: email, DisplayName: name, Role: RoleCustomer,
 		PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	reg := Registration{User: u}
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		created, err := tx.CreateUser(ctx, u)
 		if err != nil {
@@ -98,13 +116,19 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (User, error) 
 		if !created {
 			return fmt.Errorf("user ID %s exists already", u.ID)
 		}
-		return tx.Record(ctx, AuditRecord{Action: ActionRegistered, At: now, ActorID: u.ID, UserID: u.ID,
+		err = tx.Record(ctx, AuditRecord{Action: ActionRegistered, At: now, ActorID: u.ID, UserID: u.ID,
 			Email: u.Email, Role: u.Role, ClientIP: in.ClientIP})
+		if err != nil || !wantsSeller {
+			return err
+		}
+		a, err := newApplication(ctx, tx, u, "", in.ClientIP, now)
+		reg.Application = &a
+		return err
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("register: %w", err)
+		return Registration{}, fmt.Errorf("register: %w", err)
 	}
-	return u, nil
+	return reg, nil
 }
 
 // LoginInput is a login attempt.
@@ -117,7 +141,8 @@ type LoginInput struct {
 // Login checks a password and starts a session. An unknown email and a
 // wrong password get the same error after the same work (a bcrypt
 // comparison against a dummy hash), and both count as failures for the
-// account (keyed by the email, existing or not) and the client.
+// account (keyed by the email, existing or not), the client and the pair
+// (see ThrottlePolicy).
 func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	email := NormaliseEmail(in.Email)
 	account := EmailKey(email)
@@ -157,7 +182,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 		}
 		return Session{}, ErrAccountDisabled
 	}
-	_ = s.throttle.Succeeded(ctx, account)
+	_ = s.throttle.Succeeded(ctx, account, in.ClientIP)
 	var rehash []byte
 	if s.hasher.NeedsRehash(u.PasswordHash) {
 		if rehash, err = s.hasher.Hash(in.Password); err != nil {
@@ -247,7 +272,7 @@ func (s *Service) startSession(ctx context.Context, tx Tx, u User, family uuid.U
 	if err != nil {
 		return issued{}, err
 	}
-	claims := AccessClaims{UserID: u.ID, Role: u.Role, ID: uuid.Must(uuid.NewV7()).String(),
+	claims := AccessClaims{UserID: u.ID, Role: u.Role, Generation: u.TokenGeneration, ID: uuid.Must(uuid.NewV7()).String(),
 		IssuedAt: now, ExpiresAt: now.Add(s.settings.AccessTokenTTL)}
 	access, err := s.signer.Sign(ctx, claims)
 	if err != nil {
@@ -398,8 +423,13 @@ type noThrottle struct{}
 func (noThrottle) Pressure(context.Context, string, string) (LoginPressure, error) {
 	return LoginPressure{}, nil
 }
-func (noThrottle) Failed(context.Context, string, string) error { return nil }
-func (noThrottle) Succeeded(context.Context, string) error      { return nil }
+func (noThrottle) Failed(context.Context, string, string) error    { return nil }
+func (noThrottle) Succeeded(context.Context, string, string) error { return nil }
+
+// noRevoker is the Revoker of a Service built without one.
+type noRevoker struct{}
+
+func (noRevoker) Revoke(context.Context, uuid.UUID, int64, time.Time) {}
 
 // clock is the current time as stored: UTC, in PostgreSQL's microseconds,
 // so that what an answer shows equals what a later read returns.

@@ -3,16 +3,23 @@ package identity
 import "time"
 
 // ThrottlePolicy decides how repeated failed logins are slowed down and
-// then refused.
+// then refused. Nothing here locks an account: failures on an account slow
+// every attempt on it down, but only the addresses that failed (and a
+// client failing over many accounts) are refused, so an attacker cannot
+// lock the real user out, and a correct password from an address that has
+// not been failing always gets in.
 type ThrottlePolicy struct {
-	// MaxAccountFailures failed attempts on one account (within the
-	// throttle's window) refuse further attempts on it until the window
-	// ends; a successful login clears them.
-	MaxAccountFailures int
-	// MaxClientFailures does the same per client IP, over all accounts.
+	// MaxAddressFailures failed attempts on one account from one client
+	// address (within the throttle's window) refuse that address's
+	// attempts on that account until the window ends; a successful login
+	// from the address clears them.
+	MaxAddressFailures int
+	// MaxClientFailures failed attempts from one client address, over all
+	// accounts, refuse its attempts on every account.
 	MaxClientFailures int
-	// SlowAfter failures, each further attempt waits Slowdown, doubling
-	// per failure up to MaxSlowdown, before its password is checked.
+	// SlowAfter failures on the account (from any address) or from the
+	// client, each further attempt waits Slowdown, doubling per failure up
+	// to MaxSlowdown, before its password is checked.
 	SlowAfter   int
 	Slowdown    time.Duration
 	MaxSlowdown time.Duration
@@ -24,8 +31,8 @@ type ThrottlePolicy struct {
 // does not tell an impatient attacker the outcome.
 func (tp ThrottlePolicy) decide(p LoginPressure) (delay time.Duration, refused *ThrottledError) {
 	var retry time.Duration
-	if tp.MaxAccountFailures > 0 && p.AccountFailures >= tp.MaxAccountFailures {
-		retry = max(retry, p.AccountRetryAfter, time.Second)
+	if tp.MaxAddressFailures > 0 && p.AddressFailures >= tp.MaxAddressFailures {
+		retry = max(retry, p.AddressRetryAfter, time.Second)
 	}
 	if tp.MaxClientFailures > 0 && p.ClientFailures >= tp.MaxClientFailures {
 		retry = max(retry, p.ClientRetryAfter, time.Second)

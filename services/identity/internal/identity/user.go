@@ -46,6 +46,11 @@ type User struct {
 	DisabledAt     *time.Time
 	DisabledReason string
 	LastLoginAt    *time.Time
+	// TokenGeneration is signed into every access token (the `gen`
+	// claim). Disabling, re-enabling and a role change raise it, and every
+	// service refuses the user's tokens of a lower generation (see
+	// pkg/auth.Revocations): tokens issued before the change.
+	TokenGeneration int64
 }
 
 // Disabled reports whether the account is disabled.
@@ -104,28 +109,29 @@ type RegisterInput struct {
 	Email       string
 	Password    string
 	DisplayName string
-	// Role is CUSTOMER (the default when empty) or SELLER; ADMIN is never
-	// granted by self-registration.
+	// Role is CUSTOMER (the default when empty) or SELLER. Self-registration
+	// always makes a CUSTOMER: SELLER files a seller application for an
+	// administrator to approve, and ADMIN is refused.
 	Role     string
 	ClientIP string
 }
 
 // validRegistration checks every field of in and returns the normalised
-// values, or a *problem.ValidationError naming each bad field.
-func validRegistration(in RegisterInput) (email, name string, role Role, err error) {
+// values and whether a seller application is asked for, or a
+// *problem.ValidationError naming each bad field.
+func validRegistration(in RegisterInput) (email, name string, wantsSeller bool, err error) {
 	email, name, fields := validAccount(in.Email, in.Password, in.DisplayName)
-	role = Role(in.Role)
-	switch role {
-	case "":
-		role = RoleCustomer
-	case RoleCustomer, RoleSeller:
+	switch Role(in.Role) {
+	case "", RoleCustomer:
+	case RoleSeller:
+		wantsSeller = true
 	default:
 		fields = append(fields, problem.Field("role", "must be CUSTOMER or SELLER"))
 	}
 	if len(fields) > 0 {
-		return "", "", "", problem.Validation(fields...)
+		return "", "", false, problem.Validation(fields...)
 	}
-	return email, name, role, nil
+	return email, name, wantsSeller, nil
 }
 
 // validAccount normalises and checks the fields every new account has,

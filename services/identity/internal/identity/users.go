@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,8 +14,8 @@ import (
 )
 
 // Me returns the caller's account; a disabled account gets
-// ErrAccountDisabled (its access tokens still verify until they expire,
-// but identity itself stops serving it at once).
+// ErrAccountDisabled (its access tokens are refused everywhere within
+// seconds; identity, reading the account, refuses them at once).
 func (s *Service) Me(ctx context.Context, c Caller) (User, error) {
 	u, err := s.store.UserByID(ctx, c.UserID)
 	if err != nil {
@@ -155,12 +154,6 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u User, password, cl
 	}
 }
 
-// Paging limits of ListUsers.
-const (
-	DefaultPageSize = 20
-	MaxPageSize     = 100
-)
-
 // ListQuery is an administrator's search.
 type ListQuery struct {
 	Query  string
@@ -181,7 +174,7 @@ func (s *Service) ListUsers(ctx context.Context, c Caller, q ListQuery) (UserPag
 	if _, err := requireAdmin(ctx, s.store, c); err != nil {
 		return UserPage{}, err
 	}
-	f := ListFilter{Query: strings.ToLower(strings.TrimSpace(q.Query)), Role: Role(q.Role), Limit: q.Limit}
+	f := ListFilter{Query: strings.ToLower(strings.TrimSpace(q.Query)), Role: Role(q.Role)}
 	var fields []problem.FieldError
 	if f.Role != "" && !f.Role.Valid() {
 		fields = append(fields, problem.Field("role", "must be CUSTOMER, SELLER or ADMIN"))
@@ -189,45 +182,18 @@ func (s *Service) ListUsers(ctx context.Context, c Caller, q ListQuery) (UserPag
 	if utf8.RuneCountInString(f.Query) > 100 {
 		fields = append(fields, problem.Field("q", "must have at most 100 characters"))
 	}
-	switch {
-	case f.Limit == 0:
-		f.Limit = DefaultPageSize
-	case f.Limit < 1 || f.Limit > MaxPageSize:
-		fields = append(fields, problem.Field("limit", "must be between 1 and %d", MaxPageSize))
-	}
-	if q.Cursor != "" {
-		after, ok := decodeCursor(q.Cursor)
-		if !ok {
-			fields = append(fields, problem.Field("cursor", "is not a cursor of this list"))
-		}
-		f.After = after
-	}
+	limit, after, fields := pageOf(q.Limit, q.Cursor, fields)
 	if len(fields) > 0 {
 		return UserPage{}, problem.Validation(fields...)
 	}
-	limit := f.Limit
-	f.Limit++ // one more tells whether there is a next page
+	f.After, f.Limit = after, limit+1 // one more tells whether there is a next page
 	users, err := s.store.ListUsers(ctx, f)
 	if err != nil {
 		return UserPage{}, fmt.Errorf("list users: %w", err)
 	}
-	page := UserPage{Users: users}
-	if len(users) > limit {
-		page.Users = users[:limit]
-		page.NextCursor = encodeCursor(users[limit-1].ID)
-	}
+	var page UserPage
+	page.Users, page.NextCursor = cut(users, limit, func(u User) uuid.UUID { return u.ID })
 	return page, nil
-}
-
-// encodeCursor makes the opaque cursor that follows id.
-func encodeCursor(id uuid.UUID) string { return base64.RawURLEncoding.EncodeToString(id[:]) }
-
-func decodeCursor(s string) (uuid.UUID, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) != len(uuid.UUID{}) {
-		return uuid.Nil, false
-	}
-	return uuid.UUID(b), true
 }
 
 // requireAdmin checks, against the database rather than the token, that
@@ -245,24 +211,18 @@ func requireAdmin(ctx context.Context, r Reader, c Caller) (User, error) {
 }
 
 // ChangeRole gives user id the role. Setting the role it has already
-// changes nothing and records nothing. The new role is in the user's
-// access tokens from their next login or refresh; tokens issued before
-// keep the old role until they expire (at most the access-token TTL).
+// changes nothing and records nothing. The user's access tokens issued
+// before are revoked in every service within seconds (the token
+// generation rises); a refresh gets a token of the new role.
 func (s *Service) ChangeRole(ctx context.Context, c Caller, id uuid.UUID, role Role) (User, error) {
 	if !role.Valid() {
 		return User{}, problem.Validation(problem.Field("role", "must be CUSTOMER, SELLER or ADMIN"))
 	}
-	u, err := s.adminChange(ctx, c, id, func(tx Tx, admin User, u *User, now time.Time) error {
+	u, err := s.adminChange(ctx, c, id, func(tx Tx, admin User, u *User, now time.Time) (bool, error) {
 		if u.Role == role {
-			return nil
+			return false, nil
 		}
-		old := u.Role
-		u.Role, u.UpdatedAt = role, now
-		if err := tx.UpdateUser(ctx, *u); err != nil {
-			return err
-		}
-		return tx.Record(ctx, AuditRecord{Action: ActionRoleChanged, At: now, ActorID: admin.ID, UserID: u.ID,
-			Email: u.Email, Role: role, OldRole: old, ClientIP: c.ClientIP})
+		return true, s.setRole(ctx, tx, admin, u, role, c.ClientIP, now)
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("change role of %s: %w", id, err)
@@ -270,27 +230,40 @@ func (s *Service) ChangeRole(ctx context.Context, c Caller, id uuid.UUID, role R
 	return u, nil
 }
 
-// Disable locks user id out: it can no longer log in or refresh, and all
-// its sessions are revoked at once. Its access tokens stay valid until
-// they expire. Disabling a disabled user changes nothing.
+// setRole gives u the role (in tx), revokes its tokens and records it.
+func (s *Service) setRole(ctx context.Context, tx Tx, admin User, u *User, role Role, clientIP string, now time.Time) error {
+	old := u.Role
+	u.Role, u.UpdatedAt = role, now
+	u.TokenGeneration++
+	if err := tx.UpdateUser(ctx, *u); err != nil {
+		return err
+	}
+	return tx.Record(ctx, AuditRecord{Action: ActionRoleChanged, At: now, ActorID: admin.ID, UserID: u.ID,
+		Email: u.Email, Role: role, OldRole: old, TokenGeneration: u.TokenGeneration, ClientIP: clientIP})
+}
+
+// Disable locks user id out: it can no longer log in or refresh, all its
+// sessions are revoked at once, and every service refuses its access
+// tokens within seconds. Disabling a disabled user changes nothing.
 func (s *Service) Disable(ctx context.Context, c Caller, id uuid.UUID, reason string) (User, error) {
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) > maxReasonLen || !utf8.ValidString(reason) {
 		return User{}, problem.Validation(problem.Field("reason", "must be valid text of at most %d characters", maxReasonLen))
 	}
-	u, err := s.adminChange(ctx, c, id, func(tx Tx, admin User, u *User, now time.Time) error {
+	u, err := s.adminChange(ctx, c, id, func(tx Tx, admin User, u *User, now time.Time) (bool, error) {
 		if u.Disabled() {
-			return nil
+			return false, nil
 		}
 		u.DisabledAt, u.DisabledReason, u.UpdatedAt = &now, reason, now
+		u.TokenGeneration++
 		if err := tx.UpdateUser(ctx, *u); err != nil {
-			return err
+			return false, err
 		}
 		if _, err := tx.RevokeUserTokens(ctx, u.ID, uuid.Nil, now); err != nil {
-			return err
+			return false, err
 		}
-		return tx.Record(ctx, AuditRecord{Action: ActionDisabled, At: now, ActorID: admin.ID, UserID: u.ID,
-			Email: u.Email, Role: u.Role, Reason: reason, ClientIP: c.ClientIP})
+		return true, tx.Record(ctx, AuditRecord{Action: ActionDisabled, At: now, ActorID: admin.ID, UserID: u.ID,
+			Email: u.Email, Role: u.Role, Reason: reason, TokenGeneration: u.TokenGeneration, ClientIP: c.ClientIP})
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("disable %s: %w", id, err)
@@ -298,16 +271,43 @@ func (s *Service) Disable(ctx context.Context, c Caller, id uuid.UUID, reason st
 	return u, nil
 }
 
+// Enable re-enables a disabled user id: it can log in again, with tokens
+// of a new generation; the tokens it had before it was disabled stay
+// refused. Enabling an enabled user changes nothing.
+func (s *Service) Enable(ctx context.Context, c Caller, id uuid.UUID) (User, error) {
+	u, err := s.adminChange(ctx, c, id, func(tx Tx, admin User, u *User, now time.Time) (bool, error) {
+		if !u.Disabled() {
+			return false, nil
+		}
+		u.DisabledAt, u.DisabledReason, u.UpdatedAt = nil, "", now
+		u.TokenGeneration++
+		if err := tx.UpdateUser(ctx, *u); err != nil {
+			return false, err
+		}
+		return true, tx.Record(ctx, AuditRecord{Action: ActionEnabled, At: now, ActorID: admin.ID, UserID: u.ID,
+			Email: u.Email, Role: u.Role, TokenGeneration: u.TokenGeneration, ClientIP: c.ClientIP})
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("enable %s: %w", id, err)
+	}
+	return u, nil
+}
+
 // adminChange runs change on user id, locked, in one transaction that
 // first checks that the caller is an active administrator acting on
-// another account. It returns the user as change left it.
+// another account. When change reports that it raised the user's token
+// generation, the revocation is announced once the transaction has
+// committed. It returns the user as change left it.
 func (s *Service) adminChange(ctx context.Context, c Caller, id uuid.UUID,
-	change func(tx Tx, admin User, u *User, now time.Time) error) (User, error) {
+	change func(tx Tx, admin User, u *User, now time.Time) (revoked bool, err error)) (User, error) {
 	if id == c.UserID {
 		return User{}, ErrSelfModification
 	}
 	now := s.clock()
-	var u User
+	var (
+		u       User
+		revoked bool
+	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		admin, err := requireAdmin(ctx, tx, c)
 		if err != nil {
@@ -316,8 +316,12 @@ func (s *Service) adminChange(ctx context.Context, c Caller, id uuid.UUID,
 		if u, err = tx.LockUser(ctx, id); err != nil {
 			return err
 		}
-		return change(tx, admin, &u, now)
+		revoked, err = change(tx, admin, &u, now)
+		return err
 	})
+	if err == nil && revoked {
+		s.revoker.Revoke(ctx, u.ID, u.TokenGeneration, now)
+	}
 	return u, err
 }
 

@@ -31,6 +31,9 @@ var Errors = []problem.Mapping{
 	{Err: identity.ErrUserNotFound, Status: http.StatusNotFound, Slug: "user-not-found", Title: "User not found", Detail: true},
 	{Err: identity.ErrNotAdmin, Status: http.StatusForbidden, Slug: "forbidden", Title: "Forbidden", Detail: true},
 	{Err: identity.ErrSelfModification, Status: http.StatusConflict, Slug: "self-modification", Title: "Cannot modify own account", Detail: true},
+	{Err: identity.ErrApplicationNotFound, Status: http.StatusNotFound, Slug: "seller-application-not-found", Title: "Seller application not found", Detail: true},
+	{Err: identity.ErrApplicationDecided, Status: http.StatusConflict, Slug: "seller-application-decided", Title: "Seller application already decided", Detail: true},
+	{Err: identity.ErrAlreadySeller, Status: http.StatusConflict, Slug: "already-seller", Title: "Already a seller", Detail: true},
 }
 
 // KeySet serves the public signing keys.
@@ -65,10 +68,16 @@ func Mount(engine *gin.Engine, api *gin.RouterGroup, svc *identity.Service, veri
 	u := api.Group("/users", authn)
 	u.GET("/me", h.me)
 	u.PATCH("/me", h.updateMe)
+	u.GET("/me/seller-application", h.mySellerApplication)
+	u.POST("/me/seller-application", h.applyForSeller)
 	admin := u.Group("", auth.RequireRole(auth.RoleAdmin))
 	admin.GET("", h.listUsers)
 	admin.PATCH("/:id/role", h.changeRole)
 	admin.POST("/:id/disable", h.disable)
+	admin.POST("/:id/enable", h.enable)
+	admin.GET("/seller-applications", h.listSellerApplications)
+	admin.POST("/seller-applications/:id/approve", h.approveSellerApplication)
+	admin.POST("/seller-applications/:id/reject", h.rejectSellerApplication)
 
 	engine.GET("/.well-known/jwks.json", h.jwks)
 	// The gateway's edge authentication (nginx auth_request). Outside

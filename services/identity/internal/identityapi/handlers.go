@@ -15,14 +15,19 @@ func (h *Handler) register(c *gin.Context) {
 	if !web.Bind(c, &req) {
 		return
 	}
-	u, err := h.svc.Register(c.Request.Context(), identity.RegisterInput{Email: req.Email, Password: req.Password,
+	reg, err := h.svc.Register(c.Request.Context(), identity.RegisterInput{Email: req.Email, Password: req.Password,
 		DisplayName: req.DisplayName, Role: req.Role, ClientIP: c.ClientIP()})
 	if err != nil {
 		fail(c, err)
 		return
 	}
+	out := registerResponse{userResponse: toUserResponse(reg.User)}
+	if reg.Application != nil {
+		a := toApplicationResponse(*reg.Application)
+		out.SellerApplication = &a
+	}
 	c.Header("Location", "/api/v1/users/me")
-	c.JSON(http.StatusCreated, toUserResponse(u))
+	c.JSON(http.StatusCreated, out)
 }
 
 func (h *Handler) login(c *gin.Context) {
@@ -153,6 +158,21 @@ func (h *Handler) disable(c *gin.Context) {
 	}
 	withCaller(c, func(who identity.Caller) {
 		u, err := h.svc.Disable(c.Request.Context(), who, id, req.Reason)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, toUserResponse(u))
+	})
+}
+
+func (h *Handler) enable(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	withCaller(c, func(who identity.Caller) {
+		u, err := h.svc.Enable(c.Request.Context(), who, id)
 		if err != nil {
 			fail(c, err)
 			return

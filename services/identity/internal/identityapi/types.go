@@ -3,6 +3,8 @@ package identityapi
 import (
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/shop-oss/shop/services/identity/internal/identity"
 )
 
@@ -46,6 +48,20 @@ type disableRequest struct {
 	Reason string `json:"reason" validate:"max=500"`
 }
 
+type applyRequest struct {
+	Note string `json:"note" validate:"max=4000"`
+}
+
+type listApplicationsQuery struct {
+	Status string `form:"status" validate:"omitempty,oneof=PENDING APPROVED REJECTED"`
+	Limit  int    `form:"limit" validate:"omitempty,min=1,max=100"`
+	Cursor string `form:"cursor" validate:"max=64"`
+}
+
+type rejectRequest struct {
+	Reason string `json:"reason" validate:"max=500"`
+}
+
 // Responses.
 
 type userResponse struct {
@@ -65,6 +81,40 @@ func toUserResponse(u identity.User) userResponse {
 	return userResponse{ID: u.ID.String(), Email: u.Email, DisplayName: u.DisplayName, Role: string(u.Role),
 		Disabled: u.Disabled(), DisabledAt: u.DisabledAt, DisabledReason: u.DisabledReason,
 		LastLoginAt: u.LastLoginAt, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+type registerResponse struct {
+	userResponse
+	// SellerApplication is the application filed when the visitor asked
+	// for the SELLER role.
+	SellerApplication *applicationResponse `json:"seller_application,omitempty"`
+}
+
+type applicationResponse struct {
+	ID          string     `json:"id"`
+	UserID      string     `json:"user_id"`
+	Email       string     `json:"email"`
+	DisplayName string     `json:"display_name"`
+	Status      string     `json:"status"`
+	Note        string     `json:"note"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	DecidedBy   string     `json:"decided_by,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+}
+
+func toApplicationResponse(a identity.SellerApplication) applicationResponse {
+	out := applicationResponse{ID: a.ID.String(), UserID: a.UserID.String(), Email: a.Email, DisplayName: a.DisplayName,
+		Status: string(a.Status), Note: a.Note, CreatedAt: a.CreatedAt, DecidedAt: a.DecidedAt, Reason: a.Reason}
+	if a.DecidedBy != uuid.Nil {
+		out.DecidedBy = a.DecidedBy.String()
+	}
+	return out
+}
+
+type applicationListResponse struct {
+	Items      []applicationResponse `json:"items"`
+	NextCursor string                `json:"next_cursor,omitempty"`
 }
 
 type tokenResponse struct {

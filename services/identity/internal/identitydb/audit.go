@@ -22,15 +22,19 @@ type auditDetails struct {
 	OldRole  string `json:"old_role,omitempty"`
 	FamilyID string `json:"family_id,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// TokenGeneration is the user's after a role change, disable or enable.
+	TokenGeneration int64 `json:"token_generation,omitempty"`
+	// ApplicationID and Note are a seller application's.
+	ApplicationID string `json:"application_id,omitempty"`
+	Note          string `json:"note,omitempty"`
 }
 
 // Record implements identity.Tx: the audit row and, for actions that have
 // one, the event in the outbox, both in this transaction.
 func (t *txStore) Record(ctx context.Context, r identity.AuditRecord) error {
-	d := auditDetails{Role: string(r.Role), OldRole: string(r.OldRole), Reason: r.Reason}
-	if r.FamilyID != uuid.Nil {
-		d.FamilyID = r.FamilyID.String()
-	}
+	d := auditDetails{Role: string(r.Role), OldRole: string(r.OldRole), Reason: r.Reason,
+		TokenGeneration: r.TokenGeneration, FamilyID: idString(r.FamilyID), ApplicationID: idString(r.ApplicationID),
+		Note: r.Note}
 	details, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("audit details: %w", err)
@@ -84,10 +88,22 @@ func toEvent(r identity.AuditRecord) proto.Message {
 			Email: r.Email, ClientIp: r.ClientIP, At: at}
 	case identity.ActionRoleChanged:
 		return &eventsv1.UserRoleChanged{UserId: r.UserID.String(), Email: r.Email, OldRole: string(r.OldRole),
-			NewRole: string(r.Role), ChangedBy: idString(r.ActorID), At: at}
+			NewRole: string(r.Role), ChangedBy: idString(r.ActorID), At: at, TokenGeneration: r.TokenGeneration}
 	case identity.ActionDisabled:
 		return &eventsv1.UserDisabled{UserId: r.UserID.String(), Email: r.Email, Role: string(r.Role),
-			DisabledBy: idString(r.ActorID), Reason: r.Reason, At: at}
+			DisabledBy: idString(r.ActorID), Reason: r.Reason, At: at, TokenGeneration: r.TokenGeneration}
+	case identity.ActionEnabled:
+		return &eventsv1.UserEnabled{UserId: r.UserID.String(), Email: r.Email, Role: string(r.Role),
+			EnabledBy: idString(r.ActorID), At: at, TokenGeneration: r.TokenGeneration}
+	case identity.ActionSellerApplied:
+		return &eventsv1.SellerApplicationSubmitted{ApplicationId: r.ApplicationID.String(), UserId: r.UserID.String(),
+			Email: r.Email, Note: r.Note, At: at}
+	case identity.ActionSellerApproved:
+		return &eventsv1.SellerApplicationApproved{ApplicationId: r.ApplicationID.String(), UserId: r.UserID.String(),
+			Email: r.Email, ApprovedBy: idString(r.ActorID), At: at}
+	case identity.ActionSellerRejected:
+		return &eventsv1.SellerApplicationRejected{ApplicationId: r.ApplicationID.String(), UserId: r.UserID.String(),
+			Email: r.Email, RejectedBy: idString(r.ActorID), Reason: r.Reason, At: at}
 	case identity.ActionPasswordChanged:
 		return &eventsv1.UserPasswordChanged{UserId: r.UserID.String(), Email: r.Email, At: at}
 	}

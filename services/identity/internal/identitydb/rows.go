@@ -13,16 +13,17 @@ var forUpdate = clause.Locking{Strength: clause.LockingStrengthUpdate}
 
 // userRow is the users table.
 type userRow struct {
-	ID             uuid.UUID `gorm:"primaryKey"`
-	Email          string
-	DisplayName    string
-	Role           string
-	PasswordHash   string
-	DisabledAt     *time.Time
-	DisabledReason string
-	LastLoginAt    *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	ID              uuid.UUID `gorm:"primaryKey"`
+	Email           string
+	DisplayName     string
+	Role            string
+	PasswordHash    string
+	DisabledAt      *time.Time
+	DisabledReason  string
+	LastLoginAt     *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	TokenGeneration int64
 }
 
 func (userRow) TableName() string { return "users" }
@@ -32,6 +33,7 @@ func (r userRow) toDomain() identity.User {
 		ID: r.ID, Email: r.Email, DisplayName: r.DisplayName, Role: identity.Role(r.Role),
 		PasswordHash: []byte(r.PasswordHash), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		DisabledAt: utcPtr(r.DisabledAt), DisabledReason: r.DisabledReason, LastLoginAt: utcPtr(r.LastLoginAt),
+		TokenGeneration: r.TokenGeneration,
 	}
 }
 

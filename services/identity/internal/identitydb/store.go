@@ -133,10 +133,10 @@ func (t *txStore) LockUser(ctx context.Context, id uuid.UUID) (identity.User, er
 
 func (t *txStore) CreateUser(ctx context.Context, u identity.User) (bool, error) {
 	res := t.db.WithContext(ctx).Exec(`INSERT INTO users (id, email, display_name, role, password_hash,
-		disabled_at, disabled_reason, last_login_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		disabled_at, disabled_reason, last_login_at, created_at, updated_at, token_generation)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		u.ID, u.Email, u.DisplayName, string(u.Role), string(u.PasswordHash),
-		u.DisabledAt, u.DisabledReason, u.LastLoginAt, u.CreatedAt, u.UpdatedAt)
+		u.DisabledAt, u.DisabledReason, u.LastLoginAt, u.CreatedAt, u.UpdatedAt, u.TokenGeneration)
 	switch {
 	case database.IsUniqueViolation(res.Error):
 		return false, identity.ErrEmailTaken
@@ -148,9 +148,9 @@ func (t *txStore) CreateUser(ctx context.Context, u identity.User) (bool, error)
 
 func (t *txStore) UpdateUser(ctx context.Context, u identity.User) error {
 	res := t.db.WithContext(ctx).Exec(`UPDATE users SET display_name = ?, role = ?, password_hash = ?,
-		disabled_at = ?, disabled_reason = ?, last_login_at = ?, updated_at = ? WHERE id = ?`,
+		disabled_at = ?, disabled_reason = ?, last_login_at = ?, updated_at = ?, token_generation = ? WHERE id = ?`,
 		u.DisplayName, string(u.Role), string(u.PasswordHash), u.DisabledAt, u.DisabledReason,
-		u.LastLoginAt, u.UpdatedAt, u.ID)
+		u.LastLoginAt, u.UpdatedAt, u.TokenGeneration, u.ID)
 	if res.Error != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, res.Error)
 	}

@@ -396,6 +396,7 @@ func (k *Keyring) Sign(_ context.Context, c identity.AccessClaims) (string, erro
 		"iat":  c.IssuedAt.Unix(),
 		"nbf":  c.IssuedAt.Unix(),
 		"jti":  c.ID,
+		"gen":  c.Generation,
 	})
 }
 
