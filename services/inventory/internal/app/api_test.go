@@ -305,6 +305,18 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("reservations200 lists what holds stock (TestActiveReservations has the rest)", func(t *testing.T) {
+		var page reservationPageView
+		if st := h.call(http.MethodGet, "/api/v1/inventory/reservations?product_id="+q, "admin", nil, &page); st != http.StatusOK {
+			t.Fatalf("status %d", st)
+		}
+		for _, r := range page.Items {
+			if r.Status != "ACTIVE" {
+				t.Errorf("%+v", r)
+			}
+		}
+	})
+
 	// Every operation of the spec was exercised.
 	covered := map[string]bool{}
 	for _, c := range h.spec.Covered() {

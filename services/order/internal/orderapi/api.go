@@ -47,6 +47,7 @@ func Mount(api *gin.RouterGroup, verifier *auth.Verifier, idempotent gin.Handler
 	g.POST("", auth.RequireRole(auth.RoleCustomer), idempotent, h.create)
 	g.GET("", auth.RequireRole(auth.RoleAdmin, auth.RoleSeller), h.list)
 	g.GET("/stats", auth.RequireRole(auth.RoleAdmin), h.stats)
+	g.GET("/stats/daily", auth.RequireRole(auth.RoleAdmin, auth.RoleSeller), h.daily)
 	g.GET("/user/:userId", h.listForUser)
 	g.GET("/:id", h.get)
 	g.GET("/:id/timeline", h.timeline)
