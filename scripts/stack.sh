@@ -22,6 +22,7 @@ build() {
 	for s in "${SERVICES[@]}"; do
 		(cd "$ROOT" && go build -o "$BIN/$s" "./services/$s/cmd/$s")
 	done
+	(cd "$ROOT" && go build -o "$BIN/demohistory" ./scripts/demohistory)
 }
 
 # start NAME COMMAND...: run in the background with its log and pid file.
@@ -73,9 +74,14 @@ TXT
 
 # seed loads the demo data through each service's own binary (idempotent:
 # running it again changes nothing). Identity first: the demo catalog
-# belongs to the demo seller.
+# belongs to the demo seller. The demo history (past orders, with their
+# stock ledger) goes in before inventory's seed, which then leaves the
+# products it finds stocked alone.
 seed() {
 	for s in "${SERVICES[@]}"; do
+		if [ "$s" = inventory ]; then
+			(cd "$ROOT" && "$BIN/demohistory") >>"$LOGS/seed.log" 2>&1 || die "demo history failed; see $LOGS/seed.log"
+		fi
 		"$BIN/$s" seed >>"$LOGS/seed.log" 2>&1 || die "$s seed failed; see $LOGS/seed.log"
 	done
 	if [ -s "$LOGS/seed.log" ]; then grep -h '^demo' "$LOGS/seed.log" | sort -u || true; fi
