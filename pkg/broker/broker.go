@@ -1,24 +1,57 @@
 // Package broker holds the Kafka client settings shared by producers and
-// consumers (segmentio/kafka-go): one transport per client, topic creation at
-// start-up, and a readiness ping. It works the same against Redpanda, Apache
-// Kafka and the local kfake broker: nothing here knows which one it is.
+// consumers (segmentio/kafka-go): one transport per client, SASL and TLS,
+// topic creation at start-up, and a readiness ping. It works the same against
+// Redpanda, Apache Kafka and the local kfake broker: nothing here knows which
+// one it is.
 package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 )
 
-// Config says where the brokers are and how topics are created.
+// Config says where the brokers are, how to authenticate to them and how
+// topics are created.
 type Config struct {
 	Brokers    []string
 	Partitions int // for the event topics; DLQ topics get one
 	Replicas   int
-	ClientID   string
+	// MinInSyncReplicas is set on the topics EnsureTopics creates; 0 leaves
+	// the broker's default.
+	MinInSyncReplicas int
+	ClientID          string
+	// SASL authenticates every connection when set (see Mechanism).
+	SASL sasl.Mechanism
+	// TLS encrypts every connection when set (see TLSConfig).
+	TLS *tls.Config
+	// MaxMessageBytes is the one size limit of a message: the most a
+	// writer sends in one batch (so no larger message leaves it) and the
+	// most a reader asks for in one fetch (a larger batch still arrives
+	// whole: brokers return the first one whatever its size). Keep it
+	// below the broker's own limit by a few KiB of batch overhead
+	// (default DefaultMaxMessageBytes).
+	MaxMessageBytes int
+}
+
+// DefaultMaxMessageBytes is Config.MaxMessageBytes unset: below the 1 MiB
+// that Kafka (message.max.bytes) and Redpanda (kafka_batch_max_bytes)
+// accept by default.
+const DefaultMaxMessageBytes = 1_000_000
+
+// MessageLimit is the size limit of a message (Config.MaxMessageBytes, or
+// its default).
+func (c Config) MessageLimit() int {
+	if c.MaxMessageBytes > 0 {
+		return c.MaxMessageBytes
+	}
+	return DefaultMaxMessageBytes
 }
 
 // Transport returns a transport of its own. kafka-go's default transport is
@@ -31,7 +64,15 @@ func (c Config) Transport() *kafka.Transport {
 		DialTimeout: 5 * time.Second,
 		IdleTimeout: 30 * time.Second,
 		MetadataTTL: 10 * time.Second,
+		SASL:        c.SASL,
+		TLS:         c.TLS,
 	}
+}
+
+// Dialer returns a dialer for the connections kafka-go opens without a
+// transport: consumer-group readers and single-partition reads.
+func (c Config) Dialer(timeout time.Duration) *kafka.Dialer {
+	return &kafka.Dialer{Timeout: timeout, ClientID: c.ClientID, DualStack: true, SASLMechanism: c.SASL, TLS: c.TLS}
 }
 
 // Client returns a kafka-go client for admin and metadata requests.
@@ -50,7 +91,7 @@ func (c Config) Writer() *kafka.Writer {
 		Balancer:               &kafka.Murmur2Balancer{},
 		RequiredAcks:           kafka.RequireAll,
 		BatchSize:              1000,
-		BatchBytes:             8 << 20,
+		BatchBytes:             int64(c.MessageLimit()),
 		BatchTimeout:           writerLinger,
 		MaxAttempts:            3,
 		WriteBackoffMin:        50 * time.Millisecond,
@@ -70,10 +111,12 @@ const writerLinger = 100 * time.Microsecond
 type Topic struct {
 	Name       string
 	Partitions int
+	// MinInSyncReplicas (min.insync.replicas) is left to the broker when 0.
+	MinInSyncReplicas int
 }
 
 // EnsureTopics creates the topics that do not exist yet; existing topics are
-// left as they are.
+// left as they are (their partitions and settings too).
 func EnsureTopics(ctx context.Context, client *kafka.Client, replicas int, topics ...Topic) error {
 	req := &kafka.CreateTopicsRequest{}
 	seen := map[string]bool{}
@@ -82,10 +125,15 @@ func EnsureTopics(ctx context.Context, client *kafka.Client, replicas int, topic
 			continue
 		}
 		seen[t.Name] = true
+		var configs []kafka.ConfigEntry
+		if t.MinInSyncReplicas > 0 {
+			configs = append(configs, kafka.ConfigEntry{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(t.MinInSyncReplicas)})
+		}
 		req.Topics = append(req.Topics, kafka.TopicConfig{
 			Topic:             t.Name,
 			NumPartitions:     t.Partitions,
 			ReplicationFactor: replicas,
+			ConfigEntries:     configs,
 		})
 	}
 	res, err := client.CreateTopics(ctx, req)
@@ -103,14 +151,16 @@ func EnsureTopics(ctx context.Context, client *kafka.Client, replicas int, topic
 
 // Ping connects to the brokers and asks one for the cluster's brokers; it is
 // a readiness check. It dials afresh each time: a client's cached metadata
-// would answer while the brokers are gone.
+// would answer while the brokers are gone. Refused credentials and untrusted
+// certificates come back marked with ErrAuth (kafka-go's client, which
+// EnsureTopics uses, reports them only as "broker not available").
 func Ping(ctx context.Context, c Config) error {
-	dialer := &kafka.Dialer{Timeout: 2 * time.Second, ClientID: c.ClientID}
+	dialer := c.Dialer(2 * time.Second)
 	var errs []error
 	for _, addr := range c.Brokers {
 		conn, err := dialer.DialContext(ctx, "tcp", addr)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, authFailure(err))
 			continue
 		}
 		if dl, ok := ctx.Deadline(); ok {

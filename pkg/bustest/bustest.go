@@ -33,14 +33,16 @@ type Env struct {
 	Config broker.Config
 }
 
-// Group is the test consumer group; DLQTopic its dead-letter topic.
+// Group is the test consumer group; DLQTopic its dead-letter topic and
+// RetryTopic the topic its DLQ replays go to.
 const (
-	Group    = "test"
-	DLQTopic = "test.dlq"
+	Group      = "test"
+	DLQTopic   = "test.dlq"
+	RetryTopic = "test.retry"
 )
 
-// New migrates a fresh database and creates order.events (6 partitions) and
-// the DLQ topic on a fresh broker.
+// New migrates a fresh database and creates order.events (6 partitions),
+// the DLQ topic and the retry topic on a fresh broker.
 func New(t testing.TB) *Env {
 	t.Helper()
 	db, dsn := testkit.Postgres(t)
@@ -57,7 +59,8 @@ func New(t testing.TB) *Env {
 	cfg := broker.Config{Brokers: []string{b.Addr()}, Partitions: 6, Replicas: 1, ClientID: "test"}
 	err := broker.EnsureTopics(context.Background(), cfg.Client(), 1,
 		broker.Topic{Name: eventsv1.TopicOrder, Partitions: 6},
-		broker.Topic{Name: DLQTopic, Partitions: 1})
+		broker.Topic{Name: DLQTopic, Partitions: 1},
+		broker.Topic{Name: RetryTopic, Partitions: 6})
 	if err != nil {
 		t.Fatalf("create topics: %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/shop-oss/shop/pkg/broker"
 	"github.com/shop-oss/shop/pkg/logging"
 )
 
@@ -29,6 +30,11 @@ import (
 type Common struct {
 	// Service is the service name (identity, catalog, ...); not from env.
 	Service string `env:"-"`
+
+	// Env is the deployment: development (the default: the local stack's
+	// easy defaults) or production, where a service refuses to start with
+	// settings only fit for a developer machine (production.go).
+	Env string `env:"SHOP_ENV" envDefault:"development"`
 
 	HTTPAddr        string `env:"SHOP_HTTP_ADDR"`
 	DatabaseURL     string `env:"SHOP_DATABASE_URL"`
@@ -43,11 +49,41 @@ type Common struct {
 	DBMaxIdleConns int           `env:"SHOP_DB_MAX_IDLE_CONNS"`
 	DBConnLifetime time.Duration `env:"SHOP_DB_CONN_MAX_LIFETIME" envDefault:"30m"`
 
+	// DatabaseMigrate runs the migrations at start-up; the Helm chart turns
+	// it off and runs `<service> migrate` as a Job before each release.
+	DatabaseMigrate bool `env:"SHOP_DATABASE_MIGRATE" envDefault:"true"`
+
 	RedisURL string `env:"SHOP_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
 
 	KafkaBrokers    []string `env:"SHOP_KAFKA_BROKERS" envSeparator:"," envDefault:"127.0.0.1:9092"`
 	TopicPartitions int      `env:"SHOP_TOPIC_PARTITIONS" envDefault:"6"`
 	TopicReplicas   int      `env:"SHOP_TOPIC_REPLICATION_FACTOR" envDefault:"1"`
+	// KafkaMaxMessageBytes is the one size limit of a message, the
+	// producers' and the consumers' both; keep it below the broker's
+	// (message.max.bytes, Redpanda's kafka_batch_max_bytes; 1 MiB by
+	// default) by a few KiB of batch overhead. A dead letter that would
+	// exceed it is sent with its payload cut (pkg/consumer).
+	KafkaMaxMessageBytes int `env:"SHOP_KAFKA_MAX_MESSAGE_BYTES" envDefault:"1000000"`
+
+	// IdempotencySecret keys the fingerprints of Idempotency-Key requests
+	// (HMAC-SHA-256; pkg/idempotency): the same in every replica, at least
+	// 32 bytes. The default is for the local stack only (DevIdempotencySecret).
+	IdempotencySecret string `env:"SHOP_IDEMPOTENCY_SECRET" envDefault:"shop-local-development-idempotency-secret"`
+
+	// TopicMinInSync is min.insync.replicas of the topics the service
+	// creates (0: the broker's default).
+	TopicMinInSync int `env:"SHOP_TOPIC_MIN_INSYNC_REPLICAS" envDefault:"0"`
+
+	// Broker authentication and encryption (a real cluster): SASL with
+	// SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN when the mechanism is set; TLS
+	// when SHOP_BROKER_TLS is true or a CA file is given.
+	BrokerSASLMechanism string `env:"SHOP_BROKER_SASL_MECHANISM"`
+	BrokerSASLUsername  string `env:"SHOP_BROKER_SASL_USERNAME"`
+	BrokerSASLPassword  string `env:"SHOP_BROKER_SASL_PASSWORD"`
+	BrokerTLS           bool   `env:"SHOP_BROKER_TLS" envDefault:"false"`
+	BrokerTLSCAFile     string `env:"SHOP_BROKER_TLS_CA_FILE"`
+	BrokerTLSCertFile   string `env:"SHOP_BROKER_TLS_CERT_FILE"`
+	BrokerTLSKeyFile    string `env:"SHOP_BROKER_TLS_KEY_FILE"`
 
 	JWKSURL     string        `env:"SHOP_JWKS_URL" envDefault:"http://127.0.0.1:8081/.well-known/jwks.json"`
 	JWTIssuer   string        `env:"SHOP_JWT_ISSUER" envDefault:"shop-identity"`
@@ -73,6 +109,13 @@ type Common struct {
 	BodyLimit       int64         `env:"SHOP_HTTP_BODY_LIMIT" envDefault:"1048576"`
 	ShutdownTimeout time.Duration `env:"SHOP_SHUTDOWN_TIMEOUT" envDefault:"20s"`
 }
+
+// DevIdempotencySecret is SHOP_IDEMPOTENCY_SECRET's default, for the local
+// stack: a production deployment must set its own.
+const DevIdempotencySecret = "shop-local-development-idempotency-secret"
+
+// MinIdempotencySecretBytes is the shortest SHOP_IDEMPOTENCY_SECRET accepted.
+const MinIdempotencySecretBytes = 32
 
 // Defaults per service: the port and database of the architecture contract.
 var services = map[string]struct {
@@ -123,7 +166,14 @@ func Load(cfg any, service string, environ map[string]string) error {
 		c.TrustedProxies[i] = strings.TrimSpace(p)
 	}
 	c.TrustedProxies = slices.DeleteFunc(c.TrustedProxies, func(p string) bool { return p == "" })
-	if err := c.Validate(); err != nil {
+	errs := []error{c.Validate()}
+	// A service's own settings are checked in the same pass, so that one
+	// refused start names every problem (SHOP_ENV=production often has
+	// several).
+	if own, ok := cfg.(interface{ Validate() error }); ok && cfg != any(c) {
+		errs = append(errs, own.Validate())
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
@@ -172,6 +222,33 @@ func collectKeys(t reflect.Type, keys map[string]string) {
 // Environ returns the process environment as a map, for Load.
 func Environ() map[string]string { return env.ToMap(os.Environ()) }
 
+// Of returns the Common that cfg (a pointer to a service's config, or to a
+// Common) embeds; nil when it embeds none.
+func Of(cfg any) *Common { return common(cfg) }
+
+// Setting is one environment variable a configuration reads.
+type Setting struct {
+	Name string
+	// Default is the tag's default; empty where there is none or where Load
+	// derives it (the HTTP address and database of the service).
+	Default string
+}
+
+// Settings lists the variables that cfg (a pointer to a config struct)
+// reads, sorted by name: what compose and the Helm chart must provide.
+func Settings(cfg any) ([]Setting, error) {
+	params, err := env.GetFieldParams(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	out := make([]Setting, 0, len(params))
+	for _, p := range params {
+		out = append(out, Setting{Name: p.Key, Default: p.DefaultValue})
+	}
+	slices.SortFunc(out, func(a, b Setting) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
 func common(cfg any) *Common {
 	switch c := cfg.(type) {
 	case *Common:
@@ -190,6 +267,13 @@ func (c *Common) Validate() error {
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	switch c.Env {
+	case EnvDevelopment:
+	case EnvProduction:
+		errs = append(errs, c.productionProblems()...)
+	default:
+		bad("SHOP_ENV", "want %s or %s, got %q", EnvDevelopment, EnvProduction, c.Env)
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("SHOP_HTTP_ADDR", "%q is not host:port", c.HTTPAddr)
@@ -218,6 +302,30 @@ func (c *Common) Validate() error {
 	}
 	if c.TopicReplicas < 1 {
 		bad("SHOP_TOPIC_REPLICATION_FACTOR", "must be at least 1, got %d", c.TopicReplicas)
+	}
+	if c.KafkaMaxMessageBytes < 64<<10 || c.KafkaMaxMessageBytes > 100<<20 {
+		bad("SHOP_KAFKA_MAX_MESSAGE_BYTES", "must be 65536..104857600 bytes, got %d", c.KafkaMaxMessageBytes)
+	}
+	if len(c.IdempotencySecret) < MinIdempotencySecretBytes {
+		// The value is a secret: never print it.
+		bad("SHOP_IDEMPOTENCY_SECRET", "must be at least %d bytes, got %d", MinIdempotencySecretBytes, len(c.IdempotencySecret))
+	}
+	if c.TopicMinInSync < 0 || c.TopicMinInSync > c.TopicReplicas {
+		bad("SHOP_TOPIC_MIN_INSYNC_REPLICAS", "must be 0 (the broker's default) .. SHOP_TOPIC_REPLICATION_FACTOR (%d), got %d", c.TopicReplicas, c.TopicMinInSync)
+	}
+	if m := c.BrokerSASLMechanism; m != "" {
+		if !slices.Contains(broker.Mechanisms, m) {
+			bad("SHOP_BROKER_SASL_MECHANISM", "want one of %s (or empty for no SASL), got %q", strings.Join(broker.Mechanisms, ", "), m)
+		}
+		if c.BrokerSASLUsername == "" {
+			bad("SHOP_BROKER_SASL_USERNAME", "must be set with SHOP_BROKER_SASL_MECHANISM")
+		}
+		if c.BrokerSASLPassword == "" {
+			bad("SHOP_BROKER_SASL_PASSWORD", "must be set with SHOP_BROKER_SASL_MECHANISM")
+		}
+	}
+	if (c.BrokerTLSCertFile == "") != (c.BrokerTLSKeyFile == "") {
+		bad("SHOP_BROKER_TLS_CERT_FILE", "and SHOP_BROKER_TLS_KEY_FILE must be set together")
 	}
 	if u, err := url.Parse(c.JWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("SHOP_JWKS_URL", "want an http(s) URL, got %q", c.JWKSURL)
@@ -261,6 +369,26 @@ func validAddressOrCIDR(s string) bool {
 		return true
 	}
 	return net.ParseIP(s) != nil
+}
+
+// Broker returns the broker client settings of c, with SASL and TLS set up;
+// a TLS file that cannot be read stops start-up here.
+func (c *Common) Broker() (broker.Config, error) {
+	mech, err := broker.Mechanism(c.BrokerSASLMechanism, c.BrokerSASLUsername, c.BrokerSASLPassword)
+	if err != nil {
+		return broker.Config{}, fmt.Errorf("SHOP_BROKER_SASL_MECHANISM: %w", err)
+	}
+	cfg := broker.Config{
+		Brokers: c.KafkaBrokers, Partitions: c.TopicPartitions, Replicas: c.TopicReplicas,
+		MinInSyncReplicas: c.TopicMinInSync, ClientID: c.Service, SASL: mech, MaxMessageBytes: c.KafkaMaxMessageBytes,
+	}
+	if c.BrokerTLS || c.BrokerTLSCAFile != "" || c.BrokerTLSCertFile != "" {
+		cfg.TLS, err = broker.TLSConfig(broker.TLSFiles{CA: c.BrokerTLSCAFile, Cert: c.BrokerTLSCertFile, Key: c.BrokerTLSKeyFile})
+		if err != nil {
+			return broker.Config{}, fmt.Errorf("SHOP_BROKER_TLS_CA_FILE, SHOP_BROKER_TLS_CERT_FILE, SHOP_BROKER_TLS_KEY_FILE: %w", err)
+		}
+	}
+	return cfg, nil
 }
 
 // redact hides a password in a URL so that config errors never print one.

@@ -75,6 +75,13 @@ func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
 		"SHOP_KAFKA_BROKERS":             {"SHOP_KAFKA_BROKERS": "nohostport"},
 		"SHOP_JWKS_URL":                  {"SHOP_JWKS_URL": "ftp://x"},
 		"SHOP_DB_MAX_IDLE_CONNS":         {"SHOP_DB_MAX_OPEN_CONNS": "4", "SHOP_DB_MAX_IDLE_CONNS": "5"},
+		"SHOP_KAFKA_MAX_MESSAGE_BYTES":   {"SHOP_KAFKA_MAX_MESSAGE_BYTES": "1000"},
+		"SHOP_IDEMPOTENCY_SECRET":        {"SHOP_IDEMPOTENCY_SECRET": "too-short"},
+		"SHOP_TOPIC_MIN_INSYNC_REPLICAS": {"SHOP_TOPIC_REPLICATION_FACTOR": "3", "SHOP_TOPIC_MIN_INSYNC_REPLICAS": "4"},
+		"SHOP_BROKER_SASL_MECHANISM":     {"SHOP_BROKER_SASL_MECHANISM": "GSSAPI", "SHOP_BROKER_SASL_USERNAME": "u", "SHOP_BROKER_SASL_PASSWORD": "p"},
+		"SHOP_BROKER_SASL_PASSWORD":      {"SHOP_BROKER_SASL_MECHANISM": "SCRAM-SHA-512", "SHOP_BROKER_SASL_USERNAME": "u"},
+		"SHOP_BROKER_SASL_USERNAME":      {"SHOP_BROKER_SASL_MECHANISM": "SCRAM-SHA-256", "SHOP_BROKER_SASL_PASSWORD": "p"},
+		"SHOP_BROKER_TLS_KEY_FILE":       {"SHOP_BROKER_TLS_CERT_FILE": "/etc/shop/client.pem"},
 	}
 	for name, environ := range cases {
 		var cfg inventoryConfig
@@ -90,6 +97,21 @@ func TestConfigErrorsNeverPrintPasswords(t *testing.T) {
 	err := Load(&cfg, "catalog", map[string]string{"SHOP_DATABASE_URL": "mysql://app:s3cret@db/catalog"})
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("want a redacted error, got %v", err)
+	}
+	err = Load(&cfg, "catalog", map[string]string{"SHOP_IDEMPOTENCY_SECRET": "s3cret-but-short"})
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("want an error that does not print the secret, got %v", err)
+	}
+}
+
+// The idempotency secret and the message size limit have local defaults.
+func TestEventAndIdempotencyDefaults(t *testing.T) {
+	var cfg Common
+	if err := Load(&cfg, "payment", nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IdempotencySecret != DevIdempotencySecret || cfg.KafkaMaxMessageBytes != 1000000 {
+		t.Fatalf("secret %q, max message bytes %d", cfg.IdempotencySecret, cfg.KafkaMaxMessageBytes)
 	}
 }
 
@@ -124,5 +146,64 @@ func TestTrustedProxiesDefaultToNone(t *testing.T) {
 	err := Load(&cfg, "identity", map[string]string{"SHOP_TRUSTED_PROXIES": "gateway.local"})
 	if err == nil || !strings.Contains(err.Error(), "SHOP_TRUSTED_PROXIES") {
 		t.Errorf("a host name: want an error naming SHOP_TRUSTED_PROXIES, got %v", err)
+	}
+}
+
+func TestBrokerSettings(t *testing.T) {
+	var cfg Common
+	err := Load(&cfg, "payment", map[string]string{
+		"SHOP_TOPIC_REPLICATION_FACTOR": "3", "SHOP_TOPIC_MIN_INSYNC_REPLICAS": "2",
+		"SHOP_BROKER_SASL_MECHANISM": "SCRAM-SHA-512", "SHOP_BROKER_SASL_USERNAME": "shop", "SHOP_BROKER_SASL_PASSWORD": "p",
+		"SHOP_BROKER_TLS": "true",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cfg.Broker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Replicas != 3 || b.MinInSyncReplicas != 2 || b.ClientID != "payment" || b.SASL == nil ||
+		b.SASL.Name() != "SCRAM-SHA-512" || b.TLS == nil || b.TLS.RootCAs != nil {
+		t.Fatalf("broker config: %+v", b)
+	}
+
+	// Without them: plaintext, no SASL (the local broker).
+	var plain Common
+	if err := Load(&plain, "payment", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := plain.Broker(); err != nil || b.SASL != nil || b.TLS != nil {
+		t.Fatalf("default broker config: %+v, %v", b, err)
+	}
+
+	// A CA file that is not there stops start-up naming the variable.
+	var missing Common
+	if err := Load(&missing, "payment", map[string]string{"SHOP_BROKER_TLS_CA_FILE": "/nonexistent/ca.pem"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := missing.Broker(); err == nil || !strings.Contains(err.Error(), "SHOP_BROKER_TLS_CA_FILE") {
+		t.Fatalf("missing CA file: got %v", err)
+	}
+}
+
+func TestSettingsListsEveryVariable(t *testing.T) {
+	settings, err := Settings(&inventoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range settings {
+		got[s.Name] = s.Default
+	}
+	for name, def := range map[string]string{
+		"SHOP_INVENTORY_RESERVATION_TTL": "15m", "SHOP_TOPIC_PARTITIONS": "6", "SHOP_BROKER_SASL_PASSWORD": "", "SHOP_HTTP_ADDR": "",
+	} {
+		if d, ok := got[name]; !ok || d != def {
+			t.Errorf("%s: listed %v with default %q, want %q", name, ok, d, def)
+		}
+	}
+	if _, ok := got["Service"]; ok || len(settings) < 30 {
+		t.Errorf("settings: %v", settings)
 	}
 }

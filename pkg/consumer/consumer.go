@@ -9,9 +9,16 @@
 // A failing event is retried alone with exponential backoff and jitter; after
 // the retry budget, or at once when it can never succeed (malformed, a newer
 // schema version, Permanent), it goes to the dead-letter topic with headers
-// saying where it came from and why, and the partition moves on. While the
-// database is unreachable nothing is dead-lettered: the partition waits.
+// saying where it came from, why (HeaderDLQCause) and the error, and the
+// partition moves on, whatever the message's size: one too large to be
+// dead-lettered whole goes with its payload cut (HeaderDLQTruncated). While
+// the database is unreachable nothing is dead-lettered: the partition waits.
 // Offsets are committed only past events that were handled or dead-lettered.
+//
+// The group also reads its retry topic (<group>.retry), which no other group
+// reads: pkg/dlq replays the group's dead letters there, so a replay reaches
+// the consumer that failed and no other. A replayed event is handled as one
+// of its original topic, which must be one the group reads.
 package consumer
 
 import (
@@ -22,6 +29,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -86,6 +94,10 @@ type Config struct {
 	Topics []string
 	// DLQTopic receives events that cannot be handled (default Group+".dlq").
 	DLQTopic string
+	// RetryTopic is read with Topics, by this group only: pkg/dlq replays
+	// this group's dead letters there, so that a replay reaches the
+	// consumer that failed and no other (default RetryTopic(Group)).
+	RetryTopic string
 	// MaxAttempts bounds the tries of a failing event (default 5).
 	MaxAttempts int
 	// RetryBase and RetryMax shape the backoff between tries (100ms, 5s).
@@ -118,6 +130,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.DLQTopic == "" {
 		c.DLQTopic = c.Group + ".dlq"
+	}
+	if c.RetryTopic == "" {
+		c.RetryTopic = RetryTopic(c.Group)
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
@@ -199,6 +214,9 @@ func (c *Consumer) PrepareBatches(fn Preparer) {
 // DLQTopic is the consumer's dead-letter topic.
 func (c *Consumer) DLQTopic() string { return c.cfg.DLQTopic }
 
+// RetryTopic is the topic the consumer's replays arrive on.
+func (c *Consumer) RetryTopic() string { return c.cfg.RetryTopic }
+
 // Run consumes until ctx ends, then finishes the batches in hand, commits
 // their offsets and leaves the group.
 func (c *Consumer) Run(ctx context.Context) error {
@@ -207,10 +225,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	reader := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           c.broker.Brokers,
+		Dialer:            c.broker.Dialer(10 * time.Second),
 		GroupID:           c.cfg.Group,
-		GroupTopics:       c.cfg.Topics,
+		GroupTopics:       append(slices.Clip(c.cfg.Topics), c.cfg.RetryTopic),
 		MinBytes:          1,
-		MaxBytes:          10 << 20,
+		MaxBytes:          c.broker.MessageLimit(),
 		MaxWait:           500 * time.Millisecond,
 		QueueCapacity:     1000,
 		StartOffset:       kafka.FirstOffset,

@@ -193,15 +193,22 @@ func TestPoisonMessagesAreDeadLetteredAndThePartitionMovesOn(t *testing.T) {
 	want := []struct {
 		attempts string
 		eventID  string
-	}{{"1", garbage.ID.String()}, {"0", ""}, {"0", future.ID.String()}, {"3", failing.ID.String()}}
+		cause    string
+	}{
+		{"1", garbage.ID.String(), consumer.CauseMalformed},
+		{"0", "", consumer.CauseMalformed},
+		{"0", future.ID.String(), consumer.CauseUnknownSchema},
+		{"3", failing.ID.String(), consumer.CauseRetriesExhausted},
+	}
 	for i, m := range msgs {
 		h := headers(m)
 		if h[consumer.HeaderDLQTopic] != eventsv1.TopicOrder || h[consumer.HeaderDLQPartition] == "" ||
 			h[consumer.HeaderDLQOffset] == "" || h[consumer.HeaderDLQError] == "" || h[consumer.HeaderDLQConsumer] != bustest.Group {
 			t.Errorf("DLQ message %d lacks origin headers: %v", i, h)
 		}
-		if h[consumer.HeaderDLQAttempts] != want[i].attempts || h["event-id"] != want[i].eventID {
-			t.Errorf("DLQ message %d: attempts %q event %q, want %q %q", i, h[consumer.HeaderDLQAttempts], h["event-id"], want[i].attempts, want[i].eventID)
+		if h[consumer.HeaderDLQAttempts] != want[i].attempts || h["event-id"] != want[i].eventID || h[consumer.HeaderDLQCause] != want[i].cause {
+			t.Errorf("DLQ message %d: attempts %q event %q cause %q, want %q %q %q", i, h[consumer.HeaderDLQAttempts], h["event-id"],
+				h[consumer.HeaderDLQCause], want[i].attempts, want[i].eventID, want[i].cause)
 		}
 	}
 	if s := outcome(t, reg, "skipped"); s != 1 {
@@ -210,9 +217,9 @@ func TestPoisonMessagesAreDeadLetteredAndThePartitionMovesOn(t *testing.T) {
 
 	// Listing shows the entries; replaying the failing one after the fix
 	// applies it.
-	d := dlq.New(env.DB, env.Config, bustest.DLQTopic)
+	d := dlq.New(env.DB, env.Config, dlq.Options{Topic: bustest.DLQTopic, Groups: map[string][]string{bustest.Group: {eventsv1.TopicOrder}}})
 	defer d.Close()
-	page, err := d.List(context.Background(), "", 10)
+	page, err := d.List(context.Background(), "", 10, dlq.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,12 +228,13 @@ func TestPoisonMessagesAreDeadLetteredAndThePartitionMovesOn(t *testing.T) {
 		t.Fatalf("DLQ listing: %+v", page)
 	}
 	fixed.Store(true)
-	entry, err := d.Replay(context.Background(), page.Entries[3].Offset, "admin-1")
-	if err != nil {
-		t.Fatal(err)
+	r, err := d.ReplayOne(context.Background(), page.Entries[3].Offset, false, "admin-1", "req-1")
+	if err != nil || r.Status != dlq.StatusReplayed {
+		t.Fatalf("replay: %+v, %v", r, err)
 	}
-	if len(entry.Replays) != 1 || entry.Replays[0].By != "admin-1" {
-		t.Errorf("replay not recorded: %+v", entry)
+	entry, err := d.Get(context.Background(), page.Entries[3].Offset)
+	if err != nil || len(entry.Replays) != 1 || entry.Replays[0].By != "admin-1" || entry.Replays[0].Outcome != "published" {
+		t.Errorf("replay not recorded: %+v, %v", entry, err)
 	}
 	env.WaitEffects(t, 2, 30*time.Second)
 	var applied int
@@ -235,7 +243,7 @@ func TestPoisonMessagesAreDeadLetteredAndThePartitionMovesOn(t *testing.T) {
 		t.Fatalf("replayed event applied %d times, want 1", applied)
 	}
 	// A second replay is harmless: the consumer skips it by event ID.
-	if _, err := d.Replay(context.Background(), page.Entries[3].Offset, "admin-1"); err != nil {
+	if _, err := d.ReplayOne(context.Background(), page.Entries[3].Offset, false, "admin-1", "req-2"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "second replay skipped", 30*time.Second, func() bool { return outcome(t, reg, "duplicate") >= 1 })

@@ -3,10 +3,8 @@ package consumer
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -17,21 +15,6 @@ import (
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
 )
-
-// Dead-letter headers, added to the original message's headers.
-const (
-	HeaderDLQTopic     = "dlq-original-topic"
-	HeaderDLQPartition = "dlq-original-partition"
-	HeaderDLQOffset    = "dlq-original-offset"
-	HeaderDLQError     = "dlq-error"
-	HeaderDLQAttempts  = "dlq-attempts"
-	HeaderDLQConsumer  = "dlq-consumer"
-	HeaderDLQFailedAt  = "dlq-failed-at"
-)
-
-// ErrNewerSchema is the dead-letter reason for an event whose schema version
-// is newer than this code understands.
-var ErrNewerSchema = errors.New("schema version newer than this consumer understands")
 
 // item is a message to handle; h is nil for event types this consumer does
 // not handle (they are skipped, and their offsets committed).
@@ -57,6 +40,9 @@ func (c *Consumer) process(ctx context.Context, batch []kafka.Message) int {
 		e, err := event.FromMessage(m)
 		if err == nil && e.SchemaVersion > c.cfg.MaxSchemaVersion {
 			err = fmt.Errorf("%w: event has version %d, this consumer understands up to %d", ErrNewerSchema, e.SchemaVersion, c.cfg.MaxSchemaVersion)
+		}
+		if err == nil && m.Topic == c.cfg.RetryTopic {
+			e, err = c.fromRetry(m, e)
 		}
 		if err != nil {
 			// Handle what came before it first: order within a partition holds.
@@ -247,52 +233,6 @@ func (c *Consumer) applyOne(ctx context.Context, it item) bool {
 			return false
 		}
 	}
-}
-
-// maxErrorHeader bounds the error text carried in a dead-letter header.
-const maxErrorHeader = 1024
-
-// deadLetter publishes m to the DLQ topic with headers naming its origin and
-// the failure, retrying until the broker takes it. It returns false only when
-// ctx ended first (the message is then redelivered, not lost).
-func (c *Consumer) deadLetter(ctx context.Context, m kafka.Message, cause error, attempts int) bool {
-	reason := cause.Error()
-	if len(reason) > maxErrorHeader {
-		reason = reason[:maxErrorHeader]
-	}
-	headers := make([]kafka.Header, 0, len(m.Headers)+7)
-	headers = append(headers, m.Headers...)
-	headers = append(headers,
-		kafka.Header{Key: HeaderDLQTopic, Value: []byte(m.Topic)},
-		kafka.Header{Key: HeaderDLQPartition, Value: []byte(strconv.Itoa(m.Partition))},
-		kafka.Header{Key: HeaderDLQOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
-		kafka.Header{Key: HeaderDLQError, Value: []byte(reason)},
-		kafka.Header{Key: HeaderDLQAttempts, Value: []byte(strconv.Itoa(attempts))},
-		kafka.Header{Key: HeaderDLQConsumer, Value: []byte(c.cfg.Group)},
-		kafka.Header{Key: HeaderDLQFailedAt, Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
-	)
-	dl := kafka.Message{Topic: c.cfg.DLQTopic, Key: m.Key, Value: m.Value, Headers: headers}
-	bo := &backoff.ExponentialBackOff{InitialInterval: c.cfg.RetryBase, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: c.cfg.RetryMax}
-	for {
-		err := c.dlq.WriteMessages(ctx, dl)
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		wait := bo.NextBackOff()
-		c.log.Error("dead-letter publish failed; retrying", "dlq", c.cfg.DLQTopic, "retry_in", wait, "error", err.Error())
-		if !sleep(ctx, wait) {
-			return false
-		}
-	}
-	eventType := headerValue(m.Headers, "event-type")
-	c.m.events.WithLabelValues(eventType, "dead_lettered").Inc()
-	c.log.Error("event dead-lettered", "dlq", c.cfg.DLQTopic, "event_type", eventType,
-		"event_id", headerValue(m.Headers, "event-id"), "topic", m.Topic, "partition", m.Partition,
-		"offset", m.Offset, "attempts", attempts, "error", reason)
-	return true
 }
 
 func headerValue(hs []kafka.Header, key string) string {

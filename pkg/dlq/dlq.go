@@ -2,10 +2,21 @@
 //
 // The dead-letter topic (<service>.dlq, one partition) is the record of
 // failures: each message is the original, with headers naming where it came
-// from and why it failed (see package consumer). Replay publishes it again
-// to its original topic with the same event ID and key, so it lands on the
-// same partition as the rest of its aggregate's events, and consumers that
-// already handled it skip it.
+// from and why it failed (see package consumer). An entry is shown with its
+// headers and its payload decoded from the event contract, and can be found
+// by cause, event type, order or topic.
+//
+// Replay publishes an entry again to the service's retry topic
+// (<service>.retry), which only the service's own consumer group reads: the
+// consumer that failed gets the event again, and no other consumer does.
+// The event keeps its ID, key and envelope, so a consumer that handled it
+// meanwhile skips it; only the envelope headers travel (see Replay). An
+// entry that replay cannot fix is refused (ErrNotReplayable): a malformed
+// event, a schema version the consumer does not understand, a payload cut
+// to fit the size limit, an event of a topic the service does not read.
+// Every replay is recorded in dead_letter_replays (who, which entry and
+// event, where to, when, within which request, and whether the broker took
+// it).
 package dlq
 
 import (
@@ -15,15 +26,13 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/broker"
-	"github.com/shop-oss/shop/pkg/consumer"
-	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
 //go:embed migrations/*.sql
@@ -41,164 +50,209 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// HeaderReplayedFrom marks a replayed message with the DLQ position it came from.
-const HeaderReplayedFrom = "dlq-replayed-from"
+// Errors of the DLQ.
+var (
+	// ErrNotFound is returned for an offset that is not in the DLQ.
+	ErrNotFound = errors.New("no dead-lettered message at that offset")
+	// ErrBadCursor is returned for a cursor that is not an offset.
+	ErrBadCursor = errors.New("invalid cursor")
+	// ErrNotReplayable is returned for an entry that replay cannot fix.
+	ErrNotReplayable = errors.New("dead letter cannot be replayed")
+)
 
-// ErrNotFound is returned for an offset that is not in the DLQ.
-var ErrNotFound = errors.New("no dead-lettered message at that offset")
-
-// Entry is one dead-lettered message.
-type Entry struct {
-	Offset            int64        `json:"offset"`
-	Key               string       `json:"key"`
-	EventID           string       `json:"event_id"`
-	EventType         string       `json:"event_type"`
-	CorrelationID     string       `json:"correlation_id"`
-	OriginalTopic     string       `json:"original_topic"`
-	OriginalPartition int          `json:"original_partition"`
-	OriginalOffset    int64        `json:"original_offset"`
-	Error             string       `json:"error"`
-	Attempts          int          `json:"attempts"`
-	Consumer          string       `json:"consumer"`
-	FailedAt          time.Time    `json:"failed_at"`
-	Replays           []ReplayInfo `json:"replays"`
+// Options describe the service whose dead letters a DLQ holds.
+type Options struct {
+	// Topic is the dead-letter topic (<service>.dlq).
+	Topic string
+	// Groups are the service's consumer groups that dead-letter to Topic,
+	// each with the topics it reads. An entry is replayed to the retry
+	// topic of the group that dead-lettered it (its dlq-consumer header),
+	// consumer.RetryTopic(group), which only that group reads; an entry of
+	// another group, or whose event came from a topic its group does not
+	// read, is refused. None (a service that consumes nothing): nothing
+	// can be replayed.
+	Groups map[string][]string
+	// MaxSchemaVersion is the newest envelope version the consumer
+	// understands (default eventsv1.SchemaVersion).
+	MaxSchemaVersion int
 }
 
-// ReplayInfo records one replay of an entry.
-type ReplayInfo struct {
-	At time.Time `json:"at"`
-	By string    `json:"by"`
-}
-
-// Page is a slice of the DLQ; NextCursor is empty at the end.
-type Page struct {
-	Entries    []Entry `json:"entries"`
-	NextCursor string  `json:"next_cursor,omitempty"`
-}
-
-// DLQ reads and replays one dead-letter topic.
+// DLQ reads and replays one service's dead-letter topic.
 type DLQ struct {
 	db     *gorm.DB
 	broker broker.Config
-	topic  string
+	opts   Options
 	writer *kafka.Writer
 }
 
-// New returns a DLQ over topic.
-func New(db *gorm.DB, bc broker.Config, topic string) *DLQ {
-	return &DLQ{db: db, broker: bc, topic: topic, writer: bc.Writer()}
+// New returns the DLQ of the service opts describe.
+func New(db *gorm.DB, bc broker.Config, opts Options) *DLQ {
+	if opts.MaxSchemaVersion <= 0 {
+		opts.MaxSchemaVersion = eventsv1.SchemaVersion
+	}
+	return &DLQ{db: db, broker: bc, opts: opts, writer: bc.Writer()}
 }
 
 // Close releases the replay producer.
 func (d *DLQ) Close() error { return d.writer.Close() }
 
 // Topic is the dead-letter topic.
-func (d *DLQ) Topic() string { return d.topic }
+func (d *DLQ) Topic() string { return d.opts.Topic }
 
-// List returns up to limit entries from cursor (an offset; "" is the start).
-func (d *DLQ) List(ctx context.Context, cursor string, limit int) (Page, error) {
-	from := int64(0)
-	if cursor != "" {
-		n, err := strconv.ParseInt(cursor, 10, 64)
-		if err != nil || n < 0 {
-			return Page{}, fmt.Errorf("%w: cursor %q", ErrBadCursor, cursor)
-		}
-		from = n
-	}
-	msgs, last, err := d.read(ctx, from, limit)
+// Page is a slice of the DLQ: the entries that match a filter, oldest
+// first. NextCursor is where the next page starts, empty at the end of the
+// topic; a page may hold fewer entries than asked (none, even) when the
+// scan stopped at its bound before the end.
+type Page struct {
+	Entries    []Entry `json:"entries"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+// maxScan bounds the messages one List or filtered Replay reads, so that a
+// filter that matches little cannot make a request read the whole topic:
+// the caller continues from NextCursor.
+const maxScan = 5000
+
+// List returns up to limit entries that match f, from cursor (an offset;
+// "" is the start).
+func (d *DLQ) List(ctx context.Context, cursor string, limit int, f Filter) (Page, error) {
+	entries, next, err := d.find(ctx, cursor, limit, f)
 	if err != nil {
 		return Page{}, err
 	}
-	page := Page{Entries: make([]Entry, 0, len(msgs))}
-	for _, m := range msgs {
-		page.Entries = append(page.Entries, toEntry(m))
-	}
-	if err := d.attachReplays(ctx, page.Entries); err != nil {
-		return Page{}, err
-	}
-	if n := len(msgs); n > 0 && msgs[n-1].Offset+1 < last {
-		page.NextCursor = strconv.FormatInt(msgs[n-1].Offset+1, 10)
-	}
-	return page, nil
+	return Page{Entries: entries, NextCursor: next}, nil
 }
 
-// ErrBadCursor is returned for a cursor that is not an offset.
-var ErrBadCursor = errors.New("invalid cursor")
-
-// Replay publishes the entry at offset to its original topic and records who
-// did it. It returns the replayed entry.
-func (d *DLQ) Replay(ctx context.Context, offset int64, by string) (Entry, error) {
-	msgs, _, err := d.read(ctx, offset, 1)
+// Get returns the entry at offset.
+func (d *DLQ) Get(ctx context.Context, offset int64) (Entry, error) {
+	msgs, err := d.readOffsets(ctx, []int64{offset})
 	if err != nil {
 		return Entry{}, err
 	}
-	if len(msgs) == 0 || msgs[0].Offset != offset {
-		return Entry{}, fmt.Errorf("replay %s@%d: %w", d.topic, offset, ErrNotFound)
+	m, ok := msgs[offset]
+	if !ok {
+		return Entry{}, fmt.Errorf("%s@%d: %w", d.opts.Topic, offset, ErrNotFound)
 	}
-	m := msgs[0]
-	entry := toEntry(m)
-	if entry.OriginalTopic == "" {
-		return Entry{}, fmt.Errorf("replay %s@%d: message has no %s header", d.topic, offset, consumer.HeaderDLQTopic)
-	}
-	headers := make([]kafka.Header, 0, len(m.Headers))
-	for _, h := range m.Headers {
-		if !strings.HasPrefix(h.Key, "dlq-") {
-			headers = append(headers, h)
-		}
-	}
-	headers = append(headers, kafka.Header{Key: HeaderReplayedFrom, Value: []byte(d.topic + "@" + strconv.FormatInt(offset, 10))})
-	if err := d.writer.WriteMessages(ctx, kafka.Message{Topic: entry.OriginalTopic, Key: m.Key, Value: m.Value, Headers: headers}); err != nil {
-		return Entry{}, fmt.Errorf("replay %s@%d to %s: %w", d.topic, offset, entry.OriginalTopic, err)
-	}
-	err = d.db.WithContext(ctx).Exec("INSERT INTO dead_letter_replays (dlq_topic, dlq_offset, replayed_by) VALUES (?, ?, ?)",
-		d.topic, offset, by).Error
-	if err != nil {
-		// The replay happened; only its record is missing. Say so.
-		return entry, fmt.Errorf("replayed %s@%d but could not record it: %w", d.topic, offset, err)
-	}
-	entries := []Entry{entry}
+	entries := []Entry{d.toEntry(m)}
 	if err := d.attachReplays(ctx, entries); err != nil {
-		return entry, nil // the replay and its record are done; only the history is missing
+		return Entry{}, err
 	}
 	return entries[0], nil
 }
 
-func (d *DLQ) attachReplays(ctx context.Context, entries []Entry) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	offsets := make(database.Int64Array, len(entries))
-	byOffset := make(map[int64]*Entry, len(entries))
-	for i := range entries {
-		offsets[i] = entries[i].Offset
-		entries[i].Replays = []ReplayInfo{}
-		byOffset[entries[i].Offset] = &entries[i]
-	}
-	var rows []struct {
-		DLQOffset  int64
-		ReplayedAt time.Time
-		ReplayedBy string
-	}
-	err := d.db.WithContext(ctx).Raw(`SELECT dlq_offset, replayed_at, replayed_by FROM dead_letter_replays
-		WHERE dlq_topic = ? AND dlq_offset = ANY(?::bigint[]) ORDER BY replayed_at`, d.topic, offsets).Scan(&rows).Error
+// find scans the topic from cursor for up to limit entries that match f,
+// reading at most maxScan messages, and returns them with the cursor to
+// continue from ("" at the end). The entries carry their replays.
+func (d *DLQ) find(ctx context.Context, cursor string, limit int, f Filter) ([]Entry, string, error) {
+	from, err := parseCursor(cursor)
 	if err != nil {
-		return fmt.Errorf("load replays: %w", err)
+		return nil, "", err
 	}
-	for _, r := range rows {
-		e := byOffset[r.DLQOffset]
-		e.Replays = append(e.Replays, ReplayInfo{At: r.ReplayedAt, By: r.ReplayedBy})
-	}
-	return nil
-}
-
-// read returns up to limit messages from offset, and the partition's end
-// offset. It reads the leader of partition 0 directly, without a group.
-func (d *DLQ) read(ctx context.Context, from int64, limit int) ([]kafka.Message, int64, error) {
-	conn, err := d.dial(ctx)
+	conn, first, last, err := d.open(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, "", err
 	}
 	defer conn.Close()
+	from = max(from, first)
+	out := []Entry{}
+	scanned := 0
+	for from < last && len(out) < limit && scanned < maxScan {
+		msgs, err := d.fetch(conn, from)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(msgs) == 0 {
+			break
+		}
+		chunk := make([]Entry, 0, len(msgs))
+		for _, m := range msgs {
+			chunk = append(chunk, d.toEntry(m))
+		}
+		if err := d.attachReplays(ctx, chunk); err != nil {
+			return nil, "", err
+		}
+		for _, e := range chunk {
+			scanned++
+			from = e.Offset + 1
+			if f.match(e) {
+				out = append(out, e)
+			}
+			if len(out) == limit || scanned == maxScan {
+				break
+			}
+		}
+	}
+	next := ""
+	if from < last {
+		next = strconv.FormatInt(from, 10)
+	}
+	return out, next, nil
+}
+
+func parseCursor(cursor string) (int64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(cursor, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%w: %q is not an offset", ErrBadCursor, cursor)
+	}
+	return n, nil
+}
+
+// readOffsets returns the messages at offsets, by offset; an offset not in
+// the topic is absent from the map.
+func (d *DLQ) readOffsets(ctx context.Context, offsets []int64) (map[int64]kafka.Message, error) {
+	conn, first, last, err := d.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	want := make(map[int64]bool, len(offsets))
+	for _, o := range offsets {
+		if o >= first && o < last {
+			want[o] = true
+		}
+	}
+	found := make(map[int64]kafka.Message, len(want))
+	for _, o := range offsets {
+		if !want[o] {
+			continue
+		}
+		if _, done := found[o]; done {
+			continue
+		}
+		msgs, err := d.fetch(conn, o)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if want[m.Offset] {
+				found[m.Offset] = m
+			}
+		}
+	}
+	return found, nil
+}
+
+// open connects to the leader of the topic's partition 0 (DLQ topics have
+// one) and returns its first and end offsets. The connection's deadline is
+// ctx's, or 10 s.
+func (d *DLQ) open(ctx context.Context) (*kafka.Conn, int64, int64, error) {
+	dialer := d.broker.Dialer(5 * time.Second)
+	var errs []error
+	var conn *kafka.Conn
+	for _, addr := range d.broker.Brokers {
+		c, err := dialer.DialLeader(ctx, "tcp", addr, d.opts.Topic, 0)
+		if err == nil {
+			conn = c
+			break
+		}
+		errs = append(errs, err)
+	}
+	if conn == nil {
+		return nil, 0, 0, fmt.Errorf("connect to the leader of %s: %w", d.opts.Topic, errors.Join(errs...))
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
@@ -206,65 +260,31 @@ func (d *DLQ) read(ctx context.Context, from int64, limit int) ([]kafka.Message,
 	_ = conn.SetDeadline(deadline)
 	first, last, err := conn.ReadOffsets()
 	if err != nil {
-		return nil, 0, fmt.Errorf("read %s offsets: %w", d.topic, err)
+		_ = conn.Close()
+		return nil, 0, 0, fmt.Errorf("read %s offsets: %w", d.opts.Topic, err)
 	}
-	from = max(from, first)
-	if from >= last || limit <= 0 {
-		return nil, last, nil
-	}
+	return conn, first, last, nil
+}
+
+// fetch reads one fetch's worth of messages from offset from: at least
+// the message there (a fetch returns the first batch whatever its size).
+func (d *DLQ) fetch(conn *kafka.Conn, from int64) ([]kafka.Message, error) {
 	if _, err := conn.Seek(from, kafka.SeekAbsolute); err != nil {
-		return nil, 0, fmt.Errorf("seek %s to %d: %w", d.topic, from, err)
+		return nil, fmt.Errorf("seek %s to %d: %w", d.opts.Topic, from, err)
 	}
-	batch := conn.ReadBatch(1, 10<<20)
-	defer batch.Close()
+	batch := conn.ReadBatch(1, d.broker.MessageLimit())
 	var out []kafka.Message
-	for len(out) < limit {
+	for {
 		m, err := batch.ReadMessage()
 		if err != nil {
-			break // end of this fetch; the cursor continues from here
+			break // the end of this fetch
 		}
-		if m.Offset < from {
-			continue
-		}
-		out = append(out, m)
-		if m.Offset+1 >= last {
-			break
+		if m.Offset >= from {
+			out = append(out, m)
 		}
 	}
-	return out, last, nil
-}
-
-func (d *DLQ) dial(ctx context.Context) (*kafka.Conn, error) {
-	dialer := &kafka.Dialer{Timeout: 5 * time.Second}
-	var errs []error
-	for _, addr := range d.broker.Brokers {
-		conn, err := dialer.DialLeader(ctx, "tcp", addr, d.topic, 0)
-		if err == nil {
-			return conn, nil
-		}
-		errs = append(errs, err)
+	if err := batch.Close(); err != nil && len(out) == 0 {
+		return nil, fmt.Errorf("read %s from %d: %w", d.opts.Topic, from, err)
 	}
-	return nil, fmt.Errorf("connect to the leader of %s: %w", d.topic, errors.Join(errs...))
-}
-
-func toEntry(m kafka.Message) Entry {
-	h := map[string]string{}
-	for _, hd := range m.Headers {
-		h[hd.Key] = string(hd.Value)
-	}
-	e := Entry{
-		Offset:        m.Offset,
-		Key:           string(m.Key),
-		EventID:       h["event-id"],
-		EventType:     h["event-type"],
-		CorrelationID: h["correlation-id"],
-		OriginalTopic: h[consumer.HeaderDLQTopic],
-		Error:         h[consumer.HeaderDLQError],
-		Consumer:      h[consumer.HeaderDLQConsumer],
-	}
-	e.OriginalPartition, _ = strconv.Atoi(h[consumer.HeaderDLQPartition])
-	e.OriginalOffset, _ = strconv.ParseInt(h[consumer.HeaderDLQOffset], 10, 64)
-	e.Attempts, _ = strconv.Atoi(h[consumer.HeaderDLQAttempts])
-	e.FailedAt, _ = time.Parse(time.RFC3339Nano, h[consumer.HeaderDLQFailedAt])
-	return e
+	return out, nil
 }

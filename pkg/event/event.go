@@ -131,6 +131,17 @@ func (e Event) Headers() []kafka.Header {
 	return h
 }
 
+// IsEnvelopeHeader reports whether key is one of the envelope's headers
+// (those Headers writes).
+func IsEnvelopeHeader(key string) bool {
+	switch key {
+	case eventsv1.HeaderEventID, eventsv1.HeaderEventType, eventsv1.HeaderSchemaVersion, eventsv1.HeaderOccurredAt,
+		eventsv1.HeaderCorrelationID, eventsv1.HeaderCausationID, eventsv1.HeaderTraceparent:
+		return true
+	}
+	return false
+}
+
 // Message returns the event as a kafka-go message for its topic.
 func (e Event) Message() kafka.Message {
 	return kafka.Message{Topic: e.Topic, Key: []byte(e.Key), Value: e.Payload, Headers: e.Headers()}

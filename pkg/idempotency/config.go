@@ -13,8 +13,17 @@ const (
 	DefaultPruneBatch       = 1000
 )
 
-// Config tunes a Store; zero values take the defaults.
+// MinSecretBytes is the shortest Config.Secret accepted: HMAC-SHA-256's
+// block of security.
+const MinSecretBytes = 32
+
+// Config tunes a Store; zero values take the defaults, except Secret.
 type Config struct {
+	// Secret keys the request fingerprints (HMAC-SHA-256); at least
+	// MinSecretBytes, the same in every replica, and kept out of the
+	// database. Changing it makes every live key's retry a 422 until the
+	// records expire (TTL).
+	Secret []byte
 	// LockTimeout is how long a request holds its key in flight before the
 	// next request with the key may take it over, on the assumption that its
 	// process died (default 60s). It must exceed the longest a handler can

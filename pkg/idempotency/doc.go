@@ -12,8 +12,9 @@
 //     characters or one with characters outside printable ASCII with 400
 //     ("idempotency-key-invalid"). The key may be sent bare (Stripe) or as a
 //     structured-field string in double quotes (the draft);
-//   - the first request with a key is recorded as in flight, runs, and its
-//     response (status, body, Content-Type and Location) is stored;
+//   - the first request with a key is recorded as in flight and runs; when
+//     it succeeds (an answer below 400) its response (status, body,
+//     Content-Type and Location) is stored;
 //   - a retry with the same key and the same request (method, path, query
 //     and body) gets the stored response byte for byte, with the header
 //     Idempotent-Replayed: true, and the handler does not run again;
@@ -24,16 +25,28 @@
 //   - a request whose process died leaves its key locked until
 //     Config.LockTimeout has passed; then the next request with the key takes
 //     it over (only one does) and runs the handler;
-//   - 5xx responses are not stored: the record is deleted so that the client
-//     can retry. Neither are responses larger than Config.MaxResponseBytes,
-//     nor requests whose handler panicked;
+//   - a refused request (a 4xx answer: invalid input, a state conflict, a
+//     missing resource) is not recorded: its record is deleted, so that the
+//     corrected request may use the same key, and runs afresh (Stripe: a
+//     result is saved only once the endpoint has executed). A handler whose
+//     4xx reports an effect it committed (a declined charge) says so with
+//     Held.Applied, and that answer is recorded like a success;
+//   - a server error (5xx) is not recorded either: the handlers change state
+//     in one transaction, so a 5xx changed nothing (or, when the commit's
+//     outcome is unknown, the handler's own unique key catches the retry;
+//     see below), and a retry with the key is what the client should send.
+//     Neither are responses larger than Config.MaxResponseBytes, nor
+//     requests whose handler panicked;
 //   - records are kept for Config.TTL (24 hours by default, the least the
 //     architecture promises clients); an expired record counts as absent and
 //     (*Store).Prune deletes it.
 //
-// Errors a handler reports with web.Fail are answered at once (web.Fail
-// writes the problem through the service's mapper), so their answers are
-// stored and replayed like any other below 500.
+// A request is identified by its fingerprint: HMAC-SHA-256 under
+// Config.Secret of its method, path, query and body. Bodies carry secrets
+// (a card number), so the stored fingerprint must not let a reader of the
+// table test guesses of them. Records written before fingerprints were
+// keyed hold an unkeyed SHA-256; (*Store).Rekey fingerprints them again
+// (HMAC of that digest) and they keep working until they expire.
 //
 // # Crash safety: store the key with the business change
 //
@@ -84,5 +97,6 @@
 //
 // Mount the middleware after authentication (the scope needs the caller) and
 // run the migrations (Migrations, under MigrationsTable) with
-// database.Migrate at start-up. Call (*Store).Prune periodically.
+// database.Migrate at start-up. Call (*Store).Rekey at start-up and, with
+// (*Store).Prune, periodically.
 package idempotency

@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// testSecret keys the tests' fingerprints.
+var testSecret = []byte("idempotency-test-secret-of-32-bytes-or-more")
+
 // headerUser names the caller in tests; scope falls back to the client IP.
 const headerUser = "X-Test-User"
 
@@ -63,7 +66,13 @@ func newEnv(t *testing.T, opts envOptions, routes func(g *gin.RouterGroup)) *env
 	if opts.cfg.Logger == nil {
 		opts.cfg.Logger = log
 	}
-	store := idempotency.NewStore(db, opts.cfg, opts.reg)
+	if opts.cfg.Secret == nil {
+		opts.cfg.Secret = testSecret
+	}
+	store, err := idempotency.NewStore(db, opts.cfg, opts.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := web.NewEngine(web.Options{Logger: log, Errors: opts.errors})
 	if err != nil {
 		t.Fatal(err)

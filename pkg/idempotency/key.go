@@ -1,8 +1,10 @@
 package idempotency
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 	"net/http"
 	"strings"
 
@@ -72,17 +74,69 @@ func unquote(s string) (string, bool) {
 	return b.String(), true
 }
 
-// fingerprint identifies a request for its key: SHA-256 over the method, the
-// path, the query and the body, each length-prefixed so that no two requests
-// share an encoding. The path is the request's own, not the route pattern:
-// the same key sent to /orders/1/cancel and /orders/2/cancel is two requests.
-func fingerprint(r *http.Request, body []byte) []byte {
-	h := sha256.New()
-	for _, part := range [...][]byte{[]byte(r.Method), []byte(r.URL.EscapedPath()), []byte(r.URL.RawQuery), body} {
+// Fingerprint versions, as records keep them in hash_version.
+const (
+	// hashUnkeyed is SHA-256 of the request's encoding, as records were
+	// fingerprinted before keys were used. Anyone who reads it can test
+	// guesses of the body (a card number is one of about 10^5 once its
+	// last four digits are known), so none may stay: Rekey turns it into
+	// hashRekeyed.
+	hashUnkeyed int16 = 0
+	// hashRekeyed is HMAC-SHA-256 under the secret of the unkeyed digest:
+	// a record written before the change, fingerprinted again.
+	hashRekeyed int16 = 1
+	// hashKeyed is HMAC-SHA-256 under the secret of the request's
+	// encoding: what every record is written with now.
+	hashKeyed int16 = 2
+)
+
+// fingerprint identifies a request for its key: a keyed hash (HMAC-SHA-256
+// under the server's secret) of the method, the path, the query and the
+// body, each length-prefixed so that no two requests share an encoding. It
+// is keyed because bodies hold secrets (a card number at
+// /payments/confirm): an unkeyed digest would let whoever reads the table
+// test guesses. The path is the request's own, not the route pattern: the
+// same key sent to /orders/1/cancel and /orders/2/cancel is two requests.
+type fingerprint struct {
+	secret []byte
+	parts  [4][]byte
+	keyed  []byte
+}
+
+func newFingerprint(secret []byte, r *http.Request, body []byte) *fingerprint {
+	f := &fingerprint{secret: secret, parts: [4][]byte{[]byte(r.Method), []byte(r.URL.EscapedPath()), []byte(r.URL.RawQuery), body}}
+	f.keyed = f.sum(hmac.New(sha256.New, secret))
+	return f
+}
+
+// sum writes the length-prefixed parts to h and returns its sum.
+func (f *fingerprint) sum(h hash.Hash) []byte {
+	for _, part := range f.parts {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
 		h.Write(n[:])
 		h.Write(part)
 	}
 	return h.Sum(nil)
+}
+
+// matches reports whether a record's stored hash, of the given version, is
+// this request's.
+func (f *fingerprint) matches(version int16, stored []byte) bool {
+	switch version {
+	case hashKeyed:
+		return hmac.Equal(stored, f.keyed)
+	case hashRekeyed:
+		return hmac.Equal(stored, rekeyed(f.secret, f.sum(sha256.New())))
+	case hashUnkeyed:
+		return hmac.Equal(stored, f.sum(sha256.New()))
+	}
+	return false
+}
+
+// rekeyed is the hashRekeyed form of an unkeyed digest.
+func rekeyed(secret, unkeyed []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write(unkeyed)
+	return m.Sum(nil)
 }

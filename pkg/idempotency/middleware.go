@@ -51,11 +51,11 @@ func KeyFrom(ctx context.Context) (string, bool) {
 // wiring error, answered with 500.
 func Middleware(store *Store, scope func(c *gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		sc, key, hash, ok := keyOf(c, scope)
+		sc, key, fp, ok := store.keyOf(c, scope)
 		if !ok {
 			return
 		}
-		cl, err := store.claim(c.Request.Context(), sc, key, hash)
+		cl, err := store.claim(c.Request.Context(), sc, key, fp)
 		if err != nil {
 			web.Fail(c, err)
 			return
@@ -72,7 +72,7 @@ func Middleware(store *Store, scope func(c *gin.Context) string) gin.HandlerFunc
 
 // keyOf reads a request's key, scope and fingerprint; when it cannot, it
 // has answered (400, or 500 for an empty scope) and ok is false.
-func keyOf(c *gin.Context, scope func(c *gin.Context) string) (sc, key string, hash []byte, ok bool) {
+func (s *Store) keyOf(c *gin.Context, scope func(c *gin.Context) string) (sc, key string, fp *fingerprint, ok bool) {
 	key, err := parseKey(c.Request.Header)
 	if err != nil {
 		web.Fail(c, err)
@@ -88,7 +88,7 @@ func keyOf(c *gin.Context, scope func(c *gin.Context) string) (sc, key string, h
 		web.Fail(c, err)
 		return "", "", nil, false
 	}
-	return sc, key, fingerprint(c.Request, body), true
+	return sc, key, newFingerprint(s.cfg.Secret, c.Request, body), true
 }
 
 // answer answers a request that does not run its handler: with the stored
@@ -149,6 +149,8 @@ func (s *Store) run(c *gin.Context, scope, key string, token time.Time) {
 		s.finish(c, scope, key, token, nil, "the handler failed with an error answered by the engine")
 	case w.Status() >= http.StatusInternalServerError:
 		s.finish(c, scope, key, token, nil, "server error")
+	case w.Status() >= http.StatusBadRequest && !held.applied:
+		s.finish(c, scope, key, token, nil, "refused (4xx): the corrected request may use the key")
 	case w.overflow:
 		s.finish(c, scope, key, token, nil, "response larger than MaxResponseBytes")
 	default:

@@ -235,37 +235,92 @@ func TestServerError500IsNotStored(t *testing.T) {
 
 var errOutOfStock = errors.New("out of stock")
 
-// A handler's failure answered through web.Fail is stored like any other
-// answer below 500: built-in problems, and domain errors mapped by the
-// service's mapper.
-func TestHandlerFailure409IsStored(t *testing.T) {
+// A refused request (any 4xx answer) is not recorded, whichever way the
+// handler answered: built-in problems, domain errors mapped by the
+// service's mapper, field errors, a status written by hand. The corrected
+// request may then use the same key, and the refused one, sent again, runs
+// again rather than being replayed (the IETF draft and Stripe: only a
+// request the endpoint executed has a result to replay).
+func TestRefused4xxIsNotRecorded(t *testing.T) {
 	mapper := problem.NewMapper(problem.Mapping{Err: errOutOfStock, Status: http.StatusConflict, Slug: "out-of-stock", Title: "Out of stock"})
 	tests := []struct {
-		name string
-		err  error
-		slug string
+		name   string
+		refuse func(c *gin.Context)
+		status int
 	}{
-		{"mapped domain error", fmt.Errorf("reserve sku A: %w", errOutOfStock), "out-of-stock"},
-		{"problem error", problem.Errorf(http.StatusConflict, "order-closed", "Order closed", "order 7 is closed"), "order-closed"},
+		{"field errors 400", func(c *gin.Context) {
+			web.Fail(c, problem.Validation(problem.Field("qty", "must be at least 1")))
+		}, http.StatusBadRequest},
+		{"forbidden 403", func(c *gin.Context) {
+			web.Fail(c, problem.Errorf(http.StatusForbidden, "forbidden", "Forbidden", "not yours"))
+		}, http.StatusForbidden},
+		{"not found 404", func(c *gin.Context) {
+			web.Fail(c, problem.Errorf(http.StatusNotFound, "order-not-found", "Order not found", "no order 7"))
+		}, http.StatusNotFound},
+		{"mapped domain error 409", func(c *gin.Context) {
+			web.Fail(c, fmt.Errorf("reserve sku A: %w", errOutOfStock))
+		}, http.StatusConflict},
+		{"problem 422", func(c *gin.Context) {
+			web.Fail(c, problem.Errorf(http.StatusUnprocessableEntity, "product-unavailable", "Unavailable", "product 7"))
+		}, http.StatusUnprocessableEntity},
+		{"written by hand 402", func(c *gin.Context) {
+			c.JSON(http.StatusPaymentRequired, gin.H{"error": "declined"})
+		}, http.StatusPaymentRequired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var runs atomic.Int64
+			var cr creator
+			var refused atomic.Int64
 			e := newEnv(t, envOptions{errors: mapper}, func(g *gin.RouterGroup) {
 				g.POST("/orders", func(c *gin.Context) {
-					runs.Add(1)
-					web.Fail(c, tt.err)
+					body, _ := web.RawBody(c)
+					if string(body) == `{"qty":0}` {
+						refused.Add(1)
+						tt.refuse(c)
+						return
+					}
+					cr.handle(c)
 				})
 			})
 
-			first := e.post("/orders", "k-fail", `{}`)
-			wantProblem(t, first, http.StatusConflict, tt.slug)
-			second := e.post("/orders", "k-fail", `{}`)
-			wantReplay(t, second, first)
-			if n := runs.Load(); n != 1 {
-				t.Fatalf("handler ran %d times, want 1", n)
+			if rec := e.post("/orders", "k-4xx", `{"qty":0}`); rec.Code != tt.status {
+				t.Fatalf("refused request: %d %s, want %d", rec.Code, rec.Body, tt.status)
 			}
+			if n := e.rows(t); n != 0 {
+				t.Fatalf("%d records after a %d, want 0", n, tt.status)
+			}
+			again := e.post("/orders", "k-4xx", `{"qty":0}`)
+			if again.Code != tt.status || again.Header().Get(idempotency.HeaderReplayed) != "" || refused.Load() != 2 {
+				t.Fatalf("the refused request sent again: %d replayed %q, refused %d times; want %d, run again",
+					again.Code, again.Header().Get(idempotency.HeaderReplayed), refused.Load(), tt.status)
+			}
+			corrected := e.post("/orders", "k-4xx", `{"qty":1}`)
+			wantFirst(t, corrected, http.StatusCreated)
+			wantReplay(t, e.post("/orders", "k-4xx", `{"qty":1}`), corrected)
+			wantProblem(t, e.post("/orders", "k-4xx", `{"qty":0}`), http.StatusUnprocessableEntity, idempotency.SlugKeyReused)
 		})
+	}
+}
+
+// A 4xx that reports an effect the handler committed (a declined charge),
+// marked with Held.Applied, is recorded and replayed like a success.
+func TestApplied4xxIsRecorded(t *testing.T) {
+	var runs atomic.Int64
+	e := newEnv(t, envOptions{}, func(g *gin.RouterGroup) {
+		g.POST("/charges", func(c *gin.Context) {
+			runs.Add(1)
+			held, _ := idempotency.HeldFrom(c.Request.Context())
+			held.Applied() // the payment is FAILED, committed
+			web.Fail(c, problem.Errorf(http.StatusPaymentRequired, "card-declined", "Card declined", "declined"))
+		})
+	})
+
+	first := e.post("/charges", "k-declined", `{"card":"x"}`)
+	wantProblem(t, first, http.StatusPaymentRequired, "card-declined")
+	wantReplay(t, e.post("/charges", "k-declined", `{"card":"x"}`), first)
+	wantProblem(t, e.post("/charges", "k-declined", `{"card":"y"}`), http.StatusUnprocessableEntity, idempotency.SlugKeyReused)
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want 1", n)
 	}
 }
 
@@ -314,7 +369,10 @@ func TestCreate201ScopesAreIndependent(t *testing.T) {
 
 func TestCreate500EmptyScope(t *testing.T) {
 	db := newEnv(t, envOptions{}, func(*gin.RouterGroup) {}).db
-	store := idempotency.NewStore(db, idempotency.Config{}, nil)
+	store, err := idempotency.NewStore(db, idempotency.Config{Secret: testSecret}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := web.NewEngine(web.Options{Logger: testkit.Logger(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,9 @@
 package idempotency
 
 import (
-	"bytes"
 	"context"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/database"
 )
 
 //go:embed migrations/*.sql
@@ -43,10 +45,14 @@ type Store struct {
 }
 
 // NewStore returns a Store over db, whose schema Migrations creates. Its
-// counter is registered with reg (nil skips registration).
-func NewStore(db *gorm.DB, cfg Config, reg prometheus.Registerer) *Store {
+// counter is registered with reg (nil skips registration). It refuses a
+// Secret shorter than MinSecretBytes.
+func NewStore(db *gorm.DB, cfg Config, reg prometheus.Registerer) (*Store, error) {
+	if len(cfg.Secret) < MinSecretBytes {
+		return nil, fmt.Errorf("idempotency: the fingerprint secret must be at least %d bytes, got %d", MinSecretBytes, len(cfg.Secret))
+	}
 	cfg.setDefaults()
-	return &Store{db: db, cfg: cfg, m: newMetrics(reg, cfg.Logger)}
+	return &Store{db: db, cfg: cfg, m: newMetrics(reg, cfg.Logger)}, nil
 }
 
 // outcome is what claim found; its name labels the metric.
@@ -74,6 +80,7 @@ type claim struct {
 	outcome outcome
 	token   time.Time
 	resp    response
+	stored  []byte // the record's request_hash as lookup read it
 }
 
 // lockRow receives locked_until from a RETURNING clause.
@@ -84,6 +91,7 @@ type lockRow struct {
 // recordRow is a live (unexpired) record.
 type recordRow struct {
 	RequestHash     []byte
+	HashVersion     int16
 	State           string
 	ResponseStatus  *int
 	ResponseHeaders []byte
@@ -97,10 +105,10 @@ const (
 )
 
 // claim records (scope, key) as in flight for a request with fingerprint
-// hash, or reports why it cannot. An expired record counts as absent and is
+// fp, or reports why it cannot. An expired record counts as absent and is
 // replaced in the same statement; an in-flight record whose lock expired is
-// taken over by one caller only.
-func (s *Store) claim(ctx context.Context, scope, key string, hash []byte) (claim, error) {
+// taken over by one caller only (and fingerprinted again, keyed).
+func (s *Store) claim(ctx context.Context, scope, key string, fp *fingerprint) (claim, error) {
 	db := s.db.WithContext(ctx)
 	for range claimAttempts {
 		// Inserts, or replaces an expired record; a live record is left
@@ -108,16 +116,16 @@ func (s *Store) claim(ctx context.Context, scope, key string, hash []byte) (clai
 		// DO NOTHING plus "or it expired").
 		var ins []lockRow
 		res := db.Raw(`
-			INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, locked_until, expires_at)
-			VALUES (?, ?, ?, 'in_flight', now() + make_interval(secs => ?), now() + make_interval(secs => ?))
+			INSERT INTO idempotency_keys AS k (scope, key, request_hash, hash_version, state, locked_until, expires_at)
+			VALUES (?, ?, ?, ?, 'in_flight', now() + make_interval(secs => ?), now() + make_interval(secs => ?))
 			ON CONFLICT (scope, key) DO UPDATE
-			SET request_hash = EXCLUDED.request_hash, state = EXCLUDED.state,
+			SET request_hash = EXCLUDED.request_hash, hash_version = EXCLUDED.hash_version, state = EXCLUDED.state,
 			    locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at,
 			    response_status = NULL, response_headers = NULL, response_body = NULL,
 			    created_at = now()
 			WHERE k.expires_at <= now()
 			RETURNING locked_until`,
-			scope, key, hash, s.cfg.LockTimeout.Seconds(), s.cfg.TTL.Seconds()).Scan(&ins)
+			scope, key, fp.keyed, hashKeyed, s.cfg.LockTimeout.Seconds(), s.cfg.TTL.Seconds()).Scan(&ins)
 		if res.Error != nil {
 			return claim{}, fmt.Errorf("idempotency: record key: %w", res.Error)
 		}
@@ -125,7 +133,7 @@ func (s *Store) claim(ctx context.Context, scope, key string, hash []byte) (clai
 			return claim{outcome: outcomeFirst, token: ins[0].LockedUntil}, nil
 		}
 
-		cl, found, lockExpired, err := s.lookup(ctx, scope, key, hash)
+		cl, found, lockExpired, err := s.lookup(ctx, scope, key, fp)
 		switch {
 		case err != nil:
 			return claim{}, err
@@ -135,13 +143,17 @@ func (s *Store) claim(ctx context.Context, scope, key string, hash []byte) (clai
 			return cl, nil
 		}
 
+		// The record is this request's (lookup compared the fingerprints
+		// under the record's version); the UPDATE checks it still holds
+		// what lookup read, and writes the keyed fingerprint.
 		var took []lockRow
 		res = db.Raw(`
-			UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => ?)
+			UPDATE idempotency_keys
+			SET locked_until = now() + make_interval(secs => ?), request_hash = ?, hash_version = ?
 			WHERE scope = ? AND key = ? AND state = 'in_flight' AND locked_until < now()
 			  AND expires_at > now() AND request_hash = ?
 			RETURNING locked_until`,
-			s.cfg.LockTimeout.Seconds(), scope, key, hash).Scan(&took)
+			s.cfg.LockTimeout.Seconds(), fp.keyed, hashKeyed, scope, key, cl.stored).Scan(&took)
 		if res.Error != nil {
 			return claim{}, fmt.Errorf("idempotency: take over key: %w", res.Error)
 		}
@@ -154,13 +166,13 @@ func (s *Store) claim(ctx context.Context, scope, key string, hash []byte) (clai
 }
 
 // lookup reads the live record of (scope, key) and says what a request
-// with fingerprint hash gets from it: its stored response (replayed), 422
+// with fingerprint fp gets from it: its stored response (replayed), 422
 // (mismatch), or 409 (conflict: in flight, lockExpired telling whether its
 // holder's lock has expired). found is false when there is no live record.
-func (s *Store) lookup(ctx context.Context, scope, key string, hash []byte) (cl claim, found, lockExpired bool, err error) {
+func (s *Store) lookup(ctx context.Context, scope, key string, fp *fingerprint) (cl claim, found, lockExpired bool, err error) {
 	var rec []recordRow
 	err = s.db.WithContext(ctx).Raw(`
-		SELECT request_hash, state, response_status, response_headers, response_body,
+		SELECT request_hash, hash_version, state, response_status, response_headers, response_body,
 		       coalesce(locked_until < now(), false) AS lock_expired
 		FROM idempotency_keys
 		WHERE scope = ? AND key = ? AND expires_at > now()`, scope, key).Scan(&rec).Error
@@ -172,7 +184,7 @@ func (s *Store) lookup(ctx context.Context, scope, key string, hash []byte) (cl 
 	}
 	r := rec[0]
 	switch {
-	case !bytes.Equal(r.RequestHash, hash):
+	case !fp.matches(r.HashVersion, r.RequestHash):
 		return claim{outcome: outcomeMismatch}, true, false, nil
 	case r.State == stateCompleted:
 		resp, err := toResponse(r)
@@ -181,7 +193,7 @@ func (s *Store) lookup(ctx context.Context, scope, key string, hash []byte) (cl 
 		}
 		return claim{outcome: outcomeReplayed, resp: resp}, true, false, nil
 	}
-	return claim{outcome: outcomeConflict}, true, r.LockExpired, nil
+	return claim{outcome: outcomeConflict, stored: r.RequestHash}, true, r.LockExpired, nil
 }
 
 func toResponse(r recordRow) (response, error) {
@@ -283,6 +295,55 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 		}
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("idempotency: prune: %w", err)
+		}
+	}
+}
+
+// Rekey fingerprints again, under the secret, the records whose
+// fingerprint is an unkeyed SHA-256 (written before fingerprints were
+// keyed, or by a replica of that release during a rolling upgrade), in
+// batches of Config.PruneBatch, and returns how many. Such a record keeps
+// working: a retry of its request is compared as HMAC(secret,
+// SHA-256(request)), so it is still replayed and another request with its
+// key is still 422, until it expires. Replicas may rekey at the same time:
+// each skips the rows another holds.
+func (s *Store) Rekey(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var rows []struct {
+				Scope, Key  string
+				RequestHash []byte
+			}
+			err := tx.Raw(`SELECT scope, key, request_hash FROM idempotency_keys
+				WHERE hash_version = ? LIMIT ? FOR UPDATE SKIP LOCKED`, hashUnkeyed, s.cfg.PruneBatch).Scan(&rows).Error
+			if err != nil || len(rows) == 0 {
+				return err
+			}
+			scopes := make(database.TextArray, len(rows))
+			keys := make(database.TextArray, len(rows))
+			hashes := make(database.TextArray, len(rows))
+			for i, r := range rows {
+				scopes[i], keys[i] = r.Scope, r.Key
+				hashes[i] = hex.EncodeToString(rekeyed(s.cfg.Secret, r.RequestHash))
+			}
+			res := tx.Exec(`UPDATE idempotency_keys AS k SET request_hash = decode(u.hash, 'hex'), hash_version = ?
+				FROM unnest(?::text[], ?::text[], ?::text[]) AS u(scope, key, hash)
+				WHERE k.scope = u.scope AND k.key = u.key AND k.hash_version = ?`,
+				hashRekeyed, scopes, keys, hashes, hashUnkeyed)
+			n = res.RowsAffected
+			return res.Error
+		})
+		if err != nil {
+			return total, fmt.Errorf("idempotency: rekey: %w", err)
+		}
+		total += n
+		if n < int64(s.cfg.PruneBatch) {
+			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("idempotency: rekey: %w", err)
 		}
 	}
 }

@@ -129,7 +129,9 @@ func TestMetricsCountOutcomes(t *testing.T) {
 	var cr creator
 	e := newEnv(t, envOptions{reg: reg}, func(g *gin.RouterGroup) { g.POST("/orders", cr.handle) })
 	// A second Store on the same registry shares the counter.
-	_ = idempotency.NewStore(e.db, idempotency.Config{}, reg)
+	if _, err := idempotency.NewStore(e.db, idempotency.Config{Secret: testSecret}, reg); err != nil {
+		t.Fatal(err)
+	}
 
 	wantFirst(t, e.post("/orders", "k-m", `{}`), http.StatusCreated)
 	if rec := e.post("/orders", "k-m", `{}`); rec.Header().Get(idempotency.HeaderReplayed) != "true" {

@@ -26,11 +26,11 @@ import (
 // Middleware) is refused with 409 as there.
 func InTransaction(store *Store, scope func(c *gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		sc, key, hash, ok := keyOf(c, scope)
+		sc, key, fp, ok := store.keyOf(c, scope)
 		if !ok {
 			return
 		}
-		p := &Pending{store: store, scope: sc, key: key, hash: hash}
+		p := &Pending{store: store, scope: sc, key: key, fp: fp}
 		ctx := context.WithValue(c.Request.Context(), ctxKey{}, key)
 		c.Request = c.Request.WithContext(context.WithValue(ctx, pendingKey{}, p))
 		c.Next()
@@ -43,7 +43,7 @@ type Pending struct {
 	store *Store
 	scope string
 	key   string
-	hash  []byte
+	fp    *fingerprint
 }
 
 type pendingKey struct{}
@@ -81,16 +81,16 @@ func (p *Pending) Completed(status int, header map[string]string, body []byte) (
 		return Record{}, err
 	}
 	return Record{
-		sql: `INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, response_status,
+		sql: `INSERT INTO idempotency_keys AS k (scope, key, request_hash, hash_version, state, response_status,
 				response_headers, response_body, expires_at)
-			VALUES (?, ?, ?, 'completed', ?, ?::jsonb, ?, now() + make_interval(secs => ?))
+			VALUES (?, ?, ?, ?, 'completed', ?, ?::jsonb, ?, now() + make_interval(secs => ?))
 			ON CONFLICT (scope, key) DO UPDATE
-			SET request_hash = EXCLUDED.request_hash, state = EXCLUDED.state, locked_until = NULL,
+			SET request_hash = EXCLUDED.request_hash, hash_version = EXCLUDED.hash_version, state = EXCLUDED.state, locked_until = NULL,
 			    response_status = EXCLUDED.response_status, response_headers = EXCLUDED.response_headers,
 			    response_body = EXCLUDED.response_body, created_at = now(), expires_at = EXCLUDED.expires_at
 			WHERE k.expires_at <= now()
 			RETURNING 1`,
-		args: []any{p.scope, p.key, p.hash, status, headers, body, p.store.cfg.TTL.Seconds()},
+		args: []any{p.scope, p.key, p.fp.keyed, hashKeyed, status, headers, body, p.store.cfg.TTL.Seconds()},
 	}, nil
 }
 
@@ -102,7 +102,7 @@ func (p *Pending) Recorded() { p.store.m.observe(outcomeFirst) }
 // the stored response when it is the same request, 422 when it is another,
 // and 409 with Retry-After when the record is in flight, or went away since.
 func (p *Pending) Answer(c *gin.Context) {
-	cl, found, _, err := p.store.lookup(c.Request.Context(), p.scope, p.key, p.hash)
+	cl, found, _, err := p.store.lookup(c.Request.Context(), p.scope, p.key, p.fp)
 	if err != nil {
 		web.Fail(c, err)
 		return
@@ -122,11 +122,12 @@ func (p *Pending) Answer(c *gin.Context) {
 // window between the change and the record. A handler that does not call
 // Done leaves the record to the middleware, as without Held.
 type Held struct {
-	store *Store
-	scope string
-	key   string
-	token time.Time
-	done  bool
+	store   *Store
+	scope   string
+	key     string
+	token   time.Time
+	done    bool
+	applied bool
 }
 
 type heldKey struct{}
@@ -156,3 +157,11 @@ func (h *Held) Completed(status int, header map[string]string, body []byte) (Rec
 // Done tells the middleware that the handler's committed transaction
 // completed the record (Completed), so that it does not.
 func (h *Held) Done() { h.done = true }
+
+// Applied tells the middleware that the request took effect although it
+// answers with an error below 500, so that its answer is recorded and a
+// retry replays it, as for a success. A declined charge is one: the payment
+// is FAILED, committed, and the retry must learn that the card was
+// declined, not that the payment is no longer pending. Without it a 4xx
+// answer is a refusal, and is not recorded.
+func (h *Held) Applied() { h.applied = true }

@@ -69,7 +69,10 @@ func newTxEnv(t *testing.T) (*env, *thingMaker) {
 	if err := db.Exec("CREATE TABLE things (id bigint PRIMARY KEY)").Error; err != nil {
 		t.Fatal(err)
 	}
-	store := idempotency.NewStore(db, idempotency.Config{Logger: testkit.Logger(t)}, nil)
+	store, err := idempotency.NewStore(db, idempotency.Config{Secret: testSecret, Logger: testkit.Logger(t)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := web.NewEngine(web.Options{Logger: testkit.Logger(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@
 package localbroker
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
@@ -25,6 +26,17 @@ type Config struct {
 	Partitions int
 	// SyncWrites fsyncs every produced batch (about half the throughput).
 	SyncWrites bool
+	// Users, when any, switch SASL on: every client must authenticate as
+	// one of them (each a superuser, as a cluster's service account is).
+	Users []User
+	// TLS, when set, makes the broker speak TLS only.
+	TLS *tls.Config
+}
+
+// User is a SASL user of the broker.
+type User struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	Mechanism, Name, Password string
 }
 
 // Broker is a running (or stopped) local broker.
@@ -63,6 +75,15 @@ func (b *Broker) Start() error {
 	}
 	if b.cfg.SyncWrites {
 		opts = append(opts, kfake.SyncWrites())
+	}
+	if len(b.cfg.Users) > 0 {
+		opts = append(opts, kfake.EnableSASL())
+		for _, u := range b.cfg.Users {
+			opts = append(opts, kfake.Superuser(u.Mechanism, u.Name, u.Password))
+		}
+	}
+	if b.cfg.TLS != nil {
+		opts = append(opts, kfake.TLS(b.cfg.TLS))
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {

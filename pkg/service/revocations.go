@@ -14,6 +14,11 @@ import (
 // user's access tokens; every service consumes it.
 const revocationTopic = eventsv1.TopicIdentity
 
+// revocationGroup is the service's consumer group of revocationTopic. Its
+// dead letters go to the service's DLQ and are replayed to its own retry
+// topic (consumer.RetryTopic), both set up in openBroker.
+func revocationGroup(service string) string { return service + ".revocations" }
+
 // followRevocations gives the service its access-token revocation list
 // (pkg/revocation): loaded from its own database before the first request,
 // kept current by a consumer group of its own on identity.events (one
@@ -26,7 +31,7 @@ func (s *Service) followRevocations(ctx context.Context) error {
 		return err
 	}
 	c := consumer.New(s.DB, s.Broker, consumer.Config{
-		Group:    s.Name + "-revocations",
+		Group:    revocationGroup(s.Name),
 		Topics:   []string{revocationTopic},
 		DLQTopic: s.Name + ".dlq",
 		Workers:  1,

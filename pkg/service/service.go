@@ -141,15 +141,16 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	if err != nil {
 		return nil, err
 	}
+	brokerCfg, err := cfg.Broker()
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{
 		Name:     cfg.Service,
 		Config:   cfg,
 		Log:      logging.New(opts.LogOutput, level, cfg.Service),
 		Registry: prometheus.NewRegistry(),
-		Broker: broker.Config{
-			Brokers: cfg.KafkaBrokers, Partitions: cfg.TopicPartitions,
-			Replicas: cfg.TopicReplicas, ClientID: cfg.Service,
-		},
+		Broker:   brokerCfg,
 	}
 	defer func() {
 		if err != nil {
@@ -209,8 +210,17 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 	}
 	s.closers = append(s.closers, func() error { s.Auth.Close(); return nil })
 
-	s.Idempotency = idempotency.NewStore(s.asyncDB, idempotency.Config{Logger: s.Log}, s.Registry)
-	s.Go("idempotency-key pruner", func(ctx context.Context) error { return Every(ctx, time.Hour, s.pruneKeys) })
+	s.Idempotency, err = idempotency.NewStore(s.asyncDB, idempotency.Config{Secret: []byte(cfg.IdempotencySecret), Logger: s.Log}, s.Registry)
+	if err != nil {
+		return nil, err
+	}
+	// Records fingerprinted before fingerprints were keyed are keyed at
+	// once, and hourly after (a replica of the previous release may still
+	// write some during a rolling upgrade).
+	s.Go("idempotency-key upkeep", func(ctx context.Context) error {
+		s.keyUpkeep(ctx)
+		return Every(ctx, time.Hour, s.keyUpkeep)
+	})
 	if err := s.buildHTTP(opts); err != nil {
 		return nil, err
 	}
@@ -260,11 +270,45 @@ func (s *Service) openDatabase(ctx context.Context, opts Options) error {
 		}
 		s.closers = append(s.closers, func() error { return database.Close(s.ReadDB) })
 	}
+	if !cfg.DatabaseMigrate {
+		return nil
+	}
+	return migrate(ctx, cfg.DatabaseURL, opts.Migrations)
+}
+
+// Migrate brings the service's database up to date, creating it first when
+// SHOP_DATABASE_CREATE is on: what New does at start-up, for the
+// `<service> migrate` command that a deployment runs before a release (with
+// SHOP_DATABASE_MIGRATE off for the service itself). Like New, it waits up
+// to a minute for the database to accept connections.
+func Migrate(ctx context.Context, cfg config.Common, migrations fs.FS, log *slog.Logger) error {
+	err := retry(ctx, time.Minute, log, "database", func(ctx context.Context) error {
+		if cfg.DatabaseCreate {
+			if err := database.EnsureExists(ctx, cfg.DatabaseURL); err != nil {
+				return err
+			}
+		}
+		db, err := database.Open(ctx, cfg.DatabaseURL, database.Pool{MaxOpen: 1, MaxIdle: 1}, log)
+		if err != nil {
+			return err
+		}
+		return database.Close(db)
+	})
+	if err != nil {
+		return err
+	}
+	return migrate(ctx, cfg.DatabaseURL, migrations)
+}
+
+// migrate applies the service's own migrations and those of the shared
+// tables (outbox, inbox, dead letters, idempotency keys), each set with its
+// own version table.
+func migrate(ctx context.Context, dsn string, migrations fs.FS) error {
 	sets := []struct {
 		fsys  fs.FS
 		table string
 	}{
-		{opts.Migrations, "schema_migrations"},
+		{migrations, "schema_migrations"},
 		{outbox.Migrations(), outbox.MigrationsTable},
 		{consumer.Migrations(), consumer.MigrationsTable},
 		{dlq.Migrations(), dlq.MigrationsTable},
@@ -275,7 +319,7 @@ func (s *Service) openDatabase(ctx context.Context, opts Options) error {
 		if set.fsys == nil {
 			continue
 		}
-		if err := database.Migrate(ctx, cfg.DatabaseURL, set.fsys, set.table); err != nil {
+		if err := database.Migrate(ctx, dsn, set.fsys, set.table); err != nil {
 			return err
 		}
 	}
@@ -284,18 +328,36 @@ func (s *Service) openDatabase(ctx context.Context, opts Options) error {
 
 func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	s.kafka = s.Broker.Client()
-	topics := []broker.Topic{{Name: s.Name + ".dlq", Partitions: 1}}
+	minISR := s.Broker.MinInSyncReplicas
+	topics := []broker.Topic{{Name: s.Name + ".dlq", Partitions: 1, MinInSyncReplicas: minISR}}
 	for _, t := range opts.Publishes {
-		topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions})
+		topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions, MinInSyncReplicas: minISR})
 	}
 	// Consumed topics are created too (with the same settings their owner
 	// would use), so start order between services does not matter.
 	for _, t := range append(slices.Clone(opts.Consumes), revocationTopic) {
 		if !slices.ContainsFunc(topics, func(have broker.Topic) bool { return have.Name == t }) {
-			topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions})
+			topics = append(topics, broker.Topic{Name: t, Partitions: s.Broker.Partitions, MinInSyncReplicas: minISR})
 		}
 	}
+	// DLQ replays reach the consumer that failed, and no other, through a
+	// topic that only this service's group reads.
+	retryTopic := ""
+	if len(opts.Consumes) > 0 {
+		retryTopic = consumer.RetryTopic(s.Name)
+		topics = append(topics, broker.Topic{Name: retryTopic, Partitions: s.Broker.Partitions, MinInSyncReplicas: minISR})
+	}
+	topics = append(topics, broker.Topic{Name: consumer.RetryTopic(revocationGroup(s.Name)), Partitions: s.Broker.Partitions,
+		MinInSyncReplicas: minISR})
 	err := retry(ctx, opts.StartupTimeout, s.Log, "broker", func(ctx context.Context) error {
+		if err := broker.Ping(ctx, s.Broker); errors.Is(err, broker.ErrAuth) {
+			// Wrong credentials or an untrusted certificate do not get
+			// better by waiting: say so now, naming the settings.
+			return permanent{fmt.Errorf("%w (check SHOP_BROKER_SASL_MECHANISM, SHOP_BROKER_SASL_USERNAME, "+
+				"SHOP_BROKER_SASL_PASSWORD and SHOP_BROKER_TLS_*)", err)}
+		} else if err != nil {
+			return err
+		}
 		return broker.EnsureTopics(ctx, s.kafka, s.Broker.Replicas, topics...)
 	})
 	if err != nil {
@@ -306,10 +368,17 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	s.relay = outbox.NewRelay(s.DB, s.Config.DatabaseURL, s.relayW, outbox.RelayConfig{}, s.Log, s.Registry)
 	if len(opts.Consumes) > 0 {
 		cc := opts.Consumer
-		cc.Group, cc.Topics = s.Name, opts.Consumes
+		cc.Group, cc.Topics, cc.DLQTopic, cc.RetryTopic = s.Name, opts.Consumes, s.Name+".dlq", retryTopic
 		s.Consumer = consumer.New(s.DB, s.Broker, cc, s.Log, s.Registry)
 	}
-	s.DLQ = dlq.New(s.DB, s.Broker, s.Name+".dlq")
+	// The DLQ replays an entry to the retry topic of the group that failed
+	// it; a service with another consumer group adds it here (and creates
+	// its retry topic above).
+	groups := map[string][]string{revocationGroup(s.Name): {revocationTopic}}
+	if s.Consumer != nil {
+		groups[s.Name] = opts.Consumes
+	}
+	s.DLQ = dlq.New(s.DB, s.Broker, dlq.Options{Topic: s.Name + ".dlq", Groups: groups, MaxSchemaVersion: opts.Consumer.MaxSchemaVersion})
 	s.closers = append(s.closers, s.DLQ.Close)
 	return nil
 }
@@ -374,7 +443,14 @@ func keyScope(c *gin.Context) string {
 	return "ip:" + c.ClientIP()
 }
 
-func (s *Service) pruneKeys(ctx context.Context) {
+// keyUpkeep fingerprints again the records with an unkeyed fingerprint,
+// and deletes the expired ones.
+func (s *Service) keyUpkeep(ctx context.Context) {
+	if n, err := s.Idempotency.Rekey(ctx); err != nil {
+		s.Log.WarnContext(ctx, "rekey idempotency keys", "error", err.Error())
+	} else if n > 0 {
+		s.Log.InfoContext(ctx, "fingerprinted idempotency keys again, keyed", "rekeyed", n)
+	}
 	n, err := s.Idempotency.Prune(ctx)
 	if err != nil {
 		s.Log.WarnContext(ctx, "prune idempotency keys", "error", err.Error())
@@ -518,7 +594,11 @@ func waitGroup(wg *sync.WaitGroup, ctx context.Context) bool {
 	}
 }
 
-// retry calls fn until it succeeds or timeout passes, logging each failure.
+// permanent is an error of a retry's fn that waiting cannot cure.
+type permanent struct{ error }
+
+// retry calls fn until it succeeds, fails permanently, or timeout passes,
+// logging each failure.
 func retry(ctx context.Context, timeout time.Duration, log *slog.Logger, what string, fn func(context.Context) error) error {
 	deadline := time.Now().Add(timeout)
 	wait := 200 * time.Millisecond
@@ -528,6 +608,10 @@ func retry(ctx context.Context, timeout time.Duration, log *slog.Logger, what st
 		cancel()
 		if err == nil {
 			return nil
+		}
+		var stop permanent
+		if errors.As(err, &stop) {
+			return fmt.Errorf("%s: %w", what, stop.error)
 		}
 		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
 			return fmt.Errorf("%s not available after %s: %w", what, timeout, err)

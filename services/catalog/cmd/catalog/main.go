@@ -6,6 +6,9 @@
 //	                     deploy/demo/catalog.json found from the working
 //	                     directory or the executable
 //
+// and the commands every service has (pkg/service.RunCommand): version,
+// settings, healthcheck [url...] and migrate.
+//
 // Configuration comes from SHOP_* environment variables (see pkg/config and
 // internal/app.Config); with none set it runs against the local stack of
 // `make up`.
@@ -22,6 +25,7 @@ import (
 	"github.com/shop-oss/shop/pkg/logging"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/catalog/internal/app"
+	"github.com/shop-oss/shop/services/catalog/migrations"
 )
 
 func main() {
@@ -34,6 +38,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	cmds := service.Commands{Name: "catalog", Config: &app.Config{}, Migrations: migrations.FS}
+	if ok, err := service.RunCommand(ctx, args, cmds, os.Stdout); ok {
+		return err
+	}
 	var cfg app.Config
 	if err := config.Load(&cfg, "catalog", config.Environ()); err != nil {
 		return err
@@ -52,7 +60,7 @@ func run(ctx context.Context, args []string) error {
 		}
 		return app.Seed(ctx, cfg, file, os.Stdout, logging.New(os.Stderr, level, "catalog-seed"))
 	default:
-		return fmt.Errorf("unknown command %q (want serve, or seed [file])", args)
+		return fmt.Errorf("unknown command %q (want serve, seed [file], version, settings, healthcheck or migrate)", args)
 	}
 }
 

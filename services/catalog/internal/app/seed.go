@@ -110,6 +110,9 @@ func FindDemoFile() (string, error) {
 // or not (it needs no HTTP port and no broker): its events wait in the
 // outbox for the service's relay. It prints one "demo catalog:" line to out.
 func Seed(ctx context.Context, cfg Config, path string, out io.Writer, log *slog.Logger) error {
+	if err := cfg.ForbidInProduction("catalog seed"); err != nil {
+		return err
+	}
 	if path == "" {
 		path = cfg.DemoFile
 	}

@@ -5,6 +5,9 @@
 //	identity rotate-key  create a new signing key; running replicas publish it at once and sign
 //	                     with it after SHOP_IDENTITY_KEY_PUBLISH_DELAY
 //
+// and the commands every service has (pkg/service.RunCommand): version,
+// settings, healthcheck [url...] and migrate.
+//
 // Configuration comes from SHOP_* environment variables (see pkg/config and
 // internal/app.Config); with none set it runs against the local stack of
 // `make up`.
@@ -20,6 +23,7 @@ import (
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/identity/internal/app"
+	"github.com/shop-oss/shop/services/identity/migrations"
 )
 
 func main() {
@@ -32,6 +36,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	cmds := service.Commands{Name: "identity", Config: &app.Config{}, Migrations: migrations.FS}
+	if ok, err := service.RunCommand(ctx, args, cmds, os.Stdout); ok {
+		return err
+	}
 	cfg, err := app.Load(config.Environ())
 	if err != nil {
 		return err
@@ -50,6 +58,6 @@ func run(ctx context.Context, args []string) error {
 	case args[0] == "rotate-key":
 		return app.RotateKey(ctx, cfg, os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed or rotate-key)", args[0])
+		return fmt.Errorf("unknown command %q (want serve, seed, rotate-key, version, settings, healthcheck or migrate)", args[0])
 	}
 }

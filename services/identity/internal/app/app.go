@@ -230,6 +230,9 @@ var DemoUsers = []DemoUser{
 // Seed creates the demo users unless they exist (idempotent) and prints
 // their logins ("demo login: ..." lines, which `make up` shows).
 func Seed(ctx context.Context, cfg Config, out io.Writer) error {
+	if err := cfg.ForbidInProduction("identity seed"); err != nil {
+		return err
+	}
 	return withDatabase(ctx, cfg, func(db *gorm.DB) error { return seed(ctx, cfg, db, out) })
 }
 

@@ -104,6 +104,14 @@ func (c Config) Validate() error {
 	if _, err := c.encryptionKey(); err != nil {
 		bad("SHOP_IDENTITY_KEY_ENCRYPTION_KEY", "%v", err)
 	}
+	if c.Production() {
+		if c.KeyEncryptionKey == "" {
+			bad("SHOP_IDENTITY_KEY_ENCRYPTION_KEY", "must be set with SHOP_ENV=production: without it the private signing keys lie in the database in clear")
+		}
+		if c.BcryptCost < 10 {
+			bad("SHOP_IDENTITY_BCRYPT_COST", "must be at least 10 with SHOP_ENV=production, got %d", c.BcryptCost)
+		}
+	}
 	if c.KeyRotation < 0 || (c.KeyRotation > 0 && c.KeyRotation < c.AccessTokenTTL) {
 		bad("SHOP_IDENTITY_KEY_ROTATION", "must be 0 (manual) or at least the access-token TTL, got %s", c.KeyRotation)
 	}

@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/services/identity/internal/app"
 )
@@ -79,5 +81,46 @@ func TestConfigCapsTheAccessTokenLifetime(t *testing.T) {
 	_, err := app.Load(map[string]string{"SHOP_IDENTITY_ACCESS_TOKEN_TTL": "1h1m"})
 	if err == nil || !strings.Contains(err.Error(), "SHOP_IDENTITY_ACCESS_TOKEN_TTL") {
 		t.Fatalf("1h1m: %v, want refused naming the variable", err)
+	}
+}
+
+// productionEnv is a production-grade identity environment.
+func productionEnv() map[string]string {
+	return map[string]string{
+		"SHOP_ENV":                         "production",
+		"SHOP_DATABASE_URL":                "postgres://identity:secret@db.invalid:5432/identity?sslmode=verify-full",
+		"SHOP_JWKS_URL":                    "https://identity.invalid/.well-known/jwks.json",
+		"SHOP_BROKER_SASL_MECHANISM":       "SCRAM-SHA-512",
+		"SHOP_BROKER_SASL_USERNAME":        "identity",
+		"SHOP_BROKER_SASL_PASSWORD":        "broker-secret",
+		"SHOP_BROKER_TLS":                  "true",
+		"SHOP_IDEMPOTENCY_SECRET":          "a-random-production-secret-of-40-bytes!!",
+		"SHOP_IDENTITY_KEY_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	}
+}
+
+// In production identity needs the key that seals its signing keys, and
+// refuses to seed demo users.
+func TestProductionIdentity(t *testing.T) {
+	t.Parallel()
+	cfg, err := app.Load(productionEnv())
+	if err != nil {
+		t.Fatalf("production-grade settings refused: %v", err)
+	}
+	var out strings.Builder
+	if err := app.Seed(context.Background(), cfg, &out); !errors.Is(err, config.ErrProduction) || out.Len() != 0 {
+		t.Fatalf("seed in production: %v, printed %q; want refused before anything", err, out.String())
+	}
+	env := productionEnv()
+	delete(env, "SHOP_IDENTITY_KEY_ENCRYPTION_KEY")
+	env["SHOP_IDENTITY_BCRYPT_COST"] = "4"
+	_, err = app.Load(env)
+	for _, name := range []string{"SHOP_IDENTITY_KEY_ENCRYPTION_KEY", "SHOP_IDENTITY_BCRYPT_COST"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("production without %s: %v, want refused naming it", name, err)
+		}
+	}
+	if _, err := app.Load(map[string]string{"SHOP_IDENTITY_BCRYPT_COST": "4"}); err != nil {
+		t.Errorf("development with the test cost: %v", err)
 	}
 }

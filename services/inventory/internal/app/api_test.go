@@ -216,8 +216,21 @@ func TestAPI(t *testing.T) {
 				t.Errorf("%s: %d", name, st)
 			}
 		}
-		if st := h.call(http.MethodPost, path+"/adjust", "admin", map[string]any{"delta": -12, "reason": "lost"}, nil, key()...); st != http.StatusConflict {
+		below := key()
+		if st := h.call(http.MethodPost, path+"/adjust", "admin", map[string]any{"delta": -12, "reason": "lost"}, nil, below...); st != http.StatusConflict {
 			t.Errorf("below reserved: %d", st)
+		}
+		// A refused request records nothing: the corrected one may use its
+		// key (issue 22 item 3: it was 422 idempotency-key-reused).
+		if st := h.call(http.MethodPost, path+"/adjust", "admin", map[string]any{"delta": -2, "reason": "lost"}, &s, below...); st != http.StatusOK || *s.OnHand != 15 {
+			t.Errorf("corrected request with the refused one's key: %d %+v", st, s)
+		}
+		bad := key()
+		if st := h.call(http.MethodPost, path+"/adjust", "seller", map[string]any{"delta": 0, "reason": "x"}, nil, bad...); st != http.StatusBadRequest {
+			t.Errorf("zero delta: %d", st)
+		}
+		if st := h.call(http.MethodPost, path+"/adjust", "seller", map[string]any{"delta": 1, "reason": "x"}, &s, bad...); st != http.StatusOK || *s.OnHand != 16 {
+			t.Errorf("corrected request with the 400's key: %d %+v", st, s)
 		}
 	})
 	t.Run("movements200 paging movements403", func(t *testing.T) {
@@ -244,7 +257,7 @@ func TestAPI(t *testing.T) {
 			}
 			cursor = "&cursor=" + *page.NextCursor
 		}
-		want := "RECEIVED ADJUSTED RESERVED RESTOCKED SOLD RESERVED ADJUSTED"
+		want := "ADJUSTED ADJUSTED RECEIVED ADJUSTED RESERVED RESTOCKED SOLD RESERVED ADJUSTED"
 		if got := strings.Join(kinds, " "); got != want {
 			t.Errorf("ledger, newest first: %s; want %s", got, want)
 		}
@@ -314,6 +327,28 @@ func TestAPI(t *testing.T) {
 			if r.Status != "ACTIVE" {
 				t.Errorf("%+v", r)
 			}
+		}
+	})
+
+	t.Run("admin dlq", func(t *testing.T) {
+		// The DLQ API of pkg/service; nothing was dead-lettered here.
+		const base = "/api/v1/admin/dlq/inventory"
+		var page struct{ Entries []any }
+		if st := h.call(http.MethodGet, base+"?cause=malformed", "admin", nil, &page); st != http.StatusOK || len(page.Entries) != 0 {
+			t.Errorf("list: %d %v", st, page)
+		}
+		if st := h.call(http.MethodGet, base+"/0", "admin", nil, nil); st != http.StatusNotFound {
+			t.Errorf("entry 0: %d", st)
+		}
+		if st := h.call(http.MethodPost, base+"/0/replay", "admin", nil, nil); st != http.StatusNotFound {
+			t.Errorf("replay 0: %d", st)
+		}
+		var out struct{ Counts map[string]int }
+		if st := h.call(http.MethodPost, base+"/replay", "admin", map[string]any{"filter": map[string]any{"cause": "rejected"}}, &out); st != http.StatusOK || len(out.Counts) != 0 {
+			t.Errorf("replay by filter: %d %v", st, out)
+		}
+		if st := h.call(http.MethodPost, base+"/0/replay", "seller", nil, nil); st != http.StatusForbidden {
+			t.Errorf("seller: %d", st)
 		}
 	})
 

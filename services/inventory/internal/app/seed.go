@@ -47,6 +47,9 @@ type demoProduct struct {
 // take its port) and drops the products' cached availability when Redis
 // answers. It prints "demo stock: ..." lines for `make up`.
 func Seed(ctx context.Context, cfg Config, out io.Writer) error {
+	if err := cfg.ForbidInProduction("inventory seed"); err != nil {
+		return err
+	}
 	path, err := findCatalog(cfg.DemoCatalog)
 	if errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(out, "demo stock: skipped, no demo catalog at %s yet (set SHOP_INVENTORY_DEMO_CATALOG or add the file, then run seed again)\n", path)

@@ -3,6 +3,9 @@
 //	order          serve the API and run the consumers (default)
 //	order seed     load the demo data, idempotently (make up runs it)
 //
+// and the commands every service has (pkg/service.RunCommand): version,
+// settings, healthcheck [url...] and migrate.
+//
 // Configuration comes from SHOP_* environment variables (see pkg/config and
 // internal/app.Config); with none set it runs against the local stack of
 // `make up`.
@@ -18,6 +21,7 @@ import (
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/order/internal/app"
+	"github.com/shop-oss/shop/services/order/migrations"
 )
 
 func main() {
@@ -30,6 +34,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	cmds := service.Commands{Name: "order", Config: &app.Config{}, Migrations: migrations.FS}
+	if ok, err := service.RunCommand(ctx, args, cmds, os.Stdout); ok {
+		return err
+	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
 		cfg, err := app.Load(config.Environ())
@@ -44,10 +52,17 @@ func run(ctx context.Context, args []string) error {
 		defer svc.Close()
 		return svc.Run(ctx)
 	case args[0] == "seed":
+		cfg, err := app.Load(config.Environ())
+		if err != nil {
+			return err
+		}
+		if err := cfg.ForbidInProduction("order seed"); err != nil {
+			return err
+		}
 		// Orders are made by customers; there is nothing to seed.
 		fmt.Println("demo orders: none (place one in the storefront)")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve or seed)", args[0])
+		return fmt.Errorf("unknown command %q (want serve, seed, version, settings, healthcheck or migrate)", args[0])
 	}
 }

@@ -430,6 +430,18 @@ func TestSaga(t *testing.T) {
 		if len(by) != 1 || by[0] != adminID {
 			t.Fatalf("replays of offset 0: %v, want [%s]", by, adminID)
 		}
+		// One entry, and a bulk dry run with a result per entry; the
+		// garbage payload can never be replayed.
+		if r := e.do("GET", "/api/v1/admin/dlq/order/0", adminID, nil); r.status != 200 || !strings.Contains(string(r.body), unknown.ID.String()) {
+			t.Fatalf("entry 0: %d %s", r.status, r.body)
+		}
+		r = e.do("POST", "/api/v1/admin/dlq/order/replay", adminID, map[string]any{"filter": map[string]any{"order_id": stranger}, "dry_run": true})
+		var dry struct {
+			Counts map[string]int `json:"counts"`
+		}
+		if err := json.Unmarshal(r.body, &dry); err != nil || r.status != 200 || dry.Counts["refused"] < 1 || dry.Counts["would_replay"] < 1 {
+			t.Fatalf("dry run of the stranger's entries: %d %s", r.status, r.body)
+		}
 	})
 }
 

@@ -3,6 +3,9 @@
 //	payment          serve the API and run the consumers (default)
 //	payment seed     print the demo test cards (payments come from orders)
 //
+// and the commands every service has (pkg/service.RunCommand): version,
+// settings, healthcheck [url...] and migrate.
+//
 // Configuration comes from SHOP_* environment variables (see pkg/config and
 // internal/app.Config); with none set it runs against the local stack of
 // `make up`.
@@ -20,6 +23,7 @@ import (
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/payment/internal/app"
 	"github.com/shop-oss/shop/services/payment/internal/gateway"
+	"github.com/shop-oss/shop/services/payment/migrations"
 )
 
 func main() {
@@ -32,6 +36,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
+	cmds := service.Commands{Name: "payment", Config: &app.Config{}, Migrations: migrations.FS}
+	if ok, err := service.RunCommand(ctx, args, cmds, out); ok {
+		return err
+	}
 	var cfg app.Config
 	if err := config.Load(&cfg, "payment", config.Environ()); err != nil {
 		return err
@@ -48,7 +56,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case args[0] == "seed":
 		return seed(cfg, out)
 	default:
-		return fmt.Errorf("unknown command %q (want serve or seed)", args[0])
+		return fmt.Errorf("unknown command %q (want serve, seed, version, settings, healthcheck or migrate)", args[0])
 	}
 }
 
@@ -56,6 +64,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 // the test cards a demo user pays with (the same lines every run).
 func seed(cfg app.Config, out io.Writer) error {
 	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := cfg.ForbidInProduction("payment seed"); err != nil {
 		return err
 	}
 	for _, c := range gateway.TestCards(cfg.GatewayTimeoutFailures) {

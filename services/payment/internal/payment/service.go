@@ -200,7 +200,8 @@ type ConfirmInput struct {
 // payment PENDING (another card may be tried; see Payment.Decline); a
 // failure of the gateway makes it FAILED; both are committed, and the error
 // says why (ErrCardDeclined, ErrInsufficientFunds, ErrGatewayTimeout,
-// ErrGatewayError).
+// ErrGatewayError), returned with the payment as committed: a payment is
+// returned with an error only then.
 //
 // The charge holds the row lock and a connection for at most the retry
 // budget; that keeps the at-most-once rule in one place. A real gateway

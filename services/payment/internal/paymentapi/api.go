@@ -114,6 +114,14 @@ func (h handlers) confirm(c *gin.Context) {
 	}
 	p, err := h.svc.Confirm(c.Request.Context(), actor(c), in)
 	switch {
+	case err != nil && ok && p.ID != "":
+		// A decline (or a gateway failure) is not a refusal: the gateway
+		// was called and the attempt's outcome committed with the payment,
+		// which Confirm returns with the error. Its 402 is recorded, so that
+		// a retry with the key gets the same answer without another charge
+		// attempt; another card is another request, with a new key.
+		held.Applied()
+		web.Fail(c, err)
 	case err != nil:
 		web.Fail(c, err)
 	case sent != nil:

@@ -390,6 +390,36 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Fatalf("refunded %d after a refund and its replay, want 100", got.RefundedMinor)
 		}
 	})
+	t.Run("confirm400thenCorrectedSameKey", func(t *testing.T) {
+		// A refused request records nothing: the corrected one may use its
+		// key (issue 22 item 3: it was 422 idempotency-key-reused).
+		q := e.pending(t, 1000, time.Now().Add(15*time.Minute))
+		k := uuid.NewString()
+		var prob problemJSON
+		bad := map[string]any{"payment_id": q.ID, "card_number": "4242424242424241"}
+		wantProblem(t, e.f.Call(t, http.MethodPost, "/api/v1/payments/confirm", e.token, bad, &prob, "Idempotency-Key", k), prob, 400, "validation")
+		var paid paymentJSON
+		good := map[string]any{"payment_id": q.ID, "card_number": paymenttest.Cards.Success}
+		res := e.f.Call(t, http.MethodPost, "/api/v1/payments/confirm", e.token, good, &paid, "Idempotency-Key", k)
+		if res.StatusCode != 200 || res.Header.Get("Idempotent-Replayed") != "" || paid.Status != "SUCCEEDED" {
+			t.Fatalf("corrected request with the refused one's key: %d %q %+v", res.StatusCode, res.Header.Get("Idempotent-Replayed"), paid)
+		}
+	})
+	t.Run("confirm402declinedReplayed", func(t *testing.T) {
+		// A decline is the outcome of a charge, committed: its retry is
+		// the same 402, replayed, not the payment-failed of a new run.
+		q := e.pending(t, 1000, time.Now().Add(15*time.Minute))
+		k := uuid.NewString()
+		declined := map[string]any{"payment_id": q.ID, "card_number": paymenttest.Cards.Declined}
+		var prob, again problemJSON
+		wantProblem(t, e.f.Call(t, http.MethodPost, "/api/v1/payments/confirm", e.token, declined, &prob, "Idempotency-Key", k), prob, 402, "card-declined")
+		res := e.f.Call(t, http.MethodPost, "/api/v1/payments/confirm", e.token, declined, &again, "Idempotency-Key", k)
+		wantProblem(t, res, again, 402, "card-declined")
+		if res.Header.Get("Idempotent-Replayed") != "true" || e.f.Gateway.Attempts(q.ID) != 1 {
+			t.Fatalf("retry of a declined confirm: replayed %q, %d gateway attempts; want true, 1",
+				res.Header.Get("Idempotent-Replayed"), e.f.Gateway.Attempts(q.ID))
+		}
+	})
 	t.Run("initiate422otherBody", func(t *testing.T) {
 		k := uuid.NewString()
 		e.f.Call(t, http.MethodPost, "/api/v1/payments/initiate", e.token, map[string]any{"order_id": p.OrderID}, nil, "Idempotency-Key", k)
