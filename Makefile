@@ -5,6 +5,13 @@ SHELL := /bin/bash
 # The Go modules of the workspace (go.work), as package patterns.
 MODULES := $(shell go list -m -f '{{.Path}}/...' 2>/dev/null)
 GOTEST_FLAGS ?= -count=1 -timeout 20m
+# The deployment checks (deploy/validate) are a module outside the workspace:
+# their dependencies (Kubernetes API types, compose-go, BuildKit) would
+# otherwise raise versions the services build with.
+VALIDATE := cd deploy/validate && GOWORK=off
+# compose: `docker compose` (or COMPOSE="podman compose"); SECURE=1 adds SASL.
+COMPOSE ?= docker compose
+COMPOSE_FILES = -f deploy/compose/compose.yaml $(if $(SECURE),-f deploy/compose/compose.secure.yaml)
 
 .PHONY: help
 help: ## list the targets
@@ -34,9 +41,10 @@ build: ## build every service and the local broker into .local/bin
 	@for s in identity catalog inventory order payment; do go build -o .local/bin/$$s ./services/$$s/cmd/$$s || exit 1; done
 
 .PHONY: test
-test: deps lint proto-check ## run every test: lint, generated code, unit, integration (real PostgreSQL, Redis, broker), the frontend and the stack smoke test
+test: deps lint lint-api proto-check ## run every test: lint, API documents, generated code, unit, integration (real PostgreSQL, Redis, broker), the frontend, deployment files and the stack smoke test
 	go test $(GOTEST_FLAGS) $(MODULES)
 	scripts/web.sh test
+	@$(MAKE) --no-print-directory test-deploy
 	scripts/smoke.sh
 
 .PHONY: test-web
@@ -47,6 +55,11 @@ test-web: ## the frontend's tests: npm ci, typecheck, component tests (Vitest), 
 dev-web: ## Vite's dev server for the storefront against the running stack (make up; SHOP_GATEWAY_URL)
 	scripts/web.sh dev
 
+.PHONY: test-deploy
+test-deploy: ## check the images, compose stack and Helm chart offline (builds Helm into .bin the first time)
+	@deploy/validate/helm.sh >/dev/null
+	$(VALIDATE) go test $(GOTEST_FLAGS) ./...
+
 .PHONY: test-race
 test-race: deps ## run every Go test with the race detector
 	go test -race $(GOTEST_FLAGS) $(MODULES)
@@ -56,6 +69,12 @@ lint: ## gofmt and go vet over every module
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' --cached --others --exclude-standard)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(MODULES)
+	$(VALIDATE) go vet ./...
+
+.PHONY: lint-api
+lint-api: ## lint every service's OpenAPI document (@redocly/cli of frontend/package.json; redocly.yaml says what is left off and why)
+	@[ -x frontend/node_modules/.bin/redocly ] || npm ci --prefix frontend
+	frontend/node_modules/.bin/redocly lint --config redocly.yaml services/*/api/openapi.yaml
 
 .PHONY: proto
 proto: ## regenerate the Go code of the event contract (proto-events/)
@@ -80,6 +99,20 @@ bench-bus: deps ## the event-bus benchmark only (outbox → Kafka → idempotent
 .PHONY: bench-saga
 bench-saga: deps ## the whole-saga load generator only (all services as processes)
 	go run ./scripts/loadgen
+
+.PHONY: images
+images: ## build the service and gateway images with Docker or Podman (VERSION=, IMAGE_PREFIX=)
+	@deploy/docker/images.sh
+
+.PHONY: compose-up
+compose-up: ## start the compose stack (Redpanda, PostgreSQL, Redis, the services, the gateway on :8080); SECURE=1 for SASL
+	@test -f deploy/compose/.env || cp deploy/compose/.env.example deploy/compose/.env
+	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) up -d --build --wait
+	@echo "shop: http://localhost:8080 (Redpanda Console: http://localhost:8090)"
+
+.PHONY: compose-down
+compose-down: ## stop the compose stack; its data volumes stay (VOLUMES=1 deletes them)
+	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) down $(if $(VOLUMES),--volumes)
 
 .PHONY: clean
 clean: down ## stop the stack and delete its state (.local: data, logs, binaries)

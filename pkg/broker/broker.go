@@ -175,3 +175,31 @@ func Ping(ctx context.Context, c Config) error {
 	}
 	return fmt.Errorf("no broker answers: %w", errors.Join(errs...))
 }
+
+// EndOffsets returns the end offset (the next offset to be written) of each
+// partition of topic.
+func EndOffsets(ctx context.Context, client *kafka.Client, topic string) (map[int]int64, error) {
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, fmt.Errorf("metadata of %s: %w", topic, err)
+	}
+	if len(md.Topics) != 1 || md.Topics[0].Error != nil {
+		return nil, fmt.Errorf("metadata of %s: %v", topic, md.Topics)
+	}
+	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
+	for _, p := range md.Topics[0].Partitions {
+		req.Topics[topic] = append(req.Topics[topic], kafka.LastOffsetOf(p.ID))
+	}
+	res, err := client.ListOffsets(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("offsets of %s: %w", topic, err)
+	}
+	out := make(map[int]int64, len(res.Topics[topic]))
+	for _, p := range res.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("offsets of %s/%d: %w", topic, p.Partition, p.Error)
+		}
+		out[p.Partition] = p.LastOffset
+	}
+	return out, nil
+}

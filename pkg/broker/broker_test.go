@@ -56,3 +56,24 @@ func TestEnsureTopicsIsIdempotentAndPingFollowsTheBroker(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+func TestEndOffsetsCountEachPartitionsMessages(t *testing.T) {
+	b := testkit.Broker(t)
+	cfg := broker.Config{Brokers: []string{b.Addr()}, Partitions: 2, Replicas: 1}
+	ctx := context.Background()
+	if err := broker.EnsureTopics(ctx, cfg.Client(), 1, broker.Topic{Name: "ends", Partitions: 2}); err != nil {
+		t.Fatal(err)
+	}
+	w := cfg.Writer()
+	defer w.Close()
+	if err := w.WriteMessages(ctx, kafka.Message{Topic: "ends", Key: []byte("a")}, kafka.Message{Topic: "ends", Key: []byte("a")},
+		kafka.Message{Topic: "ends", Key: []byte("b")}); err != nil {
+		t.Fatal(err)
+	}
+	ends, err := broker.EndOffsets(ctx, cfg.Client(), "ends")
+	if err != nil || len(ends) != 2 || ends[0]+ends[1] != 3 {
+		t.Fatalf("end offsets %v, %v; want 2 partitions holding 3 messages", ends, err)
+	}
+	if _, err := broker.EndOffsets(ctx, cfg.Client(), "no-such-topic"); err == nil {
+		t.Fatal("end offsets of a missing topic")
+	}
+}

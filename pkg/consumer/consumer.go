@@ -223,6 +223,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if len(c.cfg.Topics) == 0 || c.cfg.Group == "" {
 		return errors.New("consumer: Group and Topics are required")
 	}
+	if !c.ensureRetryTopic(ctx) {
+		return nil // stopped before it could start
+	}
 	reader := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           c.broker.Brokers,
 		Dialer:            c.broker.Dialer(10 * time.Second),

@@ -1,11 +1,13 @@
 package consumer
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/shop-oss/shop/pkg/broker"
 	"github.com/shop-oss/shop/pkg/event"
 )
 
@@ -34,4 +36,23 @@ func (c *Consumer) fromRetry(m kafka.Message, e event.Event) (event.Event, error
 	}
 	e.Topic = topic
 	return e, nil
+}
+
+// ensureRetryTopic creates the group's retry topic unless it exists, so
+// that replays have somewhere to go on a broker that does not create topics
+// on demand (production's), retrying while the broker does not answer. It
+// reports false when ctx ended first.
+func (c *Consumer) ensureRetryTopic(ctx context.Context) bool {
+	topic := broker.Topic{Name: c.cfg.RetryTopic, Partitions: max(1, c.broker.Partitions), MinInSyncReplicas: c.broker.MinInSyncReplicas}
+	client := c.broker.Client()
+	for wait := c.cfg.RetryBase; ; wait = min(2*wait, c.cfg.RetryMax) {
+		err := broker.EnsureTopics(ctx, client, max(1, c.broker.Replicas), topic)
+		if err == nil {
+			return true
+		}
+		c.log.WarnContext(ctx, "cannot create the retry topic yet; retrying", "topic", topic.Name, "error", err.Error())
+		if !sleep(ctx, wait) {
+			return false
+		}
+	}
 }

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -136,6 +138,25 @@ func (s *Spec) Operations() []string {
 	for path, item := range s.doc.Paths.Map() {
 		for method := range item.Operations() {
 			ops = append(ops, method+" "+path)
+		}
+	}
+	sort.Strings(ops)
+	return ops
+}
+
+// OperationsTaking lists "METHOD /path" of every operation that takes the
+// header parameter named header (case-insensitively), its path item's
+// parameters included.
+func (s *Spec) OperationsTaking(header string) []string {
+	var ops []string
+	for path, item := range s.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for _, p := range append(slices.Clone(item.Parameters), op.Parameters...) {
+				if p.Value != nil && p.Value.In == openapi3.ParameterInHeader && strings.EqualFold(p.Value.Name, header) {
+					ops = append(ops, method+" "+path)
+					break
+				}
+			}
 		}
 	}
 	sort.Strings(ops)

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 )
 
 // recorder is a testing.TB that records errors instead of failing.
@@ -64,5 +67,42 @@ func TestClientValidatesResponses(t *testing.T) {
 	}
 	if ops := spec.Operations(); len(ops) != 1 || ops[0] != "GET /api/v1/things/{id}" {
 		t.Errorf("operations: %v", ops)
+	}
+}
+
+func TestCheckRoutesNamesUndocumentedRoutesAndUnservedOperations(t *testing.T) {
+	spec := Load(t, "testdata/spec.yaml")
+	served := gin.RoutesInfo{{Method: "GET", Path: "/api/v1/things/:id"}, {Method: "GET", Path: "/metrics"}}
+	rec := &recorder{TB: t}
+	spec.CheckRoutes(rec, served, "/metrics")
+	if len(rec.errs) != 0 {
+		t.Fatalf("all documented: %v", rec.errs)
+	}
+	served = append(served, gin.RoutesInfo{{Method: "POST", Path: "/api/v1/admin/dlq/:offset/replay"}}...)
+	rec = &recorder{TB: t}
+	spec.CheckRoutes(rec, served[1:])
+	got := strings.Join(rec.errs, "\n")
+	for _, want := range []string{
+		"POST /api/v1/admin/dlq/{offset}/replay is served but not in the OpenAPI document",
+		"GET /metrics is served but not in the OpenAPI document",
+		"GET /api/v1/things/{id} is in the OpenAPI document but no route serves it",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in:\n%s", want, got)
+		}
+	}
+}
+
+// OperationsTaking finds the operations that take a header, through
+// $ref'd parameters too (payment's and order's documents).
+func TestOperationsTakingAHeader(t *testing.T) {
+	for path, want := range map[string][]string{
+		"../../services/order/api/openapi.yaml":   {"POST /api/v1/orders"},
+		"../../services/payment/api/openapi.yaml": {"POST /api/v1/payments/confirm", "POST /api/v1/payments/initiate", "POST /api/v1/payments/refund"},
+		"testdata/spec.yaml":                      nil,
+	} {
+		if got := Load(t, path).OperationsTaking("idempotency-key"); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", path, got, want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -31,9 +32,27 @@ const (
 // empty key exempts the request from the limit.
 type KeyFunc func(c *gin.Context) string
 
-// ByClientIP keys requests by client IP (gin's ClientIP, which honours
-// X-Forwarded-For only from the engine's trusted proxies).
-func ByClientIP(c *gin.Context) string { return "ip:" + c.ClientIP() }
+// ByClientIP keys requests by client address (gin's ClientIP, which honours
+// X-Forwarded-For only from the engine's trusted proxies), as ClientKey
+// makes it.
+func ByClientIP(c *gin.Context) string { return ClientKey(c.ClientIP()) }
+
+// ClientKey is the budget key of a client address: an IPv4 address, or the
+// /64 that an IPv6 address is in. One subscriber or host is given a whole
+// /64 (RFC 6177), so a key per IPv6 address would give a client 2^64
+// budgets. IPv4-mapped IPv6 addresses count as their IPv4 address.
+func ClientKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "ip:" + ip
+	}
+	addr = addr.Unmap().WithZone("")
+	if addr.Is6() {
+		prefix, _ := addr.Prefix(64) // cannot fail for an unzoned IPv6 address
+		return "ip:" + prefix.String()
+	}
+	return "ip:" + addr.String()
+}
 
 // ByUserOrIP keys requests by the authenticated user when there is one (see
 // auth.FromContext; place the middleware after auth's), else by client IP.

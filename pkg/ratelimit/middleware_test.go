@@ -193,3 +193,38 @@ func TestLimitsInProcessWhileRedisIsDown(t *testing.T) {
 		t.Fatalf("%d limits decided in Redis after it came back, want 1", n)
 	}
 }
+
+func TestClientKeyIsTheIPv4AddressOrTheIPv6Slash64(t *testing.T) {
+	for ip, want := range map[string]string{
+		"203.0.113.7":                   "ip:203.0.113.7",
+		"::ffff:203.0.113.7":            "ip:203.0.113.7",
+		"2001:db8:1:2:3:4:5:6":          "ip:2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:ffff:ffff:1": "ip:2001:db8:1:2::/64",
+		"2001:db8:1:3::1":               "ip:2001:db8:1:3::/64",
+		"fe80::1%eth0":                  "ip:fe80::/64",
+		"::1":                           "ip:::/64",
+	} {
+		if got := ratelimit.ClientKey(ip); got != want {
+			t.Errorf("ClientKey(%s) = %s, want %s", ip, got, want)
+		}
+	}
+}
+
+// An IPv6 client cannot get a fresh budget by changing the low 64 bits of
+// its address: the /64 shares one; another /64 has its own.
+func TestMiddlewareLimitsIPv6ClientsPerSlash64(t *testing.T) {
+	srv := testkit.Redis(t)
+	e := newEngine(ratelimit.New(srv.Client, "api", prometheus.NewRegistry(), nil), redis_rate.PerMinute(2), ratelimit.ByClientIP)
+	for i, ip := range []string{"[2001:db8:1:2::1]", "[2001:db8:1:2::2]", "[2001:db8:1:2:abcd::3]"} {
+		want := http.StatusOK
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if rec := get(e, ip, ""); rec.Code != want {
+			t.Fatalf("request %d from %s: %d, want %d", i+1, ip, rec.Code, want)
+		}
+	}
+	if rec := get(e, "[2001:db8:1:3::1]", ""); rec.Code != http.StatusOK {
+		t.Fatalf("another /64: %d", rec.Code)
+	}
+}

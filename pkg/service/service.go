@@ -397,7 +397,7 @@ func (s *Service) buildHTTP(opts Options) error {
 		"database": func(ctx context.Context) error { return database.Ping(ctx, s.DB) },
 		"redis":    func(ctx context.Context) error { return s.Redis.Ping(ctx).Err() },
 		"broker":   func(ctx context.Context) error { return broker.Ping(ctx, s.Broker) },
-	}, 2*time.Second)
+	}, 2*time.Second, s.Log)
 	s.health.Mount(s.Engine, s.Registry)
 	s.API = s.Engine.Group("/api/v1")
 	if n := s.Config.RateLimitPerMinute; n > 0 {

@@ -118,8 +118,15 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	// Readiness really checks Redis.
 	f.redis.Stop()
 	code, body = get(t, f.base+"/readyz")
-	if code != http.StatusServiceUnavailable || body["checks"].(map[string]any)["redis"] == "ok" {
+	if code != http.StatusServiceUnavailable || body["checks"].(map[string]any)["redis"] != "unavailable" {
 		t.Fatalf("/readyz with Redis down = %d %v", code, body)
+	}
+	// The error's text (an address here) is logged, never shown.
+	if raw, _ := json.Marshal(body); strings.Contains(string(raw), "127.0.0.1") || strings.Contains(string(raw), "dial") {
+		t.Errorf("/readyz shows the error: %s", raw)
+	}
+	if !strings.Contains(f.logs.String(), `"check":"redis","error":"dial tcp 127.0.0.1:`) {
+		t.Errorf("the failing check is not logged with its error:\n%s", f.logs)
 	}
 	f.redis.Start()
 

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 
+	"github.com/shop-oss/shop/pkg/input"
 	"github.com/shop-oss/shop/pkg/problem"
 )
 
@@ -24,6 +24,9 @@ var validate = newValidator()
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Tag.Get("form") == "" {
+			return embedded // its fields are the client's, at the outer level
+		}
 		for _, tag := range []string{"json", "form", "uri", "header"} {
 			name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
 			if name == "-" {
@@ -38,8 +41,8 @@ func newValidator() *validator.Validate {
 	return v
 }
 
-// Bind decodes the JSON body into dst strictly (unknown fields and trailing
-// data are errors) and validates it with `validate` struct tags. On failure
+// Bind decodes the JSON body into dst strictly (see DecodeJSON) and
+// validates it with `validate` struct tags. On failure
 // it answers with a problem and returns false; the handler just returns.
 func Bind(c *gin.Context, dst any) bool {
 	if err := DecodeJSON(c.Request.Body, dst); err != nil {
@@ -86,10 +89,15 @@ func Validate(v any) error {
 	return problem.Validation(fields...)
 }
 
-// fieldPath drops the top-level struct name: "CreateOrder.lines[0].quantity"
-// becomes "lines[0].quantity".
+// embedded names an embedded struct in validation namespaces, to be left
+// out of field paths.
+const embedded = "\x00embedded"
+
+// fieldPath drops the top-level struct name and embedded structs:
+// "CreateOrder.lines[0].quantity" becomes "lines[0].quantity", and
+// "listQuery.<embedded>.cursor" becomes "cursor".
 func fieldPath(fe validator.FieldError) string {
-	ns := fe.Namespace()
+	ns := strings.ReplaceAll(fe.Namespace(), "."+embedded, "")
 	if _, rest, ok := strings.Cut(ns, "."); ok {
 		return rest
 	}
@@ -133,57 +141,39 @@ func fieldMessage(fe validator.FieldError) string {
 	}
 }
 
-// DecodeJSON decodes exactly one JSON value from r into dst, rejecting unknown
-// fields, and returns problem errors that say what was wrong.
+// DecodeJSON reads r (the size-limited body) and decodes the one JSON value
+// in it into dst under input.DecodeJSON's rules: unknown, duplicate and
+// case-variant member names, invalid UTF-8 and control characters are
+// refused with problems naming the field.
 func DecodeJSON(r io.Reader, dst any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil {
-		if dec.More() {
-			return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "unexpected data after the JSON value")
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "unexpected data after the JSON value")
-		}
-		return nil
+	b, err := readBody(r)
+	if err != nil {
+		return err
 	}
-	var (
-		maxErr    *http.MaxBytesError
-		syntaxErr *json.SyntaxError
-		typeErr   *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &maxErr):
-		return errBodyTooLarge(maxErr.Limit)
-	case errors.Is(err, io.EOF):
-		return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "the request body is empty")
-	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
-		return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "the body is not valid JSON")
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
-		}
-		return problem.Validation(problem.Field(field, "must be of type %s", typeErr.Type.String()))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return problem.Validation(problem.Field(name, "is not a known field"))
-	default:
-		return problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON", "%s", err.Error())
-	}
+	return input.DecodeJSON(b, dst)
 }
 
-// RawBody reads the whole (size-limited) body, for handlers that hash it
-// (idempotency keys) before decoding. The body can be read again afterwards.
-func RawBody(c *gin.Context) ([]byte, error) {
-	b, err := io.ReadAll(c.Request.Body)
+// readBody reads a request body; past the body limit it is a 413, and a
+// body that breaks off (the client's doing) a 400.
+func readBody(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(r)
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
 			return nil, errBodyTooLarge(maxErr.Limit)
 		}
-		return nil, fmt.Errorf("read body: %w", err)
+		return nil, problem.Errorf(http.StatusBadRequest, "malformed-json", "Malformed JSON",
+			"the request body could not be read to its end")
+	}
+	return b, nil
+}
+
+// RawBody reads the whole (size-limited) body, for handlers that hash it
+// (idempotency keys) before decoding. The body can be read again afterwards.
+func RawBody(c *gin.Context) ([]byte, error) {
+	b, err := readBody(c.Request.Body)
+	if err != nil {
+		return nil, err
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(b))
 	return b, nil

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -20,12 +21,14 @@ type Check func(ctx context.Context) error
 type Health struct {
 	checks   map[string]Check
 	timeout  time.Duration
+	log      *slog.Logger
 	draining atomic.Bool
 }
 
-// NewHealth returns Health over the named checks, each given timeout.
-func NewHealth(checks map[string]Check, timeout time.Duration) *Health {
-	return &Health{checks: checks, timeout: timeout}
+// NewHealth returns Health over the named checks, each given timeout; log
+// receives the errors of failing checks.
+func NewHealth(checks map[string]Check, timeout time.Duration, log *slog.Logger) *Health {
+	return &Health{checks: checks, timeout: timeout, log: log}
 }
 
 // Drain makes /readyz fail from now on, so load balancers stop sending new
@@ -54,7 +57,9 @@ func (h *Health) ready(c *gin.Context) {
 	c.JSON(code, gin.H{"status": status, "checks": results})
 }
 
-// Run runs every check concurrently and returns "ok" or the error per name.
+// Run runs every check concurrently and returns "ok" or "unavailable" per
+// name. The errors are logged, never returned: their text (addresses, user
+// names, driver messages) is not for whoever can reach /readyz.
 func (h *Health) Run(ctx context.Context) map[string]string {
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
@@ -67,7 +72,8 @@ func (h *Health) Run(ctx context.Context) map[string]string {
 		wg.Go(func() {
 			res := "ok"
 			if err := check(ctx); err != nil {
-				res = err.Error()
+				res = "unavailable"
+				h.log.WarnContext(ctx, "readiness check failed", "check", name, "error", err.Error())
 			}
 			mu.Lock()
 			out[name] = res

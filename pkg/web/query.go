@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shop-oss/shop/pkg/input"
 	"github.com/shop-oss/shop/pkg/problem"
 )
 
@@ -15,7 +16,8 @@ import (
 // from q, and names every parameter that does not parse. Supported field
 // types: strings, bools, integers, floats, time.Time (RFC 3339),
 // time.Duration, pointers to those (nil when absent) and []string (repeated
-// parameters). Unknown parameters are ignored.
+// parameters). Every value bound must follow input's text rule (valid
+// UTF-8, no control characters). Unknown parameters are ignored.
 func decodeQuery(q url.Values, dst any) error {
 	v := reflect.ValueOf(dst)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
@@ -59,6 +61,11 @@ var (
 // setQueryField parses vals into fv and returns a message for the client
 // when they do not parse.
 func setQueryField(fv reflect.Value, vals []string) string {
+	for _, v := range vals {
+		if msg := input.TextProblem(v); msg != "" {
+			return msg // PostgreSQL could not store or compare it
+		}
+	}
 	if fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String {
 		fv.Set(reflect.ValueOf(append([]string(nil), vals...)).Convert(fv.Type()))
 		return ""

@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// MaxHeaderBytes caps a request's line and headers; past it the answer is a
+// 431 problem.
+const MaxHeaderBytes = 64 << 10
+
 // Server is an http.Server with production timeouts, started on a listener
 // so that callers (and tests) know the bound address before serving.
 type Server struct {
@@ -22,13 +26,15 @@ func Listen(addr string, h http.Handler) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	return &Server{ln: ln, srv: &http.Server{
+	// The server's own refusals (431, 400 before any handler) are
+	// problems too (see problemConn).
+	return &Server{ln: problemListener{Listener: ln, maxHeaderBytes: MaxHeaderBytes}, srv: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
 	}}, nil
 }
 

@@ -305,3 +305,88 @@ func TestBindQuery400NamesTheParameter(t *testing.T) {
 		t.Errorf("limit=1000: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// Query parameters reach SQL like bodies do: text PostgreSQL cannot store
+// or compare is a 400 naming the parameter, never a 500.
+func TestBindQuery400RefusesBadText(t *testing.T) {
+	e, _, _ := newEngine(t)
+	e.GET("/search", func(c *gin.Context) {
+		var q struct {
+			Q      string   `form:"q"`
+			Status []string `form:"status"`
+			Note   *string  `form:"note"`
+		}
+		if !web.BindQuery(c, &q) {
+			return
+		}
+		c.JSON(http.StatusOK, q)
+	})
+	for _, tc := range []struct{ query, field string }{
+		{"q=%ff%fe", "q"}, {"q=%00", "q"}, {"q=a%1bb", "q"}, {"status=PAID&status=%c3", "status"}, {"note=%7f", "note"},
+	} {
+		rec := do(e, "GET", "/search?"+tc.query, "")
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", tc.query, rec.Code, rec.Body)
+			continue
+		}
+		if p := decodeProblem(t, rec); len(p.Errors) != 1 || p.Errors[0].Field != tc.field {
+			t.Errorf("%s: %+v, want an error naming %s", tc.query, p.Errors, tc.field)
+		}
+	}
+	if rec := do(e, "GET", "/search?q=caf%C3%A9%09mug", ""); rec.Code != http.StatusOK {
+		t.Errorf("good text: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// One decoding rule for every body: duplicate and case-variant names,
+// invalid UTF-8 and control characters are 400s naming the field (pkg/input
+// has the whole table).
+func TestBind400RefusesDuplicateCaseVariantAndBadText(t *testing.T) {
+	e, _, _ := newEngine(t)
+	for _, tc := range []struct{ body, field string }{
+		{`{"currency":"EUR","currency":"USD","lines":[]}`, "currency"},
+		{`{"Currency":"EUR","lines":[]}`, "Currency"},
+		{"{\"currency\":\"\xff\xfe\",\"lines\":[]}", "currency"},
+		{`{"currency":"EU\u0000","lines":[]}`, "currency"},
+	} {
+		rec := do(e, "POST", "/orders", tc.body)
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", tc.body, rec.Code, rec.Body)
+			continue
+		}
+		if p := decodeProblem(t, rec); len(p.Errors) != 1 || p.Errors[0].Field != tc.field {
+			t.Errorf("%s: %+v, want an error naming %s", tc.body, p.Errors, tc.field)
+		}
+	}
+}
+
+type pageQuery struct {
+	Cursor string `form:"cursor" validate:"max=8"`
+}
+
+type pagedQuery struct {
+	pageQuery
+	Status string `form:"status" validate:"omitempty,oneof=PAID"`
+}
+
+// A field of an embedded struct is named as the client sent it, without
+// the Go struct's name.
+func TestBindQuery400NamesAnEmbeddedStructsFieldAsSent(t *testing.T) {
+	e, _, _ := newEngine(t)
+	e.GET("/paged", func(c *gin.Context) {
+		var q pagedQuery
+		if !web.BindQuery(c, &q) {
+			return
+		}
+		c.JSON(http.StatusOK, q)
+	})
+	rec := do(e, "GET", "/paged?cursor=123456789&status=NEW", "")
+	p := decodeProblem(t, rec)
+	got := map[string]bool{}
+	for _, f := range p.Errors {
+		got[f.Field] = true
+	}
+	if rec.Code != 400 || len(got) != 2 || !got["cursor"] || !got["status"] {
+		t.Fatalf("%d %+v, want errors naming cursor and status", rec.Code, p.Errors)
+	}
+}

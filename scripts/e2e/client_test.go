@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +18,13 @@ import (
 
 // call makes a JSON request and returns the status and the decoded body.
 func call(t *testing.T, method, url, token string, body any, headers ...string) (int, map[string]any) {
+	t.Helper()
+	return callWith(t, method, url, token, body, nil, headers...)
+}
+
+// callWith is call that hands the response's headers to seeHeader (when
+// not nil).
+func callWith(t *testing.T, method, url, token string, body any, seeHeader func(map[string][]string), headers ...string) (int, map[string]any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -41,6 +50,9 @@ func call(t *testing.T, method, url, token string, body any, headers ...string) 
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer res.Body.Close()
+	if seeHeader != nil {
+		seeHeader(res.Header)
+	}
 	raw, _ := io.ReadAll(res.Body)
 	out := map[string]any{}
 	if len(raw) > 0 && raw[0] == '{' {
@@ -92,6 +104,31 @@ type shop struct {
 	*stack
 	admin, seller, customer string // access tokens
 	customerID              string
+	// secrets are what the run sent that must never be stored or
+	// logged in clear or under an unkeyed hash.
+	secrets secrets
+}
+
+// secrets records the card numbers, passwords and tokens of a run, and
+// the requests that carried a card number.
+type secrets struct {
+	mu                      sync.Mutex
+	cards, passwords, token []string
+	cardRequests            []sentRequest
+}
+
+// sentRequest is a request as sent: method, path, query and body.
+type sentRequest struct {
+	method, path, query string
+	body                []byte
+}
+
+func (sc *secrets) add(list *[]string, v string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if v != "" && !slices.Contains(*list, v) {
+		*list = append(*list, v)
+	}
 }
 
 func openShop(t *testing.T, extra map[string]map[string]string) *shop {
@@ -115,6 +152,10 @@ func openShop(t *testing.T, extra map[string]map[string]string) *shop {
 func (s *shop) login(t *testing.T, email, password string) string {
 	t.Helper()
 	out := must(t, 200, "POST", s.url("identity")+"/api/v1/auth/login", "", map[string]string{"email": email, "password": password})
+	s.secrets.add(&s.secrets.passwords, password)
+	refresh, _ := out["refresh_token"].(string)
+	s.secrets.add(&s.secrets.token, refresh)
+	s.secrets.add(&s.secrets.token, out["access_token"].(string))
 	return out["access_token"].(string)
 }
 
@@ -212,8 +253,16 @@ func (s *shop) waitStock(t *testing.T, product string, onHand, reserved int64) {
 func (s *shop) pay(t *testing.T, orderID, card string) int {
 	t.Helper()
 	pid, _ := s.payment(t, orderID)
-	code, _ := call(t, "POST", s.url("payment")+"/api/v1/payments/confirm", s.customer,
-		map[string]any{"payment_id": pid, "card_number": card}, "Idempotency-Key", uuid.NewString())
+	body := map[string]any{"payment_id": pid, "card_number": card}
+	sent, err := json.Marshal(body) // what call sends
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.secrets.add(&s.secrets.cards, card)
+	s.secrets.mu.Lock()
+	s.secrets.cardRequests = append(s.secrets.cardRequests, sentRequest{method: "POST", path: "/api/v1/payments/confirm", body: sent})
+	s.secrets.mu.Unlock()
+	code, _ := call(t, "POST", s.url("payment")+"/api/v1/payments/confirm", s.customer, body, "Idempotency-Key", uuid.NewString())
 	return code
 }
 

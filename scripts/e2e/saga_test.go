@@ -163,6 +163,10 @@ func TestSagaPaths(t *testing.T) {
 		})
 	})
 
+	t.Run("DLQ replay reaches only the failing service", s.dlqReplayReachesOnlyTheFailingService)
+
+	t.Run("refused requests leave the Idempotency-Key free", s.refusedRequestsLeaveTheKeyFree)
+
 	t.Run("every consumer fed every event twice changes nothing", func(t *testing.T) {
 		consumes := map[string][]string{
 			"inventory": {eventsv1.TopicOrder, eventsv1.TopicPayment, eventsv1.TopicCatalog},
@@ -184,6 +188,9 @@ func TestSagaPaths(t *testing.T) {
 			t.Fatalf("state changed after redelivering %d events:\nbefore %s\nafter  %s", n, before, after)
 		}
 	})
+
+	// Last: what the whole run stored and logged.
+	t.Run("no stored column or log line holds a card number, a password or a token", s.noSecretsStoredOrLogged)
 }
 
 func asList(v any) []map[string]any {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/shop-oss/shop/pkg/input"
 	"github.com/shop-oss/shop/pkg/problem"
 )
 
@@ -158,7 +159,9 @@ func decodeCursor(s string) (Cursor, error) {
 	if err != nil {
 		return c, fmt.Errorf("decode cursor: %w", err)
 	}
-	if err := json.Unmarshal(b, &c); err != nil {
+	// A client can write a cursor of its own, and its terms reach SQL: it
+	// meets the rules of every other input.
+	if err := input.DecodeJSON(b, &c); err != nil {
 		return c, fmt.Errorf("decode cursor: %w", err)
 	}
 	return c, nil

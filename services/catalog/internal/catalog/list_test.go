@@ -1,10 +1,13 @@
 package catalog
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shop-oss/shop/pkg/problem"
 )
 
 func TestListFilterNormalize(t *testing.T) {
@@ -90,5 +93,21 @@ func TestCacheKeySeparatesScopes(t *testing.T) {
 	g.Limit = 5
 	if f.cacheKey(Scope{}) == g.cacheKey(Scope{}) {
 		t.Error("limits share a cache key")
+	}
+}
+
+// A client can write a cursor of its own; its terms reach SQL, so they
+// meet the text rule of every input: text PostgreSQL cannot store is a 400
+// naming the cursor, never a 500 from the search.
+func TestCursorOfTheClientsMakingMeetsTheTextRule(t *testing.T) {
+	r := ListFilter{Q: "tent"}
+	_, _ = r.normalize()
+	for _, terms := range []string{"tent\x00", "tent\x1b[2J"} {
+		r.Cursor = cursorAfter(r, Listing{Terms: terms}, Hit{Product: Product{ID: uuid.New()}}).Encode()
+		_, err := r.normalize()
+		var ve *problem.ValidationError
+		if !errors.As(err, &ve) || ve.Fields[0].Field != "cursor" {
+			t.Errorf("terms %q: %v, want a validation error naming cursor", terms, err)
+		}
 	}
 }

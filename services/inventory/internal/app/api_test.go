@@ -350,6 +350,9 @@ func TestAPI(t *testing.T) {
 		if st := h.call(http.MethodPost, base+"/0/replay", "seller", nil, nil); st != http.StatusForbidden {
 			t.Errorf("seller: %d", st)
 		}
+		if st := h.call(http.MethodGet, base, "seller", nil, nil); st != http.StatusForbidden {
+			t.Errorf("a seller lists: %d", st)
+		}
 	})
 
 	// Every operation of the spec was exercised.

@@ -63,7 +63,9 @@ func NewService(store Store, cache Cache, cfg Config, log *slog.Logger) *Service
 // LowStockThreshold is the default threshold.
 func (s *Service) LowStockThreshold() int64 { return s.cfg.LowStockThreshold }
 
-func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+// now is the service's clock at PostgreSQL's precision, so that what a
+// response shows is what was stored.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
 // ReserveResult is the outcome of a reservation request.
 type ReserveResult struct {

@@ -27,6 +27,11 @@ func (s *Service) Stock(ctx context.Context, productID uuid.UUID) (Stock, error)
 // figures (its seller, or an admin).
 func (a Actor) CanManage(s Stock) bool { return a.canManage(s) }
 
+// CanSee reports whether actor may know the product exists: a DRAFT (or a
+// product catalog has not published) is its seller's and the admins' only,
+// as in catalog, so that drafts do not leak through inventory.
+func (a Actor) CanSee(s Stock) bool { return s.Status != ProductDraft || a.canManage(s) }
+
 // ListStock returns a page of stock rows.
 func (s *Service) ListStock(ctx context.Context, f StockFilter) ([]Stock, error) {
 	f.DefaultThreshold = s.cfg.LowStockThreshold
@@ -137,7 +142,12 @@ func (s *Service) changeStock(ctx context.Context, actor Actor, productID uuid.U
 		if err := s.apply(ctx, tx, l); err != nil {
 			return nil, err
 		}
-		out = l.stock[productID]
+		// The answer is the row as stored: the database sets updated_at.
+		stored, err := tx.LockStock(ctx, []uuid.UUID{productID})
+		if err != nil {
+			return nil, err
+		}
+		out = stored[productID]
 		return []uuid.UUID{productID}, nil
 	})
 	return out, wrap("change stock of product", productID, err)

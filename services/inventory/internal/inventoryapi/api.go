@@ -6,6 +6,7 @@
 package inventoryapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -116,6 +117,9 @@ func (h *Handler) get(c *gin.Context) {
 		return
 	}
 	s, err := h.svc.Stock(c.Request.Context(), id)
+	if err == nil && !actor(c).CanSee(s) {
+		err = fmt.Errorf("stock of product %s: %w", id, inventory.ErrProductNotFound)
+	}
 	if err != nil {
 		web.Fail(c, err)
 		return

@@ -1,7 +1,7 @@
 // Command order runs the order service: orders and their saga.
 //
 //	order          serve the API and run the consumers (default)
-//	order seed     load the demo data, idempotently (make up runs it)
+//	order seed     say how many orders there are, per status (make up runs it)
 //
 // and the commands every service has (pkg/service.RunCommand): version,
 // settings, healthcheck [url...] and migrate.
@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string) error {
 		defer svc.Close()
 		return svc.Run(ctx)
 	case args[0] == "seed":
+		// Orders are made by customers; the seed says what there is.
 		cfg, err := app.Load(config.Environ())
 		if err != nil {
 			return err
@@ -59,9 +60,7 @@ func run(ctx context.Context, args []string) error {
 		if err := cfg.ForbidInProduction("order seed"); err != nil {
 			return err
 		}
-		// Orders are made by customers; there is nothing to seed.
-		fmt.Println("demo orders: none (place one in the storefront)")
-		return nil
+		return app.Seed(ctx, cfg, os.Stdout)
 	default:
 		return fmt.Errorf("unknown command %q (want serve, seed, version, settings, healthcheck or migrate)", args[0])
 	}

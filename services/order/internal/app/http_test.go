@@ -219,8 +219,8 @@ func TestOrdersHTTP(t *testing.T) {
 		}{
 			"missing key":         {map[string]any{"lines": []any{line(pAlpha, 1)}}, false, "idempotency-key-missing", ""},
 			"malformed":           {`{"lines":`, true, "malformed-json", ""},
-			"client sends price":  {map[string]any{"lines": []any{map[string]any{"product_id": pAlpha, "quantity": 1, "unit_price": 1}}}, true, "validation", "unit_price"},
-			"client sends name":   {map[string]any{"lines": []any{map[string]any{"product_id": pAlpha, "quantity": 1, "name": "x"}}}, true, "validation", "name"},
+			"client sends price":  {map[string]any{"lines": []any{map[string]any{"product_id": pAlpha, "quantity": 1, "unit_price": 1}}}, true, "validation", "lines[0].unit_price"},
+			"client sends name":   {map[string]any{"lines": []any{map[string]any{"product_id": pAlpha, "quantity": 1, "name": "x"}}}, true, "validation", "lines[0].name"},
 			"client sends total":  {map[string]any{"lines": []any{line(pAlpha, 1)}, "total": 1}, true, "validation", "total"},
 			"no lines":            {map[string]any{"lines": []any{}}, true, "validation", "lines"},
 			"101 lines":           {map[string]any{"lines": many}, true, "validation", "lines"},
@@ -233,7 +233,7 @@ func TestOrdersHTTP(t *testing.T) {
 			"draft product":       {map[string]any{"lines": []any{line(pDraft, 1)}}, true, "validation", "lines[0].product_id"},
 			"unpriced product":    {map[string]any{"lines": []any{line(pUnpriced, 1)}}, true, "validation", "lines[0].product_id"},
 			"two currencies":      {map[string]any{"lines": []any{line(pAlpha, 1), line(pDollar, 1)}}, true, "validation", "lines[1].product_id"},
-			"quantity is a float": {map[string]any{"lines": []any{map[string]any{"product_id": pAlpha, "quantity": 1.5}}}, true, "validation", "lines.quantity"},
+			"quantity is a float": {map[string]any{"lines": []any{map[string]any{"product_id": pAlpha, "quantity": 1.5}}}, true, "validation", "lines[0].quantity"},
 		}
 		for name, tc := range cases {
 			headers := []string{}

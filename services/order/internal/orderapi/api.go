@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/idempotency"
@@ -225,7 +226,12 @@ func (h *Handler) listForUser(c *gin.Context) {
 	if !web.BindQuery(c, &q) {
 		return
 	}
-	page, err := h.svc.ListForUser(c.Request.Context(), actor(c), c.Param("userId"), order.Status(q.Status), q.page())
+	userID := c.Param("userId")
+	if uuid.Validate(userID) != nil {
+		web.Fail(c, problem.Validation(problem.Field("userId", "must be a UUID")))
+		return
+	}
+	page, err := h.svc.ListForUser(c.Request.Context(), actor(c), userID, order.Status(q.Status), q.page())
 	if err != nil {
 		web.Fail(c, err)
 		return
