@@ -5,4 +5,5 @@ export { ProblemError, isProblem, errorMessage, unwrap } from "./api/problem";
 export { watchOrder, parseEvents, type WatchOptions } from "./api/progress";
 export { queryKeys } from "./queryKeys";
 export { formatMoney } from "./money";
+export { formatDateTime, formatDuration, formatAge } from "./time";
 export type * from "./api/types";

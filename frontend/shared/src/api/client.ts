@@ -18,6 +18,8 @@ export interface ApiOptions {
   storage?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
   /** The network (tests pass their own). */
   fetch?: typeof fetch;
+  /** The storage key of the session ("shop.session"): each app may keep its own. */
+  sessionKey?: string;
 }
 
 export type ShopApi = ReturnType<typeof createShopApi>;
@@ -26,7 +28,7 @@ export function createShopApi(opts: ApiOptions = {}) {
   const baseUrl = opts.baseUrl ?? (typeof window !== "undefined" ? window.location.origin : "");
   const storage = opts.storage === undefined ? (typeof localStorage !== "undefined" ? localStorage : null) : opts.storage;
   const net: typeof fetch = opts.fetch ?? ((input, init) => fetch(input, init));
-  const session = new Session(storage);
+  const session = new Session(storage, opts.sessionKey);
 
   // The refresh goes around the token-attaching fetch: it must not itself
   // be refreshed.

@@ -1,59 +1,12 @@
-// Who is signed in: the session's tokens, and the account read with them.
-// A session that ends because its refresh was refused sends the shopper to
-// the login page with a note, and drops what was cached for them.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { createContext, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from "react";
-import { queryKeys, unwrap, type User } from "@shop/shared";
-import { useApi } from "../api";
+// Who is signed in (the shared package's AuthProvider). A session that ends
+// drops the shopper's own data; the public catalog stays cached.
+import type { ReactNode } from "react";
+import { AuthProvider as SharedAuthProvider } from "@shop/shared/react";
 
-interface AuthState {
-  signedIn: boolean;
-  user: User | undefined;
-  loading: boolean;
-  /** Set when the session ended on its own (refresh refused). */
-  expired: boolean;
-  clearExpired: () => void;
-}
+export { useAuth } from "@shop/shared/react";
 
-const AuthContext = createContext<AuthState | null>(null);
+const privateKeys = ["identity", "order", "payment"] as const;
 
 export function AuthProvider({ children }: { children: ReactNode }) {
-  const api = useApi();
-  const qc = useQueryClient();
-  const tokens = useSyncExternalStore(
-    (fn) => api.session.subscribe(fn),
-    () => api.session.tokens,
-  );
-  const [expired, setExpired] = useState(false);
-  useEffect(
-    () =>
-      api.session.subscribe((t, reason) => {
-        if (t) return;
-        setExpired(reason === "expired");
-        qc.removeQueries({ queryKey: ["identity"] });
-        qc.removeQueries({ queryKey: ["order"] });
-        qc.removeQueries({ queryKey: ["payment"] });
-      }),
-    [api, qc],
-  );
-  const me = useQuery({
-    queryKey: queryKeys.me(),
-    queryFn: () => unwrap(api.identity.GET("/api/v1/users/me")),
-    enabled: tokens !== null,
-    staleTime: 5 * 60_000,
-  });
-  const value: AuthState = {
-    signedIn: tokens !== null,
-    user: tokens ? me.data : undefined,
-    loading: tokens !== null && me.isPending,
-    expired,
-    clearExpired: () => setExpired(false),
-  };
-  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
-}
-
-export function useAuth(): AuthState {
-  const a = useContext(AuthContext);
-  if (!a) throw new Error("useAuth outside AuthProvider");
-  return a;
+  return <SharedAuthProvider privateKeys={privateKeys}>{children}</SharedAuthProvider>;
 }
