@@ -45,6 +45,12 @@ export async function shoot(page: Page, name: string) {
   await page.setViewportSize(size);
 }
 
+/** shootDesktop saves the page at desktop size only, as NAME-desktop.png. */
+export async function shootDesktop(page: Page, name: string) {
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, `${name}-desktop.png`), fullPage: true });
+}
+
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /** axeViolations runs axe-core in the page and returns the serious and critical violations. */

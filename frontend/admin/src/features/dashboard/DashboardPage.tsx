@@ -2,9 +2,9 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { formatMoney, queryKeys, unwrap } from "@shop/shared";
+import { formatDateTime, formatMoney, queryKeys, unwrap } from "@shop/shared";
 import { useApi, useAuth, usePageTitle } from "@shop/shared/react";
-import { ErrorState, Loading, SelectField, statusLabel } from "@shop/shared/ui";
+import { ErrorState, Loading, Money, SelectField, StatusBadge, statusLabel } from "@shop/shared/ui";
 import { fillDays, mainCurrency, statusBars, totals } from "./charts";
 
 const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -33,6 +33,11 @@ export function DashboardPage() {
     queryKey: queryKeys.stats(range),
     queryFn: () => unwrap(api.order.GET("/api/v1/orders/stats", { params: { query: range } })),
     enabled: isAdmin,
+  });
+  const latest = useQuery({
+    queryKey: queryKeys.orderList({ latest: true }),
+    queryFn: () => unwrap(api.order.GET("/api/v1/orders", { params: { query: { limit: 8 } } })),
+    refetchInterval: 15_000,
   });
   if (daily.isPending) return <Loading label="Loading the figures…" />;
   if (daily.isError) return <ErrorState error={daily.error} onRetry={() => void daily.refetch()} />;
@@ -72,7 +77,7 @@ export function DashboardPage() {
           <figcaption><h2>Revenue per day</h2><p className="muted">Paid and not cancelled, and refunds, in {currency}</p></figcaption>
           <div className="chart__plot" aria-hidden="true">
             <ResponsiveContainer width="100%" height={260}>
-              <LineChart data={points} margin={{ top: 8, right: 16, bottom: 0, left: 8 }}>
+              <LineChart accessibilityLayer={false} data={points} margin={{ top: 8, right: 16, bottom: 0, left: 8 }}>
                 <CartesianGrid strokeDasharray="3 3" stroke="#d5dae1" />
                 <XAxis dataKey="label" minTickGap={16} tick={{ fontSize: 12 }} />
                 <YAxis tickFormatter={(v: number) => formatMoney(v, currency).replace(/[.,]00(?=\D*$)/, "")} width={80} tick={{ fontSize: 12 }} />
@@ -99,7 +104,7 @@ export function DashboardPage() {
           <figcaption><h2>Orders per status</h2><p className="muted">Orders placed in the period, by where they stand now</p></figcaption>
           <div className="chart__plot" aria-hidden="true">
             <ResponsiveContainer width="100%" height={260}>
-              <BarChart data={bars} layout="vertical" margin={{ top: 8, right: 24, bottom: 0, left: 8 }}>
+              <BarChart accessibilityLayer={false} data={bars} layout="vertical" margin={{ top: 8, right: 24, bottom: 0, left: 8 }}>
                 <CartesianGrid strokeDasharray="3 3" stroke="#d5dae1" />
                 <XAxis type="number" allowDecimals={false} tick={{ fontSize: 12 }} />
                 <YAxis type="category" dataKey="label" width={130} tick={{ fontSize: 12 }} />
@@ -119,11 +124,31 @@ export function DashboardPage() {
             </tbody>
           </table>
         </figure>
+        <section className="card chart--wide" aria-labelledby="latest-title">
+          <h2 id="latest-title">Latest orders</h2>
+          {latest.isPending ? <Loading /> : latest.isError ? <ErrorState error={latest.error} /> : (
+            <div className="table-wrap">
+              <table className="table table--compact">
+                <thead><tr><th scope="col">Order</th><th scope="col">Placed</th><th scope="col">Status</th><th scope="col" className="num">Total</th></tr></thead>
+                <tbody>
+                  {latest.data.orders.map((o) => (
+                    <tr key={o.id}>
+                      <td><Link to={`/orders/${o.id}`} className="id">{o.id.slice(0, 8)}</Link></td>
+                      <td>{formatDateTime(o.created_at)}</td>
+                      <td><StatusBadge status={o.status} /></td>
+                      <td className="num"><Money minor={o.total.amount_minor} currency={o.total.currency} /></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
         <figure className="chart card chart--wide">
           <figcaption><h2>Orders per day</h2><p className="muted">Placed each day, by where they stand now</p></figcaption>
           <div className="chart__plot" aria-hidden="true">
             <ResponsiveContainer width="100%" height={240}>
-              <BarChart data={points.map((p) => ({ label: p.label, ...p.counts }))} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+              <BarChart accessibilityLayer={false} data={points.map((p) => ({ label: p.label, ...p.counts }))} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
                 <CartesianGrid strokeDasharray="3 3" stroke="#d5dae1" />
                 <XAxis dataKey="label" minTickGap={16} tick={{ fontSize: 12 }} />
                 <YAxis allowDecimals={false} tick={{ fontSize: 12 }} />
@@ -135,6 +160,17 @@ export function DashboardPage() {
               </BarChart>
             </ResponsiveContainer>
           </div>
+          <details className="chart__table">
+            <summary>Orders per day as a table</summary>
+            <table>
+              <thead><tr><th scope="col">Day</th>{bars.map((b) => <th key={b.status} scope="col">{b.label}</th>)}</tr></thead>
+              <tbody>
+                {points.map((p) => (
+                  <tr key={p.day}><th scope="row">{p.day}</th>{bars.map((b) => <td key={b.status}>{p.counts[b.status]}</td>)}</tr>
+                ))}
+              </tbody>
+            </table>
+          </details>
         </figure>
       </div>
     </>

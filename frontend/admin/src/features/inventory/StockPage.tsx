@@ -91,7 +91,7 @@ export function StockPage() {
             <option value="ADJUSTED">Correction (damage, loss, recount)</option>
             <option value="RECEIVED">Goods received</option>
           </SelectField>
-          <TextField label="Reason" name="reason" error={adjErr.byField.reason} />
+          <TextField label="Reason for the change" name="reason" error={adjErr.byField.reason} />
           <Button type="submit" busy={adjust.isPending}>Adjust</Button>
         </form>
       </div>

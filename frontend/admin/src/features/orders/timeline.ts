@@ -62,9 +62,12 @@ function who(e: TimelineEntry): string {
 
 function details(d: Record<string, string> | undefined): [string, string][] {
   if (!d) return [];
-  return Object.entries(d)
-    .filter(([k]) => !k.startsWith("short:"))
+  const out = Object.entries(d)
+    .filter(([k]) => !k.startsWith("short:") && k !== "amount_minor" && k !== "amount_currency")
     .sort(([a], [b]) => a.localeCompare(b));
+  // Money as money: the event's amount and currency in one.
+  if (d.amount_minor) out.unshift(["amount", money(Number(d.amount_minor), d.amount_currency)]);
+  return out;
 }
 
 /** fromEntry turns one of the order's timeline entries into an item. */
