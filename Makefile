@@ -15,10 +15,10 @@ COMPOSE_FILES = -f deploy/compose/compose.yaml $(if $(SECURE),-f deploy/compose/
 
 .PHONY: help
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: up
-up: ## install what is missing, build the storefront, start PostgreSQL, Redis, the broker and all services; print the URLs
+up: ## install what is missing, build the apps, start PostgreSQL, Redis, the broker, all services and the gateway; print the URL (http://localhost:8080)
 	@scripts/web.sh build
 	@scripts/stack.sh up
 
@@ -31,7 +31,7 @@ status: ## show what the local stack runs and whether it is ready
 	@scripts/stack.sh status
 
 .PHONY: deps
-deps: ## install (apt) and start PostgreSQL and Redis when missing, and protoc
+deps: ## install (apt) and start PostgreSQL and Redis when missing; nginx with njs, wrk, protoc; the frontend's npm packages
 	@scripts/deps.sh
 
 .PHONY: build
@@ -54,6 +54,10 @@ test-web: ## the frontend's tests: npm ci, typecheck, component tests (Vitest), 
 .PHONY: dev-web
 dev-web: ## Vite's dev server for the storefront against the running stack (make up; SHOP_GATEWAY_URL)
 	scripts/web.sh dev
+
+.PHONY: dev-admin
+dev-admin: ## Vite's dev server for the admin app (http://127.0.0.1:5174/admin/) against the running stack
+	scripts/web.sh dev-admin
 
 .PHONY: test-deploy
 test-deploy: ## check the images, compose stack and Helm chart offline (builds Helm into .bin the first time)
@@ -90,6 +94,7 @@ bench: deps ## run every benchmark; each prints its figures beside a baseline me
 	go run ./services/identity/cmd/identity-bench
 	go run ./services/catalog/cmd/catalog-bench
 	go run ./services/inventory/cmd/inventory-bench
+	go run ./scripts/gatewaybench
 	go run ./scripts/loadgen
 
 .PHONY: bench-bus
@@ -97,7 +102,7 @@ bench-bus: deps ## the event-bus benchmark only (outbox → Kafka → idempotent
 	go run ./scripts/busbench
 
 .PHONY: bench-saga
-bench-saga: deps ## the whole-saga load generator only (all services as processes)
+bench-saga: deps ## the whole-saga load generator only (all services as processes, behind the gateway; loadgen -direct bypasses it)
 	go run ./scripts/loadgen
 
 .PHONY: images
@@ -113,6 +118,10 @@ compose-up: ## start the compose stack (Redpanda, PostgreSQL, Redis, the service
 .PHONY: compose-down
 compose-down: ## stop the compose stack; its data volumes stay (VOLUMES=1 deletes them)
 	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) down $(if $(VOLUMES),--volumes)
+
+.PHONY: bench-gateway
+bench-gateway: deps ## the gateway with wrk: product and order reads through it and straight, beside nginx's static-file rate
+	go run ./scripts/gatewaybench
 
 .PHONY: clean
 clean: down ## stop the stack and delete its state (.local: data, logs, binaries)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Smoke test of the local stack, run by `make test`: `make up` from scratch,
-# every service ready, metrics served, a bad setting refused at start-up with
-# a clear message and a non-zero exit, then `make down` stops everything it
-# started, and a second `make up` finds the broker's data again.
+# every service ready, metrics served, the gateway in front of them (the
+# apps' pages, the API documents, the API, the edge authentication), a bad
+# setting refused at start-up with a clear message and a non-zero exit, then
+# `make down` stops everything it started, and a second `make up` finds the
+# broker's data again.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,6 +23,21 @@ for port in 8081 8082 8083 8084 8085; do
 	grep -q '^http_requests_total' <<<"$metrics" || fail "metrics on $port lack http_requests_total"
 done
 
+# The gateway: one origin for all of it.
+gw=http://127.0.0.1:8080
+curl -fsS "$gw/healthz" >/dev/null || fail "gateway /healthz"
+grep -qi '<html' <<<"$(curl -fsS "$gw/")" || fail "gateway: no page at /"
+grep -qi '<html' <<<"$(curl -fsS "$gw/admin/")" || fail "gateway: no page at /admin/"
+init=$(curl -fsS "$gw/docs/swagger-initializer.js") || fail "gateway: /docs/"
+for s in identity catalog inventory order payment; do
+	grep -q "specs/$s.yaml" <<<"$init" || fail "gateway: /docs/ does not list $s"
+	curl -fsS -o /dev/null "$gw/docs/specs/$s.yaml" || fail "gateway: /docs/specs/$s.yaml"
+done
+grep -q '"items"' <<<"$(curl -fsS "$gw/api/v1/products")" || fail "gateway: GET /api/v1/products"
+code=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$gw/api/v1/orders/00000000-0000-0000-0000-000000000000")
+[ "$code" = "401 application/problem+json" ] || fail "gateway: an order without a token gave '$code', want a 401 problem"
+grep -q '"uri":"/api/v1/products"' "$LOGS/gateway-access.log" || fail "gateway: no access log line"
+
 # A bad value stops start-up with a message naming it and exit status 1.
 set +e
 out=$(SHOP_TOPIC_PARTITIONS=zero SHOP_HTTP_ADDR=127.0.0.1:0 "$LOCAL/bin/catalog" 2>&1)
@@ -38,4 +55,5 @@ grep -q '"msg":"stopped cleanly"' "$LOGS/order.log" || fail "order did not log a
 
 "$ROOT/scripts/stack.sh" up >/dev/null
 curl -fsS http://127.0.0.1:8084/readyz >/dev/null || fail "second make up"
+curl -fsS http://127.0.0.1:8080/healthz >/dev/null || fail "second make up: gateway"
 echo "smoke: OK"

@@ -2,18 +2,25 @@
 # The local stack on a bare machine.
 #
 #   scripts/stack.sh up      install/start PostgreSQL and Redis if needed, build,
-#                            start the broker and the five services, wait until
-#                            all are ready, print the URLs
+#                            start the broker, the five services and the nginx
+#                            gateway in front of them, wait until all are ready,
+#                            print the URL
 #   scripts/stack.sh down    stop exactly what `up` started
 #   scripts/stack.sh status  what runs, and whether it is ready
 #
-# Logs: .local/logs/<name>.log; pids: .local/pids/<name>.pid.
+# Logs: .local/logs/<name>.log (the gateway's access log:
+# .local/logs/gateway-access.log); pids: .local/pids/<name>.pid.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 SERVICES=(identity catalog inventory order payment)
-declare -A PORT=([identity]=8081 [catalog]=8082 [inventory]=8083 [order]=8084 [payment]=8085)
+declare -A PORT=([identity]=8081 [catalog]=8082 [inventory]=8083 [order]=8084 [payment]=8085 [gateway]=8080)
 BIN="$LOCAL/bin"
+GATEWAY="$LOCAL/gateway"
+# The gateway connects to the services from this address, the only one
+# whose X-Forwarded-For they believe: a client on 127.0.0.1 that sends the
+# header straight to a service changes nothing.
+GATEWAY_PROXY_ADDR=127.0.0.2
 
 build() {
 	log "building into $BIN"
@@ -36,7 +43,43 @@ start() {
 	echo $! >"$PIDS/$name.pid"
 }
 
-ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${PORT[$1]}/readyz"; }
+ready() {
+	local path=/readyz
+	[ "$1" != gateway ] || path=/healthz
+	curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${PORT[$1]}$path"
+}
+
+# app_root APP: the app's build when there is one, else its placeholder page
+# (scripts/internal/gateway.DefaultAppRoot makes the same choice).
+app_root() {
+	if [ -f "$ROOT/frontend/$1/dist/index.html" ]; then echo "$ROOT/frontend/$1/dist"
+	else echo "$ROOT/deploy/gateway/placeholder/$1"; fi
+}
+
+# gateway renders the gateway's configuration (deploy/gateway/render.sh, as
+# compose and the chart do) and starts nginx.
+gateway() {
+	if pid_alive "$PIDS/gateway.pid"; then
+		log "gateway already running (pid $(cat "$PIDS/gateway.pid"))"
+		return
+	fi
+	port_open 127.0.0.1 "${PORT[gateway]}" && die "port ${PORT[gateway]} for the gateway is taken by another process"
+	"$ROOT/deploy/gateway/docs.sh" "$GATEWAY/docs"
+	local user=
+	[ "$(id -u)" -ne 0 ] || user=$(id -un) # workers as the services' user, not nobody
+	env SHOP_GATEWAY_LISTEN="127.0.0.1:${PORT[gateway]}" \
+		SHOP_GATEWAY_PROXY_BIND=$GATEWAY_PROXY_ADDR \
+		SHOP_GATEWAY_EDGE_AUTH="${SHOP_GATEWAY_EDGE_AUTH:-on}" \
+		SHOP_GATEWAY_STOREFRONT_ROOT="$(app_root storefront)" \
+		SHOP_GATEWAY_ADMIN_ROOT="$(app_root admin)" \
+		SHOP_GATEWAY_DOCS_ROOT="$GATEWAY/docs" \
+		SHOP_GATEWAY_STATE_DIR="$GATEWAY/state" \
+		SHOP_GATEWAY_ACCESS_LOG="$LOGS/gateway-access.log" \
+		SHOP_GATEWAY_ERROR_LOG="$LOGS/gateway.log" \
+		SHOP_GATEWAY_USER="$user" \
+		"$ROOT/deploy/gateway/render.sh" "$GATEWAY/conf"
+	start gateway nginx -e "$LOGS/gateway.log" -p "$GATEWAY/state" -c "$GATEWAY/conf/nginx.conf"
+}
 
 up() {
 	"$ROOT/scripts/deps.sh"
@@ -50,7 +93,7 @@ up() {
 		if ! pid_alive "$PIDS/$s.pid" && port_open 127.0.0.1 "${PORT[$s]}"; then
 			die "port ${PORT[$s]} for $s is taken by another process"
 		fi
-		start "$s" "$BIN/$s"
+		start "$s" env SHOP_TRUSTED_PROXIES=$GATEWAY_PROXY_ADDR "$BIN/$s"
 	done
 	for s in "${SERVICES[@]}"; do
 		if ! wait_for "$s" 90 ready "$s"; then
@@ -59,15 +102,16 @@ up() {
 		fi
 	done
 	seed
+	gateway
+	if ! wait_for gateway 30 ready gateway; then
+		tail -n 20 "$LOGS/gateway.log" >&2 || true
+		die "the gateway does not answer after 30s; log: $LOGS/gateway.log"
+	fi
 	cat <<TXT
 
-Shop is up. Services (each has /healthz, /readyz, /metrics and /api/v1/...):
-  identity   http://127.0.0.1:8081
-  catalog    http://127.0.0.1:8082
-  inventory  http://127.0.0.1:8083
-  order      http://127.0.0.1:8084
-  payment    http://127.0.0.1:8085
-  broker     127.0.0.1:9092 (Kafka protocol)
+Shop is up: http://localhost:${PORT[gateway]}
+  (the storefront at /, the admin app at /admin/, the API documents at /docs/, the API at /api/v1/)
+  Staff: http://localhost:${PORT[gateway]}/admin/ as admin@shop.local / admin-demo-pass (or seller@shop.local / seller-demo-pass)
 Logs in $LOGS. Stop with: make down
 TXT
 }
@@ -104,6 +148,7 @@ stop() {
 }
 
 down() {
+	stop gateway
 	for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop "${SERVICES[$i]}"; done
 	stop broker
 	stop redis
@@ -119,7 +164,7 @@ down() {
 }
 
 status() {
-	for name in broker "${SERVICES[@]}"; do
+	for name in broker "${SERVICES[@]}" gateway; do
 		if pid_alive "$PIDS/$name.pid"; then
 			state="running (pid $(cat "$PIDS/$name.pid"))"
 			if [ "$name" != broker ]; then ready "$name" && state="$state, ready" || state="$state, NOT ready"; fi

@@ -4,12 +4,14 @@
 # documents before every typecheck, test and build (frontend/shared/scripts/
 # gen-api.mjs); they are not committed.
 #
-#   scripts/web.sh build   npm ci when needed, build the storefront (frontend/storefront/dist)
+#   scripts/web.sh build   npm ci when needed, build the storefront and the admin app
+#                          (frontend/storefront/dist, frontend/admin/dist)
 #   scripts/web.sh test    npm ci, typecheck, component tests, build, browser tests
 #                          (Chromium from Debian, installed when missing; the
 #                          browser tests start their own stack behind the gateway)
 #   scripts/web.sh dev     Vite's dev server against a running stack
 #                          (SHOP_GATEWAY_URL, default http://127.0.0.1:8080)
+#   scripts/web.sh dev-admin  the same for the admin app (port SHOP_ADMIN_DEV_PORT, 5174)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT/frontend"
@@ -27,7 +29,7 @@ packages() {
 case "${1:-}" in
 build)
 	packages
-	log "frontend: building the storefront"
+	log "frontend: building the storefront and the admin app"
 	npm run build --silent
 	;;
 test)
@@ -37,7 +39,7 @@ test)
 	npm run typecheck --silent
 	log "frontend: component tests"
 	npm test --silent
-	log "frontend: building the storefront"
+	log "frontend: building the storefront and the admin app"
 	npm run build --silent
 	log "frontend: browser tests (screenshots in frontend/e2e/screenshots/)"
 	npm run e2e --silent
@@ -47,7 +49,12 @@ dev)
 	log "frontend: Vite at http://127.0.0.1:${SHOP_DEV_PORT:-5173}, /api to ${SHOP_GATEWAY_URL:-http://127.0.0.1:8080}"
 	exec npm run dev
 	;;
+dev-admin)
+	packages
+	log "frontend: Vite at http://127.0.0.1:${SHOP_ADMIN_DEV_PORT:-5174}/admin/, /api to ${SHOP_GATEWAY_URL:-http://127.0.0.1:8080}"
+	exec npm run dev:admin
+	;;
 *)
-	die "usage: scripts/web.sh build|test|dev"
+	die "usage: scripts/web.sh build|test|dev|dev-admin"
 	;;
 esac

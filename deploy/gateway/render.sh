@@ -78,7 +78,7 @@ for name in SHOP_GATEWAY_API_RATE SHOP_GATEWAY_AUTH_RATE; do
 done
 for name in SHOP_GATEWAY_API_BURST SHOP_GATEWAY_AUTH_BURST; do
 	eval "v=\$$name"
-	match "$v" '[0-9]+' || fail "$name: want a whole number, got '$v'"
+	match "$v" '[1-9][0-9]*' || fail "$name: want a whole number of at least 1, got '$v'"
 done
 match "$SHOP_GATEWAY_BODY_LIMIT" '[0-9]+[kKmMgG]?' || fail "SHOP_GATEWAY_BODY_LIMIT: want a size such as 1m, got '$SHOP_GATEWAY_BODY_LIMIT'"
 match "$SHOP_GATEWAY_WORKERS" 'auto|[1-9][0-9]*' || fail "SHOP_GATEWAY_WORKERS: want auto or a number, got '$SHOP_GATEWAY_WORKERS'"
@@ -98,12 +98,17 @@ for net in $(printf '%s' "$SHOP_GATEWAY_TRUSTED_NETWORKS" | tr ',' ' '); do
 	match "$net" '[0-9.]+(/[0-9]+)?|[0-9A-Fa-f:]+(/[0-9]+)?' || fail "SHOP_GATEWAY_TRUSTED_NETWORKS: '$net' is not an address or CIDR"
 	_SHOP_GATEWAY_REAL_IP_FROM="$_SHOP_GATEWAY_REAL_IP_FROM set_real_ip_from $net;"
 done
-# Retry-After of the edge's 429 on /api/v1/auth/: one request's interval.
-n=${SHOP_GATEWAY_AUTH_RATE%%r/*}
-case $SHOP_GATEWAY_AUTH_RATE in
-*r/m) _SHOP_GATEWAY_AUTH_RETRY_AFTER=$(((60 + n - 1) / n)) ;;
-*) _SHOP_GATEWAY_AUTH_RETRY_AFTER=1 ;;
-esac
+# retry_after RATE: the Retry-After of the edge's 429 at that rate, one
+# request's interval in whole seconds (at least 1).
+retry_after() {
+	n=${1%%r/*}
+	case $1 in
+	*r/m) echo $(((60 + n - 1) / n)) ;;
+	*) echo 1 ;;
+	esac
+}
+_SHOP_GATEWAY_API_RETRY_AFTER=$(retry_after "$SHOP_GATEWAY_API_RATE")
+_SHOP_GATEWAY_AUTH_RETRY_AFTER=$(retry_after "$SHOP_GATEWAY_AUTH_RATE")
 
 mkdir -p "$out" "$SHOP_GATEWAY_STATE_DIR/cache"
 out=$(CDPATH='' cd -- "$out" && pwd)
@@ -117,7 +122,7 @@ names="SHOP_GATEWAY_LISTEN SHOP_GATEWAY_IDENTITY_ADDR SHOP_GATEWAY_CATALOG_ADDR 
 	SHOP_GATEWAY_API_BURST SHOP_GATEWAY_AUTH_RATE SHOP_GATEWAY_AUTH_BURST SHOP_GATEWAY_BODY_LIMIT
 	SHOP_GATEWAY_READ_TIMEOUT SHOP_GATEWAY_STREAM_TIMEOUT SHOP_GATEWAY_HSTS SHOP_GATEWAY_WORKERS
 	SHOP_GATEWAY_STATE_DIR SHOP_GATEWAY_ACCESS_LOG SHOP_GATEWAY_ERROR_LOG SHOP_GATEWAY_NJS_MODULE
-	_SHOP_GATEWAY_USER_LINE _SHOP_GATEWAY_REAL_IP_FROM _SHOP_GATEWAY_AUTH _SHOP_GATEWAY_AUTH_RETRY_AFTER
+	_SHOP_GATEWAY_USER_LINE _SHOP_GATEWAY_REAL_IP_FROM _SHOP_GATEWAY_AUTH _SHOP_GATEWAY_API_RETRY_AFTER _SHOP_GATEWAY_AUTH_RETRY_AFTER
 	_SHOP_GATEWAY_JS"
 list=
 for n in $names; do

@@ -135,14 +135,16 @@ func (a cpuSample) until(b cpuSample) cpuUse {
 func jiffies(n uint64) time.Duration { return time.Duration(n) * time.Second / userHZ }
 
 // program names the groups of the report: the services, PostgreSQL, Redis,
-// the load generator (its HTTP clients and the in-process broker) and the
-// rest.
+// the gateway (nginx), the load generator (its HTTP clients and the
+// in-process broker) and the rest.
 func program(comm string) string {
 	switch comm {
 	case "identity", "catalog", "inventory", "order", "payment", "postgres", "loadgen":
 		return comm
 	case "redis-server":
 		return "redis"
+	case "nginx":
+		return "gateway"
 	}
 	return "other"
 }

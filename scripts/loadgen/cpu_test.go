@@ -44,7 +44,7 @@ func TestCPUSamplesCountThisProcess(t *testing.T) {
 
 func TestProgramGroups(t *testing.T) {
 	for comm, want := range map[string]string{
-		"postgres": "postgres", "payment": "payment", "redis-server": "redis", "loadgen": "loadgen",
+		"postgres": "postgres", "payment": "payment", "redis-server": "redis", "loadgen": "loadgen", "nginx": "gateway",
 		"kworker/u8:3-flush-254:0": "other",
 	} {
 		if got := program(comm); got != want {

@@ -1,13 +1,16 @@
 // Command loadgen measures the whole saga on this machine: it starts all
-// five services as real processes (scripts/internal/procstack), then N
+// five services as real processes behind the nginx gateway
+// (scripts/internal/procstack; -direct bypasses the gateway), then N
 // concurrent customers log in, order 1–3 products and pay, for a while. It
 // reports orders/s that reach PAID, the latency of POST /orders and of the
-// saga from CREATED to PAID, the CPU time each program (each service,
-// PostgreSQL, Redis, itself) spent per order, the WAL per order, where the
-// saga's time goes between services (each relay's and consumer's means,
-// from the services' own metrics), and checks against the databases that
-// nothing was oversold, charged twice or left stuck. A baseline measured in
-// the same run (the same clients reading an order) shows the HTTP ceiling.
+// saga from CREATED to PAID, the CPU time each program (each service, the
+// gateway, PostgreSQL, Redis, itself) spent per order, the WAL per order,
+// where the saga's time goes between services (each relay's and consumer's
+// means, from the services' own metrics), and checks against the databases
+// that nothing was oversold, charged twice or left stuck. A baseline
+// measured in the same run (the same clients reading an order, straight at
+// the order service and through the gateway) shows the HTTP ceiling and
+// the gateway's cost.
 //
 //	go run ./scripts/loadgen -customers 64 -duration 30s
 package main
@@ -24,6 +27,7 @@ import (
 
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
+	"github.com/shop-oss/shop/scripts/internal/gateway"
 	"github.com/shop-oss/shop/scripts/internal/history"
 	"github.com/shop-oss/shop/scripts/internal/procstack"
 )
@@ -39,6 +43,7 @@ type options struct {
 	pgSocket    string
 	logLevel    string
 	keep        bool
+	direct      bool
 }
 
 // validate refuses flags the run cannot use, before anything is built or
@@ -77,6 +82,7 @@ func main() {
 		"services reach PostgreSQL through its Unix socket in this directory (default: the local one when there is one); empty for TCP")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "the services' log level")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the services' logs) and print where it is")
+	flag.BoolVar(&o.direct, "direct", false, "customers call the services on their own ports instead of through the nginx gateway")
 	flag.IntVar(&o.pprofPort, "pprof-port", 0, "when set, service i serves pprof on 127.0.0.1:port+i (identity, catalog, inventory, order, payment)")
 	flag.Parse()
 	// The load generator hosts the broker and the customers' clients, which
@@ -130,7 +136,12 @@ func run(o options) error {
 			env[name]["SHOP_PPROF_ADDR"] = fmt.Sprintf("127.0.0.1:%d", o.pprofPort+i)
 		}
 	}
-	st, err := procstack.Start(ctx, procstack.Options{BinDir: bin, WorkDir: work, LogLevel: o.logLevel, Env: env, PGSocketDir: o.pgSocket})
+	opts := procstack.Options{BinDir: bin, WorkDir: work, LogLevel: o.logLevel, Env: env, PGSocketDir: o.pgSocket}
+	if !o.direct {
+		// As deployed: edge authentication on, a worker per CPU.
+		opts.Gateway = &gateway.Options{Root: root, Env: map[string]string{"SHOP_GATEWAY_WORKERS": "auto"}}
+	}
+	st, err := procstack.Start(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -148,14 +148,22 @@ func (r report) ok() bool {
 	return len(r.oversold) == 0 && r.doubleCharged == 0 && r.unrefunded == 0 && r.paidWithoutPayment == 0 && r.open == 0
 }
 
-func (r report) print(o options, baseline float64) {
+func (r report) print(o options, base baseline) {
 	res := r.res
 	pg := "TCP 127.0.0.1:5432"
 	if o.pgSocket != "" {
 		pg = "Unix socket in " + o.pgSocket
 	}
-	fmt.Printf("\n%d customers for %s (identity bcrypt cost %d; PostgreSQL over %s)\n", o.customers, o.duration, o.bcryptCost, pg)
-	fmt.Printf("  baseline: GET /orders/{id} by the same clients     %8.0f req/s\n", baseline)
+	route := "through the gateway (edge authentication on)"
+	if o.direct {
+		route = "straight at the services"
+	}
+	fmt.Printf("\n%d customers for %s, %s (identity bcrypt cost %d; PostgreSQL over %s)\n", o.customers, o.duration, route, o.bcryptCost, pg)
+	fmt.Printf("  baseline: GET /orders/{id} by the same clients     %8.0f req/s straight at order", base.direct)
+	if base.gateway > 0 {
+		fmt.Printf(", %.0f req/s through the gateway (%.0f%%)", base.gateway, 100*base.gateway/base.direct)
+	}
+	fmt.Println()
 	fmt.Printf("  orders placed                                     %8d  (%d errors, %d failed payments)\n", res.placed, res.placeErrors, res.payErrors)
 	fmt.Printf("  orders that reached PAID                          %8d  (%.0f/s)\n", r.paid, r.paidPerSec)
 	fmt.Printf("  orders cancelled (scarce product sold out)        %8d\n", r.cancelled)

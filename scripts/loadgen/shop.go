@@ -87,7 +87,7 @@ func (s *shop) must(ctx context.Context, want int, method, url, token string, bo
 }
 
 func (s *shop) login(ctx context.Context, email, password string) (string, error) {
-	out, err := s.must(ctx, 200, "POST", s.st.URL("identity")+"/api/v1/auth/login", "", map[string]string{"email": email, "password": password})
+	out, err := s.must(ctx, 200, "POST", s.st.APIURL("identity")+"/api/v1/auth/login", "", map[string]string{"email": email, "password": password})
 	if err != nil {
 		return "", err
 	}
@@ -122,7 +122,7 @@ func (s *shop) setUp(ctx context.Context, o options) error {
 		wg.Go(func() {
 			email := fmt.Sprintf("load-%d-%s@shop.local", i, uuid.NewString()[:8])
 			pw := "load-customer-" + uuid.NewString()
-			_, err := s.must(ctx, 201, "POST", s.st.URL("identity")+"/api/v1/auth/register", "",
+			_, err := s.must(ctx, 201, "POST", s.st.APIURL("identity")+"/api/v1/auth/register", "",
 				map[string]string{"email": email, "password": pw, "display_name": fmt.Sprintf("Load %d", i)})
 			if err == nil {
 				s.tokens[i], err = s.login(ctx, email, pw)
@@ -144,7 +144,7 @@ func (s *shop) setUp(ctx context.Context, o options) error {
 // product creates an ACTIVE product with onHand units and waits until
 // inventory and order know it.
 func (s *shop) product(ctx context.Context, name string, price, onHand int64) (string, error) {
-	p, err := s.must(ctx, 201, "POST", s.st.URL("catalog")+"/api/v1/products", s.seller, map[string]any{
+	p, err := s.must(ctx, 201, "POST", s.st.APIURL("catalog")+"/api/v1/products", s.seller, map[string]any{
 		"sku": "LOAD-" + uuid.NewString()[:8], "name": name, "price_minor": price, "currency": "EUR", "status": "ACTIVE",
 	})
 	if err != nil {
@@ -153,7 +153,7 @@ func (s *shop) product(ctx context.Context, name string, price, onHand int64) (s
 	id := p["id"].(string)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		code, _, err := s.call(ctx, "PUT", s.st.URL("inventory")+"/api/v1/inventory/"+id, s.admin, map[string]any{"on_hand": onHand})
+		code, _, err := s.call(ctx, "PUT", s.st.APIURL("inventory")+"/api/v1/inventory/"+id, s.admin, map[string]any{"on_hand": onHand})
 		if err != nil {
 			return "", err
 		}
@@ -260,7 +260,7 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 		}
 	}
 	t0 := time.Now()
-	code, out, err := s.call(ctx, "POST", s.st.URL("order")+"/api/v1/orders", token, map[string]any{"lines": lines}, "Idempotency-Key", uuid.NewString())
+	code, out, err := s.call(ctx, "POST", s.st.APIURL("order")+"/api/v1/orders", token, map[string]any{"lines": lines}, "Idempotency-Key", uuid.NewString())
 	placeLat = time.Since(t0)
 	if err != nil || code != 201 {
 		return placeLat, 0, false, false, fmt.Errorf("place order: %d %v %v", code, out, err)
@@ -274,14 +274,14 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 	deadline := time.Now().Add(30 * time.Second)
 	var paymentID string
 	for paymentID == "" {
-		code, page, err := s.call(ctx, "GET", s.st.URL("payment")+"/api/v1/payments?orderId="+orderID, token, nil, "Prefer", "wait=10")
+		code, page, err := s.call(ctx, "GET", s.st.APIURL("payment")+"/api/v1/payments?orderId="+orderID, token, nil, "Prefer", "wait=10")
 		if err == nil && code == 200 {
 			if items, _ := page["items"].([]any); len(items) > 0 {
 				paymentID = items[0].(map[string]any)["id"].(string)
 				break
 			}
 		}
-		code, order, err := s.call(ctx, "GET", s.st.URL("order")+"/api/v1/orders/"+orderID, token, nil)
+		code, order, err := s.call(ctx, "GET", s.st.APIURL("order")+"/api/v1/orders/"+orderID, token, nil)
 		if err == nil && code == 200 && order["status"] == "CANCELLED" {
 			return placeLat, 0, true, false, nil // the report counts cancellations
 		}
@@ -295,7 +295,7 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 	t1 := time.Now()
 	key := uuid.NewString()
 	for attempt := 0; ; attempt++ {
-		code, out, err = s.call(ctx, "POST", s.st.URL("payment")+"/api/v1/payments/confirm", token,
+		code, out, err = s.call(ctx, "POST", s.st.APIURL("payment")+"/api/v1/payments/confirm", token,
 			map[string]any{"payment_id": paymentID, "card_number": "4242424242424242"}, "Idempotency-Key", key)
 		// A 409 payment-busy (another request holds the payment) or a
 		// network error is retried with the same key, as a client should.
@@ -312,15 +312,41 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 }
 
 // baseline has the customers read one order by ID for d: the HTTP and
-// authentication ceiling of the same stack, measured in the same run.
-func (s *shop) baseline(ctx context.Context, clients int, d time.Duration) (float64, error) {
+// authentication ceiling of the same stack, measured in the same run. With
+// the gateway in front, the same reads go through it and then straight to
+// the order service, so that its cost is known.
+func (s *shop) baseline(ctx context.Context, clients int, d time.Duration) (baseline, error) {
+	var b baseline
 	p := s.products[0]
-	out, err := s.must(ctx, 201, "POST", s.st.URL("order")+"/api/v1/orders", s.tokens[0],
+	out, err := s.must(ctx, 201, "POST", s.st.APIURL("order")+"/api/v1/orders", s.tokens[0],
 		map[string]any{"lines": []map[string]any{{"product_id": p, "quantity": 1}}}, "Idempotency-Key", uuid.NewString())
 	if err != nil {
-		return 0, err
+		return b, err
 	}
-	url := s.st.URL("order") + "/api/v1/orders/" + out["id"].(string)
+	path := "/api/v1/orders/" + out["id"].(string)
+	if b.direct, err = s.readRate(ctx, s.st.URL("order")+path, clients, d); err != nil {
+		return b, err
+	}
+	if s.st.Gateway != nil {
+		if b.gateway, err = s.readRate(ctx, s.st.Gateway.URL+path, clients, d); err != nil {
+			return b, err
+		}
+	}
+	// The order was only read; cancel it so that it waits for nothing.
+	if _, err := s.must(ctx, 200, "POST", s.st.APIURL("order")+path+"/cancel", s.tokens[0], map[string]any{"note": "load generator baseline"}, "Idempotency-Key", uuid.NewString()); err != nil {
+		return b, fmt.Errorf("cancel the baseline's order: %w", err)
+	}
+	return b, nil
+}
+
+// baseline is the rate of order reads straight at the order service, and
+// through the gateway (0 when the run bypasses it).
+type baseline struct {
+	direct, gateway float64
+}
+
+// readRate is how many 200s clients get per second reading url for d.
+func (s *shop) readRate(ctx context.Context, url string, clients int, d time.Duration) (float64, error) {
 	var (
 		mu    sync.Mutex
 		count int
@@ -341,9 +367,8 @@ func (s *shop) baseline(ctx context.Context, clients int, d time.Duration) (floa
 		})
 	}
 	wg.Wait()
-	// The order was only read; cancel it so that it waits for nothing.
-	if _, err := s.must(ctx, 200, "POST", url+"/cancel", s.tokens[0], map[string]any{"note": "load generator baseline"}, "Idempotency-Key", uuid.NewString()); err != nil {
-		return 0, fmt.Errorf("cancel the baseline's order: %w", err)
+	if count == 0 {
+		return 0, fmt.Errorf("no read of %s succeeded", url)
 	}
 	return float64(count) / d.Seconds(), nil
 }

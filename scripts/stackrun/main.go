@@ -6,8 +6,10 @@
 //
 //	ready http://127.0.0.1:PORT
 //
-// and runs until SIGTERM or SIGINT, then stops everything cleanly and drops
-// its databases. Everything else it says goes to stderr.
+// and runs until SIGTERM or SIGINT (or until the process that started it
+// dies: a SIGTERM to `go run`, which the go command does not pass on, stops
+// it too), then stops everything cleanly and drops its databases.
+// Everything else it says goes to stderr.
 //
 //	go run ./scripts/stackrun -seed
 //	go run ./scripts/stackrun -storefront frontend/storefront/dist -admin frontend/admin/dist
@@ -73,6 +75,7 @@ func main() {
 func run(o options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	stopWithParent()
 	root, err := procstack.RepoRoot()
 	if err != nil {
 		return err
@@ -173,6 +176,17 @@ func seedHistory(ctx context.Context, root string, st *procstack.Stack, env map[
 	}
 	fmt.Fprintln(os.Stderr, "stackrun:", summary)
 	return nil
+}
+
+// stopWithParent asks Linux for a SIGTERM when the process that started
+// this one dies. Under `go run` that is the go command, which does not pass
+// a SIGTERM on: the launcher then still stops, and stops its stack.
+func stopWithParent() {
+	ppid := os.Getppid()
+	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0)
+	if os.Getppid() != ppid { // the parent died before the request took effect
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}
 }
 
 // parseEnv reads NAME=VALUE pairs.

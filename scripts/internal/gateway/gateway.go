@@ -64,6 +64,16 @@ type Gateway struct {
 	state               string
 }
 
+// NoRateLimits are the SHOP_GATEWAY_* settings that lift the per-client
+// rate limits, for a stack whose clients all come from one address (tests,
+// load generators, benchmarks).
+func NoRateLimits() map[string]string {
+	return map[string]string{
+		"SHOP_GATEWAY_API_RATE": "1000000r/s", "SHOP_GATEWAY_API_BURST": "1000000",
+		"SHOP_GATEWAY_AUTH_RATE": "1000000r/s", "SHOP_GATEWAY_AUTH_BURST": "1000000",
+	}
+}
+
 // DefaultAppRoot is where an app is served from when none is given: the
 // app's build (frontend/<app>/dist) when it has been built, else the
 // placeholder page (deploy/gateway/placeholder/<app>). `make up` makes the
@@ -130,6 +140,9 @@ func Start(ctx context.Context, opts Options) (_ *Gateway, err error) {
 	if err := g.render(ctx); err != nil {
 		return nil, err
 	}
+	if err := g.test(ctx); err != nil {
+		return nil, err
+	}
 	if err := g.start(); err != nil {
 		return nil, err
 	}
@@ -142,6 +155,13 @@ func Start(ctx context.Context, opts Options) (_ *Gateway, err error) {
 		return nil, fmt.Errorf("nginx %w; log:\n%s", err, Tail(g.ErrorLog, 20))
 	}
 	return g, nil
+}
+
+// StopWithParent makes a child process get SIGTERM when the process that
+// started it dies (Linux), so that a test or launcher killed outright
+// leaves no services, Redis or nginx running behind it.
+func StopWithParent() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }
 
 // workerUser is the user nginx's workers run as when nginx starts as root:
@@ -187,6 +207,7 @@ func (g *Gateway) start() error {
 	// -e: the error log before the configuration is read, too.
 	cmd := exec.Command("nginx", "-e", g.ErrorLog, "-p", g.state, "-c", filepath.Join(g.conf, "nginx.conf"))
 	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = StopWithParent()
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return fmt.Errorf("start nginx (make deps installs it): %w", err)
@@ -229,21 +250,16 @@ func WaitOK(url string, exited <-chan struct{}, timeout time.Duration) error {
 	}
 }
 
-// Reload renders the configuration again with env added to the variables
-// and makes nginx load it (SIGHUP): a test changes a setting without a new
-// port.
-func (g *Gateway) Reload(ctx context.Context, env map[string]string) error {
-	for k, v := range env {
-		g.env = append(g.env, k+"="+v)
-	}
-	if err := g.render(ctx); err != nil {
-		return err
-	}
-	test := exec.CommandContext(ctx, "nginx", "-t", "-q", "-e", g.ErrorLog, "-p", g.state, "-c", filepath.Join(g.conf, "nginx.conf"))
-	if out, err := test.CombinedOutput(); err != nil {
+// StateDir is nginx's own directory (pid, temporary files, caches).
+func (g *Gateway) StateDir() string { return g.state }
+
+// test checks the rendered configuration with nginx -t.
+func (g *Gateway) test(ctx context.Context) error {
+	cmd := exec.CommandContext(ctx, "nginx", "-t", "-q", "-e", "/dev/stderr", "-p", g.state, "-c", filepath.Join(g.conf, "nginx.conf"))
+	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("nginx -t: %v\n%s", err, out)
 	}
-	return g.cmd.Process.Signal(syscall.SIGHUP)
+	return nil
 }
 
 // Stop shuts nginx down gracefully (SIGQUIT: open requests finish) and

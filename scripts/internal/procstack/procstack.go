@@ -187,12 +187,7 @@ func (s *Stack) startGateway(ctx context.Context, g gateway.Options) (err error)
 	for name, p := range s.procs {
 		g.Upstreams[name] = "127.0.0.1:" + strconv.Itoa(p.Port)
 	}
-	env := map[string]string{
-		"SHOP_GATEWAY_API_RATE":   "1000000r/s",
-		"SHOP_GATEWAY_API_BURST":  "1000000",
-		"SHOP_GATEWAY_AUTH_RATE":  "1000000r/s",
-		"SHOP_GATEWAY_AUTH_BURST": "1000000",
-	}
+	env := gateway.NoRateLimits()
 	for k, v := range g.Env {
 		env[k] = v
 	}
@@ -231,6 +226,17 @@ func (s *Stack) Run(name string, args ...string) (string, error) {
 	return string(out), nil
 }
 
+// Seed loads the demo data with each service's `seed` command, as `make up`
+// does: identity first, since the demo catalog belongs to the demo seller.
+func (s *Stack) Seed() error {
+	for _, name := range config.ServiceNames {
+		if out, err := s.Run(name, "seed"); err != nil {
+			return fmt.Errorf("%w\n%s", err, out)
+		}
+	}
+	return nil
+}
+
 // StartService starts a service process (again).
 func (s *Stack) StartService(name string) error {
 	p := s.procs[name]
@@ -240,6 +246,7 @@ func (s *Stack) StartService(name string) error {
 	}
 	cmd := exec.Command(filepath.Join(s.opts.BinDir, name))
 	cmd.Env = append(os.Environ(), p.env...)
+	cmd.SysProcAttr = gateway.StopWithParent()
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
@@ -335,6 +342,19 @@ func (s *Stack) Tail(name string, n int) string {
 
 func (s *Stack) logPath(name string) string { return filepath.Join(s.opts.WorkDir, name+".log") }
 
+// LogPath is the file a service logs to.
+func (s *Stack) LogPath(name string) string { return s.logPath(name) }
+
+// Signal sends sig to a running service (SIGSTOP and SIGCONT make a slow
+// service, for the gateway's timeout tests).
+func (s *Stack) Signal(name string, sig os.Signal) error {
+	p := s.procs[name]
+	if p == nil || p.cmd == nil {
+		return fmt.Errorf("%s is not running", name)
+	}
+	return p.cmd.Process.Signal(sig)
+}
+
 func (s *Stack) startRedis() error {
 	port, err := freeport.Get()
 	if err != nil {
@@ -346,6 +366,7 @@ func (s *Stack) startRedis() error {
 	}
 	s.redis = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning")
+	s.redis.SysProcAttr = gateway.StopWithParent()
 	if err := s.redis.Start(); err != nil {
 		return fmt.Errorf("start redis-server (make deps installs it): %w", err)
 	}

@@ -58,9 +58,15 @@ func (h *handler) getProduct(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", etag(p.Version))
-	// Drafts are per viewer, so shared caches must not keep responses;
-	// browsers revalidate with If-None-Match.
-	c.Header("Cache-Control", "private, no-cache")
+	// Drafts are per viewer, so a signed-in viewer's answer is private. An
+	// anonymous viewer sees only what everyone sees, so a shared cache (the
+	// gateway's micro-cache) may keep that answer for a second. Browsers
+	// revalidate with If-None-Match either way.
+	if actor(c).ID == uuid.Nil {
+		c.Header("Cache-Control", "public, max-age=0, s-maxage=1")
+	} else {
+		c.Header("Cache-Control", "private, no-cache")
+	}
 	if notModified(c, p.Version) {
 		c.Status(http.StatusNotModified)
 		return

@@ -365,3 +365,26 @@ func TestPriceAndArchive(t *testing.T) {
 		t.Errorf("get a malformed ID: %d", r.status)
 	}
 }
+
+// An anonymous reader's answer is what everyone sees, so a shared cache may
+// keep it briefly (the gateway's micro-cache); a signed-in reader's may
+// include a draft, so it is private. Both revalidate in browsers.
+func TestProductCacheControlByViewer(t *testing.T) {
+	e := newEnv(t)
+	var p product
+	e.must(201, e.seller, "POST", "/api/v1/products", newProductBody("status", "ACTIVE")).decode(t, &p)
+	path := "/api/v1/products/" + p.ID
+	if got := e.must(200, e.anon, "GET", path, nil).header.Get("Cache-Control"); got != "public, max-age=0, s-maxage=1" {
+		t.Errorf("anonymous: Cache-Control %q", got)
+	}
+	for _, c := range []caller{e.customer, e.seller} {
+		if got := e.must(200, c, "GET", path, nil).header.Get("Cache-Control"); got != "private, no-cache" {
+			t.Errorf("%s: Cache-Control %q", c.name, got)
+		}
+	}
+	var draft product
+	e.must(201, e.seller, "POST", "/api/v1/products", newProductBody("status", "DRAFT")).decode(t, &draft)
+	if got := e.must(200, e.seller, "GET", "/api/v1/products/"+draft.ID, nil).header.Get("Cache-Control"); got != "private, no-cache" {
+		t.Errorf("the owner's draft: Cache-Control %q", got)
+	}
+}
