@@ -13,5 +13,6 @@ export default defineConfig({
     proxy: { "/api": { target: gateway, changeOrigin: false } },
   },
   build: { outDir: "dist", sourcemap: true },
-  test: { environment: "jsdom", globals: true, setupFiles: ["../test-setup.ts"] },
+  // A component test clicks through the app in jsdom: seconds on a busy 2-core machine, so the timeout is generous.
+  test: { environment: "jsdom", globals: true, setupFiles: ["../test-setup.ts"], testTimeout: 20_000 },
 });
