@@ -20,7 +20,7 @@ export function Layout() {
   }, [loc.pathname]);
   const items = screensFor(user?.role);
   return (
-    <div className="shell">
+    <div className={items.length > 0 ? "shell" : "shell shell--bare"}>
       <a className="skip-link" href="#main">Skip to content</a>
       <header className="topbar">
         <span className="topbar__brand">Shop admin</span>
