@@ -45,10 +45,10 @@ export async function shoot(page: Page, name: string) {
   await page.setViewportSize(size);
 }
 
-/** shootDesktop saves the page at desktop size only, as NAME-desktop.png. */
-export async function shootDesktop(page: Page, name: string) {
+/** shootDesktop saves the page at desktop size only, as NAME-desktop.png (a modal dialog: the viewport only, where its backdrop is). */
+export async function shootDesktop(page: Page, name: string, { fullPage = true } = {}) {
   mkdirSync(shots, { recursive: true });
-  await page.screenshot({ path: join(shots, `${name}-desktop.png`), fullPage: true });
+  await page.screenshot({ path: join(shots, `${name}-desktop.png`), fullPage });
 }
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");

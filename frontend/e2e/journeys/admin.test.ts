@@ -201,10 +201,10 @@ describe.sequential("staff in the admin app", () => {
     await row.getByRole("button", { name: "Replay…" }).click();
     const dialog = page.getByRole("dialog");
     await dialog.getByText(/Dry run: nothing was sent yet\. 1 would go to order\.retry/).waitFor();
-    await shootDesktop(page, "admin-15-dlq-dry-run");
+    await shootDesktop(page, "admin-15-dlq-dry-run", { fullPage: false });
     await dialog.getByRole("button", { name: "Replay 1 message" }).click();
     await dialog.getByRole("status").filter({ hasText: "1 replayed" }).waitFor();
-    await shootDesktop(page, "admin-16-dlq-replayed");
+    await shootDesktop(page, "admin-16-dlq-replayed", { fullPage: false });
     await dialog.getByRole("button", { name: "Close" }).click();
 
     // The order service handled the replay again (the order still does not

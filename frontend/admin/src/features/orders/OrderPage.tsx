@@ -82,6 +82,7 @@ export function OrderPage() {
       <div className="detail-grid">
         <section className="card" aria-labelledby="lines-title">
           <h2 id="lines-title">Lines</h2>
+          <div className="table-wrap">
           <table className="table">
             <thead><tr><th scope="col">Product</th><th scope="col" className="num">Qty</th><th scope="col" className="num">Price</th><th scope="col" className="num">Total</th></tr></thead>
             <tbody>
@@ -96,6 +97,7 @@ export function OrderPage() {
             </tbody>
             <tfoot><tr><th scope="row" colSpan={3}>Total</th><td className="num"><Money minor={o.total.amount_minor} currency={o.total.currency} /></td></tr></tfoot>
           </table>
+          </div>
         </section>
         {isAdmin && (
           <section className="card" aria-labelledby="payment-title">
