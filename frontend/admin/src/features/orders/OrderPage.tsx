@@ -80,9 +80,8 @@ export function OrderPage() {
       </p>
       <Actions order={{ ...o, ...(progress?.order ?? {}) }} payment={p} isAdmin={isAdmin} />
       <div className="detail-grid">
-        <section className="card" aria-labelledby="lines-title">
+        <section className="card detail-grid__full" aria-labelledby="lines-title">
           <h2 id="lines-title">Lines</h2>
-          <div className="table-wrap">
           <table className="table">
             <thead><tr><th scope="col">Product</th><th scope="col" className="num">Qty</th><th scope="col" className="num">Price</th><th scope="col" className="num">Total</th></tr></thead>
             <tbody>
@@ -97,7 +96,6 @@ export function OrderPage() {
             </tbody>
             <tfoot><tr><th scope="row" colSpan={3}>Total</th><td className="num"><Money minor={o.total.amount_minor} currency={o.total.currency} /></td></tr></tfoot>
           </table>
-          </div>
         </section>
         {isAdmin && (
           <section className="card" aria-labelledby="payment-title">
