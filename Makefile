@@ -18,7 +18,8 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: up
-up: ## install what is missing, start PostgreSQL, Redis, the broker, all services and the gateway; print the URL (http://localhost:8080)
+up: ## install what is missing, build the apps, start PostgreSQL, Redis, the broker, all services and the gateway; print the URL (http://localhost:8080)
+	@scripts/web.sh build
 	@scripts/stack.sh up
 
 .PHONY: down
@@ -40,10 +41,23 @@ build: ## build every service and the local broker into .local/bin
 	@for s in identity catalog inventory order payment; do go build -o .local/bin/$$s ./services/$$s/cmd/$$s || exit 1; done
 
 .PHONY: test
-test: deps lint lint-api proto-check ## run every test: lint, API documents, generated code, unit, integration (real PostgreSQL, Redis, broker), deployment files and the stack smoke test
+test: deps lint lint-api proto-check ## run every test: lint, API documents, generated code, unit, integration (real PostgreSQL, Redis, broker), the frontend, deployment files and the stack smoke test
 	go test $(GOTEST_FLAGS) $(MODULES)
+	scripts/web.sh test
 	@$(MAKE) --no-print-directory test-deploy
 	scripts/smoke.sh
+
+.PHONY: test-web
+test-web: ## the frontend's tests: npm ci, typecheck, component tests (Vitest), build, browser tests (Chromium, own stack)
+	scripts/web.sh test
+
+.PHONY: dev-web
+dev-web: ## Vite's dev server for the storefront against the running stack (make up; SHOP_GATEWAY_URL)
+	scripts/web.sh dev
+
+.PHONY: dev-admin
+dev-admin: ## Vite's dev server for the admin app (http://127.0.0.1:5174/admin/) against the running stack
+	scripts/web.sh dev-admin
 
 .PHONY: test-deploy
 test-deploy: ## check the images, compose stack and Helm chart offline (builds Helm into .bin the first time)

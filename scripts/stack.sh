@@ -29,6 +29,7 @@ build() {
 	for s in "${SERVICES[@]}"; do
 		(cd "$ROOT" && go build -o "$BIN/$s" "./services/$s/cmd/$s")
 	done
+	(cd "$ROOT" && go build -o "$BIN/demohistory" ./scripts/demohistory)
 }
 
 # start NAME COMMAND...: run in the background with its log and pid file.
@@ -110,15 +111,21 @@ up() {
 
 Shop is up: http://localhost:${PORT[gateway]}
   (the storefront at /, the admin app at /admin/, the API documents at /docs/, the API at /api/v1/)
+  Staff: http://localhost:${PORT[gateway]}/admin/ as admin@shop.local / admin-demo-pass (or seller@shop.local / seller-demo-pass)
 Logs in $LOGS. Stop with: make down
 TXT
 }
 
 # seed loads the demo data through each service's own binary (idempotent:
 # running it again changes nothing). Identity first: the demo catalog
-# belongs to the demo seller.
+# belongs to the demo seller. The demo history (past orders, with their
+# stock ledger) goes in before inventory's seed, which then leaves the
+# products it finds stocked alone.
 seed() {
 	for s in "${SERVICES[@]}"; do
+		if [ "$s" = inventory ]; then
+			(cd "$ROOT" && "$BIN/demohistory") >>"$LOGS/seed.log" 2>&1 || die "demo history failed; see $LOGS/seed.log"
+		fi
 		"$BIN/$s" seed >>"$LOGS/seed.log" 2>&1 || die "$s seed failed; see $LOGS/seed.log"
 	done
 	if [ -s "$LOGS/seed.log" ]; then grep -h '^demo' "$LOGS/seed.log" | sort -u || true; fi

@@ -22,6 +22,12 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
+func init() {
+	// A server-sent event stream is text: its schema is a string (the
+	// events are checked by the tests that read them).
+	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
+}
+
 // Spec is a loaded OpenAPI document.
 type Spec struct {
 	doc    *openapi3.T

@@ -227,6 +227,11 @@ func (h *Hub) Until(ctx context.Context, key string, d, recheck time.Duration, c
 	}
 }
 
+// Draining is closed once Drain has been called: a request that holds a
+// stream open (server-sent events) ends it then, instead of holding up the
+// shutdown; its client reconnects to another replica.
+func (h *Hub) Draining() <-chan struct{} { return h.draining }
+
 // Drain makes every Until return now and from now on without waiting: the
 // service is shutting down, and long polls must not hold it up.
 func (h *Hub) Drain() {

@@ -15,6 +15,7 @@ import (
 const (
 	cardOK       = "4242424242424242"
 	cardDeclined = "4000000000000002"
+	cardTimeout  = "4000000000000408" // the gateway never answers: the payment fails
 )
 
 // The saga paths of the architecture, over HTTP, with all five services as
@@ -65,12 +66,29 @@ func TestSagaPaths(t *testing.T) {
 		}
 	})
 
-	t.Run("declined card releases the stock and cancels", func(t *testing.T) {
-		p := s.product(t, "Lamp", 2500, 10)
-		o := s.order(t, s.customer, line{p, 3})
+	t.Run("declined card leaves the order open for another card", func(t *testing.T) {
+		p := s.product(t, "Kettle", 3500, 10)
+		o := s.order(t, s.customer, line{p, 2})
 		s.waitStatus(t, o, "PAYMENT_PENDING")
 		if code := s.pay(t, o, cardDeclined); code != 402 {
 			t.Fatalf("declined confirm: %d, want 402", code)
+		}
+		if st, _ := s.paymentStatus(t, o); st != "PENDING" {
+			t.Fatalf("payment after a decline: %s", st)
+		}
+		if code := s.pay(t, o, cardOK); code != 200 {
+			t.Fatalf("the next card: %d, want 200", code)
+		}
+		s.waitStatus(t, o, "PAID")
+		s.waitStock(t, p, 8, 0)
+	})
+
+	t.Run("gateway failure releases the stock and cancels", func(t *testing.T) {
+		p := s.product(t, "Lamp", 2500, 10)
+		o := s.order(t, s.customer, line{p, 3})
+		s.waitStatus(t, o, "PAYMENT_PENDING")
+		if code := s.pay(t, o, cardTimeout); code != 402 {
+			t.Fatalf("failed confirm: %d, want 402", code)
 		}
 		s.waitStatus(t, o, "CANCELLED")
 		s.waitStock(t, p, 10, 0)

@@ -29,15 +29,17 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/scripts/internal/gateway"
+	"github.com/shop-oss/shop/scripts/internal/history"
 	"github.com/shop-oss/shop/scripts/internal/procstack"
 )
 
 type options struct {
 	port               int
-	seed               bool
+	seed, history      bool
 	storefront, admin  string
 	edgeAuth           bool
 	logLevel           string
@@ -54,7 +56,8 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func main() {
 	var o options
 	flag.IntVar(&o.port, "port", 0, "the gateway's port on 127.0.0.1 (0: a free one)")
-	flag.BoolVar(&o.seed, "seed", false, "load the demo data (users, catalog, stock), as make up does")
+	flag.BoolVar(&o.seed, "seed", false, "load the demo data (users, catalog, past orders, stock), as make up does")
+	flag.BoolVar(&o.history, "history", true, "with -seed: the demo history of past orders too")
 	flag.StringVar(&o.storefront, "storefront", os.Getenv("SHOP_GATEWAY_STOREFRONT_ROOT"), "the storefront's built directory (default: frontend/storefront/dist when built, else a placeholder)")
 	flag.StringVar(&o.admin, "admin", os.Getenv("SHOP_GATEWAY_ADMIN_ROOT"), "the admin app's built directory (default: frontend/admin/dist when built, else a placeholder)")
 	flag.BoolVar(&o.edgeAuth, "edge-auth", true, "the gateway checks access tokens before protected routes")
@@ -122,16 +125,56 @@ func run(o options) error {
 		}
 	}()
 	if o.seed {
-		if err := st.Seed(); err != nil {
-			return err
+		// Identity first: the demo catalog belongs to the demo seller. The
+		// demo history goes in before inventory's seed, as in make up.
+		for _, name := range config.ServiceNames {
+			if name == "inventory" && o.history {
+				if err := seedHistory(ctx, root, st, services); err != nil {
+					return err
+				}
+			}
+			if out, err := st.Run(name, "seed"); err != nil {
+				return fmt.Errorf("%w\n%s", err, out)
+			}
 		}
 	}
 	for _, name := range config.ServiceNames {
 		fmt.Fprintf(os.Stderr, "stackrun: %-9s %s (log %s)\n", name, st.URL(name), filepath.Join(work, name+".log"))
 	}
+	fmt.Fprintf(os.Stderr, "stackrun: broker    %s\n", st.Broker.Addr())
 	fmt.Fprintf(os.Stderr, "stackrun: gateway   %s (access log %s)\n", st.Gateway.URL, st.Gateway.AccessLog)
 	fmt.Printf("ready %s\n", st.Gateway.URL)
 	<-ctx.Done()
+	return nil
+}
+
+// seedHistory writes the demo history into the stack's databases, with
+// the reservation TTL and saga timeout the stack's services run with.
+func seedHistory(ctx context.Context, root string, st *procstack.Stack, env map[string]map[string]string) error {
+	dsns := map[string]string{}
+	for _, name := range config.ServiceNames {
+		dsns[name] = st.Proc(name).DSN
+	}
+	o, err := history.LoadDemo(ctx, filepath.Join(root, "deploy", "demo", "catalog.json"), dsns["identity"])
+	if err != nil {
+		return err
+	}
+	o.Now = time.Now()
+	for _, d := range []struct {
+		service, name string
+		into          *time.Duration
+	}{{"inventory", "SHOP_INVENTORY_RESERVATION_TTL", &o.ReservationTTL}, {"order", "SHOP_ORDER_CREATED_TIMEOUT", &o.CreatedTimeout}} {
+		if v := env[d.service][d.name]; v != "" {
+			if *d.into, err = time.ParseDuration(v); err != nil {
+				return fmt.Errorf("%s: %w", d.name, err)
+			}
+		}
+	}
+	summary, err := history.DemoSeed(ctx, dsns, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "stackrun:", summary)
 	return nil
 }
 

@@ -20,16 +20,7 @@ import (
 // service's schema enforces, and the three services agree on each order.
 func TestSeedWritesAConsistentPast(t *testing.T) {
 	ctx := context.Background()
-	dsns := map[string]string{}
-	for _, service := range history.Services {
-		_, dsn := testkit.Postgres(t)
-		dir := filepath.Join("..", "..", "..", "services", service, "migrations")
-		if err := database.Migrate(ctx, dsn, os.DirFS(dir), "schema_migrations"); err != nil {
-			t.Fatalf("migrate %s: %v", service, err)
-		}
-		bustest.MigrateBus(t, dsn)
-		dsns[service] = dsn
-	}
+	dsns := migratedDatabases(t)
 	now := time.Now()
 	if err := history.Seed(ctx, dsns, 100, now); err != nil {
 		t.Fatal(err)
@@ -105,4 +96,22 @@ func TestSeedWritesAConsistentPast(t *testing.T) {
 			}
 		}
 	}
+}
+
+// migratedDatabases makes a database per service of history.Services,
+// migrated as the service migrates its own (its migration files and the
+// event bus's tables), and returns their DSNs by service.
+func migratedDatabases(t *testing.T) map[string]string {
+	t.Helper()
+	dsns := map[string]string{}
+	for _, service := range history.Services {
+		_, dsn := testkit.Postgres(t)
+		dir := filepath.Join("..", "..", "..", "services", service, "migrations")
+		if err := database.Migrate(context.Background(), dsn, os.DirFS(dir), "schema_migrations"); err != nil {
+			t.Fatalf("migrate %s: %v", service, err)
+		}
+		bustest.MigrateBus(t, dsn)
+		dsns[service] = dsn
+	}
+	return dsns
 }

@@ -257,7 +257,7 @@ func seed(ctx context.Context, cfg Config, db *gorm.DB, out io.Writer) error {
 	for _, d := range DemoUsers {
 		fmt.Fprintf(out, "demo login: %s / %s (%s)\n", d.Email, d.Password, d.Role)
 	}
-	return nil
+	return seedShoppers(ctx, domain, out)
 }
 
 // RotateKey creates a new signing key that the running replicas publish at

@@ -140,7 +140,22 @@ func TestSeed(t *testing.T) {
 		f.count("SELECT count(*) FROM outbox") > outbox {
 		t.Error("a second seed changed something")
 	}
-	if users != 3 {
-		t.Errorf("%d users, want 3", users)
+	if want := int64(len(app.DemoUsers) + len(app.DemoShoppers)); users != want {
+		t.Errorf("%d users, want %d", users, want)
+	}
+	// The shoppers: each logs in, but the disabled one; the applicant's
+	// application waits for an administrator.
+	for _, d := range app.DemoShoppers {
+		r := f.post("/api/v1/auth/login", "", map[string]any{"email": d.Email, "password": d.Password})
+		want := http.StatusOK
+		if d.ID == app.DemoDisabled.ID {
+			want = http.StatusForbidden
+		}
+		if r.status != want {
+			t.Errorf("login %s: %d, want %d", d.Email, r.status, want)
+		}
+	}
+	if n := f.count("SELECT count(*) FROM seller_applications WHERE status = 'PENDING' AND user_id = '" + app.DemoApplicant.ID.String() + "'"); n != 1 {
+		t.Errorf("%d pending applications of the demo applicant, want 1", n)
 	}
 }

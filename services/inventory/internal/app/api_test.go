@@ -318,6 +318,18 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("reservations200 lists what holds stock (TestActiveReservations has the rest)", func(t *testing.T) {
+		var page reservationPageView
+		if st := h.call(http.MethodGet, "/api/v1/inventory/reservations?product_id="+q, "admin", nil, &page); st != http.StatusOK {
+			t.Fatalf("status %d", st)
+		}
+		for _, r := range page.Items {
+			if r.Status != "ACTIVE" {
+				t.Errorf("%+v", r)
+			}
+		}
+	})
+
 	t.Run("admin dlq", func(t *testing.T) {
 		// The DLQ API of pkg/service; nothing was dead-lettered here.
 		const base = "/api/v1/admin/dlq/inventory"

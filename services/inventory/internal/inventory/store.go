@@ -23,6 +23,9 @@ type Store interface {
 	Movements(ctx context.Context, productID uuid.UUID, beforeID int64, limit int) ([]Movement, error)
 	// Reservation returns an order's reservation, or ErrReservationNotFound.
 	Reservation(ctx context.Context, orderID uuid.UUID) (Reservation, error)
+	// ActiveReservations returns a page of ACTIVE reservations, soonest
+	// expiry first (see ActiveFilter).
+	ActiveReservations(ctx context.Context, f ActiveFilter) ([]Reservation, error)
 }
 
 // StockFilter selects a page of stock rows.

@@ -41,6 +41,7 @@ func Mount(api *gin.RouterGroup, h *Handler, v *auth.Verifier, idempotent gin.Ha
 	g.POST("/confirm", with(admin, idempotent, h.confirm)...)
 	g.POST("/release", with(admin, idempotent, h.release)...)
 	g.GET("/reservations/:orderId", with(admin, h.reservation)...)
+	g.GET("/reservations", with(staff, h.active)...)
 
 	g.GET("", with(staff, h.list)...)
 	g.GET("/:productId", auth.Optional(v), h.get)

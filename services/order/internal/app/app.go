@@ -48,6 +48,15 @@ type Config struct {
 	// time. It adds at most this much to the replica's lag behind the
 	// catalog, in replicas other than the one applying the change.
 	ProductCacheTTL time.Duration `env:"SHOP_ORDER_PRODUCT_CACHE_TTL" envDefault:"1s"`
+	// Stream* bound the progress streams (GET /orders/{id}/events): a
+	// stream ends after StreamLifetime (the client resumes), is never
+	// silent longer than StreamHeartbeat, reads the order without a
+	// wake-up every StreamRecheck, and a user may hold StreamsPerUser of
+	// them in one replica.
+	StreamLifetime  time.Duration `env:"SHOP_ORDER_STREAM_LIFETIME" envDefault:"5m"`
+	StreamHeartbeat time.Duration `env:"SHOP_ORDER_STREAM_HEARTBEAT" envDefault:"15s"`
+	StreamRecheck   time.Duration `env:"SHOP_ORDER_STREAM_RECHECK" envDefault:"5s"`
+	StreamsPerUser  int           `env:"SHOP_ORDER_STREAMS_PER_USER" envDefault:"8"`
 }
 
 // Validate checks the order settings, naming each bad variable.
@@ -58,10 +67,16 @@ func (c Config) Validate() error {
 		"SHOP_ORDER_SLA_PAYMENT_PENDING": c.SLAPaymentPending,
 		"SHOP_ORDER_STUCK_INTERVAL":      c.StuckInterval,
 		"SHOP_ORDER_CREATED_TIMEOUT":     c.CreatedTimeout,
+		"SHOP_ORDER_STREAM_LIFETIME":     c.StreamLifetime,
+		"SHOP_ORDER_STREAM_HEARTBEAT":    c.StreamHeartbeat,
+		"SHOP_ORDER_STREAM_RECHECK":      c.StreamRecheck,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %s", name, d))
 		}
+	}
+	if c.StreamsPerUser <= 0 {
+		errs = append(errs, fmt.Errorf("SHOP_ORDER_STREAMS_PER_USER: must be positive, got %d", c.StreamsPerUser))
 	}
 	if c.ProductCacheTTL < 0 {
 		errs = append(errs, fmt.Errorf("SHOP_ORDER_PRODUCT_CACHE_TTL: must be 0 (off) or positive, got %s", c.ProductCacheTTL))
@@ -112,6 +127,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 		Consumes:   []string{eventsv1.TopicCatalog, eventsv1.TopicInventory, eventsv1.TopicPayment},
 		Errors:     orderapi.Errors,
 		LogOutput:  opts.LogOutput,
+		LongPolls:  true, // the progress streams, woken in every replica
 	})
 	if err != nil {
 		return nil, err
@@ -128,8 +144,11 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 	}
 	orders := order.NewService(domainStore, DomainConfig(cfg), m)
 
-	orderapi.Mount(svc.API, svc.Auth, svc.IdempotentInTx(), orders)
-	orderevents.New(orders, store, productsChanged).Register(svc.Consumer)
+	orderapi.Mount(svc.API, svc.Auth, svc.IdempotentInTx(), svc.Wakeup.Notify, orders)
+	orderapi.MountStreams(svc.API, svc.Auth, orders, svc.Wakeup, orderapi.StreamConfig{
+		Lifetime: cfg.StreamLifetime, Heartbeat: cfg.StreamHeartbeat, Recheck: cfg.StreamRecheck, PerUser: cfg.StreamsPerUser,
+	}, svc.Log)
+	orderevents.New(orders, store, productsChanged).OnSagaCommit(svc.Wakeup.Notify).Register(svc.Consumer)
 	svc.Go("stuck-orders gauge", func(ctx context.Context) error {
 		return m.watchStuck(ctx, orders, cfg.StuckInterval, svc.Log)
 	})

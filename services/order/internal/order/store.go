@@ -38,6 +38,9 @@ type Store interface {
 	// CountStuck counts the orders per status whose status is older than
 	// the cutoff of that status.
 	CountStuck(ctx context.Context, cutoffs map[Status]time.Time) (map[Status]int64, error)
+	// DailyGroups counts the orders created in [q.From, q.To) per day (in
+	// q.Location), status, currency and whether they were paid.
+	DailyGroups(ctx context.Context, q DailyQuery) ([]DayGroup, error)
 }
 
 // Tx is the work the Service does inside one transaction. Saga and catalog

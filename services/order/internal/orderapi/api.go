@@ -40,18 +40,21 @@ type Handler struct {
 // Mount adds the routes under api (/api/v1). idempotent is the service's
 // Idempotency-Key middleware for POST /orders, idempotency.InTransaction:
 // the handler writes the key's record with the order (see create).
-func Mount(api *gin.RouterGroup, verifier *auth.Verifier, idempotent gin.HandlerFunc, svc *order.Service) {
+// changed, when not nil, is told the order ID after a request changed the
+// order (it wakes the order's streams, see MountStreams).
+func Mount(api *gin.RouterGroup, verifier *auth.Verifier, idempotent gin.HandlerFunc, changed func(orderID string), svc *order.Service) {
 	h := &Handler{svc: svc}
 	g := api.Group("/orders", auth.Authenticate(verifier))
 	g.POST("", auth.RequireRole(auth.RoleCustomer), idempotent, h.create)
 	g.GET("", auth.RequireRole(auth.RoleAdmin, auth.RoleSeller), h.list)
 	g.GET("/stats", auth.RequireRole(auth.RoleAdmin), h.stats)
+	g.GET("/stats/daily", auth.RequireRole(auth.RoleAdmin, auth.RoleSeller), h.daily)
 	g.GET("/user/:userId", h.listForUser)
 	g.GET("/:id", h.get)
 	g.GET("/:id/timeline", h.timeline)
-	g.POST("/:id/cancel", h.cancel)
-	g.POST("/:id/ship", h.fulfil(svc.Ship))
-	g.POST("/:id/deliver", h.fulfil(svc.Deliver))
+	g.POST("/:id/cancel", WakeAfter(changed), h.cancel)
+	g.POST("/:id/ship", WakeAfter(changed), h.fulfil(svc.Ship))
+	g.POST("/:id/deliver", WakeAfter(changed), h.fulfil(svc.Deliver))
 }
 
 // actor is the authenticated caller (Authenticate guarantees one).

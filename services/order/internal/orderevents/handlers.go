@@ -31,6 +31,25 @@ type Handlers struct {
 	svc             *order.Service
 	store           TxFactory
 	productsChanged func()
+	// sagaChanged, when set, is told the order ID once a transaction that
+	// applied one of its saga events has committed.
+	sagaChanged func(orderID string)
+}
+
+// OnSagaCommit sets fn to be told the order ID once a transaction that
+// applied a saga event of the order has committed (it wakes the order's
+// progress streams).
+func (h *Handlers) OnSagaCommit(fn func(orderID string)) *Handlers {
+	h.sagaChanged = fn
+	return h
+}
+
+// committed tells sagaChanged about orderID after the commit.
+func (h *Handlers) committed(ctx context.Context, orderID string, err error) error {
+	if err == nil && h.sagaChanged != nil {
+		consumer.AfterCommit(ctx, func() { h.sagaChanged(orderID) })
+	}
+	return err
 }
 
 // New returns the handlers over the domain service. productsChanged, when
@@ -146,13 +165,13 @@ func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) erro
 func (h *Handlers) Saga(ctx context.Context, tx *gorm.DB, e event.Event) error {
 	done, _ := ctx.Value(fastOutcomesKey{}).(fastOutcomes)
 	if f, ok := done[e.ID.String()]; ok {
-		return permanentIfInvalid(h.svc.FinishSaga(ctx, h.store.Tx(tx), f.event, f.plan, f.out))
+		return h.committed(ctx, f.event.OrderID, permanentIfInvalid(h.svc.FinishSaga(ctx, h.store.Tx(tx), f.event, f.plan, f.out)))
 	}
 	ev, err := sagaEvent(e)
 	if err != nil {
 		return consumer.Permanent(err)
 	}
-	return permanentIfInvalid(h.svc.ApplySaga(ctx, h.store.Tx(tx), ev))
+	return h.committed(ctx, ev.OrderID, permanentIfInvalid(h.svc.ApplySaga(ctx, h.store.Tx(tx), ev)))
 }
 
 // permanentIfInvalid dead-letters at once what retrying cannot fix: an

@@ -127,7 +127,7 @@ type outcomes struct {
 func newOutcomes(reg prometheus.Registerer) outcomes {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "payments_total",
-		Help: "Payment outcomes: initiated, succeeded, failed, voided, refunded; reason is the failure, void or refund reason code.",
+		Help: "Payment outcomes: initiated, succeeded, declined (the payment stays open), failed, voided, refunded; reason is the decline, failure, void or refund reason code.",
 	}, []string{"outcome", "reason"})
 	reg.MustRegister(c)
 	return outcomes{c: c}

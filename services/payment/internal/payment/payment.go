@@ -194,6 +194,26 @@ func (p Payment) Fail(reason string, attempts int) (Payment, error) {
 	return p, nil
 }
 
+// Declined reports whether a charge that did not go through was refused by
+// the card (CARD_DECLINED, INSUFFICIENT_FUNDS), as opposed to a failure of
+// the gateway.
+func Declined(reason string) bool {
+	return reason == ReasonCardDeclined || reason == ReasonInsufficientFunds
+}
+
+// Decline records a charge the card refused: the payment stays PENDING, so
+// that the customer can try another card while the order's reservation
+// holds (its expiry voids the payment and cancels the order); FailureReason
+// keeps the last refusal. A failure of the gateway itself (timeouts,
+// errors) fails the payment instead (Fail), and the order with it.
+func (p Payment) Decline(reason string, attempts int) (Payment, error) {
+	if p.Status != StatusPending {
+		return p, fmt.Errorf("payment %s: decline while %s: %w", p.ID, p.Status, stateError(p.Status))
+	}
+	p.FailureReason, p.Attempts = reason, attempts
+	return p, nil
+}
+
 // Void cancels a pending payment: nothing was or will be charged.
 func (p Payment) Void(reason string) (Payment, error) {
 	p, err := p.to(StatusVoided)

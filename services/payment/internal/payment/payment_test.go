@@ -223,3 +223,22 @@ func TestFailureErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDeclineKeepsThePaymentOpen(t *testing.T) {
+	p, err := pending().Decline(ReasonInsufficientFunds, 2)
+	if err != nil || p.Status != StatusPending || p.FailureReason != ReasonInsufficientFunds || p.Attempts != 2 {
+		t.Fatalf("decline: %+v %v", p, err)
+	}
+	if paid, err := p.Capture("ch", 3, time.Now()); err != nil || paid.Status != StatusSucceeded {
+		t.Fatalf("capture after a decline: %+v %v", paid, err)
+	}
+	voided, _ := pending().Void(ReasonReservationExpired)
+	if _, err := voided.Decline(ReasonCardDeclined, 1); !errors.Is(err, ErrPaymentVoided) {
+		t.Fatalf("decline voided: %v", err)
+	}
+	for reason, want := range map[string]bool{ReasonCardDeclined: true, ReasonInsufficientFunds: true, ReasonGatewayTimeout: false, ReasonGatewayError: false} {
+		if Declined(reason) != want {
+			t.Errorf("Declined(%s) = %v", reason, !want)
+		}
+	}
+}

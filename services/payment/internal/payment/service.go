@@ -196,10 +196,12 @@ type ConfirmInput struct {
 // locked (without waiting: a concurrent confirm gets ErrPaymentBusy at once) for the
 // whole charge, and the outcome is written by a conditional update that the
 // database refuses unless the payment is still PENDING. Timeouts are retried
-// with backoff within the RetryPolicy. On a decline or a timeout the payment
-// is FAILED (committed) and the error says why (ErrCardDeclined,
-// ErrInsufficientFunds, ErrGatewayTimeout, ErrGatewayError), returned with
-// the payment as committed: a payment is returned with an error only then.
+// with backoff within the RetryPolicy. A decline by the card leaves the
+// payment PENDING (another card may be tried; see Payment.Decline); a
+// failure of the gateway makes it FAILED; both are committed, and the error
+// says why (ErrCardDeclined, ErrInsufficientFunds, ErrGatewayTimeout,
+// ErrGatewayError), returned with the payment as committed: a payment is
+// returned with an error only then.
 //
 // The charge holds the row lock and a connection for at most the retry
 // budget; that keeps the at-most-once rule in one place. A real gateway
@@ -243,10 +245,17 @@ func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Paym
 			if reason == "" {
 				reason = out.result.DeclineCode
 			}
-			p, err = cur.Fail(reason, cur.Attempts+out.attempts)
+			if Declined(reason) {
+				p, err = cur.Decline(reason, cur.Attempts+out.attempts)
+			} else {
+				p, err = cur.Fail(reason, cur.Attempts+out.attempts)
+			}
 		}
 		if err != nil {
 			return err
+		}
+		if p.Status == StatusPending {
+			return tx.UpdatePayment(ctx, &p, StatusPending) // declined: no event, the saga waits
 		}
 		if p.Status != StatusSucceeded {
 			return tx.UpdatePayment(ctx, &p, StatusPending, failedEvent(p))
@@ -272,6 +281,10 @@ func (s *Service) Confirm(ctx context.Context, who Actor, in ConfirmInput) (Paym
 	})
 	if err != nil {
 		return Payment{}, err
+	}
+	if p.Status == StatusPending {
+		s.obs.Outcome("declined", p.FailureReason)
+		return p, fmt.Errorf("payment %s declined (%s): %w", p.ID, p.FailureReason, failureError(p.FailureReason))
 	}
 	if p.Status == StatusFailed {
 		s.obs.Outcome("failed", p.FailureReason)

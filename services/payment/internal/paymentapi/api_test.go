@@ -129,14 +129,16 @@ func TestConfirmTestCards(t *testing.T) {
 			[]string{eventsv1.TypePaymentInitiated, eventsv1.TypePaymentSuccess}},
 		{"confirm200timeoutRetriedThenSuccess", paymenttest.Cards.TimeoutThenSuccess, 200, "", "SUCCEEDED", "", 3,
 			[]string{eventsv1.TypePaymentInitiated, eventsv1.TypePaymentSuccess}},
-		{"confirm402declined", paymenttest.Cards.Declined, 402, "card-declined", "FAILED", "CARD_DECLINED", 1,
-			[]string{eventsv1.TypePaymentInitiated, eventsv1.TypePaymentFailed}},
-		{"confirm402insufficientFunds", paymenttest.Cards.Insufficient, 402, "insufficient-funds", "FAILED", "INSUFFICIENT_FUNDS", 1,
-			[]string{eventsv1.TypePaymentInitiated, eventsv1.TypePaymentFailed}},
+		// A decline by the card leaves the payment open for another card:
+		// no event, the saga waits.
+		{"confirm402declined", paymenttest.Cards.Declined, 402, "card-declined", "PENDING", "CARD_DECLINED", 1,
+			[]string{eventsv1.TypePaymentInitiated}},
+		{"confirm402insufficientFunds", paymenttest.Cards.Insufficient, 402, "insufficient-funds", "PENDING", "INSUFFICIENT_FUNDS", 1,
+			[]string{eventsv1.TypePaymentInitiated}},
 		{"confirm402gatewayTimeout", paymenttest.Cards.AlwaysTimeout, 402, "gateway-timeout", "FAILED", "GATEWAY_TIMEOUT", 4,
 			[]string{eventsv1.TypePaymentInitiated, eventsv1.TypePaymentFailed}},
-		{"confirm402unknownCardDeclined", "4012888888881881", 402, "card-declined", "FAILED", "CARD_DECLINED", 1,
-			[]string{eventsv1.TypePaymentInitiated, eventsv1.TypePaymentFailed}},
+		{"confirm402unknownCardDeclined", "4012888888881881", 402, "card-declined", "PENDING", "CARD_DECLINED", 1,
+			[]string{eventsv1.TypePaymentInitiated}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -167,12 +169,17 @@ func TestConfirmTestCards(t *testing.T) {
 			if last.Key != p.OrderID || last.CorrelationID != p.OrderID {
 				t.Errorf("event key %q correlation %q, want the order ID", last.Key, last.CorrelationID)
 			}
-			if c.final == "FAILED" {
+			switch c.final {
+			case "PENDING":
+				if last.Type != eventsv1.TypePaymentInitiated {
+					t.Fatalf("after a decline: %s", last.Type)
+				}
+			case "FAILED":
 				m, err := event.DecodeAs[*eventsv1.PaymentFailed](last)
 				if err != nil || m.GetReasonCode() != c.reason || m.GetPaymentId() != p.ID || m.GetAmount().GetAmountMinor() != 1250 {
 					t.Fatalf("PAYMENT_FAILED %v %v", m, err)
 				}
-			} else {
+			default:
 				m, err := event.DecodeAs[*eventsv1.PaymentSucceeded](last)
 				if err != nil || m.GetPaymentId() != p.ID || m.GetAmount().GetAmountMinor() != 1250 || m.GetAmount().GetCurrency() != "EUR" {
 					t.Fatalf("PAYMENT_SUCCESS %v %v", m, err)
@@ -243,8 +250,27 @@ func TestConfirmRefused(t *testing.T) {
 	})
 	t.Run("confirm409failed", func(t *testing.T) {
 		q := e.pending(t, 1000, time.Now().Add(15*time.Minute))
-		e.confirm(t, q.ID, paymenttest.Cards.Declined, nil)
+		e.confirm(t, q.ID, paymenttest.Cards.AlwaysTimeout, nil)
 		wantProblem(t, e.confirm(t, q.ID, paymenttest.Cards.Success, &prob), prob, 409, "payment-failed")
+	})
+	t.Run("confirm200anotherCardAfterDeclines", func(t *testing.T) {
+		q := e.pending(t, 1000, time.Now().Add(15*time.Minute))
+		for _, card := range []string{paymenttest.Cards.Declined, paymenttest.Cards.Insufficient} {
+			if res := e.confirm(t, q.ID, card, nil); res.StatusCode != 402 {
+				t.Fatalf("decline: %d", res.StatusCode)
+			}
+		}
+		var got paymentJSON
+		if res := e.confirm(t, q.ID, paymenttest.Cards.Success, &got); res.StatusCode != 200 {
+			t.Fatalf("the card after two declines: %d", res.StatusCode)
+		}
+		if got.Status != "SUCCEEDED" || got.Attempts != 3 || got.CardLast4 != "4242" || e.f.Gateway.Charges(q.ID) != 1 {
+			t.Fatalf("after the good card: %+v (charges %d)", got, e.f.Gateway.Charges(q.ID))
+		}
+		published := e.f.Published(t, q.OrderID, 2)
+		if types := paymenttest.Types(published); !slices.Equal(types, []string{eventsv1.TypePaymentInitiated, eventsv1.TypePaymentSuccess}) {
+			t.Fatalf("published %v", types)
+		}
 	})
 	t.Run("confirm409reservationExpired", func(t *testing.T) {
 		q := e.pending(t, 1000, time.Now().Add(-time.Second))

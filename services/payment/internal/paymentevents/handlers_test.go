@@ -218,13 +218,24 @@ func TestSagaPaths(t *testing.T) {
 		}
 	})
 
-	t.Run("declinedThenCancelledKeepsFailed", func(t *testing.T) {
+	t.Run("failedThenCancelledKeepsFailed", func(t *testing.T) {
+		order, user := uuid.NewString(), uuid.NewString()
+		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
+		if code := confirm(t, f, user, order, paymenttest.Cards.AlwaysTimeout); code != http.StatusPaymentRequired {
+			t.Fatalf("confirm: %d", code)
+		}
+		if s := twice(t, f, order, paymenttest.Cancelled(t, order, "PAYMENT_FAILED", false)); s.Status != "FAILED" || s.Refunds != 0 {
+			t.Fatalf("after cancel: %+v", s)
+		}
+	})
+
+	t.Run("declinedThenCancelledVoids", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
 		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
 		if code := confirm(t, f, user, order, paymenttest.Cards.Declined); code != http.StatusPaymentRequired {
 			t.Fatalf("confirm: %d", code)
 		}
-		if s := twice(t, f, order, paymenttest.Cancelled(t, order, "PAYMENT_FAILED", false)); s.Status != "FAILED" || s.Refunds != 0 {
+		if s := twice(t, f, order, paymenttest.Cancelled(t, order, "CUSTOMER_REQUEST", false)); s.Status != "VOIDED" || s.Refunds != 0 {
 			t.Fatalf("after cancel: %+v", s)
 		}
 	})

@@ -1,0 +1,40 @@
+// Names for the generated schema types that the apps use. Nothing here is
+// written by hand but the names: the shapes come from the OpenAPI documents.
+import type { components as Catalog } from "./generated/catalog";
+import type { components as Identity } from "./generated/identity";
+import type { components as Inventory } from "./generated/inventory";
+import type { components as OrderApi } from "./generated/order";
+import type { components as PaymentApi } from "./generated/payment";
+
+export type Product = Catalog["schemas"]["Product"];
+export type ProductPage = Catalog["schemas"]["ProductPage"];
+export type CategoryNode = Catalog["schemas"]["CategoryNode"];
+export type Stock = Inventory["schemas"]["Stock"];
+export type User = Identity["schemas"]["User"];
+export type TokenPair = Identity["schemas"]["TokenPair"];
+export type Order = OrderApi["schemas"]["Order"];
+export type OrderStatus = OrderApi["schemas"]["Status"];
+export type OrderProgress = OrderApi["schemas"]["OrderProgress"];
+export type TimelineEntry = OrderApi["schemas"]["TimelineEntry"];
+export type Payment = PaymentApi["schemas"]["Payment"];
+export type Problem = Identity["schemas"]["Problem"];
+export type ProductCreate = Catalog["schemas"]["ProductCreate"];
+export type ProductPatch = Catalog["schemas"]["ProductPatch"];
+export type ProductStatus = Catalog["schemas"]["Status"];
+export type Category = Catalog["schemas"]["Category"];
+export type CategoryInput = Catalog["schemas"]["CategoryInput"];
+export type PriceRecord = Catalog["schemas"]["PriceHistoryPage"]["items"][number];
+export type StockPage = Inventory["schemas"]["StockPage"];
+export type Movement = Inventory["schemas"]["Movement"];
+export type Reservation = Inventory["schemas"]["Reservation"];
+export type Role = Identity["schemas"]["Role"];
+export type SellerApplication = Identity["schemas"]["SellerApplication"];
+export type OrderStats = OrderApi["schemas"]["Stats"];
+export type DailyStats = OrderApi["schemas"]["DailyStats"];
+export type DailyStatsDay = DailyStats["days"][number];
+export type Refund = PaymentApi["schemas"]["Refund"];
+export type DeadLetter = OrderApi["schemas"]["DeadLetter"];
+export type DeadLetterCause = OrderApi["schemas"]["DeadLetterCause"];
+export type DeadLetterFilter = OrderApi["schemas"]["DeadLetterFilter"];
+export type DeadLetterReplayResult = OrderApi["schemas"]["DeadLetterReplayResult"];
+export type DeadLetterReplayOutcome = OrderApi["schemas"]["DeadLetterReplayOutcome"];

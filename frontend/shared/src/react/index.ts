@@ -1,0 +1,3 @@
+export { ApiProvider, useApi } from "./api";
+export { AuthProvider, useAuth } from "./auth";
+export { usePageTitle } from "./usePageTitle";

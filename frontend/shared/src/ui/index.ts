@@ -1,0 +1,11 @@
+export { Button } from "./Button";
+export { TextField } from "./TextField";
+export { SelectField, TextAreaField } from "./Fields";
+export { Alert } from "./Alert";
+export { Loading, EmptyState, ErrorState } from "./States";
+export { Money } from "./Money";
+export { StatusBadge, statusLabel } from "./StatusBadge";
+export { Badge, type Tone } from "./Badge";
+export { Dialog } from "./Dialog";
+export { Pager } from "./Pager";
+export { useFieldErrors } from "./useFieldErrors";
