@@ -176,6 +176,63 @@ func TestPrepareBatchJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 	e.checkInvariants()
 }
 
+// PrepareBatch sells paid orders in its pipeline; the handlers, through
+// Bind, then finish each from the outcome: one sale per order, reported as
+// a change of its products, with one INVENTORY_CONFIRMED.
+func TestPrepareBatchConfirmsPaidOrdersInThePipeline(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.product(100), e.product(100)
+	orders := []uuid.UUID{uuid.New(), uuid.New()}
+	for i, p := range []uuid.UUID{a, b} {
+		if _, err := e.svc.Reserve(e.ctx, reserveReq(orders[i], line(p, int64(i+2)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch := inventorydb.Batch{Orders: orders, Plan: func(t inventory.Transactions) {
+		for _, o := range orders {
+			_, _ = e.svc.In(t).Confirm(e.ctx, o, inventory.FromEvent)
+		}
+	}}
+	err := database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+		ctx, touched, err := inventorydb.PrepareBatch(e.ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		if len(touched) != 2 {
+			t.Errorf("touched %v; want the two orders' products", touched)
+		}
+		var confirmed int64
+		if err := tx.Raw("SELECT count(*) FROM reservations WHERE status = 'CONFIRMED'").Scan(&confirmed).Error; err != nil {
+			return err
+		}
+		if confirmed != 2 {
+			t.Errorf("%d reservations confirmed by the pipeline, want 2", confirmed)
+		}
+		for i, o := range orders {
+			out, err := e.svc.In(inventorydb.Bind(ctx, tx)).Confirm(ctx, o, inventory.FromEvent)
+			if err != nil {
+				return err
+			}
+			want := []uuid.UUID{a, b}[i]
+			if out.Noop || out.Reservation.Status != inventory.StatusConfirmed || len(out.Changed) != 1 || out.Changed[0] != want {
+				t.Errorf("order %d: %+v; want confirmed, changing %s", i, out, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wantStock(a, 98, 0)
+	e.wantStock(b, 97, 0)
+	for _, o := range orders {
+		if n := e.outboxCount("INVENTORY_CONFIRMED", o.String()); n != 1 {
+			t.Errorf("order %s: %d INVENTORY_CONFIRMED, want 1", o, n)
+		}
+	}
+	e.checkInvariants()
+}
+
 // batch is a consumer batch of ORDER_CREATED events, one per request, of
 // the given products.
 func (e *env) batch(products []uuid.UUID, reqs ...inventory.ReserveRequest) inventorydb.Batch {
