@@ -625,3 +625,31 @@ func writeReport(root, kind, markdown string, images map[string][]byte) (string,
 	path := filepath.Join(dir, kind+"-"+stamp+".md")
 	return path, errors.Join(os.WriteFile(path, []byte(markdown), 0o644))
 }
+
+// topicEnds is the number of messages ever written to the five event
+// topics (the sum of their partitions' end offsets).
+func topicEnds(ctx context.Context, addr string) (int64, error) {
+	client := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 10 * time.Second}
+	topics := []string{eventsv1.TopicIdentity, eventsv1.TopicCatalog, eventsv1.TopicOrder, eventsv1.TopicInventory, eventsv1.TopicPayment}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return 0, err
+	}
+	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
+	for _, t := range md.Topics {
+		for _, p := range t.Partitions {
+			req.Topics[t.Name] = append(req.Topics[t.Name], kafka.LastOffsetOf(p.ID))
+		}
+	}
+	ends, err := client.ListOffsets(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, ps := range ends.Topics {
+		for _, p := range ps {
+			n += max(p.LastOffset, 0)
+		}
+	}
+	return n, nil
+}
