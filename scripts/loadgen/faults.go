@@ -213,6 +213,7 @@ type phaseRow struct {
 	recovery            time.Duration // -1: none within the wait
 	violations          []invariants.Violation
 	injectErr, settleOK string
+	took                time.Duration // the whole phase, quiet and checks included
 }
 
 // loadCounters are the customers' counts while a phase runs.
@@ -353,7 +354,11 @@ func (s *shop) phase(ctx context.Context, e *faultEnv, suite faultLen, maxOpen t
 	start := time.Now()
 	var c loadCounters
 	stop := make(chan struct{})
-	wg := s.runLoad(ctx, stop, &c)
+	// Stopping the load also ends the customers' calls in flight (a long
+	// poll waits up to 10 s): what they leave open, the saga closes.
+	loadCtx, cancelLoad := context.WithCancel(ctx)
+	defer cancelLoad()
+	wg := s.runLoad(loadCtx, stop, &c)
 	time.Sleep(suite.warm)
 	var healed time.Time
 	for i, f := range plan {
@@ -384,6 +389,7 @@ func (s *shop) phase(ctx context.Context, e *faultEnv, suite faultLen, maxOpen t
 	row.recovery = s.recovery(ctx, healed, 60*time.Second)
 	time.Sleep(suite.after)
 	close(stop)
+	cancelLoad()
 	wg.Wait()
 	end := time.Now()
 	row.attempted = int(c.attempted.Load())
@@ -403,6 +409,7 @@ func (s *shop) phase(ctx context.Context, e *faultEnv, suite faultLen, maxOpen t
 		return row
 	}
 	row.violations = invariants.Check(snap, invariants.Expect{PoisonKeys: e.poisonKeys, MaxOpen: maxOpen})
+	row.took = time.Since(start)
 	for i, v := range row.violations {
 		if i == 10 {
 			fmt.Printf("    ... %d more\n", len(row.violations)-10)
@@ -573,8 +580,8 @@ func (r phaseRow) recoveryText() string {
 }
 
 func (r phaseRow) line() string {
-	s := fmt.Sprintf("  %-32s attempted %4d, PAID %4d, cancelled: %s; recovery %s; violations %s",
-		r.fault, r.attempted, r.paid, r.cancelledText(), r.recoveryText(), invariants.Summary(r.violations))
+	s := fmt.Sprintf("  %-32s attempted %4d, PAID %4d, cancelled: %s; recovery %s; violations %s (phase %s)",
+		r.fault, r.attempted, r.paid, r.cancelledText(), r.recoveryText(), invariants.Summary(r.violations), r.took.Round(time.Second))
 	if r.injectErr != "" {
 		s += "; FAULT FAILED: " + r.injectErr
 	}

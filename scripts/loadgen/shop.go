@@ -291,8 +291,8 @@ func (s *shop) orderAndPay(ctx context.Context, token string, lines []map[string
 		if err == nil && code == 200 && order["status"] == "CANCELLED" {
 			return placeLat, 0, true, false, nil // the report counts cancellations
 		}
-		if time.Now().After(deadline) {
-			return placeLat, 0, true, false, nil // stuck: the report finds out
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return placeLat, 0, true, false, nil // stuck (the report finds out), or the run stopped
 		}
 		if err != nil || code != 200 {
 			time.Sleep(100 * time.Millisecond) // do not spin on a failing service
