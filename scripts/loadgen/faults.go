@@ -255,7 +255,11 @@ func runFaults(o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if o.keep {
+		defer fmt.Println("work directory with the services' logs:", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	bin := filepath.Join(work, "bin")
 	root, err := procstack.RepoRoot()
 	if err != nil {
@@ -313,6 +317,18 @@ func runFaults(o options) error {
 	fmt.Printf("%d customers; reservation TTL %s, CREATED timeout %s\n", suite.customers, suite.ttl, suite.created)
 
 	all := allFaults()
+	if o.only != "" {
+		var some []fault
+		for _, f := range all {
+			if strings.Contains(f.name, o.only) {
+				some = append(some, f)
+			}
+		}
+		if len(some) == 0 {
+			return fmt.Errorf("-only %q names no fault", o.only)
+		}
+		all = some
+	}
 	var rows []phaseRow
 	for _, f := range all {
 		rows = append(rows, sh.phase(ctx, e, suite, maxOpen, f.name, []fault{f}, nil))

@@ -46,6 +46,7 @@ type options struct {
 	direct      bool
 	faults      string // "", short or long: the fault suite instead of the load run
 	seed        uint64 // the mixed faults' seed (0: from the clock)
+	only        string // run only the faults whose name contains this
 	capacity    bool   // the capacity ramp and flash sale instead of the load run
 	rampStep    time.Duration
 }
@@ -90,6 +91,7 @@ func main() {
 	flag.IntVar(&o.pprofPort, "pprof-port", 0, "when set, service i serves pprof on 127.0.0.1:port+i (identity, catalog, inventory, order, payment)")
 	flag.StringVar(&o.faults, "faults", "", "short or long: run the fault suite (faults injected under load, invariants checked; exits 1 on a violation)")
 	flag.Uint64Var(&o.seed, "seed", 0, "seed of the fault suite's mixed faults (printed; 0 draws one)")
+	flag.StringVar(&o.only, "only", "", "with -faults: only the faults whose name contains this (e.g. \"broker\"; the mixed phase draws from them)")
 	flag.BoolVar(&o.capacity, "capacity", false, "run the capacity ramp (customers until saga p99 passes 1 s), the flash sale and pgbench, and write a report with plots under .local/reports/")
 	flag.DurationVar(&o.rampStep, "ramp-step", 20*time.Second, "how long each step of the capacity ramp lasts")
 	flag.Parse()
