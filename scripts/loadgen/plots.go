@@ -41,7 +41,7 @@ func capacityPlots(steps []step) (map[string][]byte, error) {
 
 	lp := plot.New()
 	lp.Title.Text = "Saga latency, CREATED → PAID"
-	lp.X.Label.Text = "orders/s to PAID"
+	lp.X.Label.Text = "concurrent customers"
 	lp.Y.Label.Text = "seconds"
 	var series []any
 	for _, q := range []struct {
@@ -50,9 +50,8 @@ func capacityPlots(steps []step) (map[string][]byte, error) {
 	}{{"p50", func(s step) time.Duration { return s.p50 }}, {"p95", func(s step) time.Duration { return s.p95 }}, {"p99", func(s step) time.Duration { return s.p99 }}} {
 		xy := make(plotter.XYs, len(steps))
 		for i, s := range steps {
-			xy[i] = plotter.XY{X: s.paidPerSec, Y: q.get(s).Seconds()}
+			xy[i] = plotter.XY{X: float64(s.customers), Y: q.get(s).Seconds()}
 		}
-		sort.Slice(xy, func(i, j int) bool { return xy[i].X < xy[j].X })
 		series = append(series, q.name, xy)
 	}
 	if err := plotutil.AddLinePoints(lp, series...); err != nil {
@@ -63,6 +62,8 @@ func capacityPlots(steps []step) (map[string][]byte, error) {
 	limit.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
 	lp.Add(limit)
 	lp.Legend.Add("p99 limit (1 s)", limit)
+	lp.X.Scale = plot.LogScale{}
+	lp.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	lp.Legend.Top = true
 	lp.Legend.Left = true
 	if err := save(out, "latency.png", lp); err != nil {
