@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,31 +9,40 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/shop-oss/shop/pkg/freeport"
 )
 
 // privatePG is a PostgreSQL server of the fault suite's own, made with the
-// installed initdb and pg_ctl in a temporary directory: the suite restarts
+// installed initdb and postgres in a temporary directory: the suite restarts
 // it, which it must not do to the machine's shared server (other people's
 // tests use it).
 type privatePG struct {
 	dir, bin string
 	port     int
+	// cred runs the server as the postgres user when this is root.
+	cred *syscall.Credential
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
-// pgBinDir finds the directory of initdb and pg_ctl.
+// pgBinDir finds the directory of initdb, postgres and pgbench: on PATH, or
+// Debian's newest /usr/lib/postgresql/N/bin.
 func pgBinDir() (string, error) {
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
+	if p, err := exec.LookPath("postgres"); err == nil {
 		return filepath.Dir(p), nil
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	for i := len(dirs) - 1; i >= 0; i-- {
-		if _, err := os.Stat(filepath.Join(dirs[i], "pg_ctl")); err == nil {
+		if _, err := os.Stat(filepath.Join(dirs[i], "postgres")); err == nil {
 			return dirs[i], nil
 		}
 	}
-	return "", fmt.Errorf("pg_ctl not found (make deps installs PostgreSQL)")
+	return "", fmt.Errorf("the postgres binary is not found (make deps installs PostgreSQL)")
 }
 
 func startPrivatePG(work string) (*privatePG, error) {
@@ -55,6 +65,7 @@ func startPrivatePG(work string) (*privatePG, error) {
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
+		pg.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 		for _, d := range []string{work, pg.dir} {
 			if err := os.Chown(d, uid, gid); err != nil {
 				return nil, err
@@ -83,7 +94,8 @@ func errorsJoin(a, b error) error {
 	return b
 }
 
-// ctl runs a PostgreSQL program, as the postgres user when this is root.
+// ctl runs a PostgreSQL program (initdb), as the postgres user when this is
+// root.
 func (pg *privatePG) ctl(prog string, args ...string) (string, error) {
 	var cmd *exec.Cmd
 	if os.Geteuid() == 0 {
@@ -95,19 +107,63 @@ func (pg *privatePG) ctl(prog string, args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
+// start runs the server as a child of this process (not pg_ctl's daemon):
+// if the suite dies, the server gets SIGINT (a fast shutdown) and goes too.
 func (pg *privatePG) start() error {
-	if out, err := pg.ctl(filepath.Join(pg.bin, "pg_ctl"), "-D", pg.dir, "-l", filepath.Join(pg.dir, "server.log"), "-w", "-t", "60", "start"); err != nil {
-		return fmt.Errorf("pg_ctl start: %w\n%s", err, out)
+	log, err := os.OpenFile(filepath.Join(pg.dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
 	}
-	return nil
+	defer log.Close() // the child has its own descriptor
+	cmd := exec.Command(filepath.Join(pg.bin, "postgres"), "-D", pg.dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGINT, Credential: pg.cred}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	pg.cmd, pg.done = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(pg.done) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn, err := pgx.Connect(ctx, pg.adminURL())
+		if err == nil {
+			_ = conn.Close(ctx)
+			cancel()
+			return nil
+		}
+		cancel()
+		select {
+		case <-pg.done:
+			return fmt.Errorf("postgres exited at start; see %s", filepath.Join(pg.dir, "server.log"))
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgres not ready after 60s: %w", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
-// stop stops the server: "fast" rolls back open transactions and closes
-// connections; "immediate" is a crash (recovery from the WAL at start).
+// stop stops the server: "fast" (SIGINT) rolls back open transactions and
+// closes connections; "immediate" (SIGQUIT) is a crash (recovery from the
+// WAL at the next start).
 func (pg *privatePG) stop(mode string) error {
-	if out, err := pg.ctl(filepath.Join(pg.bin, "pg_ctl"), "-D", pg.dir, "-m", mode, "-w", "-t", "60", "stop"); err != nil {
-		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
+	if pg.cmd == nil {
+		return nil
 	}
+	sig := syscall.SIGINT
+	if mode == "immediate" {
+		sig = syscall.SIGQUIT
+	}
+	_ = pg.cmd.Process.Signal(sig)
+	select {
+	case <-pg.done:
+	case <-time.After(60 * time.Second):
+		_ = pg.cmd.Process.Kill()
+		<-pg.done
+	}
+	pg.cmd = nil
 	return nil
 }
 
