@@ -40,7 +40,7 @@ type faultLen struct {
 }
 
 var faultSuites = map[string]faultLen{
-	"short": {warm: 2 * time.Second, hold: 3 * time.Second, after: 2 * time.Second, ttl: 10 * time.Second, created: 15 * time.Second, customers: 12},
+	"short": {warm: 1500 * time.Millisecond, hold: 2 * time.Second, after: time.Second, ttl: 10 * time.Second, created: 15 * time.Second, customers: 12},
 	"long":  {warm: 5 * time.Second, hold: 8 * time.Second, after: 5 * time.Second, ttl: 20 * time.Second, created: 30 * time.Second, mixed: 12, customers: 24},
 }
 
@@ -370,8 +370,6 @@ func (s *shop) phase(ctx context.Context, e *faultEnv, suite faultLen, maxOpen t
 	start := time.Now()
 	var c loadCounters
 	stop := make(chan struct{})
-	// Stopping the load also ends the customers' calls in flight (a long
-	// poll waits up to 10 s): what they leave open, the saga closes.
 	loadCtx, cancelLoad := context.WithCancel(ctx)
 	defer cancelLoad()
 	wg := s.runLoad(loadCtx, stop, &c)
@@ -405,8 +403,17 @@ func (s *shop) phase(ctx context.Context, e *faultEnv, suite faultLen, maxOpen t
 	row.recovery = s.recovery(ctx, healed, 60*time.Second)
 	time.Sleep(suite.after)
 	close(stop)
-	cancelLoad()
-	wg.Wait()
+	// Customers finish the round they are in (place, pay) for a moment;
+	// then their calls are ended, and what they leave open, the saga's
+	// timers close (RESERVATION_EXPIRED).
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(3 * time.Second):
+		cancelLoad()
+		<-finished
+	}
 	end := time.Now()
 	row.attempted = int(c.attempted.Load())
 	if err := s.quiet(ctx, maxOpen+30*time.Second); err != nil {
