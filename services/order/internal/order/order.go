@@ -31,6 +31,11 @@ var (
 	ErrUnknownOrder = errors.New("event for an unknown order")
 	// ErrInvalidEvent: a saga or catalog event lacks what it must carry.
 	ErrInvalidEvent = errors.New("invalid event")
+	// ErrEventMismatch: a saga event's numbers disagree with the order's
+	// own (a payment of another amount or currency than the order's
+	// total). Applying it would trust the event over the order's records:
+	// it is dead-lettered with the reason.
+	ErrEventMismatch = errors.New("event disagrees with the order")
 )
 
 // Role is a caller's role, as the access token says.

@@ -240,7 +240,7 @@ func (s *Service) ApplySaga(ctx context.Context, tx Tx, ev SagaEvent) error {
 	case plan.Record != nil:
 		out.Done, err = tx.RecordEvent(ctx, *plan.Record)
 	case plan.Advance != nil:
-		out.CreatedAt, out.Done, err = tx.Advance(ctx, plan.Advance.Order, plan.Advance.From, plan.Advance.Entry)
+		out.CreatedAt, out.Done, err = tx.Advance(ctx, plan.Advance.Order, plan.Advance.From, plan.Advance.Entry, plan.Advance.Total)
 	}
 	if err != nil {
 		return err
@@ -259,11 +259,13 @@ type SagaPlan struct {
 }
 
 // BlindMove is a status change tried without reading the order: the order
-// as it will be, the status it must be in, and its timeline entry.
+// as it will be, the status it must be in, its timeline entry and, when
+// not nil, the total it must have.
 type BlindMove struct {
 	Order Order
 	From  Status
 	Entry HistoryEntry
+	Total *Money
 }
 
 // FastOutcome is what the plan's statement did: Done is "the order was
@@ -284,6 +286,9 @@ func (s *Service) PlanSaga(ev SagaEvent) (SagaPlan, error) {
 	}
 	if !isUUID(ev.OrderID) {
 		return SagaPlan{}, fmt.Errorf("%w: %s has order ID %q", ErrInvalidEvent, ev.Type, ev.OrderID)
+	}
+	if rule.paysTotal && ev.Amount == nil {
+		return SagaPlan{}, fmt.Errorf("%w: %s %s for order %s has no amount", ErrInvalidEvent, ev.Type, ev.ID, ev.OrderID)
 	}
 	ref := &EventRef{ID: ev.ID, Type: ev.Type}
 	plan := SagaPlan{rule: rule}
@@ -308,6 +313,11 @@ func (s *Service) PlanSaga(ev SagaEvent) (SagaPlan, error) {
 		plan.Advance = &BlindMove{Order: o, From: from, Entry: HistoryEntry{
 			OrderID: o.ID, At: now, Kind: KindTransition, From: from, To: to, Reason: rule.reason, Cause: ref, Detail: ev.Detail,
 		}}
+		if rule.paysTotal {
+			// Only if the amount is the order's total; any other goes
+			// the locking way, which refuses it.
+			plan.Advance.Total = ev.Amount
+		}
 	}
 	return plan, nil
 }
@@ -334,6 +344,9 @@ func (s *Service) FinishSaga(ctx context.Context, tx Tx, ev SagaEvent, plan Saga
 		return unknown()
 	}
 	if err != nil || seen {
+		return err
+	}
+	if err := checkTotal(rule, ev, o); err != nil {
 		return err
 	}
 	entry := HistoryEntry{

@@ -74,9 +74,10 @@ type Tx interface {
 	// has not read the order: o carries only the ID and the fields the
 	// transition sets (status and its timestamps; PaidAt or CancelReason
 	// when set, else the row keeps its own). It changes nothing and reports
-	// false when the order is unknown, not in from, or has entry's cause in
-	// its timeline; else it reports when the order was created.
-	Advance(ctx context.Context, o Order, from Status, entry HistoryEntry) (createdAt time.Time, moved bool, err error)
+	// false when the order is unknown, not in from, has entry's cause in
+	// its timeline, or (total not nil) has another total; else it reports
+	// when the order was created.
+	Advance(ctx context.Context, o Order, from Status, entry HistoryEntry, total *Money) (createdAt time.Time, moved bool, err error)
 	// RecordEvent appends an entry for an event that changes no status,
 	// with From and To the order's status as it is, unless the timeline
 	// already has the event (then it changes nothing). It reads the status

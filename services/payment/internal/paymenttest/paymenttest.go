@@ -202,9 +202,17 @@ func Expired(t testing.TB, orderID string) event.Event {
 	return Event(t, orderID, &eventsv1.ReservationExpired{OrderId: orderID, ReservationId: uuid.NewString()})
 }
 
-// Cancelled is ORDER_CANCELLED.
+// Cancelled is ORDER_CANCELLED without the order's owner and total (which
+// is enough for a payment that holds no captured money).
 func Cancelled(t testing.TB, orderID, reason string, paid bool) event.Event {
 	return Event(t, orderID, &eventsv1.OrderCancelled{OrderId: orderID, Reason: reason, Paid: paid})
+}
+
+// CancelledOf is ORDER_CANCELLED as the order service publishes it, with
+// the order's owner and total (EUR).
+func CancelledOf(t testing.TB, orderID, userID string, total int64, reason string, paid bool) event.Event {
+	return Event(t, orderID, &eventsv1.OrderCancelled{OrderId: orderID, UserId: userID, Reason: reason, Paid: paid,
+		Total: &eventsv1.Money{AmountMinor: total, Currency: "EUR"}})
 }
 
 // Apply delivers events to the handlers directly, each in its own
