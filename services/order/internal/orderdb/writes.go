@@ -223,13 +223,15 @@ const lockOrdersSQL = `SELECT 1 FROM orders WHERE id = ANY(?::uuid[]) ORDER BY i
 // commit. Read without the lock, an INVENTORY_RELEASED that raced the
 // cancellation was recorded as PAYMENT_PENDING after the CANCELLED entry.
 // The entry's time, taken before the lock was waited for, is moved up to
-// the newest entry's when that is later, so that times follow the order of
-// the entries.
+// the time the order entered its status when that is later (the locked
+// row is read as it is after the wait), so that no entry is dated before
+// the transition it follows. Two such entries racing each other keep the
+// times their events were handled at: the timeline's order is its IDs'.
 const recordEventSQL = `WITH src AS (
-		SELECT id, status FROM orders WHERE id = ? FOR NO KEY UPDATE
+		SELECT id, status, status_changed_at FROM orders WHERE id = ? FOR NO KEY UPDATE
 	), history AS (
 		INSERT INTO order_history (` + historyColumns + `)
-		SELECT src.id, GREATEST(?::timestamptz, (SELECT max(h.at) FROM order_history h WHERE h.order_id = src.id)), ?::text, src.status, src.status, ?::uuid, ?::text,
+		SELECT src.id, GREATEST(?::timestamptz, src.status_changed_at), ?::text, src.status, src.status, ?::uuid, ?::text,
 			?::text, ?::text, ?::uuid, ?::text, ?::uuid, ?::text, ?::jsonb FROM src
 		ON CONFLICT (order_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
 	)
