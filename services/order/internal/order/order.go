@@ -36,6 +36,13 @@ var (
 	// total). Applying it would trust the event over the order's records:
 	// it is dead-lettered with the reason.
 	ErrEventMismatch = errors.New("event disagrees with the order")
+	// ErrTooManyOpenOrders and ErrTooManyOpenUnits: placing the order
+	// would leave the customer more unpaid orders (CREATED or
+	// PAYMENT_PENDING), or more units in them, than Config allows. Each
+	// unpaid order holds stock until it is paid or its reservation
+	// expires, so one customer must not be able to hold it all.
+	ErrTooManyOpenOrders = errors.New("too many unpaid orders")
+	ErrTooManyOpenUnits  = errors.New("too many units in unpaid orders")
 )
 
 // Role is a caller's role, as the access token says.

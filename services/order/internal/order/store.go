@@ -21,6 +21,9 @@ type Store interface {
 	// statement, and the order only with it: ErrReceiptRefused when it
 	// was not.
 	CreateOrder(ctx context.Context, o Order, first HistoryEntry, created proto.Message, receipt Receipt) error
+	// OpenOrders counts the user's unpaid orders (CREATED or
+	// PAYMENT_PENDING) and the units over their lines, on the primary.
+	OpenOrders(ctx context.Context, userID string) (orders, units int, err error)
 	// Order returns an order with its items, or ErrNotFound.
 	Order(ctx context.Context, id string) (Order, error)
 	// OrderByKey returns the user's order placed with an idempotency key,

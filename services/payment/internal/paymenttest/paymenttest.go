@@ -58,6 +58,9 @@ func Start(t testing.TB, specPath string, env map[string]string) *Fixture {
 	vars := map[string]string{
 		"SHOP_PAYMENT_GATEWAY_BACKOFF":     "1ms",
 		"SHOP_PAYMENT_GATEWAY_BACKOFF_MAX": "4ms",
+		// Off unless a test sets it: the tests confirm many payments for
+		// a few users.
+		"SHOP_PAYMENT_CONFIRM_PER_MINUTE": "0",
 	}
 	for k, v := range env {
 		vars[k] = v
