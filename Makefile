@@ -43,6 +43,7 @@ build: ## build every service and the local broker into .local/bin
 .PHONY: test
 test: deps lint lint-api proto-check ## run every test: lint, API documents, generated code, unit, integration (real PostgreSQL, Redis, broker), the frontend, deployment files and the stack smoke test
 	go test $(GOTEST_FLAGS) $(MODULES)
+	go run ./scripts/loadgen -faults short
 	scripts/web.sh test
 	@$(MAKE) --no-print-directory test-deploy
 	scripts/smoke.sh
@@ -96,6 +97,19 @@ bench: deps ## run every benchmark; each prints its figures beside a baseline me
 	go run ./services/inventory/cmd/inventory-bench
 	go run ./scripts/gatewaybench
 	go run ./scripts/loadgen
+	@$(MAKE) --no-print-directory capacity
+
+.PHONY: capacity
+capacity: deps ## the capacity report: pgbench TPC-B, a ramp of customers until saga p99 passes 1 s, a flash sale (1,000 customers, 100 units); Markdown and plots in .local/reports/
+	go run ./scripts/loadgen -capacity -history 10000
+
+.PHONY: chaos
+chaos: deps ## the fault suite under load (kill -9, replicas, broker, PostgreSQL, Redis, rebalance, duplicates, poison, delay; then mixed from a seed, SEED= to replay); invariants after each
+	go run ./scripts/loadgen -faults long $(if $(SEED),-seed $(SEED))
+
+.PHONY: chaos-short
+chaos-short: deps ## the short fault suite (each fault once, what `make test` runs)
+	go run ./scripts/loadgen -faults short
 
 .PHONY: bench-bus
 bench-bus: deps ## the event-bus benchmark only (outbox → Kafka → idempotent consumer)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
@@ -144,6 +145,28 @@ func TestTransientFailureIsRetriedWithGrowingDelays(t *testing.T) {
 	}
 	if d := outcome(t, reg, "dead_lettered"); d != 0 {
 		t.Errorf("%v dead-lettered, want 0", d)
+	}
+}
+
+// After a PostgreSQL restart the pool hands out its dead idle connections
+// one by one while a ping already gets a fresh one: tries that lost their
+// connection are the server's fault, not the event's, and must not use up
+// its retry budget (the fault suite saw a healthy event dead-lettered so).
+func TestLostConnectionsDoNotDeadLetter(t *testing.T) {
+	env := bustest.New(t)
+	var tries atomic.Int32
+	stale := func(ctx context.Context, tx *gorm.DB, e event.Event) error {
+		if tries.Add(1) <= 6 { // more than MaxAttempts (3)
+			return fmt.Errorf("apply: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P01",
+				Message: "terminating connection due to administrator command"})
+		}
+		return bustest.ApplyEffect(ctx, tx, e)
+	}
+	reg, _ := start(t, env, stale, nil)
+	env.Produce(t, bustest.OrderEvent(t, "order-1", 1).Message())
+	env.WaitEffects(t, 1, 60*time.Second)
+	if d := outcome(t, reg, "dead_lettered"); d != 0 {
+		t.Fatalf("%v dead-lettered, want 0", d)
 	}
 }
 

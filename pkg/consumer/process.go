@@ -212,9 +212,16 @@ func (c *Consumer) applyOne(ctx context.Context, it item) bool {
 			return c.deadLetter(ctx, it.msg, err, attempt)
 		}
 		if attempt >= c.cfg.MaxAttempts {
-			if pingErr := database.Ping(ctx, c.db); pingErr != nil {
-				// Not this event's fault: wait for the database, keep the
-				// event, dead-letter nothing.
+			// Not this event's fault when the database is down, or when the
+			// last try lost its connection (after a restart the pool hands
+			// out its dead idle connections one by one, while a ping may
+			// already get a fresh one): wait, keep the event, dead-letter
+			// nothing.
+			pingErr := database.Ping(ctx, c.db)
+			if pingErr == nil && database.IsConnectionLost(err) {
+				pingErr = err
+			}
+			if pingErr != nil {
 				c.log.WarnContext(it.e.Context(ctx), "database unreachable; partition waits",
 					"event_type", it.e.Type, "error", pingErr.Error())
 				attempt--

@@ -8,9 +8,13 @@ package database
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -150,6 +154,31 @@ func IsUniqueViolation(err error) bool { return IsCode(err, "23505") }
 
 // IsCheckViolation reports a CHECK constraint violation (23514).
 func IsCheckViolation(err error) bool { return IsCode(err, "23514") }
+
+// IsConnectionLost reports an error that says the connection to the server
+// was lost or refused, not that the statement was wrong: a connection the
+// server closed (SQLSTATE class 08, 57P01-57P03: shut down, crashed,
+// starting up), one that failed to open, a network error, or a connection
+// the pool handed out already dead (after a server restart, every idle
+// connection in the pool is). Such a failure is the server's, not the
+// event's or the request's.
+func IsConnectionLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	// pgx reports a connection it closed after a fatal error as "conn closed".
+	return strings.Contains(err.Error(), "conn closed")
+}
 
 // Redact hides the password of a DSN, for messages.
 func Redact(dsn string) string {

@@ -3,10 +3,14 @@ package database_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 
@@ -438,5 +443,34 @@ func TestParseUUIDsKeepsOnlyUUIDs(t *testing.T) {
 	got := database.ParseUUIDs([]string{a.String(), "not-a-uuid", "", b.String()})
 	if len(got) != 2 || got[0] != a || got[1] != b {
 		t.Fatalf("ParseUUIDs = %v; want [%s %s]", got, a, b)
+	}
+}
+
+func TestIsConnectionLost(t *testing.T) {
+	lost := map[string]error{
+		"admin shutdown":  fmt.Errorf("apply: %w", &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}),
+		"starting up":     &pgconn.PgError{Code: "57P03"},
+		"connection fail": &pgconn.PgError{Code: "08006"},
+		"unexpected EOF":  fmt.Errorf("read: %w", io.ErrUnexpectedEOF),
+		"bad conn":        driver.ErrBadConn,
+		"conn done":       sql.ErrConnDone,
+		"net":             &net.OpError{Op: "read", Err: errors.New("connection reset by peer")},
+		"conn closed":     errors.New("conn closed"),
+	}
+	for name, err := range lost {
+		if !database.IsConnectionLost(err) {
+			t.Errorf("%s: %v not seen as a lost connection", name, err)
+		}
+	}
+	kept := map[string]error{
+		"nil":          nil,
+		"unique":       &pgconn.PgError{Code: "23505"},
+		"deadlock":     &pgconn.PgError{Code: "40P01"},
+		"handler said": errors.New("order not found"),
+	}
+	for name, err := range kept {
+		if database.IsConnectionLost(err) {
+			t.Errorf("%s: %v seen as a lost connection", name, err)
+		}
 	}
 }

@@ -69,16 +69,23 @@ func ByUserOrIP(c *gin.Context) string {
 // RateLimit-Limit (the burst), RateLimit-Remaining and RateLimit-Reset.
 // While Redis is unreachable the limit is kept in this process (Allow).
 func (l *Limiter) Middleware(limit redis_rate.Limit, key KeyFunc) gin.HandlerFunc {
-	return middleware(limit, key, func(ctx context.Context, k string) (Result, error) { return l.Allow(ctx, k, limit) })
+	return middleware(limit, key, "", func(ctx context.Context, k string) (Result, error) { return l.Allow(ctx, k, limit) })
+}
+
+// MiddlewareFor is Middleware for one named limit of an operation (what,
+// e.g. "orders placed per user"): its 429 names the limit and its budget,
+// so that a client can tell it from the service-wide one.
+func (l *Limiter) MiddlewareFor(what string, limit redis_rate.Limit, key KeyFunc) gin.HandlerFunc {
+	return middleware(limit, key, what, func(ctx context.Context, k string) (Result, error) { return l.Allow(ctx, k, limit) })
 }
 
 // Middleware is Limiter.Middleware for b's limit, spending events as
 // b.Allow does.
 func (b *Batched) Middleware(key KeyFunc) gin.HandlerFunc {
-	return middleware(b.limit, key, b.Allow)
+	return middleware(b.limit, key, "", b.Allow)
 }
 
-func middleware(limit redis_rate.Limit, key KeyFunc, allow func(context.Context, string) (Result, error)) gin.HandlerFunc {
+func middleware(limit redis_rate.Limit, key KeyFunc, what string, allow func(context.Context, string) (Result, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		k := key(c)
 		if k == "" {
@@ -96,9 +103,25 @@ func middleware(limit redis_rate.Limit, key KeyFunc, allow func(context.Context,
 		}
 		wait := max(1, ceilSeconds(res.RetryAfter))
 		c.Header(HeaderRetryAfter, strconv.Itoa(wait))
-		web.WriteProblem(c, problem.New(http.StatusTooManyRequests, SlugRateLimited, "Too Many Requests",
-			fmt.Sprintf("Rate limit exceeded; retry in %d s.", wait)))
+		detail := fmt.Sprintf("Rate limit exceeded; retry in %d s.", wait)
+		if what != "" {
+			detail = fmt.Sprintf("Rate limit of %d %s per %s exceeded; retry in %d s.", limit.Rate, what, periodName(limit.Period), wait)
+		}
+		web.WriteProblem(c, problem.New(http.StatusTooManyRequests, SlugRateLimited, "Too Many Requests", detail))
 	}
+}
+
+// periodName is a limit's period in words ("minute" for time.Minute).
+func periodName(d time.Duration) string {
+	switch d {
+	case time.Second:
+		return "second"
+	case time.Minute:
+		return "minute"
+	case time.Hour:
+		return "hour"
+	}
+	return d.String()
 }
 
 // ceilSeconds rounds d up to whole seconds (negative counts as zero).

@@ -44,6 +44,11 @@ type options struct {
 	logLevel    string
 	keep        bool
 	direct      bool
+	faults      string // "", short or long: the fault suite instead of the load run
+	seed        uint64 // the mixed faults' seed (0: from the clock)
+	only        string // run only the faults whose name contains this
+	capacity    bool   // the capacity ramp and flash sale instead of the load run
+	rampStep    time.Duration
 }
 
 // validate refuses flags the run cannot use, before anything is built or
@@ -84,6 +89,11 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the services' logs) and print where it is")
 	flag.BoolVar(&o.direct, "direct", false, "customers call the services on their own ports instead of through the nginx gateway")
 	flag.IntVar(&o.pprofPort, "pprof-port", 0, "when set, service i serves pprof on 127.0.0.1:port+i (identity, catalog, inventory, order, payment)")
+	flag.StringVar(&o.faults, "faults", "", "short or long: run the fault suite (faults injected under load, invariants checked; exits 1 on a violation)")
+	flag.Uint64Var(&o.seed, "seed", 0, "seed of the fault suite's mixed faults (printed; 0 draws one)")
+	flag.StringVar(&o.only, "only", "", "with -faults: only the faults whose name contains this (e.g. \"broker\"; the mixed phase draws from them)")
+	flag.BoolVar(&o.capacity, "capacity", false, "run the capacity ramp (customers until saga p99 passes 1 s), the flash sale and pgbench, and write a report with plots under .local/reports/")
+	flag.DurationVar(&o.rampStep, "ramp-step", 20*time.Second, "how long each step of the capacity ramp lasts")
 	flag.Parse()
 	// The load generator hosts the broker and the customers' clients, which
 	// allocate per message and per request like a service does: the same
@@ -95,7 +105,14 @@ func main() {
 		os.Exit(2)
 	}
 	service.TuneRuntime()
-	if err := run(o); err != nil {
+	runner := run
+	switch {
+	case o.faults != "":
+		runner = runFaults
+	case o.capacity:
+		runner = runCapacity
+	}
+	if err := runner(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}

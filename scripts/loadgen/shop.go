@@ -259,6 +259,12 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 			lines = append(lines, map[string]any{"product_id": p, "quantity": 1 + rand.IntN(2)})
 		}
 	}
+	return s.orderAndPay(ctx, token, lines)
+}
+
+// orderAndPay places one order of lines and pays for it once its payment
+// exists, as a storefront does.
+func (s *shop) orderAndPay(ctx context.Context, token string, lines []map[string]any) (placeLat, confirmLat time.Duration, placed, payErr bool, err error) {
 	t0 := time.Now()
 	code, out, err := s.call(ctx, "POST", s.st.APIURL("order")+"/api/v1/orders", token, map[string]any{"lines": lines}, "Idempotency-Key", uuid.NewString())
 	placeLat = time.Since(t0)
@@ -285,8 +291,8 @@ func (s *shop) customerRound(ctx context.Context, token string) (placeLat, confi
 		if err == nil && code == 200 && order["status"] == "CANCELLED" {
 			return placeLat, 0, true, false, nil // the report counts cancellations
 		}
-		if time.Now().After(deadline) {
-			return placeLat, 0, true, false, nil // stuck: the report finds out
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return placeLat, 0, true, false, nil // stuck (the report finds out), or the run stopped
 		}
 		if err != nil || code != 200 {
 			time.Sleep(100 * time.Millisecond) // do not spin on a failing service

@@ -8,7 +8,8 @@
 // of the topic dead-letters it at once, and replay cannot fix it) and a
 // PAYMENT_SUCCESS for an order nobody has (the order service refuses it,
 // cause "rejected"; it is replayable). It prints one JSON line with the
-// second one's order and event IDs.
+// second one's order and event IDs (its key is the order ID) and the
+// first one's key (malformed_key), so that a check can find both in the DLQs.
 package main
 
 import (
@@ -46,11 +47,13 @@ func run(addr string) error {
 		return err
 	}
 	rejected := e.Message()
-	malformed := kafka.Message{Topic: eventsv1.TopicPayment, Key: []byte("poison-" + uuid.NewString()), Value: []byte("this is not an event")}
+	malformedKey := "poison-" + uuid.NewString()
+	malformed := kafka.Message{Topic: eventsv1.TopicPayment, Key: []byte(malformedKey), Value: []byte("this is not an event")}
 	w := broker.Config{Brokers: []string{addr}, ClientID: "poison"}.Writer()
 	defer w.Close()
 	if err := w.WriteMessages(ctx, malformed, rejected); err != nil {
 		return fmt.Errorf("write to %s: %w", addr, err)
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]string{"order_id": orderID, "event_id": e.ID.String(), "topic": eventsv1.TopicPayment})
+	return json.NewEncoder(os.Stdout).Encode(map[string]string{"order_id": orderID, "event_id": e.ID.String(), "topic": eventsv1.TopicPayment,
+		"malformed_key": malformedKey})
 }

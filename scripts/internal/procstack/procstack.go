@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -77,6 +78,14 @@ type Options struct {
 	Env map[string]map[string]string
 	// LogLevel of the services (default info).
 	LogLevel string
+	// BrokerBin, when set, is the local broker's binary (deploy/localbroker):
+	// the broker then runs as its own process, which the fault suite can
+	// kill -9 (an in-process broker cannot be). Empty: in process.
+	BrokerBin string
+	// DSNFor, when set, rewrites the database URL a service is given (the
+	// fault suite points one service at a delaying proxy); the stack keeps
+	// using the real one.
+	DSNFor func(service, dsn string) string
 	// Gateway, when set, starts the gateway in front of the services (its
 	// Dir and Upstreams are filled in), and the services trust forwarded
 	// headers from the gateway's address only. Its rate limits are lifted
@@ -88,13 +97,24 @@ type Options struct {
 type Stack struct {
 	opts   Options
 	Broker *localbroker.Broker
-	redis  *exec.Cmd
+	// brokerCmd is the broker process when Options.BrokerBin is set.
+	brokerCmd  *exec.Cmd
+	brokerPort int
+	redis      *exec.Cmd
+	redisPort  int
 	// RedisURL is the private Redis of the stack.
 	RedisURL string
 	procs    map[string]*Proc
 	dbs      []string
 	// Gateway is the running gateway, when Options.Gateway asked for one.
 	Gateway *gateway.Gateway
+}
+
+// testStackLimits switches the per-customer limits off in a test stack,
+// per service (0 disables each).
+var testStackLimits = map[string]map[string]string{
+	"order":   {"SHOP_ORDER_MAX_OPEN_ORDERS": "0", "SHOP_ORDER_MAX_OPEN_UNITS": "0", "SHOP_ORDER_PLACE_PER_MINUTE": "0"},
+	"payment": {"SHOP_PAYMENT_CONFIRM_PER_MINUTE": "0"},
 }
 
 // Proc is one service process.
@@ -123,8 +143,14 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			s.Close()
 		}
 	}()
-	s.Broker, err = localbroker.Start(localbroker.Config{DataDir: filepath.Join(opts.WorkDir, "broker"), Partitions: 6})
-	if err != nil {
+	if opts.BrokerBin != "" {
+		if s.brokerPort, err = freeport.Get(); err != nil {
+			return nil, err
+		}
+		if err := s.StartBroker(); err != nil {
+			return nil, err
+		}
+	} else if s.Broker, err = localbroker.Start(localbroker.Config{DataDir: filepath.Join(opts.WorkDir, "broker"), Partitions: 6}); err != nil {
 		return nil, err
 	}
 	if err := s.startRedis(); err != nil {
@@ -144,15 +170,23 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		p := &Proc{Name: name, Port: ports[name], DSN: dsn}
 		vars := map[string]string{
 			"SHOP_HTTP_ADDR":             "127.0.0.1:" + strconv.Itoa(p.Port),
-			"SHOP_DATABASE_URL":          dsn,
+			"SHOP_DATABASE_URL":          serviceDSN(opts, name, dsn),
 			"SHOP_REDIS_URL":             s.RedisURL,
-			"SHOP_KAFKA_BROKERS":         s.Broker.Addr(),
+			"SHOP_KAFKA_BROKERS":         s.BrokerAddr(),
 			"SHOP_JWKS_URL":              fmt.Sprintf("http://127.0.0.1:%d/.well-known/jwks.json", ports["identity"]),
 			"SHOP_LOG_LEVEL":             opts.LogLevel,
 			"SHOP_RATE_LIMIT_PER_MINUTE": "1000000",
 		}
 		if opts.Gateway != nil {
 			vars["SHOP_TRUSTED_PROXIES"] = gateway.ProxyAddress
+		}
+		// The per-customer limits (open orders and units, placements and
+		// card confirmations per minute) are off like the API's budget:
+		// the end-to-end suite, the load generator and the browser tests
+		// place many orders for a few users. The services' own tests test
+		// the limits; opts.Env turns them back on.
+		for k, v := range testStackLimits[name] {
+			vars[k] = v
 		}
 		for k, v := range opts.Env[name] {
 			vars[k] = v
@@ -178,6 +212,116 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	}
 	return s, nil
+}
+
+func serviceDSN(opts Options, name, dsn string) string {
+	if opts.DSNFor != nil {
+		return opts.DSNFor(name, dsn)
+	}
+	return dsn
+}
+
+// BrokerAddr is the broker's host:port, in process or not.
+func (s *Stack) BrokerAddr() string {
+	if s.Broker != nil {
+		return s.Broker.Addr()
+	}
+	return "127.0.0.1:" + strconv.Itoa(s.brokerPort)
+}
+
+// StartBroker starts the broker again on its port and data directory.
+func (s *Stack) StartBroker() error {
+	if s.Broker != nil {
+		return s.Broker.Start()
+	}
+	if s.brokerCmd != nil {
+		return nil
+	}
+	f, err := os.OpenFile(s.logPath("broker"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close() // the child holds its own descriptor
+	cmd := exec.Command(s.opts.BrokerBin, "-port", strconv.Itoa(s.brokerPort), "-data-dir", filepath.Join(s.opts.WorkDir, "broker"), "-partitions", "6")
+	cmd.SysProcAttr = gateway.StopWithParent()
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start broker: %w", err)
+	}
+	s.brokerCmd = cmd
+	return waitListening(s.BrokerAddr(), 20*time.Second)
+}
+
+// StopBroker stops the broker: gracefully (flushing its data directory),
+// or with SIGKILL when kill is set (a process broker only; an in-process
+// one is closed either way).
+func (s *Stack) StopBroker(kill bool) {
+	if s.Broker != nil {
+		s.Broker.Stop()
+		return
+	}
+	if s.brokerCmd == nil {
+		return
+	}
+	sig := os.Signal(syscall.SIGTERM)
+	if kill {
+		sig = syscall.SIGKILL
+	}
+	_ = s.brokerCmd.Process.Signal(sig)
+	_ = s.brokerCmd.Wait()
+	s.brokerCmd = nil
+}
+
+// KillService sends SIGKILL to a service (a crash: no graceful shutdown)
+// and waits until it is gone.
+func (s *Stack) KillService(name string) error {
+	p := s.procs[name]
+	if p == nil || p.cmd == nil {
+		return fmt.Errorf("%s is not running", name)
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	p.cmd = nil
+	_ = p.log.Close()
+	return nil
+}
+
+// AddReplica registers a second process of service under the name replica
+// (same database, broker and consumer groups, its own port); StartService
+// starts it.
+func (s *Stack) AddReplica(service, replica string) error {
+	p := s.procs[service]
+	if p == nil {
+		return fmt.Errorf("no service %s", service)
+	}
+	port, err := freeport.Get()
+	if err != nil {
+		return err
+	}
+	r := &Proc{Name: service, Port: port, DSN: p.DSN}
+	for _, kv := range p.env {
+		if strings.HasPrefix(kv, "SHOP_HTTP_ADDR=") {
+			kv = "SHOP_HTTP_ADDR=127.0.0.1:" + strconv.Itoa(port)
+		}
+		r.env = append(r.env, kv)
+	}
+	s.procs[replica] = r
+	return nil
+}
+
+func waitListening(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nothing listens on %s after %s", addr, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // startGateway starts nginx in front of the services.
@@ -244,7 +388,7 @@ func (s *Stack) StartService(name string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(filepath.Join(s.opts.BinDir, name))
+	cmd := exec.Command(filepath.Join(s.opts.BinDir, p.Name))
 	cmd.Env = append(os.Environ(), p.env...)
 	cmd.SysProcAttr = gateway.StopWithParent()
 	cmd.Stdout, cmd.Stderr = f, f
@@ -309,9 +453,7 @@ func (s *Stack) Close() error {
 	}
 	wg.Wait()
 	s.StopRedis()
-	if s.Broker != nil {
-		s.Broker.Stop()
-	}
+	s.StopBroker(false)
 	if len(s.dbs) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -360,6 +502,17 @@ func (s *Stack) startRedis() error {
 	if err != nil {
 		return err
 	}
+	s.redisPort = port
+	return s.StartRedis()
+}
+
+// StartRedis starts the stack's Redis again (empty, on its port) after
+// StopRedis.
+func (s *Stack) StartRedis() error {
+	if s.redis != nil {
+		return nil
+	}
+	port := s.redisPort
 	dir := filepath.Join(s.opts.WorkDir, "redis")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -371,17 +524,8 @@ func (s *Stack) startRedis() error {
 		return fmt.Errorf("start redis-server (make deps installs it): %w", err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("redis-server on %s did not start", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := waitListening(addr, 10*time.Second); err != nil {
+		return fmt.Errorf("redis-server: %w", err)
 	}
 	s.RedisURL = "redis://" + addr + "/0"
 	return nil

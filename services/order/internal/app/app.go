@@ -12,7 +12,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
+
 	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/ratelimit"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/order/internal/order"
@@ -48,6 +52,15 @@ type Config struct {
 	// time. It adds at most this much to the replica's lag behind the
 	// catalog, in replicas other than the one applying the change.
 	ProductCacheTTL time.Duration `env:"SHOP_ORDER_PRODUCT_CACHE_TTL" envDefault:"1s"`
+	// MaxOpenOrders and MaxOpenUnits bound what one customer may hold
+	// unpaid (CREATED or PAYMENT_PENDING), the new order included: orders,
+	// and units over their lines (a placement past either is 409). Each
+	// holds stock until paid or expired. 0 disables.
+	MaxOpenOrders int `env:"SHOP_ORDER_MAX_OPEN_ORDERS" envDefault:"10"`
+	MaxOpenUnits  int `env:"SHOP_ORDER_MAX_OPEN_UNITS" envDefault:"200"`
+	// PlacePerMinute is each user's budget of POST /orders per minute, in
+	// Redis across replicas (429 past it). 0 disables.
+	PlacePerMinute int `env:"SHOP_ORDER_PLACE_PER_MINUTE" envDefault:"10"`
 	// Stream* bound the progress streams (GET /orders/{id}/events): a
 	// stream ends after StreamLifetime (the client resumes), is never
 	// silent longer than StreamHeartbeat, reads the order without a
@@ -73,6 +86,15 @@ func (c Config) Validate() error {
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %s", name, d))
+		}
+	}
+	for name, n := range map[string]int{
+		"SHOP_ORDER_MAX_OPEN_ORDERS":  c.MaxOpenOrders,
+		"SHOP_ORDER_MAX_OPEN_UNITS":   c.MaxOpenUnits,
+		"SHOP_ORDER_PLACE_PER_MINUTE": c.PlacePerMinute,
+	} {
+		if n < 0 {
+			errs = append(errs, fmt.Errorf("%s: must be 0 (off) or positive, got %d", name, n))
 		}
 	}
 	if c.StreamsPerUser <= 0 {
@@ -144,7 +166,11 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 	}
 	orders := order.NewService(domainStore, DomainConfig(cfg), m)
 
-	orderapi.Mount(svc.API, svc.Auth, svc.IdempotentInTx(), svc.Wakeup.Notify, orders)
+	var placeLimit gin.HandlerFunc
+	if cfg.PlacePerMinute > 0 {
+		placeLimit = svc.Limiter.MiddlewareFor("orders placed per user", redis_rate.PerMinute(cfg.PlacePerMinute), ratelimit.ByUserOrIP)
+	}
+	orderapi.Mount(svc.API, svc.Auth, placeLimit, svc.IdempotentInTx(), svc.Wakeup.Notify, orders)
 	orderapi.MountStreams(svc.API, svc.Auth, orders, svc.Wakeup, orderapi.StreamConfig{
 		Lifetime: cfg.StreamLifetime, Heartbeat: cfg.StreamHeartbeat, Recheck: cfg.StreamRecheck, PerUser: cfg.StreamsPerUser,
 	}, svc.Log)
@@ -166,6 +192,8 @@ func DomainConfig(cfg Config) order.Config {
 			order.StatusPaymentPending: cfg.SLAPaymentPending,
 		},
 		CreatedTimeout: cfg.CreatedTimeout,
+		MaxOpenOrders:  cfg.MaxOpenOrders,
+		MaxOpenUnits:   cfg.MaxOpenUnits,
 	}
 }
 

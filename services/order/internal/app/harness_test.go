@@ -70,7 +70,10 @@ func newEnv(t testing.TB, vars map[string]string) *env {
 	t.Helper()
 	st := testkit.NewStack(t)
 	e := &env{t: t, stack: st, tokens: map[string]string{}}
-	all := map[string]string{"SHOP_LOG_LEVEL": "info"}
+	// The per-customer limits are off unless a test sets them: the tests
+	// place many orders for a few users (limits_test.go tests them).
+	all := map[string]string{"SHOP_LOG_LEVEL": "info",
+		"SHOP_ORDER_MAX_OPEN_ORDERS": "0", "SHOP_ORDER_MAX_OPEN_UNITS": "0", "SHOP_ORDER_PLACE_PER_MINUTE": "0"}
 	for k, v := range vars {
 		all[k] = v
 	}

@@ -54,8 +54,11 @@ func (e *env) pay(id string) {
 	e.t.Helper()
 	e.produce(id, &eventsv1.InventoryReserved{OrderId: id, ReservationId: uuid.NewString()})
 	e.waitStatus(id, "PAYMENT_PENDING")
-	e.produce(id, &eventsv1.PaymentSucceeded{OrderId: id, PaymentId: uuid.NewString(),
-		Amount: &eventsv1.Money{AmountMinor: 1, Currency: "EUR"}})
+	var total eventsv1.Money
+	if err := e.svc.DB.Raw("SELECT total_minor AS amount_minor, currency FROM orders WHERE id = ?", id).Scan(&total).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	e.produce(id, &eventsv1.PaymentSucceeded{OrderId: id, PaymentId: uuid.NewString(), Amount: &total})
 	e.waitStatus(id, "PAID")
 }
 

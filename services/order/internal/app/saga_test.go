@@ -286,7 +286,7 @@ func TestSagaRedeliveredAndReorderedEvents(t *testing.T) {
 			{voided, []func(string) proto.Message{reserved, expired}, "CANCELLED", 1},
 		}
 		for _, tc := range cases {
-			o := e.place(customerID, line(pBeta, 1))
+			o := e.place(customerID, line(pAlpha, 1))
 			for _, s := range tc.setup {
 				if err := e.applyDirect(newEvent(t, o.ID, s(o.ID))); err != nil {
 					t.Fatal(err)

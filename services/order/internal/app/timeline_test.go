@@ -83,9 +83,10 @@ func (e *env) race(t testing.TB, move func(svc *order.Service, handlers func(tx 
 	}
 }
 
-// checkTimeline fails unless the order's timeline is one unbroken chain in
-// time order (each entry's from is the previous entry's to), ending in
-// want, with every entry after the move to want showing want.
+// checkTimeline fails unless the order's timeline is one unbroken chain
+// (each entry's from is the previous entry's to) in which no entry is
+// dated before the last transition, ending in want, with every entry
+// after the move to want showing want.
 func (e *env) checkTimeline(t testing.TB, id, want string, entries int) {
 	t.Helper()
 	tl := e.timeline(id)
@@ -104,14 +105,18 @@ func (e *env) checkTimeline(t testing.TB, id, want string, entries int) {
 		t.Fatalf("order %s: %d entries, want %d:%s", id, len(tl), entries, show())
 	}
 	reached := false
+	var moved time.Time // the last transition's
 	for i, en := range tl {
-		if i > 0 && (en.From != tl[i-1].To || en.At.Before(tl[i-1].At)) {
+		if i > 0 && (en.From != tl[i-1].To || en.At.Before(moved)) {
 			t.Fatalf("order %s: entry %d does not follow the one before:%s", id, i, show())
 		}
 		if reached && (en.From != want || en.To != want) {
 			t.Fatalf("order %s: entry %d after the move to %s shows another status:%s", id, i, want, show())
 		}
 		reached = reached || (en.Kind == "TRANSITION" && en.To == want)
+		if en.Kind == "TRANSITION" {
+			moved = en.At
+		}
 	}
 	if !reached {
 		t.Fatalf("order %s: never reached %s:%s", id, want, show())

@@ -31,6 +31,18 @@ var (
 	ErrUnknownOrder = errors.New("event for an unknown order")
 	// ErrInvalidEvent: a saga or catalog event lacks what it must carry.
 	ErrInvalidEvent = errors.New("invalid event")
+	// ErrEventMismatch: a saga event's numbers disagree with the order's
+	// own (a payment of another amount or currency than the order's
+	// total). Applying it would trust the event over the order's records:
+	// it is dead-lettered with the reason.
+	ErrEventMismatch = errors.New("event disagrees with the order")
+	// ErrTooManyOpenOrders and ErrTooManyOpenUnits: placing the order
+	// would leave the customer more unpaid orders (CREATED or
+	// PAYMENT_PENDING), or more units in them, than Config allows. Each
+	// unpaid order holds stock until it is paid or its reservation
+	// expires, so one customer must not be able to hold it all.
+	ErrTooManyOpenOrders = errors.New("too many unpaid orders")
+	ErrTooManyOpenUnits  = errors.New("too many units in unpaid orders")
 )
 
 // Role is a caller's role, as the access token says.

@@ -15,6 +15,9 @@ type SagaEvent struct {
 	// Detail is what the event says, for the timeline (payment ID, amount,
 	// reservation ID, reason code, ...).
 	Detail map[string]string
+	// Amount is the money a payment event says it moved (nil when the
+	// event carries none).
+	Amount *Money
 }
 
 // Cancellation reasons carried by ORDER_CANCELLED and shown on the order.
@@ -30,12 +33,15 @@ const (
 
 // sagaRule is how the order reacts to one saga event type: the action it
 // asks for (none for events that only go into the timeline), the reason a
-// cancellation it causes carries, and the status the event usually finds
-// the order in on the saga's happy path (see blindMove).
+// cancellation it causes carries, the status the event usually finds the
+// order in on the saga's happy path (see blindMove), and whether its amount
+// must be the order's total (a payment of the order, captured or
+// attempted: anything else is not this order's payment).
 type sagaRule struct {
-	action  Action
-	reason  string
-	usually Status
+	action    Action
+	reason    string
+	usually   Status
+	paysTotal bool
 }
 
 // sagaRules covers every event of inventory.events and payment.events that
@@ -45,8 +51,8 @@ var sagaRules = map[string]sagaRule{
 	eventsv1.TypeInventoryReserved:  {action: ActionReserve, usually: StatusCreated},
 	eventsv1.TypeInventoryRejected:  {action: ActionReject, reason: ReasonOutOfStock},
 	eventsv1.TypeReservationExpired: {action: ActionExpire, reason: ReasonReservationExpired},
-	eventsv1.TypePaymentSuccess:     {action: ActionPay, usually: StatusPaymentPending},
-	eventsv1.TypePaymentFailed:      {action: ActionFailPayment, reason: ReasonPaymentFailed},
+	eventsv1.TypePaymentSuccess:     {action: ActionPay, usually: StatusPaymentPending, paysTotal: true},
+	eventsv1.TypePaymentFailed:      {action: ActionFailPayment, reason: ReasonPaymentFailed, paysTotal: true},
 
 	eventsv1.TypeInventoryConfirmed: {},
 	eventsv1.TypeInventoryReleased:  {},
@@ -94,4 +100,15 @@ func ignoredReason(eventType string, err *TransitionError) string {
 		return "LATE_PAYMENT_AFTER_CANCELLATION: payment refunds it (ORDER_CANCELLED was published at cancellation)"
 	}
 	return fmt.Sprintf("LATE_OR_DUPLICATE_EVENT: %s", err.Error())
+}
+
+// checkTotal refuses (ErrEventMismatch) an event whose rule says it pays
+// the order's total when its amount is not o's total: a payment of another
+// order, or a forged one, must not move this order.
+func checkTotal(r sagaRule, ev SagaEvent, o Order) error {
+	if !r.paysTotal || (ev.Amount.AmountMinor == o.TotalMinor && ev.Amount.Currency == o.Currency) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s %s of %d %s for order %s, whose total is %d %s", ErrEventMismatch,
+		ev.Type, ev.ID, ev.Amount.AmountMinor, ev.Amount.Currency, o.ID, o.TotalMinor, o.Currency)
 }

@@ -25,6 +25,10 @@ type Config struct {
 	// (SAGA_TIMEOUT), so that it never hangs when that answer is lost (an
 	// event dead-lettered, inventory down for longer). 0 never cancels.
 	CreatedTimeout time.Duration
+	// MaxOpenOrders and MaxOpenUnits bound what one customer may hold
+	// unpaid (CREATED or PAYMENT_PENDING): orders, and units over their
+	// lines, the new order's included. 0 leaves that side unbounded.
+	MaxOpenOrders, MaxOpenUnits int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -101,6 +105,9 @@ func (s *Service) PlanPlace(ctx context.Context, actor Actor, in PlaceInput) (Pl
 	if err != nil {
 		return Placement{}, err
 	}
+	if err := s.checkOpen(ctx, actor.ID, priced.Items); err != nil {
+		return Placement{}, err
+	}
 	now := s.now()
 	return Placement{actor: actor, Order: Order{
 		ID: id.String(), UserID: actor.ID, Status: StatusCreated,
@@ -108,6 +115,32 @@ func (s *Service) PlanPlace(ctx context.Context, actor Actor, in PlaceInput) (Pl
 		IdempotencyKey: in.IdempotencyKey, Items: priced.Items, ItemCount: len(priced.Items),
 		CreatedAt: now, UpdatedAt: now, StatusChangedAt: now,
 	}}, nil
+}
+
+// checkOpen refuses an order that would leave the user more unpaid orders
+// or units than Config allows. Two placements of one user at the same
+// moment may both pass: the per-user rate limit of POST /orders bounds
+// that overshoot.
+func (s *Service) checkOpen(ctx context.Context, userID string, items []Item) error {
+	if s.cfg.MaxOpenOrders <= 0 && s.cfg.MaxOpenUnits <= 0 {
+		return nil
+	}
+	orders, units, err := s.store.OpenOrders(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("place order: %w", err)
+	}
+	if max := s.cfg.MaxOpenOrders; max > 0 && orders+1 > max {
+		return fmt.Errorf("%w: %d unpaid orders already, at most %d (SHOP_ORDER_MAX_OPEN_ORDERS): pay or cancel one first",
+			ErrTooManyOpenOrders, orders, max)
+	}
+	for _, it := range items {
+		units += it.Quantity
+	}
+	if max := s.cfg.MaxOpenUnits; max > 0 && units > max {
+		return fmt.Errorf("%w: %d units with this order, at most %d (SHOP_ORDER_MAX_OPEN_UNITS): pay or cancel an order first",
+			ErrTooManyOpenUnits, units, max)
+	}
+	return nil
 }
 
 // CommitPlace saves a planned order as Place does, with receipt (nil for
@@ -240,7 +273,7 @@ func (s *Service) ApplySaga(ctx context.Context, tx Tx, ev SagaEvent) error {
 	case plan.Record != nil:
 		out.Done, err = tx.RecordEvent(ctx, *plan.Record)
 	case plan.Advance != nil:
-		out.CreatedAt, out.Done, err = tx.Advance(ctx, plan.Advance.Order, plan.Advance.From, plan.Advance.Entry)
+		out.CreatedAt, out.Done, err = tx.Advance(ctx, plan.Advance.Order, plan.Advance.From, plan.Advance.Entry, plan.Advance.Total)
 	}
 	if err != nil {
 		return err
@@ -259,11 +292,13 @@ type SagaPlan struct {
 }
 
 // BlindMove is a status change tried without reading the order: the order
-// as it will be, the status it must be in, and its timeline entry.
+// as it will be, the status it must be in, its timeline entry and, when
+// not nil, the total it must have.
 type BlindMove struct {
 	Order Order
 	From  Status
 	Entry HistoryEntry
+	Total *Money
 }
 
 // FastOutcome is what the plan's statement did: Done is "the order was
@@ -284,6 +319,9 @@ func (s *Service) PlanSaga(ev SagaEvent) (SagaPlan, error) {
 	}
 	if !isUUID(ev.OrderID) {
 		return SagaPlan{}, fmt.Errorf("%w: %s has order ID %q", ErrInvalidEvent, ev.Type, ev.OrderID)
+	}
+	if rule.paysTotal && ev.Amount == nil {
+		return SagaPlan{}, fmt.Errorf("%w: %s %s for order %s has no amount", ErrInvalidEvent, ev.Type, ev.ID, ev.OrderID)
 	}
 	ref := &EventRef{ID: ev.ID, Type: ev.Type}
 	plan := SagaPlan{rule: rule}
@@ -308,6 +346,11 @@ func (s *Service) PlanSaga(ev SagaEvent) (SagaPlan, error) {
 		plan.Advance = &BlindMove{Order: o, From: from, Entry: HistoryEntry{
 			OrderID: o.ID, At: now, Kind: KindTransition, From: from, To: to, Reason: rule.reason, Cause: ref, Detail: ev.Detail,
 		}}
+		if rule.paysTotal {
+			// Only if the amount is the order's total; any other goes
+			// the locking way, which refuses it.
+			plan.Advance.Total = ev.Amount
+		}
 	}
 	return plan, nil
 }
@@ -334,6 +377,9 @@ func (s *Service) FinishSaga(ctx context.Context, tx Tx, ev SagaEvent, plan Saga
 		return unknown()
 	}
 	if err != nil || seen {
+		return err
+	}
+	if err := checkTotal(rule, ev, o); err != nil {
 		return err
 	}
 	entry := HistoryEntry{

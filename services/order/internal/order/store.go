@@ -21,6 +21,9 @@ type Store interface {
 	// statement, and the order only with it: ErrReceiptRefused when it
 	// was not.
 	CreateOrder(ctx context.Context, o Order, first HistoryEntry, created proto.Message, receipt Receipt) error
+	// OpenOrders counts the user's unpaid orders (CREATED or
+	// PAYMENT_PENDING) and the units over their lines, on the primary.
+	OpenOrders(ctx context.Context, userID string) (orders, units int, err error)
 	// Order returns an order with its items, or ErrNotFound.
 	Order(ctx context.Context, id string) (Order, error)
 	// OrderByKey returns the user's order placed with an idempotency key,
@@ -74,9 +77,10 @@ type Tx interface {
 	// has not read the order: o carries only the ID and the fields the
 	// transition sets (status and its timestamps; PaidAt or CancelReason
 	// when set, else the row keeps its own). It changes nothing and reports
-	// false when the order is unknown, not in from, or has entry's cause in
-	// its timeline; else it reports when the order was created.
-	Advance(ctx context.Context, o Order, from Status, entry HistoryEntry) (createdAt time.Time, moved bool, err error)
+	// false when the order is unknown, not in from, has entry's cause in
+	// its timeline, or (total not nil) has another total; else it reports
+	// when the order was created.
+	Advance(ctx context.Context, o Order, from Status, entry HistoryEntry, total *Money) (createdAt time.Time, moved bool, err error)
 	// RecordEvent appends an entry for an event that changes no status,
 	// with From and To the order's status as it is, unless the timeline
 	// already has the event (then it changes nothing). It reads the status

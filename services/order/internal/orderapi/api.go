@@ -30,6 +30,8 @@ var Errors = []problem.Mapping{
 	{Err: order.ErrForbidden, Status: http.StatusForbidden, Slug: "forbidden", Title: "Forbidden", Detail: true},
 	{Err: order.ErrIllegalTransition, Status: http.StatusConflict, Slug: "illegal-transition", Title: "Order is not in a state that allows this", Detail: true},
 	{Err: order.ErrInvalidCursor, Status: http.StatusBadRequest, Slug: "invalid-cursor", Title: "Invalid cursor", Detail: true},
+	{Err: order.ErrTooManyOpenOrders, Status: http.StatusConflict, Slug: "too-many-open-orders", Title: "Too many unpaid orders", Detail: true},
+	{Err: order.ErrTooManyOpenUnits, Status: http.StatusConflict, Slug: "too-many-open-units", Title: "Too many units in unpaid orders", Detail: true},
 }
 
 // Handler serves the order endpoints.
@@ -37,15 +39,20 @@ type Handler struct {
 	svc *order.Service
 }
 
-// Mount adds the routes under api (/api/v1). idempotent is the service's
-// Idempotency-Key middleware for POST /orders, idempotency.InTransaction:
-// the handler writes the key's record with the order (see create).
-// changed, when not nil, is told the order ID after a request changed the
-// order (it wakes the order's streams, see MountStreams).
-func Mount(api *gin.RouterGroup, verifier *auth.Verifier, idempotent gin.HandlerFunc, changed func(orderID string), svc *order.Service) {
+// Mount adds the routes under api (/api/v1). placeLimit is the per-user
+// rate limit of POST /orders (nil for none), before its Idempotency-Key
+// middleware idempotent (idempotency.InTransaction: the handler writes the
+// key's record with the order, see create). changed, when not nil, is told
+// the order ID after a request changed the order (it wakes the order's
+// streams, see MountStreams).
+func Mount(api *gin.RouterGroup, verifier *auth.Verifier, placeLimit, idempotent gin.HandlerFunc, changed func(orderID string), svc *order.Service) {
 	h := &Handler{svc: svc}
 	g := api.Group("/orders", auth.Authenticate(verifier))
-	g.POST("", auth.RequireRole(auth.RoleCustomer), idempotent, h.create)
+	place := []gin.HandlerFunc{auth.RequireRole(auth.RoleCustomer)}
+	if placeLimit != nil {
+		place = append(place, placeLimit)
+	}
+	g.POST("", append(place, idempotent, h.create)...)
 	g.GET("", auth.RequireRole(auth.RoleAdmin, auth.RoleSeller), h.list)
 	g.GET("/stats", auth.RequireRole(auth.RoleAdmin), h.stats)
 	g.GET("/stats/daily", auth.RequireRole(auth.RoleAdmin, auth.RoleSeller), h.daily)

@@ -82,6 +82,22 @@ func items(ctx context.Context, db *gorm.DB, orderID string) ([]order.Item, erro
 	return out, nil
 }
 
+// OpenOrders reads the user's unpaid orders from the primary (a replica's
+// lag would let a burst of placements through): orders_status_created
+// finds the in-flight orders, few by nature, or orders_user_created the
+// user's.
+func (s *Store) OpenOrders(ctx context.Context, userID string) (int, int, error) {
+	var out struct{ Orders, Units int }
+	err := s.db.WithContext(ctx).Raw(`SELECT count(*) AS orders,
+			coalesce(sum((SELECT sum(i.quantity) FROM order_items i WHERE i.order_id = o.id)), 0) AS units
+		FROM orders o WHERE o.user_id = ? AND o.status IN (?, ?)`,
+		userID, string(order.StatusCreated), string(order.StatusPaymentPending)).Scan(&out).Error
+	if err != nil {
+		return 0, 0, fmt.Errorf("count unpaid orders of %s: %w", userID, err)
+	}
+	return out.Orders, out.Units, nil
+}
+
 // Timeline reads from the primary, so a step just taken is in it.
 func (s *Store) Timeline(ctx context.Context, orderID string) ([]order.HistoryEntry, error) {
 	var rows []historyRow

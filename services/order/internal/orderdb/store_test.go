@@ -160,7 +160,7 @@ func TestAdvanceMovesOnlyFromTheExpectedStatusAndOncePerEvent(t *testing.T) {
 			created, moved, err = tx.Advance(ctx,
 				order.Order{ID: orderID, Status: to, StatusChangedAt: now, UpdatedAt: now, PaidAt: paidAt}, from,
 				order.HistoryEntry{OrderID: orderID, At: now, Kind: order.KindTransition, From: from, To: to,
-					Cause: &order.EventRef{ID: eventID, Type: "TEST"}})
+					Cause: &order.EventRef{ID: eventID, Type: "TEST"}}, nil)
 			return err
 		})
 		if err != nil {

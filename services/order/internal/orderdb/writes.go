@@ -162,12 +162,14 @@ func (t *Tx) Move(ctx context.Context, o order.Order, from order.Status, entry o
 
 // advanceSQL is moveSQL for a caller that has not read the order: it keeps
 // the fields it is not given, and stands still when the timeline already
-// has the event (the unique index order_history_event backs that up).
+// has the event (the unique index order_history_event backs that up) or,
+// given a total, when the order's is another.
 const advanceSQL = `WITH src AS (
 		UPDATE orders o SET status = ?, status_changed_at = ?, updated_at = ?,
 			paid_at = COALESCE(?, o.paid_at), cancel_reason = COALESCE(?, o.cancel_reason)
 		WHERE o.id = ? AND o.status = ?
 			AND NOT EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id AND h.event_id = ?)
+			AND (?::bigint IS NULL OR (o.total_minor = ?::bigint AND o.currency = ?::text))
 		RETURNING o.id, o.created_at
 	), history AS (
 		` + historyInsert + `
@@ -179,8 +181,8 @@ const advanceSQL = `WITH src AS (
 // timeline does not have entry's cause, and appends entry, in one statement.
 // It reports whether it moved the order and, if so, when the order was
 // created.
-func (t *Tx) Advance(ctx context.Context, o order.Order, from order.Status, entry order.HistoryEntry) (time.Time, bool, error) {
-	args, err := advanceArgs(o, from, entry)
+func (t *Tx) Advance(ctx context.Context, o order.Order, from order.Status, entry order.HistoryEntry, total *order.Money) (time.Time, bool, error) {
+	args, err := advanceArgs(o, from, entry, total)
 	if err != nil {
 		return time.Time{}, false, err
 	}
@@ -194,13 +196,19 @@ func (t *Tx) Advance(ctx context.Context, o order.Order, from order.Status, entr
 	return moved[0].CreatedAt, true, nil
 }
 
-func advanceArgs(o order.Order, from order.Status, entry order.HistoryEntry) ([]any, error) {
+func advanceArgs(o order.Order, from order.Status, entry order.HistoryEntry, total *order.Money) ([]any, error) {
 	h, err := historyToRow(entry)
 	if err != nil {
 		return nil, err
 	}
 	r := orderToRow(o)
-	args := []any{r.Status, r.StatusChangedAt, r.UpdatedAt, r.PaidAt, r.CancelReason, r.ID, string(from), h.EventID}
+	var amount *int64
+	var currency *string
+	if total != nil {
+		amount, currency = &total.AmountMinor, &total.Currency
+	}
+	args := []any{r.Status, r.StatusChangedAt, r.UpdatedAt, r.PaidAt, r.CancelReason, r.ID, string(from), h.EventID,
+		amount, amount, currency}
 	return append(args, historyValues(h)...), nil
 }
 
@@ -215,13 +223,15 @@ const lockOrdersSQL = `SELECT 1 FROM orders WHERE id = ANY(?::uuid[]) ORDER BY i
 // commit. Read without the lock, an INVENTORY_RELEASED that raced the
 // cancellation was recorded as PAYMENT_PENDING after the CANCELLED entry.
 // The entry's time, taken before the lock was waited for, is moved up to
-// the newest entry's when that is later, so that times follow the order of
-// the entries.
+// the time the order entered its status when that is later (the locked
+// row is read as it is after the wait), so that no entry is dated before
+// the transition it follows. Two such entries racing each other keep the
+// times their events were handled at: the timeline's order is its IDs'.
 const recordEventSQL = `WITH src AS (
-		SELECT id, status FROM orders WHERE id = ? FOR NO KEY UPDATE
+		SELECT id, status, status_changed_at FROM orders WHERE id = ? FOR NO KEY UPDATE
 	), history AS (
 		INSERT INTO order_history (` + historyColumns + `)
-		SELECT src.id, GREATEST(?::timestamptz, (SELECT max(h.at) FROM order_history h WHERE h.order_id = src.id)), ?::text, src.status, src.status, ?::uuid, ?::text,
+		SELECT src.id, GREATEST(?::timestamptz, src.status_changed_at), ?::text, src.status, src.status, ?::uuid, ?::text,
 			?::text, ?::text, ?::uuid, ?::text, ?::uuid, ?::text, ?::jsonb FROM src
 		ON CONFLICT (order_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
 	)
@@ -288,7 +298,7 @@ func (s *Store) ApplyFastAll(ctx context.Context, tx *gorm.DB, lock []string, pl
 				return err
 			})
 		case plan.Advance != nil:
-			args, err := advanceArgs(plan.Advance.Order, plan.Advance.From, plan.Advance.Entry)
+			args, err := advanceArgs(plan.Advance.Order, plan.Advance.From, plan.Advance.Entry, plan.Advance.Total)
 			if err != nil {
 				return nil, false, err
 			}

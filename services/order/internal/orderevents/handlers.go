@@ -171,10 +171,10 @@ func (h *Handlers) Saga(ctx context.Context, tx *gorm.DB, e event.Event) error {
 }
 
 // permanentIfInvalid dead-letters at once what retrying cannot fix: an
-// event that breaks the contract, or names an order this service never
-// had. Everything else (the database) is retried.
+// event that breaks the contract, names an order this service never had,
+// or whose numbers disagree with the order's (the error says which). Everything else (the database) is retried.
 func permanentIfInvalid(err error) error {
-	if errors.Is(err, order.ErrInvalidEvent) || errors.Is(err, order.ErrUnknownOrder) {
+	if errors.Is(err, order.ErrInvalidEvent) || errors.Is(err, order.ErrUnknownOrder) || errors.Is(err, order.ErrEventMismatch) {
 		return consumer.Permanent(err)
 	}
 	return err
@@ -239,6 +239,7 @@ func sagaEvent(e event.Event) (order.SagaEvent, error) {
 	if m, ok := msg.(interface{ GetAmount() *eventsv1.Money }); ok && m.GetAmount() != nil {
 		d["amount_minor"] = strconv.FormatInt(m.GetAmount().GetAmountMinor(), 10)
 		put("amount_currency", m.GetAmount().GetCurrency())
+		ev.Amount = &order.Money{AmountMinor: m.GetAmount().GetAmountMinor(), Currency: m.GetAmount().GetCurrency()}
 	}
 	switch m := msg.(type) {
 	case *eventsv1.InventoryReserved:

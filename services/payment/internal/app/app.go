@@ -10,10 +10,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/config"
+	"github.com/shop-oss/shop/pkg/ratelimit"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/payment/internal/gateway"
@@ -40,6 +43,10 @@ type Config struct {
 	// added to each call.
 	GatewayTimeoutFailures int           `env:"SHOP_PAYMENT_GATEWAY_TIMEOUT_FAILURES" envDefault:"2"`
 	GatewayLatency         time.Duration `env:"SHOP_PAYMENT_GATEWAY_LATENCY" envDefault:"0s"`
+	// ConfirmPerMinute is each user's budget of POST /payments/confirm per
+	// minute, in Redis across replicas (429 past it): card testing tries
+	// card numbers one after another. 0 disables.
+	ConfirmPerMinute int `env:"SHOP_PAYMENT_CONFIRM_PER_MINUTE" envDefault:"10"`
 }
 
 // Retry is the charge retry policy the configuration describes.
@@ -57,6 +64,9 @@ func (c Config) Validate() error {
 	}
 	if c.GatewayTimeoutFailures < 0 || c.GatewayLatency < 0 {
 		return fmt.Errorf("SHOP_PAYMENT_GATEWAY_TIMEOUT_FAILURES and SHOP_PAYMENT_GATEWAY_LATENCY must not be negative")
+	}
+	if c.ConfirmPerMinute < 0 {
+		return fmt.Errorf("SHOP_PAYMENT_CONFIRM_PER_MINUTE: must be 0 (off) or positive, got %d", c.ConfirmPerMinute)
 	}
 	return nil
 }
@@ -114,7 +124,11 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 		svc.Close()
 		return nil, err
 	}
-	paymentapi.Mount(svc.API, auth.Authenticate(svc.Auth), svc.Idempotent(), payments)
+	var confirmLimit gin.HandlerFunc
+	if cfg.ConfirmPerMinute > 0 {
+		confirmLimit = svc.Limiter.MiddlewareFor("payment confirmations per user", redis_rate.PerMinute(cfg.ConfirmPerMinute), ratelimit.ByUserOrIP)
+	}
+	paymentapi.Mount(svc.API, auth.Authenticate(svc.Auth), svc.Idempotent(), confirmLimit, payments)
 	paymentevents.Register(svc.Consumer, payments, svc.Wakeup.Notify)
 	return svc, nil
 }

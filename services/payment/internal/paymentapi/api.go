@@ -46,14 +46,20 @@ var Errors = []problem.Mapping{
 }
 
 // Mount adds the payment routes to api (/api/v1). authn authenticates;
-// idempotent is the Idempotency-Key middleware (mounted after authn).
-func Mount(api *gin.RouterGroup, authn, idempotent gin.HandlerFunc, svc *payment.Service) {
+// idempotent is the Idempotency-Key middleware (mounted after authn);
+// confirmLimit, when not nil, is the per-user rate limit of confirm (card
+// testing: trying card numbers one after another), before idempotent.
+func Mount(api *gin.RouterGroup, authn, idempotent, confirmLimit gin.HandlerFunc, svc *payment.Service) {
 	h := handlers{svc: svc}
 	g := api.Group("/payments", authn)
 	g.GET("", h.list)
 	g.GET("/:id", h.get)
 	g.POST("/initiate", idempotent, h.initiate)
-	g.POST("/confirm", idempotent, h.confirm)
+	confirm := []gin.HandlerFunc{idempotent, h.confirm}
+	if confirmLimit != nil {
+		confirm = append([]gin.HandlerFunc{confirmLimit}, confirm...)
+	}
+	g.POST("/confirm", confirm...)
 	g.POST("/refund", auth.RequireRole(auth.RoleAdmin), idempotent, h.refund)
 }
 

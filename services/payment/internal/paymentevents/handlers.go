@@ -165,7 +165,7 @@ func (h Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Ev
 		return err
 	}
 	created, err := h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), r)
-	return h.done(ctx, r.OrderID, created, err)
+	return h.done(ctx, r.OrderID, created, permanentIfRefused(err))
 }
 
 // decode returns the order an event of the handlers is about and, for
@@ -246,9 +246,26 @@ func (h Handlers) OrderCancelled(ctx context.Context, tx *gorm.DB, e event.Event
 	if err != nil {
 		return err
 	}
-	return h.done(ctx, orderID, true, h.svc.HandleOrderCancelled(ctx, paymentdb.Bind(tx), payment.OrderCancelled{
-		OrderID: orderID, Reason: m.GetReason(), Paid: m.GetPaid(),
-	}))
+	in := payment.OrderCancelled{OrderID: orderID, Reason: m.GetReason(), Paid: m.GetPaid()}
+	if m.GetUserId() != "" {
+		if in.UserID, err = uuidField(e, "user_id", m.GetUserId()); err != nil {
+			return err
+		}
+	}
+	if t := m.GetTotal(); t != nil {
+		in.Total = &payment.Money{AmountMinor: t.GetAmountMinor(), Currency: t.GetCurrency()}
+	}
+	return h.done(ctx, orderID, true, permanentIfRefused(h.svc.HandleOrderCancelled(ctx, paymentdb.Bind(tx), in)))
+}
+
+// permanentIfRefused dead-letters at once an event the domain refused for
+// good (its content breaks the contract, or its numbers disagree with
+// payment's records: the error says which); anything else is retried.
+func permanentIfRefused(err error) error {
+	if errors.Is(err, payment.ErrInvalidEvent) || errors.Is(err, payment.ErrEventMismatch) {
+		return consumer.Permanent(err)
+	}
+	return err
 }
 
 // uuidField checks that a field holds a UUID and returns its canonical form.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,7 +172,7 @@ func TestSagaPaths(t *testing.T) {
 		if code := confirm(t, f, user, order, paymenttest.Cards.Success); code != 200 {
 			t.Fatalf("confirm: %d", code)
 		}
-		s := twice(t, f, order, paymenttest.Cancelled(t, order, "ADMIN", true))
+		s := twice(t, f, order, paymenttest.CancelledOf(t, order, user, 3000, "ADMIN", true))
 		if s.Status != "REFUNDED" || s.RefundedMinor != 3000 || s.Refunds != 1 {
 			t.Fatalf("after a paid cancel: %+v", s)
 		}
@@ -191,7 +192,7 @@ func TestSagaPaths(t *testing.T) {
 		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
 		confirm(t, f, user, order, paymenttest.Cards.Success)
 		f.Svc.DB.Exec(`UPDATE payments SET status = 'PARTIALLY_REFUNDED', refunded_minor = 400, version = version + 1 WHERE order_id = ?`, order)
-		if s := twice(t, f, order, paymenttest.Cancelled(t, order, "ADMIN", true)); s.Status != "REFUNDED" || s.RefundedMinor != 1000 {
+		if s := twice(t, f, order, paymenttest.CancelledOf(t, order, user, 1000, "ADMIN", true)); s.Status != "REFUNDED" || s.RefundedMinor != 1000 {
 			t.Fatalf("after cancel: %+v", s)
 		}
 	})
@@ -208,12 +209,12 @@ func TestSagaPaths(t *testing.T) {
 		if s := twice(t, f, order, paymenttest.Expired(t, order)); s.Status != "SUCCEEDED" {
 			t.Fatalf("after expiry: %+v", s)
 		}
-		s := twice(t, f, order, paymenttest.Cancelled(t, order, "RESERVATION_EXPIRED", false))
+		s := twice(t, f, order, paymenttest.CancelledOf(t, order, user, 1700, "RESERVATION_EXPIRED", false))
 		if s.Status != "REFUNDED" || s.RefundedMinor != 1700 {
 			t.Fatalf("money kept for a cancelled order: %+v", s)
 		}
 		want := []string{eventsv1.TypePaymentInitiated, eventsv1.TypePaymentSuccess, eventsv1.TypePaymentRefunded}
-		if got := payments(t, f, order); !slices.Equal(got, want) {
+		if got := paymenttest.Types(f.Published(t, order, len(want))); !slices.Equal(got, want) {
 			t.Fatalf("published %v, want %v", got, want)
 		}
 	})
@@ -325,4 +326,56 @@ func TestBrokerDelivery(t *testing.T) {
 	if claimed != 3 {
 		t.Fatalf("%d events claimed in the inbox, want the 3 distinct ones payment handles", claimed)
 	}
+}
+
+// An ORDER_CANCELLED refunds or voids only the payment of the order it
+// describes (issue 24 item 7): one stating another owner or total than the
+// order's payment, or none at all where it would refund a captured
+// payment, goes to the DLQ (cause "rejected") with the reason, through
+// the real consumer, and the payment stays as it was. The genuine event
+// behind it, on the same partition, then refunds.
+func TestOrderCancelledOfAnotherPaymentIsDeadLettered(t *testing.T) {
+	f := paymenttest.Start(t, spec, nil)
+	order, user := uuid.NewString(), uuid.NewString()
+	f.Apply(t, paymenttest.Reserved(t, order, user, 3000, time.Now().Add(15*time.Minute)))
+	if code := confirm(t, f, user, order, paymenttest.Cards.Success); code != 200 {
+		t.Fatalf("confirm: %d", code)
+	}
+	forged := []event.Event{
+		paymenttest.Cancelled(t, order, "ADMIN", true),                           // no total, would refund
+		paymenttest.CancelledOf(t, order, user, 1, "ADMIN", true),                // another total
+		paymenttest.CancelledOf(t, order, uuid.NewString(), 3000, "ADMIN", true), // another owner
+		paymenttest.Event(t, order, &eventsv1.OrderCancelled{OrderId: order, UserId: user, Reason: "ADMIN", Paid: true,
+			Total: &eventsv1.Money{AmountMinor: 3000, Currency: "USD"}}), // another currency
+	}
+	f.Publish(t, forged...)
+	admin := f.Token(t, uuid.NewString(), auth.RoleAdmin)
+	type entry struct {
+		EventID string `json:"event_id"`
+		Cause   string `json:"cause"`
+		Error   string `json:"error"`
+	}
+	byID := map[string]entry{}
+	paymenttest.Eventually(t, 30*time.Second, "the forged cancellations in the DLQ", func() bool {
+		var page struct{ Entries []entry }
+		f.Call(t, http.MethodGet, "/api/v1/admin/dlq/payment", admin, nil, &page)
+		for _, en := range page.Entries {
+			byID[en.EventID] = en
+		}
+		return len(byID) >= len(forged)
+	})
+	for _, e := range forged {
+		en := byID[e.ID.String()]
+		if en.Cause != "rejected" || !strings.Contains(en.Error, "disagrees with the payment's records") {
+			t.Errorf("DLQ entry of %s: %+v", e.ID, en)
+		}
+	}
+	if s := stateOf(t, f, order); s.Status != "SUCCEEDED" || s.Refunds != 0 {
+		t.Fatalf("after the forged cancellations: %+v", s)
+	}
+	f.Publish(t, paymenttest.CancelledOf(t, order, user, 3000, "ADMIN", true))
+	paymenttest.Eventually(t, 30*time.Second, "the genuine cancellation refunds", func() bool {
+		s := stateOf(t, f, order)
+		return s.Status == "REFUNDED" && s.RefundedMinor == 3000
+	})
 }

@@ -58,6 +58,9 @@ func Start(t testing.TB, specPath string, env map[string]string) *Fixture {
 	vars := map[string]string{
 		"SHOP_PAYMENT_GATEWAY_BACKOFF":     "1ms",
 		"SHOP_PAYMENT_GATEWAY_BACKOFF_MAX": "4ms",
+		// Off unless a test sets it: the tests confirm many payments for
+		// a few users.
+		"SHOP_PAYMENT_CONFIRM_PER_MINUTE": "0",
 	}
 	for k, v := range env {
 		vars[k] = v
@@ -202,9 +205,17 @@ func Expired(t testing.TB, orderID string) event.Event {
 	return Event(t, orderID, &eventsv1.ReservationExpired{OrderId: orderID, ReservationId: uuid.NewString()})
 }
 
-// Cancelled is ORDER_CANCELLED.
+// Cancelled is ORDER_CANCELLED without the order's owner and total (which
+// is enough for a payment that holds no captured money).
 func Cancelled(t testing.TB, orderID, reason string, paid bool) event.Event {
 	return Event(t, orderID, &eventsv1.OrderCancelled{OrderId: orderID, Reason: reason, Paid: paid})
+}
+
+// CancelledOf is ORDER_CANCELLED as the order service publishes it, with
+// the order's owner and total (EUR).
+func CancelledOf(t testing.TB, orderID, userID string, total int64, reason string, paid bool) event.Event {
+	return Event(t, orderID, &eventsv1.OrderCancelled{OrderId: orderID, UserId: userID, Reason: reason, Paid: paid,
+		Total: &eventsv1.Money{AmountMinor: total, Currency: "EUR"}})
 }
 
 // Apply delivers events to the handlers directly, each in its own
