@@ -181,9 +181,8 @@ func TestUseCasesWithoutADatabase(t *testing.T) {
 	})
 
 	t.Run("confirm sells once, release restocks once", func(t *testing.T) {
-		m := newMemory(active(a, 10))
+		m, order := newMemory(active(a, 10)), uuid.New()
 		svc := newTestService(m)
-		order := uuid.New()
 		if _, err := svc.Reserve(ctx, ReserveRequest{OrderID: order, Lines: []Line{{a, 3}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -229,13 +228,11 @@ func TestUseCasesWithoutADatabase(t *testing.T) {
 	})
 
 	t.Run("paid before reserved: reserved and sold at once", func(t *testing.T) {
-		m := newMemory(active(a, 10))
-		svc := newTestService(m)
-		order := uuid.New()
-		if _, err := svc.Confirm(ctx, order, FromEvent); err != nil {
+		m, order := newMemory(active(a, 10)), uuid.New()
+		if _, err := newTestService(m).Confirm(ctx, order, FromEvent); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Reserve(ctx, ReserveRequest{OrderID: order, Lines: []Line{{a, 3}}}); err != nil {
+		if _, err := newTestService(m).Reserve(ctx, ReserveRequest{OrderID: order, Lines: []Line{{a, 3}}}); err != nil {
 			t.Fatal(err)
 		}
 		if got := m.figures(a); got != "[7/0]" {
