@@ -204,3 +204,16 @@ func TestTimestampsRoundTrip(t *testing.T) {
 		t.Fatalf("round trip mismatch: %v", out)
 	}
 }
+
+// The saga's events are keyed by order, as the event catalog says; stock
+// and catalog and identity events are not.
+func TestKeyedByOrder(t *testing.T) {
+	for typ, want := range map[string]bool{
+		TypeOrderCreated: true, TypeInventoryReserved: true, TypeReservationExpired: true, TypePaymentSuccess: true,
+		TypePaymentRefunded: true, TypeStockLow: false, TypeProductUpserted: false, TypeUserDisabled: false, "NOPE": false,
+	} {
+		if got := KeyedByOrder(typ); got != want {
+			t.Errorf("KeyedByOrder(%s) = %v, want %v", typ, got, want)
+		}
+	}
+}
