@@ -209,10 +209,10 @@ func TestTimestampsRoundTrip(t *testing.T) {
 // and catalog and identity events are not.
 func TestKeyedByOrder(t *testing.T) {
 	for typ, want := range map[string]bool{
-		TypeOrderCreated: true, TypeInventoryReserved: true, TypeReservationExpired: true, TypePaymentSuccess: true,
-		TypePaymentRefunded: true, TypeStockLow: false, TypeProductUpserted: false, TypeUserDisabled: false, "NOPE": false,
+		eventsv1.TypeOrderCreated: true, eventsv1.TypeInventoryReserved: true, eventsv1.TypeReservationExpired: true, eventsv1.TypePaymentSuccess: true,
+		eventsv1.TypePaymentRefunded: true, eventsv1.TypeStockLow: false, eventsv1.TypeProductUpserted: false, eventsv1.TypeUserDisabled: false, "NOPE": false,
 	} {
-		if got := KeyedByOrder(typ); got != want {
+		if got := eventsv1.KeyedByOrder(typ); got != want {
 			t.Errorf("KeyedByOrder(%s) = %v, want %v", typ, got, want)
 		}
 	}
