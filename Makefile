@@ -30,6 +30,10 @@ down: ## stop exactly what `make up` started
 status: ## show what the local stack runs and whether it is ready
 	@scripts/stack.sh status
 
+.PHONY: logs
+logs: ## follow every process of `make up` merged in time order; ORDER=<id>: one order's path through all services
+	@go run ./scripts/logs $(if $(ORDER),-order $(ORDER))
+
 .PHONY: deps
 deps: ## install (apt) and start PostgreSQL and Redis when missing; nginx with njs, wrk, protoc; the frontend's npm packages
 	@scripts/deps.sh

@@ -36,10 +36,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/broker"
 	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/tracing"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
@@ -125,6 +127,9 @@ type Config struct {
 	// the events whose effects it applied: for work that must follow the
 	// commit (invalidating a cache, measuring latency). It must be quick.
 	OnCommitted func(ctx context.Context, handled []event.Event)
+	// Tracer starts a span per handled event (package tracing); nil gives
+	// spans IDs and records nothing.
+	Tracer trace.Tracer
 }
 
 func (c *Config) setDefaults() {
@@ -177,6 +182,7 @@ type Consumer struct {
 	dlq      *kafka.Writer
 	log      *slog.Logger
 	m        *metrics
+	tracer   trace.Tracer
 }
 
 // New returns a consumer of cfg.Topics for cfg.Group. reg may be nil.
@@ -188,6 +194,7 @@ func New(db *gorm.DB, bc broker.Config, cfg Config, log *slog.Logger, reg promet
 		dlq:      bc.Writer(),
 		log:      log.With("component", "consumer", "group", cfg.Group),
 		m:        newMetrics(reg, cfg.Group),
+		tracer:   tracing.TracerOr(cfg.Tracer),
 	}
 }
 

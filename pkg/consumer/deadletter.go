@@ -106,9 +106,7 @@ func (c *Consumer) deadLetter(ctx context.Context, m kafka.Message, cause error,
 	}
 	eventType := headerValue(m.Headers, eventsv1.HeaderEventType)
 	c.m.events.WithLabelValues(eventType, "dead_lettered").Inc()
-	c.log.Error("event dead-lettered", "dlq", c.cfg.DLQTopic, "event_type", eventType,
-		"event_id", headerValue(m.Headers, eventsv1.HeaderEventID), "topic", m.Topic, "partition", m.Partition,
-		"offset", m.Offset, "attempts", attempts, "cause", headerValue(dl.Headers, HeaderDLQCause),
+	c.log.ErrorContext(messageContext(ctx, m), "event dead-lettered", "dlq", c.cfg.DLQTopic, "attempts", attempts, "cause", headerValue(dl.Headers, HeaderDLQCause),
 		"truncated", headerValue(dl.Headers, HeaderDLQTruncated) != "", "error", headerValue(dl.Headers, HeaderDLQError))
 	return true
 }
