@@ -30,10 +30,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"gorm.io/gorm"
@@ -79,11 +81,19 @@ func Permanent(err error) error {
 	return permanentError{err}
 }
 
-// IsPermanent reports whether err (or one it wraps) was marked Permanent, or
-// is a malformed event.
+// IsPermanent reports whether err (or one it wraps) was marked Permanent, is
+// a malformed event, or is PostgreSQL refusing the event's data.
 func IsPermanent(err error) bool {
 	var p permanentError
-	return errors.As(err, &p) || errors.Is(err, event.ErrMalformed)
+	return errors.As(err, &p) || errors.Is(err, event.ErrMalformed) || unstorable(err)
+}
+
+// unstorable reports whether err is a PostgreSQL data exception (SQLSTATE
+// class 22: text with a NUL, a number out of range, ...): the event
+// carries a value the database cannot take, which no retry changes.
+func unstorable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && strings.HasPrefix(pg.Code, "22")
 }
 
 // Config configures a consumer; zero values take the defaults.
