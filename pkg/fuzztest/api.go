@@ -80,6 +80,9 @@ func Requests(f *testing.F, seeds []Request, setup func(testing.TB) API) {
 		f.Fuzz(func(*testing.T, string, string, string, string, string, []byte) {})
 		return
 	}
+	if fuzzing() {
+		keepFuzzPipesToItself()
+	}
 	api := setup(f)
 	ops := writeOperations(f, api.Spec)
 	callers := make([]string, len(api.Callers))
@@ -88,17 +91,7 @@ func Requests(f *testing.F, seeds []Request, setup func(testing.TB) API) {
 		callers[i] = c.Name
 		tokens[c.Name] = c.Token
 	}
-	keys := make([]string, 0, len(api.Values))
-	for k := range api.Values {
-		keys = append(keys, k)
-	}
-	// Longer names first: "$order_paid" is not "$order" followed by "_paid".
-	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
-	var pairs []string
-	for _, k := range keys {
-		pairs = append(pairs, "$"+k, api.Values[k])
-	}
-	fill := strings.NewReplacer(pairs...).Replace
+	fill := replacer(api.Values)
 	for _, s := range seeds {
 		if !slices.Contains(ops, s.Op) {
 			f.Errorf("seed %s: %q is not a write operation of %s", s.Name, s.Op, api.Spec)
@@ -167,6 +160,21 @@ func Requests(f *testing.F, seeds []Request, setup func(testing.TB) API) {
 			}
 		}
 	})
+}
+
+// replacer returns a function that replaces "$name" with values[name].
+func replacer(values map[string]string) func(string) string {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	// Longer names first: "$order_paid" is not "$order" followed by "_paid".
+	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
+	var pairs []string
+	for _, k := range keys {
+		pairs = append(pairs, "$"+k, values[k])
+	}
+	return strings.NewReplacer(pairs...).Replace
 }
 
 // writeOperations lists "METHOD /path" of the document's POST, PUT, PATCH

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/segmentio/kafka-go"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/shop-oss/shop/pkg/consumer"
 	"github.com/shop-oss/shop/pkg/event"
@@ -28,6 +30,9 @@ type Event struct {
 // Consumer is a running service's consumer, for Events.
 type Consumer struct {
 	Consumer *consumer.Consumer
+	// Values replace "$name" placeholders in the key and in the string
+	// fields of a payload that decodes: IDs of what the setup created.
+	Values map[string]string
 	// Log receives the service's log; its tail is shown with a failure.
 	Log *Tail
 }
@@ -52,6 +57,9 @@ func Events(f *testing.F, seeds []Event, setup func(testing.TB) Consumer) {
 		f.Fuzz(func(*testing.T, string, string, []byte) {})
 		return
 	}
+	if fuzzing() {
+		keepFuzzPipesToItself()
+	}
 	c := setup(f)
 	types := c.Consumer.Types()
 	if len(types) == 0 {
@@ -69,8 +77,11 @@ func Events(f *testing.F, seeds []Event, setup func(testing.TB) Consumer) {
 		}
 	}
 
+	fill := replacer(c.Values)
 	f.Fuzz(func(t *testing.T, typ, key string, payload []byte) {
 		typ = pick(types, typ)
+		key = fill(key)
+		payload = fillPayload(typ, payload, fill)
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 		defer cancel()
 		if c.Log != nil {
@@ -104,11 +115,61 @@ func Events(f *testing.F, seeds []Event, setup func(testing.TB) Consumer) {
 		// In a batch: the outcome may be anything (a failed batch is
 		// handled event by event), but nothing may panic or hang.
 		comp := companions[typ]
-		err = c.Consumer.Attempt(ctx, message(typ, key, payload), message(comp.Type, comp.Key, comp.Payload))
+		err = c.Consumer.Attempt(ctx, message(typ, key, payload), message(comp.Type, fill(comp.Key), fillPayload(typ, comp.Payload, fill)))
 		if ctx.Err() != nil {
 			t.Fatalf("a batch took longer than %s: %s", requestTimeout, what(err))
 		}
 	})
+}
+
+// fillPayload replaces the placeholders in the string fields of payload,
+// when it decodes as an event of typ; other payloads are returned as they
+// are (a placeholder's length differs from its value's, so the bytes
+// cannot be edited in place).
+func fillPayload(typ string, payload []byte, fill func(string) string) []byte {
+	msg, ok := eventsv1.New(typ)
+	if !ok || proto.Unmarshal(payload, msg) != nil {
+		return payload
+	}
+	if !fillStrings(msg.ProtoReflect(), fill) {
+		return payload
+	}
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		return payload
+	}
+	return b
+}
+
+// fillStrings fills the string fields of m and of the messages in it, and
+// reports whether one changed.
+func fillStrings(m protoreflect.Message, fill func(string) string) bool {
+	changed := false
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
+			for i := 0; i < v.List().Len(); i++ {
+				changed = fillStrings(v.List().Get(i).Message(), fill) || changed
+			}
+		case fd.IsList() && fd.Kind() == protoreflect.StringKind:
+			for i := 0; i < v.List().Len(); i++ {
+				if s := v.List().Get(i).String(); fill(s) != s {
+					v.List().Set(i, protoreflect.ValueOfString(fill(s)))
+					changed = true
+				}
+			}
+		case fd.Kind() == protoreflect.MessageKind:
+			changed = fillStrings(v.Message(), fill) || changed
+		case fd.Kind() == protoreflect.StringKind:
+			if s := v.String(); fill(s) != s {
+				m.Set(fd, protoreflect.ValueOfString(fill(s)))
+				changed = true
+			}
+		}
+		return true
+	})
+	return changed
 }
 
 // message is an event of typ in a well-formed envelope with a fresh ID, as
