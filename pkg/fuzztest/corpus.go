@@ -26,6 +26,20 @@ const (
 	anyPrefix = "any-"
 )
 
+// Seeds writes (SHOP_FUZZ_SEEDS=write) or checks the committed seed corpus
+// of f, for fuzz targets other than Requests and Events: one file per
+// seed, named ok-…, bad-… or any-…, in the format of go test's corpus
+// files (values of type string or []byte, in the order of the target's
+// arguments). Expected tells an input which kind it is.
+func Seeds(f *testing.F, seeds map[string][]any) {
+	f.Helper()
+	syncSeeds(f, seeds)
+}
+
+// Expected is the prefix of the seed t runs ("ok-", "bad-", "any-"), or ""
+// while fuzzing and for inputs without one.
+func Expected(t *testing.T) string { return expectation(t) }
+
 // syncSeeds writes (SHOP_FUZZ_SEEDS=write) or checks the committed seed
 // corpus of f: one file per seed, in the format of go test's corpus files.
 // Writing also deletes declared-style files ("ok-…", "bad-…", "any-…") that are no
@@ -99,7 +113,7 @@ func expectation(t *testing.T) string {
 		return ""
 	}
 	_, name, _ := strings.Cut(t.Name(), "/")
-	for _, p := range []string{okPrefix, badPrefix} {
+	for _, p := range []string{okPrefix, badPrefix, anyPrefix} {
 		if strings.HasPrefix(name, p) {
 			return p
 		}

@@ -62,7 +62,8 @@ func Spoiled(good Request) []Request {
 }
 
 // SpoiledEvents returns the known bad payloads of an event type, each a
-// bad- seed keyed by key: bytes that are not protobuf, and a good payload
+// bad- seed keyed by key (but the empty payload, any-): bytes that are not
+// protobuf, and a good payload
 // whose field 1 (the ID every consumed event starts with) is invalid
 // UTF-8, not a UUID, or a UUID with a NUL in it.
 func SpoiledEvents(typ, key string, good []byte) []Event {
@@ -73,8 +74,10 @@ func SpoiledEvents(typ, key string, good []byte) []Event {
 	}
 	name := "bad-" + strings.ToLower(typ) + "-"
 	return []Event{
+		// Every field absent: an event of an older producer may be like
+		// that (a revocation with no generation revokes nothing).
+		{Name: "any-" + strings.ToLower(typ) + "-empty", Type: typ, Key: key, Payload: []byte{}},
 		{Name: name + "not-protobuf", Type: typ, Key: key, Payload: []byte{0xff, 0xff, 0xff, 0xff, 0x0f}},
-		{Name: name + "empty", Type: typ, Key: key, Payload: []byte{}},
 		{Name: name + "invalid-utf8", Type: typ, Key: key, Payload: withID("\xff\xfe")},
 		{Name: name + "not-a-uuid", Type: typ, Key: key, Payload: withID("not-a-uuid")},
 		{Name: name + "nul-in-id", Type: typ, Key: key, Payload: withID("0190f000-0000-7000-8000-00000000000\x00")},
