@@ -7,10 +7,10 @@
 // grow with load, so the commit cost is shared), in order within a
 // partition.
 // A failing event is retried alone with exponential backoff and jitter; after
-// the retry budget, or at once when it can never succeed (malformed, a newer
-// schema version, Permanent), it goes to the dead-letter topic with headers
-// saying where it came from, why (HeaderDLQCause) and the error, and the
-// partition moves on, whatever the message's size: one too large to be
+// the retry budget, or at once when it can never succeed (malformed, a value
+// the database refuses, a newer schema version, Permanent), it goes to the
+// dead-letter topic with headers saying where it came from, why
+// (HeaderDLQCause) and the error, and the partition moves on, whatever the message's size: one too large to be
 // dead-lettered whole goes with its payload cut (HeaderDLQTruncated). While
 // the database is unreachable nothing is dead-lettered: the partition waits.
 // Offsets are committed only past events that were handled or dead-lettered.
