@@ -57,7 +57,8 @@ func FuzzWriteRequests(f *testing.F) {
 			"SHOP_IDENTITY_BCRYPT_COST": "4", "SHOP_IDENTITY_LOGIN_SLOWDOWN": "0s",
 			"SHOP_IDENTITY_LOGIN_PER_MINUTE": "100000", "SHOP_IDENTITY_REGISTER_PER_MINUTE": "100000",
 			"SHOP_IDENTITY_SESSION_PER_MINUTE": "100000",
-			"SHOP_IDENTITY_ADMIN_EMAIL": "admin@example.com", "SHOP_IDENTITY_ADMIN_PASSWORD": fuzzPassword,
+			"SHOP_IDENTITY_ADMIN_EMAIL":        "admin@example.com",
+			"SHOP_IDENTITY_ADMIN_PASSWORD":     fuzzPassword,
 		}, func(cfg app.Config, log io.Writer) (*service.Service, error) {
 			return app.New(context.Background(), cfg, app.Options{LogOutput: log})
 		})
