@@ -2,6 +2,7 @@ package revocation_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -41,8 +42,17 @@ func FuzzRevocationEvents(f *testing.F) {
 		seeds = append(seeds, fuzztest.SpoiledEvents(s.Type, s.Key, s.Payload)...)
 	}
 	fuzztest.Events(f, seeds, func(tb testing.TB) fuzztest.Consumer {
-		db, dsn := testkit.Postgres(tb)
+		// The service's own log, not tb's: a fuzz target may not log
+		// through the testing.F while inputs run.
+		tail := &fuzztest.Tail{}
+		log := slog.New(slog.NewJSONHandler(tail, nil))
+		dsn := testkit.PostgresURL(tb)
 		ctx := context.Background()
+		db, err := database.Open(ctx, dsn, database.Pool{MaxOpen: 4, MaxIdle: 4}, log)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { _ = database.Close(db) })
 		for _, m := range []struct {
 			table string
 			run   func() error
@@ -59,8 +69,8 @@ func FuzzRevocationEvents(f *testing.F) {
 			}
 		}
 		c := consumer.New(db, broker.Config{}, consumer.Config{Group: "fuzz.revocations", Topics: []string{eventsv1.TopicIdentity}},
-			testkit.Logger(tb), nil)
+			log, nil)
 		revocation.New(db, nil, auth.NewRevocations(), nil).Register(c)
-		return fuzztest.Consumer{Consumer: c}
+		return fuzztest.Consumer{Consumer: c, Log: tail}
 	})
 }
