@@ -45,12 +45,17 @@ build: ## build every service and the local broker into .local/bin
 	@for s in identity catalog inventory order payment; do go build -o .local/bin/$$s ./services/$$s/cmd/$$s || exit 1; done
 
 .PHONY: test
-test: deps lint lint-api proto-check ## run every test: lint, API documents, generated code, unit, integration (real PostgreSQL, Redis, broker), the frontend, deployment files and the stack smoke test
+test: deps lint lint-api proto-check ## run every test: lint, API documents, generated code, unit, integration (real PostgreSQL, Redis, broker), a short fuzz run, the short fault suite, the frontend, deployment files and the stack smoke test
 	go test $(GOTEST_FLAGS) $(MODULES)
+	scripts/fuzz.sh
 	go run ./scripts/loadgen -faults short
 	scripts/web.sh test
 	@$(MAKE) --no-print-directory test-deploy
 	scripts/smoke.sh
+
+.PHONY: fuzz
+fuzz: deps ## run every Go fuzz target for FUZZTIME each (default 1m; `make test` runs them for a few seconds); failing inputs land in testdata/fuzz/
+	FUZZTIME=$${FUZZTIME:-1m} scripts/fuzz.sh
 
 .PHONY: test-web
 test-web: ## the frontend's tests: npm ci, typecheck, component tests (Vitest), build, browser tests (Chromium, own stack)

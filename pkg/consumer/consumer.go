@@ -7,10 +7,10 @@
 // grow with load, so the commit cost is shared), in order within a
 // partition.
 // A failing event is retried alone with exponential backoff and jitter; after
-// the retry budget, or at once when it can never succeed (malformed, a newer
-// schema version, Permanent), it goes to the dead-letter topic with headers
-// saying where it came from, why (HeaderDLQCause) and the error, and the
-// partition moves on, whatever the message's size: one too large to be
+// the retry budget, or at once when it can never succeed (malformed, a value
+// the database refuses, a newer schema version, Permanent), it goes to the
+// dead-letter topic with headers saying where it came from, why
+// (HeaderDLQCause) and the error, and the partition moves on, whatever the message's size: one too large to be
 // dead-lettered whole goes with its payload cut (HeaderDLQTruncated). While
 // the database is unreachable nothing is dead-lettered: the partition waits.
 // Offsets are committed only past events that were handled or dead-lettered.
@@ -30,10 +30,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"go.opentelemetry.io/otel/trace"
@@ -81,11 +83,19 @@ func Permanent(err error) error {
 	return permanentError{err}
 }
 
-// IsPermanent reports whether err (or one it wraps) was marked Permanent, or
-// is a malformed event.
+// IsPermanent reports whether err (or one it wraps) was marked Permanent, is
+// a malformed event, or is PostgreSQL refusing the event's data.
 func IsPermanent(err error) bool {
 	var p permanentError
-	return errors.As(err, &p) || errors.Is(err, event.ErrMalformed)
+	return errors.As(err, &p) || errors.Is(err, event.ErrMalformed) || unstorable(err)
+}
+
+// unstorable reports whether err is a PostgreSQL data exception (SQLSTATE
+// class 22: text with a NUL, a number out of range, ...): the event
+// carries a value the database cannot take, which no retry changes.
+func unstorable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && strings.HasPrefix(pg.Code, "22")
 }
 
 // Config configures a consumer; zero values take the defaults.

@@ -33,8 +33,9 @@ const (
 
 // Causes of a dead letter, as HeaderDLQCause carries them.
 const (
-	// CauseMalformed: the envelope or the payload cannot be read (or a
-	// replay names a topic this consumer does not read). Replay cannot fix it.
+	// CauseMalformed: the envelope or the payload cannot be read, or the
+	// database cannot store a value of it (or a replay names a topic this
+	// consumer does not read). Replay cannot fix it.
 	CauseMalformed = "malformed"
 	// CauseUnknownSchema: the schema version is newer than the consumer
 	// understands. Replay cannot fix it until the consumer learns the version.
@@ -56,7 +57,7 @@ func CauseOf(err error) string {
 	switch {
 	case errors.Is(err, ErrNewerSchema):
 		return CauseUnknownSchema
-	case errors.Is(err, event.ErrMalformed):
+	case errors.Is(err, event.ErrMalformed), unstorable(err):
 		return CauseMalformed
 	case errors.As(err, &p):
 		return CauseRejected

@@ -38,13 +38,7 @@ func (c *Consumer) process(ctx context.Context, batch []kafka.Message) int {
 		return ok
 	}
 	for _, m := range batch {
-		e, err := event.FromMessage(m)
-		if err == nil && e.SchemaVersion > c.cfg.MaxSchemaVersion {
-			err = fmt.Errorf("%w: event has version %d, this consumer understands up to %d", ErrNewerSchema, e.SchemaVersion, c.cfg.MaxSchemaVersion)
-		}
-		if err == nil && m.Topic == c.cfg.RetryTopic {
-			e, err = c.fromRetry(m, e)
-		}
+		e, err := c.envelope(m)
 		if err != nil {
 			// Handle what came before it first: order within a partition holds.
 			if !flush() || !c.deadLetter(ctx, m, err, 0) {
@@ -57,6 +51,20 @@ func (c *Consumer) process(ctx context.Context, batch []kafka.Message) int {
 	}
 	flush()
 	return done
+}
+
+// envelope reads m's envelope as this consumer handles it: a replay as an
+// event of its original topic. An error (malformed, newer schema) means the
+// message is dead-lettered at once.
+func (c *Consumer) envelope(m kafka.Message) (event.Event, error) {
+	e, err := event.FromMessage(m)
+	if err == nil && e.SchemaVersion > c.cfg.MaxSchemaVersion {
+		err = fmt.Errorf("%w: event has version %d, this consumer understands up to %d", ErrNewerSchema, e.SchemaVersion, c.cfg.MaxSchemaVersion)
+	}
+	if err == nil && m.Topic == c.cfg.RetryTopic {
+		e, err = c.fromRetry(m, e)
+	}
+	return e, err
 }
 
 // applyRun handles items in one transaction; when that fails it falls back
