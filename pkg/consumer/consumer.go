@@ -182,13 +182,17 @@ type Consumer struct {
 // New returns a consumer of cfg.Topics for cfg.Group. reg may be nil.
 func New(db *gorm.DB, bc broker.Config, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Consumer {
 	cfg.setDefaults()
-	return &Consumer{
+	c := &Consumer{
 		db: db, broker: bc, cfg: cfg,
 		handlers: map[string]Handler{},
 		dlq:      bc.Writer(),
 		log:      log.With("component", "consumer", "group", cfg.Group),
 		m:        newMetrics(reg, cfg.Group),
 	}
+	if reg != nil && len(cfg.Topics) > 0 {
+		reg.MustRegister(newLagCollector(bc.Client(), cfg.Group, append(slices.Clip(cfg.Topics), cfg.RetryTopic), c.log))
+	}
+	return c
 }
 
 // Handle registers h for an event type. Types without a handler are skipped.
