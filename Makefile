@@ -47,6 +47,14 @@ test: deps lint lint-api proto-check ## run every test: lint, API documents, gen
 	@$(MAKE) --no-print-directory test-deploy
 	scripts/smoke.sh
 
+.PHONY: obs-up
+obs-up: ## start Prometheus (Debian package) scraping the local stack of make up, with the alert rules of compose and the chart; print its URL
+	@scripts/obs.sh up
+
+.PHONY: obs-down
+obs-down: ## stop the Prometheus of make obs-up
+	@scripts/obs.sh down
+
 .PHONY: test-web
 test-web: ## the frontend's tests: npm ci, typecheck, component tests (Vitest), build, browser tests (Chromium, own stack)
 	scripts/web.sh test
