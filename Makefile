@@ -122,14 +122,15 @@ images: ## build the service and gateway images with Docker or Podman (VERSION=,
 	@deploy/docker/images.sh
 
 .PHONY: compose-up
-compose-up: ## start the compose stack (Redpanda, PostgreSQL, Redis, the services, the gateway on :8080); SECURE=1 for SASL
+compose-up: ## start the compose stack (Redpanda, PostgreSQL, Redis, the services, the gateway on :8080); SECURE=1 for SASL; OBS=1 adds Prometheus, Grafana, Loki, Jaeger
 	@test -f deploy/compose/.env || cp deploy/compose/.env.example deploy/compose/.env
-	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) up -d --build --wait
+	$(if $(OBS),OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318) $(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) $(if $(OBS),--profile obs) up -d --build --wait
 	@echo "shop: http://localhost:8080 (Redpanda Console: http://localhost:8090)"
+	@$(if $(OBS),echo "Grafana: http://localhost:3000  Prometheus: http://localhost:9090  Jaeger: http://localhost:16686")
 
 .PHONY: compose-down
 compose-down: ## stop the compose stack; its data volumes stay (VOLUMES=1 deletes them)
-	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) down $(if $(VOLUMES),--volumes)
+	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) --profile obs down $(if $(VOLUMES),--volumes)
 
 .PHONY: clean
 clean: down ## stop the stack and delete its state (.local: data, logs, binaries)
