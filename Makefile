@@ -99,7 +99,7 @@ proto-check: ## fail when the generated event code is stale
 .PHONY: bench
 bench: deps ## run every benchmark; each prints its figures beside a baseline measured in the same run
 	go run ./scripts/busbench
-	go run ./services/identity/cmd/identity-bench
+	go run ./scripts/bench/identity
 	go run ./services/catalog/cmd/catalog-bench
 	go run ./services/inventory/cmd/inventory-bench
 	go run ./scripts/gatewaybench

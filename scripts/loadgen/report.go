@@ -127,7 +127,7 @@ func (s *shop) report(ctx context.Context, res runResult) (report, error) {
 }
 
 // The saga's target on a 2-core machine with everything running (issue 6,
-// docs/ARCHITECTURE.md): a rate and a tail that the run either meets or not.
+// docs/decisions/0035-saga-target-measured.md): a rate and a tail that the run either meets or not.
 const (
 	targetPaidPerSec = 300
 	targetSagaP99    = 500 * time.Millisecond

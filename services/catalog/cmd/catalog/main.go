@@ -18,8 +18,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/logging"
@@ -28,14 +26,7 @@ import (
 	"github.com/shop-oss/shop/services/catalog/migrations"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "catalog:", err)
-		os.Exit(1)
-	}
-}
+func main() { service.Main("catalog", run) }
 
 func run(ctx context.Context, args []string) error {
 	cmds := service.Commands{Name: "catalog", Config: &app.Config{}, Migrations: migrations.FS}
@@ -65,11 +56,7 @@ func run(ctx context.Context, args []string) error {
 }
 
 func serve(ctx context.Context, cfg app.Config) error {
-	service.TuneRuntime()
-	svc, err := app.New(ctx, cfg, app.Options{})
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	return svc.Run(ctx)
+	return service.Serve(ctx, func(ctx context.Context) (*service.Service, error) {
+		return app.New(ctx, cfg, app.Options{})
+	})
 }

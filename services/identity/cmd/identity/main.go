@@ -17,8 +17,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
@@ -26,14 +24,7 @@ import (
 	"github.com/shop-oss/shop/services/identity/migrations"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "identity:", err)
-		os.Exit(1)
-	}
-}
+func main() { service.Main("identity", run) }
 
 func run(ctx context.Context, args []string) error {
 	cmds := service.Commands{Name: "identity", Config: &app.Config{}, Migrations: migrations.FS}
@@ -46,13 +37,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
-		service.TuneRuntime()
-		svc, err := app.New(ctx, cfg, app.Options{})
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		return svc.Run(ctx)
+		return service.Serve(ctx, func(ctx context.Context) (*service.Service, error) {
+			return app.New(ctx, cfg, app.Options{})
+		})
 	case args[0] == "seed":
 		return app.Seed(ctx, cfg, os.Stdout)
 	case args[0] == "rotate-key":

@@ -77,7 +77,7 @@ func BenchmarkSign(b *testing.B) {
 // identity token: pkg/auth's gin middleware against this keyring's JWKS,
 // with the verified-token cache (a client's repeated token) and without
 // (a token's first request). Verifications/s per core = 1e9 / (ns/op) /
-// GOMAXPROCS; cmd/identity-bench prints it beside raw ed25519.Verify.
+// GOMAXPROCS; scripts/bench/identity prints it beside raw ed25519.Verify.
 func BenchmarkVerifyMiddleware(b *testing.B) {
 	ring, tok := benchRing(b)
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

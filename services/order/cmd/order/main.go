@@ -15,8 +15,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
@@ -24,14 +22,7 @@ import (
 	"github.com/shop-oss/shop/services/order/migrations"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "order:", err)
-		os.Exit(1)
-	}
-}
+func main() { service.Main("order", run) }
 
 func run(ctx context.Context, args []string) error {
 	cmds := service.Commands{Name: "order", Config: &app.Config{}, Migrations: migrations.FS}
@@ -44,13 +35,9 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		service.TuneRuntime()
-		svc, err := app.New(ctx, cfg, app.Options{})
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		return svc.Run(ctx)
+		return service.Serve(ctx, func(ctx context.Context) (*service.Service, error) {
+			return app.New(ctx, cfg, app.Options{})
+		})
 	case args[0] == "seed":
 		// Orders are made by customers; the seed says what there is.
 		cfg, err := app.Load(config.Environ())

@@ -213,10 +213,11 @@ type orderJSON struct {
 }
 
 type entryJSON struct {
-	Kind   string `json:"kind"`
-	From   string `json:"from"`
-	To     string `json:"to"`
-	Reason string `json:"reason"`
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
 	Actor  *struct {
 		ID string `json:"id"`
 	} `json:"actor"`

@@ -59,7 +59,9 @@ func (e *env) pay(id string) {
 	e.waitStatus(id, "PAID")
 }
 
-func TestOrdersHTTP(t *testing.T) {
+// TestOrdersCreate is POST /orders: the answers by status, and the
+// Idempotency-Key held across retries, races and a crash.
+func TestOrdersCreate(t *testing.T) {
 	e := newEnv(t, nil)
 	e.catalog()
 
@@ -266,6 +268,13 @@ func TestOrdersHTTP(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOrdersRead is GET of one order and the lists: who sees what, paging
+// and filters.
+func TestOrdersRead(t *testing.T) {
+	e := newEnv(t, nil)
+	e.catalog()
 
 	// One order of the seller's products, one mixed (two sellers).
 	own := e.place(customerID, line(pAlpha, 1))
@@ -431,6 +440,16 @@ func TestOrdersHTTP(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOrdersCancelShipDeliverAndStats is what staff and owners change, and
+// the figures those changes leave in /orders/stats.
+func TestOrdersCancelShipDeliverAndStats(t *testing.T) {
+	e := newEnv(t, nil)
+	e.catalog()
+
+	// An order with lines of two sellers (TestOrdersRead has the reads).
+	mixed := e.place(customerID, line(pAlpha, 1), line(pOther, 1))
 
 	t.Run("cancel200ByOwnerPublishesOrderCancelled", func(t *testing.T) {
 		o := e.place(customerID, line(pBeta, 2))
@@ -611,5 +630,4 @@ func TestOrdersHTTP(t *testing.T) {
 			t.Errorf("bad to: %d", r.status)
 		}
 	})
-
 }

@@ -288,8 +288,10 @@ func (s *Service) PlanSaga(ev SagaEvent) (SagaPlan, error) {
 	ref := &EventRef{ID: ev.ID, Type: ev.Type}
 	plan := SagaPlan{rule: rule}
 	if rule.action == "" {
-		// Only the timeline changes: no lock on the order, which a
-		// transition caused by another event may be holding right now.
+		// Only the timeline changes, in one statement that still locks
+		// the order: the entry's from/to are the status under the lock,
+		// so it never shows a status the order already left (a
+		// cancellation committing meanwhile).
 		plan.Record = &HistoryEntry{
 			OrderID: ev.OrderID, At: s.now(), Kind: KindEvent, Reason: ev.Type, Cause: ref, Detail: ev.Detail,
 		}

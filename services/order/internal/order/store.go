@@ -79,8 +79,10 @@ type Tx interface {
 	Advance(ctx context.Context, o Order, from Status, entry HistoryEntry) (createdAt time.Time, moved bool, err error)
 	// RecordEvent appends an entry for an event that changes no status,
 	// with From and To the order's status as it is, unless the timeline
-	// already has the event (then it changes nothing). It does not lock
-	// the order, and reports false when there is no such order.
+	// already has the event (then it changes nothing). It reads the status
+	// under the order's row lock (as LockOrder), which it keeps, so that
+	// the entry shows the order's state when it is written, in order with
+	// the transitions; it reports false when there is no such order.
 	RecordEvent(ctx context.Context, entry HistoryEntry) (found bool, err error)
 	// AddHistory appends a timeline entry.
 	AddHistory(ctx context.Context, h HistoryEntry) error

@@ -208,20 +208,28 @@ func advanceArgs(o order.Order, from order.Status, entry order.HistoryEntry) ([]
 // so the rows are locked in the order they are returned.
 const lockOrdersSQL = `SELECT 1 FROM orders WHERE id = ANY(?::uuid[]) ORDER BY id FOR NO KEY UPDATE`
 
-// recordEventSQL reads the order's status without a lock: the entry says
-// where the order stood when the event was recorded.
+// recordEventSQL reads the order's status under the order's row lock (the
+// one LockOrder takes), so that the entry says where the order stands when
+// it is written: a transition in flight (an uncommitted cancellation) is
+// waited for and then seen, and none can slip between this entry and the
+// commit. Read without the lock, an INVENTORY_RELEASED that raced the
+// cancellation was recorded as PAYMENT_PENDING after the CANCELLED entry.
+// The entry's time, taken before the lock was waited for, is moved up to
+// the newest entry's when that is later, so that times follow the order of
+// the entries.
 const recordEventSQL = `WITH src AS (
-		SELECT id, status FROM orders WHERE id = ?
+		SELECT id, status FROM orders WHERE id = ? FOR NO KEY UPDATE
 	), history AS (
 		INSERT INTO order_history (` + historyColumns + `)
-		SELECT src.id, ?::timestamptz, ?::text, src.status, src.status, ?::uuid, ?::text,
+		SELECT src.id, GREATEST(?::timestamptz, (SELECT max(h.at) FROM order_history h WHERE h.order_id = src.id)), ?::text, src.status, src.status, ?::uuid, ?::text,
 			?::text, ?::text, ?::uuid, ?::text, ?::uuid, ?::text, ?::jsonb FROM src
 		ON CONFLICT (order_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
 	)
 	SELECT count(*) FROM src`
 
-// RecordEvent appends a status-less timeline entry in one statement; the
-// unique index order_history_event makes a repeated event a no-op.
+// RecordEvent appends a status-less timeline entry in one statement, under
+// the order's row lock; the unique index order_history_event makes a
+// repeated event a no-op.
 func (t *Tx) RecordEvent(ctx context.Context, entry order.HistoryEntry) (bool, error) {
 	args, err := recordEventArgs(entry)
 	if err != nil {

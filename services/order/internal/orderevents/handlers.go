@@ -79,10 +79,10 @@ func (h *Handlers) Register(c *consumer.Consumer) {
 // that one order's events still apply one after the other; Saga finishes
 // each event from its outcome.
 //
-// The pipeline first locks, in ID order, every order that the batch may
-// lock: those of the moves and of the events left to their handlers. Only
-// an order whose one event is a timeline entry is left out: the entry's
-// insert takes no lock that a move or a handler waits for.
+// The pipeline first locks, in ID order, every order of the batch: those
+// of the moves, of the events left to their handlers, and of the timeline
+// entries, which read the order's status under its lock too (so that an
+// entry never shows a status the order already left).
 func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
 	if len(batch) < 2 {
 		return ctx, nil
@@ -105,22 +105,18 @@ func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event
 	}
 	var plans []order.SagaPlan
 	var chosen []candidate
-	recordOnly := map[string]bool{}
 	for _, c := range candidates {
 		if events[c.event.OrderID] == 1 {
 			plans = append(plans, c.plan)
 			chosen = append(chosen, c)
-			recordOnly[c.event.OrderID] = c.plan.Record != nil
 		}
 	}
 	if len(plans) < 2 {
 		return ctx, nil // nothing to save: the handler sends its own
 	}
-	var lock []string
+	lock := make([]string, 0, len(events))
 	for id := range events {
-		if !recordOnly[id] {
-			lock = append(lock, id)
-		}
+		lock = append(lock, id)
 	}
 	outs, ok, err := h.store.ApplyFastAll(ctx, tx, lock, plans)
 	if err != nil || !ok {

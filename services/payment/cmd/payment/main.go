@@ -16,8 +16,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
@@ -27,12 +25,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "payment:", err)
-		os.Exit(1)
-	}
+	service.Main("payment", func(ctx context.Context, args []string) error { return run(ctx, args, os.Stdout) })
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -46,13 +39,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	switch {
 	case len(args) == 0 || args[0] == "serve":
-		service.TuneRuntime()
-		svc, err := app.New(ctx, cfg, app.Options{})
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		return svc.Run(ctx)
+		return service.Serve(ctx, func(ctx context.Context) (*service.Service, error) {
+			return app.New(ctx, cfg, app.Options{})
+		})
 	case args[0] == "seed":
 		return seed(cfg, out)
 	default:

@@ -1,4 +1,4 @@
-package app_test
+package identityapi_test
 
 import (
 	"net/http"

@@ -10,11 +10,12 @@
 //     same gin chain without authentication.
 //
 // Every figure is measured in the same run; per-core figures divide by
-// GOMAXPROCS. It starts its own identity on a fresh database (dropped at the
-// end), an in-process broker, and uses Redis database 15 of SHOP_REDIS_URL's
+// GOMAXPROCS. It builds the identity service of this checkout and starts it
+// as a process on a fresh database (dropped at the end), beside an
+// in-process broker, and uses Redis database 15 of SHOP_REDIS_URL's
 // server (default 127.0.0.1:6379), so it runs beside `make up`.
 //
-//	identity-bench [-cost 12] [-duration 5s]
+//	go run ./scripts/bench/identity [-cost 12] [-duration 5s]
 package main
 
 import (

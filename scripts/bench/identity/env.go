@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/localbroker"
-	"github.com/shop-oss/shop/services/identity/internal/app"
+	"github.com/shop-oss/shop/scripts/internal/procstack"
 )
 
 // env is a running identity service with its own database and broker.
@@ -77,18 +80,22 @@ func startIdentity(ctx context.Context, cost int) (*env, error) {
 	} {
 		environ[k] = v
 	}
-	cfg, err := app.Load(environ)
+	// The service runs as its own process, built from this checkout, as it
+	// runs in a deployment.
+	bin, err := buildIdentity(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	svc, err := app.New(ctx, cfg, app.Options{LogOutput: io.Discard})
-	if err != nil {
+	cleanups = append(cleanups, func() { _ = os.RemoveAll(filepath.Dir(bin)) })
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), bin)
+	for k, v := range environ {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
 		return fail(fmt.Errorf("start identity: %w", err))
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx) }()
-	cleanups = append(cleanups, func() { cancel(); <-done; svc.Close() })
+	cleanups = append(cleanups, func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
 	base := "http://" + addr
 	if err := waitReady(ctx, base+"/readyz"); err != nil {
 		return fail(err)
@@ -128,4 +135,25 @@ func freshDatabase(ctx context.Context) (string, func(), error) {
 		}
 	}
 	return dsn, drop, nil
+}
+
+// buildIdentity compiles the identity service of this checkout into a
+// temporary folder and returns the binary's path.
+func buildIdentity(ctx context.Context) (string, error) {
+	root, err := procstack.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "identity-bench-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "identity")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./services/identity/cmd/identity")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", fmt.Errorf("build identity: %w", err)
+	}
+	return bin, nil
 }
