@@ -198,7 +198,7 @@ type Consumer struct {
 // New returns a consumer of cfg.Topics for cfg.Group. reg may be nil.
 func New(db *gorm.DB, bc broker.Config, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Consumer {
 	cfg.setDefaults()
-	return &Consumer{
+	c := &Consumer{
 		db: db, broker: bc, cfg: cfg,
 		handlers: map[string]Handler{},
 		dlq:      bc.Writer(),
@@ -206,6 +206,10 @@ func New(db *gorm.DB, bc broker.Config, cfg Config, log *slog.Logger, reg promet
 		m:        newMetrics(reg, cfg.Group),
 		tracer:   tracing.TracerOr(cfg.Tracer),
 	}
+	if reg != nil && len(cfg.Topics) > 0 {
+		reg.MustRegister(newLagCollector(bc.Client(), cfg.Group, append(slices.Clip(cfg.Topics), cfg.RetryTopic), c.log))
+	}
+	return c
 }
 
 // Handle registers h for an event type. Types without a handler are skipped.

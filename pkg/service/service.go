@@ -396,6 +396,9 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	s.DLQ = dlq.New(s.DB, s.Broker, dlq.Options{Topic: s.Name + ".dlq", Groups: groups, MaxSchemaVersion: opts.Consumer.MaxSchemaVersion,
 		Tracer: s.Tracing.Tracer()})
 	s.closers = append(s.closers, s.DLQ.Close)
+	// Gauges of stored state are read on scrape, by cheap indexed queries:
+	// nothing on the request or event path.
+	s.Registry.MustRegister(outbox.NewBacklogCollector(s.DB, s.Log), dlq.NewCollector(s.DLQ, s.Log))
 	return nil
 }
 
