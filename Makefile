@@ -30,6 +30,10 @@ down: ## stop exactly what `make up` started
 status: ## show what the local stack runs and whether it is ready
 	@scripts/stack.sh status
 
+.PHONY: logs
+logs: ## follow every process of `make up` merged in time order; ORDER=<id>: one order's path through all services
+	@go run ./scripts/logs $(if $(ORDER),-order $(ORDER))
+
 .PHONY: deps
 deps: ## install (apt) and start PostgreSQL and Redis when missing; nginx with njs, wrk, protoc; the frontend's npm packages
 	@scripts/deps.sh
@@ -41,12 +45,25 @@ build: ## build every service and the local broker into .local/bin
 	@for s in identity catalog inventory order payment; do go build -o .local/bin/$$s ./services/$$s/cmd/$$s || exit 1; done
 
 .PHONY: test
-test: deps lint lint-api proto-check ## run every test: lint, API documents, generated code, unit, integration (real PostgreSQL, Redis, broker), the frontend, deployment files and the stack smoke test
+test: deps lint lint-api proto-check ## run every test: lint, API documents, generated code, unit, integration (real PostgreSQL, Redis, broker), a short fuzz run, the short fault suite, the frontend, deployment files and the stack smoke test
 	go test $(GOTEST_FLAGS) $(MODULES)
+	scripts/fuzz.sh
 	go run ./scripts/loadgen -faults short
 	scripts/web.sh test
 	@$(MAKE) --no-print-directory test-deploy
 	scripts/smoke.sh
+
+.PHONY: fuzz
+fuzz: deps ## run every Go fuzz target for FUZZTIME each (default 1m; `make test` runs them for a few seconds); failing inputs land in testdata/fuzz/
+	FUZZTIME=$${FUZZTIME:-1m} scripts/fuzz.sh
+
+.PHONY: obs-up
+obs-up: ## start Prometheus (Debian package) scraping the local stack of make up, with the alert rules of compose and the chart; print its URL
+	@scripts/obs.sh up
+
+.PHONY: obs-down
+obs-down: ## stop the Prometheus of make obs-up
+	@scripts/obs.sh down
 
 .PHONY: test-web
 test-web: ## the frontend's tests: npm ci, typecheck, component tests (Vitest), build, browser tests (Chromium, own stack)
@@ -128,14 +145,15 @@ images: ## build the service and gateway images with Docker or Podman (VERSION=,
 	@deploy/docker/images.sh
 
 .PHONY: compose-up
-compose-up: ## start the compose stack (Redpanda, PostgreSQL, Redis, the services, the gateway on :8080); SECURE=1 for SASL
+compose-up: ## start the compose stack (Redpanda, PostgreSQL, Redis, the services, the gateway on :8080); SECURE=1 for SASL; OBS=1 adds Prometheus, Grafana, Loki, Jaeger
 	@test -f deploy/compose/.env || cp deploy/compose/.env.example deploy/compose/.env
-	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) up -d --build --wait
+	$(if $(OBS),OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318) $(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) $(if $(OBS),--profile obs) up -d --build --wait
 	@echo "shop: http://localhost:8080 (Redpanda Console: http://localhost:8090)"
+	@$(if $(OBS),echo "Grafana: http://localhost:3000  Prometheus: http://localhost:9090  Jaeger: http://localhost:16686")
 
 .PHONY: compose-down
 compose-down: ## stop the compose stack; its data volumes stay (VOLUMES=1 deletes them)
-	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) down $(if $(VOLUMES),--volumes)
+	$(COMPOSE) --project-directory deploy/compose $(COMPOSE_FILES) --profile obs down $(if $(VOLUMES),--volumes)
 
 .PHONY: clean
 clean: down ## stop the stack and delete its state (.local: data, logs, binaries)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (from Debian's packages) and starts what the stack and the tests
 # need, when it is missing: PostgreSQL on 127.0.0.1:5432 with trust auth,
-# Redis on 127.0.0.1:6379, nginx with its njs module, wrk, and protoc; and
+# Redis on 127.0.0.1:6379, nginx with its njs module, wrk, protoc and
+# Prometheus (promtool; it does not start it); and
 # the frontend's npm packages (Swagger UI for the gateway's /docs/). Servers that already answer are
 # used as they are. What this script starts is recorded under .local/pids so
 # that `make down` stops exactly that.
@@ -21,6 +22,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 command -v envsubst >/dev/null || missing+=(gettext-base)
 command -v protoc >/dev/null || missing+=(protobuf-compiler)
 command -v pg_isready >/dev/null || missing+=(postgresql-client)
+command -v promtool >/dev/null || missing+=(prometheus) # the alert rules' tests, make obs-up
 if [ "${1:-}" = chromium ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"

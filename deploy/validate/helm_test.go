@@ -93,6 +93,7 @@ type release struct {
 	pods         []*corev1.Pod
 	ingresses    []*networkingv1.Ingress
 	monitors     []*monitoringv1.ServiceMonitor
+	rules        []*monitoringv1.PrometheusRule
 	serviceAccts map[string]*corev1.ServiceAccount
 }
 
@@ -157,6 +158,8 @@ func render(t *testing.T, args ...string) *release {
 			r.ingresses = append(r.ingresses, o)
 		case *monitoringv1.ServiceMonitor:
 			r.monitors = append(r.monitors, o)
+		case *monitoringv1.PrometheusRule:
+			r.rules = append(r.rules, o)
 		case *corev1.ServiceAccount:
 			r.serviceAccts[o.Name] = o
 		default:

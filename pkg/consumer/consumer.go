@@ -7,10 +7,10 @@
 // grow with load, so the commit cost is shared), in order within a
 // partition.
 // A failing event is retried alone with exponential backoff and jitter; after
-// the retry budget, or at once when it can never succeed (malformed, a newer
-// schema version, Permanent), it goes to the dead-letter topic with headers
-// saying where it came from, why (HeaderDLQCause) and the error, and the
-// partition moves on, whatever the message's size: one too large to be
+// the retry budget, or at once when it can never succeed (malformed, a value
+// the database refuses, a newer schema version, Permanent), it goes to the
+// dead-letter topic with headers saying where it came from, why
+// (HeaderDLQCause) and the error, and the partition moves on, whatever the message's size: one too large to be
 // dead-lettered whole goes with its payload cut (HeaderDLQTruncated). While
 // the database is unreachable nothing is dead-lettered: the partition waits.
 // Offsets are committed only past events that were handled or dead-lettered.
@@ -30,16 +30,20 @@ import (
 	"io/fs"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/broker"
 	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/tracing"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
@@ -79,11 +83,19 @@ func Permanent(err error) error {
 	return permanentError{err}
 }
 
-// IsPermanent reports whether err (or one it wraps) was marked Permanent, or
-// is a malformed event.
+// IsPermanent reports whether err (or one it wraps) was marked Permanent, is
+// a malformed event, or is PostgreSQL refusing the event's data.
 func IsPermanent(err error) bool {
 	var p permanentError
-	return errors.As(err, &p) || errors.Is(err, event.ErrMalformed)
+	return errors.As(err, &p) || errors.Is(err, event.ErrMalformed) || unstorable(err)
+}
+
+// unstorable reports whether err is a PostgreSQL data exception (SQLSTATE
+// class 22: text with a NUL, a number out of range, ...): the event
+// carries a value the database cannot take, which no retry changes.
+func unstorable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && strings.HasPrefix(pg.Code, "22")
 }
 
 // Config configures a consumer; zero values take the defaults.
@@ -125,6 +137,9 @@ type Config struct {
 	// the events whose effects it applied: for work that must follow the
 	// commit (invalidating a cache, measuring latency). It must be quick.
 	OnCommitted func(ctx context.Context, handled []event.Event)
+	// Tracer starts a span per handled event (package tracing); nil gives
+	// spans IDs and records nothing.
+	Tracer trace.Tracer
 }
 
 func (c *Config) setDefaults() {
@@ -177,18 +192,24 @@ type Consumer struct {
 	dlq      *kafka.Writer
 	log      *slog.Logger
 	m        *metrics
+	tracer   trace.Tracer
 }
 
 // New returns a consumer of cfg.Topics for cfg.Group. reg may be nil.
 func New(db *gorm.DB, bc broker.Config, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Consumer {
 	cfg.setDefaults()
-	return &Consumer{
+	c := &Consumer{
 		db: db, broker: bc, cfg: cfg,
 		handlers: map[string]Handler{},
 		dlq:      bc.Writer(),
 		log:      log.With("component", "consumer", "group", cfg.Group),
 		m:        newMetrics(reg, cfg.Group),
+		tracer:   tracing.TracerOr(cfg.Tracer),
 	}
+	if reg != nil && len(cfg.Topics) > 0 {
+		reg.MustRegister(newLagCollector(bc.Client(), cfg.Group, append(slices.Clip(cfg.Topics), cfg.RetryTopic), c.log))
+	}
+	return c
 }
 
 // Handle registers h for an event type. Types without a handler are skipped.

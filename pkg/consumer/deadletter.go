@@ -33,8 +33,9 @@ const (
 
 // Causes of a dead letter, as HeaderDLQCause carries them.
 const (
-	// CauseMalformed: the envelope or the payload cannot be read (or a
-	// replay names a topic this consumer does not read). Replay cannot fix it.
+	// CauseMalformed: the envelope or the payload cannot be read, or the
+	// database cannot store a value of it (or a replay names a topic this
+	// consumer does not read). Replay cannot fix it.
 	CauseMalformed = "malformed"
 	// CauseUnknownSchema: the schema version is newer than the consumer
 	// understands. Replay cannot fix it until the consumer learns the version.
@@ -56,7 +57,7 @@ func CauseOf(err error) string {
 	switch {
 	case errors.Is(err, ErrNewerSchema):
 		return CauseUnknownSchema
-	case errors.Is(err, event.ErrMalformed):
+	case errors.Is(err, event.ErrMalformed), unstorable(err):
 		return CauseMalformed
 	case errors.As(err, &p):
 		return CauseRejected
@@ -106,9 +107,7 @@ func (c *Consumer) deadLetter(ctx context.Context, m kafka.Message, cause error,
 	}
 	eventType := headerValue(m.Headers, eventsv1.HeaderEventType)
 	c.m.events.WithLabelValues(eventType, "dead_lettered").Inc()
-	c.log.Error("event dead-lettered", "dlq", c.cfg.DLQTopic, "event_type", eventType,
-		"event_id", headerValue(m.Headers, eventsv1.HeaderEventID), "topic", m.Topic, "partition", m.Partition,
-		"offset", m.Offset, "attempts", attempts, "cause", headerValue(dl.Headers, HeaderDLQCause),
+	c.log.ErrorContext(messageContext(ctx, m), "event dead-lettered", "dlq", c.cfg.DLQTopic, "attempts", attempts, "cause", headerValue(dl.Headers, HeaderDLQCause),
 		"truncated", headerValue(dl.Headers, HeaderDLQTruncated) != "", "error", headerValue(dl.Headers, HeaderDLQError))
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -37,13 +38,7 @@ func (c *Consumer) process(ctx context.Context, batch []kafka.Message) int {
 		return ok
 	}
 	for _, m := range batch {
-		e, err := event.FromMessage(m)
-		if err == nil && e.SchemaVersion > c.cfg.MaxSchemaVersion {
-			err = fmt.Errorf("%w: event has version %d, this consumer understands up to %d", ErrNewerSchema, e.SchemaVersion, c.cfg.MaxSchemaVersion)
-		}
-		if err == nil && m.Topic == c.cfg.RetryTopic {
-			e, err = c.fromRetry(m, e)
-		}
+		e, err := c.envelope(m)
 		if err != nil {
 			// Handle what came before it first: order within a partition holds.
 			if !flush() || !c.deadLetter(ctx, m, err, 0) {
@@ -56,6 +51,20 @@ func (c *Consumer) process(ctx context.Context, batch []kafka.Message) int {
 	}
 	flush()
 	return done
+}
+
+// envelope reads m's envelope as this consumer handles it: a replay as an
+// event of its original topic. An error (malformed, newer schema) means the
+// message is dead-lettered at once.
+func (c *Consumer) envelope(m kafka.Message) (event.Event, error) {
+	e, err := event.FromMessage(m)
+	if err == nil && e.SchemaVersion > c.cfg.MaxSchemaVersion {
+		err = fmt.Errorf("%w: event has version %d, this consumer understands up to %d", ErrNewerSchema, e.SchemaVersion, c.cfg.MaxSchemaVersion)
+	}
+	if err == nil && m.Topic == c.cfg.RetryTopic {
+		e, err = c.fromRetry(m, e)
+	}
+	return e, err
 }
 
 // applyRun handles items in one transaction; when that fails it falls back
@@ -102,6 +111,13 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 		return nil
 	}
 	outcomes := make([]string, len(run))
+	// One line per handled event, written once its transaction committed:
+	// the consumer's access log, which `make logs ORDER=<id>` follows.
+	logHandled := c.log.Enabled(ctx, slog.LevelInfo)
+	var handledCtx []context.Context
+	if logHandled {
+		handledCtx = make([]context.Context, len(run))
+	}
 	hooks := &afterCommit{}
 	ctx = context.WithValue(ctx, afterCommitKey{}, hooks)
 	var claimed []string
@@ -151,10 +167,16 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 		}
 		for _, i := range todo {
 			it := run[i]
-			if err := it.h(it.e.Context(hctx), tx, it.e); err != nil {
+			ectx, span := c.startSpan(hctx, it)
+			err := it.h(ectx, tx, it.e)
+			endSpan(span, err)
+			if err != nil {
 				return fmt.Errorf("handle %s %s: %w", it.e.Type, it.e.ID, err)
 			}
 			outcomes[i] = "handled"
+			if logHandled {
+				handledCtx[i] = ectx
+			}
 		}
 		return nil
 	})
@@ -163,6 +185,13 @@ func (c *Consumer) applyBatch(ctx context.Context, run []item) error {
 	}
 	for _, fn := range hooks.fns {
 		fn()
+	}
+	if logHandled {
+		for _, ectx := range handledCtx {
+			if ectx != nil {
+				c.log.LogAttrs(ectx, slog.LevelInfo, "event handled")
+			}
+		}
 	}
 	now := time.Now()
 	var handled []event.Event
@@ -222,8 +251,8 @@ func (c *Consumer) applyOne(ctx context.Context, it item) bool {
 				pingErr = err
 			}
 			if pingErr != nil {
-				c.log.WarnContext(it.e.Context(ctx), "database unreachable; partition waits",
-					"event_type", it.e.Type, "error", pingErr.Error())
+				c.log.WarnContext(c.eventContext(ctx, it), "database unreachable; partition waits",
+					"error", pingErr.Error())
 				attempt--
 				if !sleep(ctx, c.cfg.RetryMax) {
 					return false
@@ -234,8 +263,8 @@ func (c *Consumer) applyOne(ctx context.Context, it item) bool {
 		}
 		wait := bo.NextBackOff()
 		c.m.retries.Inc()
-		c.log.WarnContext(it.e.Context(ctx), "event handler failed; retrying",
-			"event_type", it.e.Type, "attempt", attempt, "retry_in", wait, "error", err.Error())
+		c.log.WarnContext(c.eventContext(ctx, it), "event handler failed; retrying",
+			"attempt", attempt, "retry_in", wait, "error", err.Error())
 		if !sleep(ctx, wait) {
 			return false
 		}

@@ -29,9 +29,11 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/broker"
+	"github.com/shop-oss/shop/pkg/tracing"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
@@ -75,6 +77,9 @@ type Options struct {
 	// MaxSchemaVersion is the newest envelope version the consumer
 	// understands (default eventsv1.SchemaVersion).
 	MaxSchemaVersion int
+	// Tracer starts a producer span per replayed entry (package tracing),
+	// linked to the event's original trace; nil records none.
+	Tracer trace.Tracer
 }
 
 // DLQ reads and replays one service's dead-letter topic.
@@ -90,6 +95,7 @@ func New(db *gorm.DB, bc broker.Config, opts Options) *DLQ {
 	if opts.MaxSchemaVersion <= 0 {
 		opts.MaxSchemaVersion = eventsv1.SchemaVersion
 	}
+	opts.Tracer = tracing.TracerOr(opts.Tracer)
 	return &DLQ{db: db, broker: bc, opts: opts, writer: bc.Writer()}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/shop-oss/shop/pkg/dlq"
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/pkg/testkit"
+	"github.com/shop-oss/shop/pkg/tracing"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
@@ -102,6 +103,7 @@ func TestReplayReachesOnlyTheConsumerThatFailed(t *testing.T) {
 	})
 
 	failing := bustest.OrderEvent(t, "order-bug", 1)
+	failing.Traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" // the trace it failed in
 	m := failing.Message()
 	m.Headers = append(m.Headers, kafka.Header{Key: "x-smuggled", Value: []byte("not in the envelope")})
 	env.Produce(t, m)
@@ -112,7 +114,9 @@ func TestReplayReachesOnlyTheConsumerThatFailed(t *testing.T) {
 	d := newDLQ(env, nil)
 	defer d.Close()
 	fixed.Store(true)
-	r, err := d.ReplayOne(context.Background(), dead[0].Offset, false, "admin-7", "req-7")
+	// The admin's request is traced: the replay goes on in its trace.
+	const request = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	r, err := d.ReplayOne(tracing.WithRemoteParent(context.Background(), request), dead[0].Offset, false, "admin-7", "req-7")
 	if err != nil || r.Status != dlq.StatusReplayed || r.TargetTopic != bustest.RetryTopic || r.EventID != failing.ID.String() {
 		t.Fatalf("replay: %+v, %v", r, err)
 	}
@@ -139,6 +143,14 @@ func TestReplayReachesOnlyTheConsumerThatFailed(t *testing.T) {
 	for _, eh := range failing.Headers() {
 		want[eh.Key] = string(eh.Value)
 	}
+	// The replay's own span, in the request's trace, and the original
+	// trace for the link.
+	want[consumer.HeaderReplayedTraceparent] = failing.Traceparent
+	if sc, ok := tracing.Parse(h[eventsv1.HeaderTraceparent]); !ok || sc.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+		sc.SpanID().String() == "00f067aa0ba902b7" {
+		t.Errorf("replayed traceparent %q: want a span of its own in the request's trace", h[eventsv1.HeaderTraceparent])
+	}
+	want[eventsv1.HeaderTraceparent] = h[eventsv1.HeaderTraceparent]
 	if len(h) != len(want) {
 		t.Errorf("replayed headers %v, want exactly %v", h, want)
 	}

@@ -10,9 +10,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/shop-oss/shop/pkg/consumer"
 	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/tracing"
+	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
 // Statuses of a Result.
@@ -71,7 +75,10 @@ type Outcome struct {
 // schema-version, occurred-at, correlation-id, causation-id, traceparent),
 // with three of the replay's own: consumer.HeaderReplayedFrom (the DLQ
 // position), consumer.HeaderReplayedTopic (the event's topic) and
-// consumer.HeaderReplayID (its audit row). Dropped: the dlq-* headers of
+// consumer.HeaderReplayID (its audit row). The traceparent becomes the
+// replay's (a span in the trace of the request that asked), and the
+// event's own travels in consumer.HeaderReplayedTraceparent: the replay's
+// spans link to the original trace. Dropped: the dlq-* headers of
 // the failure (they describe an attempt that is over, and a replay that
 // failed again would carry two sets), the marks of an earlier replay, and
 // any header outside the envelope, which no consumer reads and which a
@@ -176,16 +183,28 @@ func (d *DLQ) publish(ctx context.Context, entries []Entry, by, requestID string
 	results := make([]Result, len(entries))
 	msgs := make([]kafka.Message, len(entries))
 	rows := make([]auditRow, len(entries))
+	spans := make([]trace.Span, 0, len(entries))
+	defer func() {
+		for _, span := range spans {
+			span.End()
+		}
+	}()
 	for i, e := range entries {
 		id, err := uuid.NewV7()
 		if err != nil {
 			return nil, fmt.Errorf("replay id: %w", err)
 		}
-		headers := append(envelope(e.msg.Headers),
+		original := headerValue(e.msg.Headers, eventsv1.HeaderTraceparent)
+		span := d.replaySpan(ctx, e, original, id.String())
+		spans = append(spans, span)
+		headers := append(withTraceparent(envelope(e.msg.Headers), tracing.Format(span.SpanContext())),
 			kafka.Header{Key: consumer.HeaderReplayedFrom, Value: []byte(d.opts.Topic + "@" + strconv.FormatInt(e.Offset, 10))},
 			kafka.Header{Key: consumer.HeaderReplayedTopic, Value: []byte(e.SourceTopic)},
 			kafka.Header{Key: consumer.HeaderReplayID, Value: []byte(id.String())},
 		)
+		if original != "" {
+			headers = append(headers, kafka.Header{Key: consumer.HeaderReplayedTraceparent, Value: []byte(original)})
+		}
 		msgs[i] = kafka.Message{Topic: e.ReplayTopic, Key: e.msg.Key, Value: e.msg.Value, Headers: headers}
 		rows[i] = auditRow{ReplayID: id.String(), DLQTopic: d.opts.Topic, DLQOffset: e.Offset, ReplayedBy: by,
 			EventID: e.EventID, EventType: e.EventType, TargetTopic: e.ReplayTopic, RequestID: requestID, Outcome: "pending"}
@@ -233,6 +252,52 @@ func (d *DLQ) publish(ctx context.Context, entries []Entry, by, requestID string
 		}
 	}
 	return results, nil
+}
+
+// replaySpan starts the producer span of one replay, in the trace of the
+// request that asked for it, linked to the trace the event was first
+// handled in (original, its traceparent when it was dead-lettered). The
+// replayed message carries this span's traceparent, and the original in
+// consumer.HeaderReplayedTraceparent, so the handling links to both.
+func (d *DLQ) replaySpan(ctx context.Context, e Entry, original, replayID string) trace.Span {
+	var opts []trace.SpanStartOption
+	if sc, ok := tracing.Parse(original); ok {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{
+			attribute.String("shop.link", "the dead-lettered event's trace")}}))
+	}
+	opts = append(opts, trace.WithSpanKind(trace.SpanKindProducer))
+	_, span := d.opts.Tracer.Start(ctx, e.ReplayTopic+" publish", opts...)
+	if span.IsRecording() {
+		span.SetAttributes(
+			attribute.String("messaging.system", "kafka"),
+			attribute.String("messaging.destination.name", e.ReplayTopic),
+			attribute.String("messaging.message.id", e.EventID),
+			attribute.String("shop.event_type", e.EventType),
+			attribute.String("shop.dlq", d.opts.Topic+"@"+strconv.FormatInt(e.Offset, 10)),
+			attribute.String("shop.replay_id", replayID),
+		)
+	}
+	return span
+}
+
+// withTraceparent is hs with its traceparent replaced by tp.
+func withTraceparent(hs []kafka.Header, tp string) []kafka.Header {
+	out := hs[:0]
+	for _, h := range hs {
+		if h.Key != eventsv1.HeaderTraceparent {
+			out = append(out, h)
+		}
+	}
+	return append(out, kafka.Header{Key: eventsv1.HeaderTraceparent, Value: []byte(tp)})
+}
+
+func headerValue(hs []kafka.Header, key string) string {
+	for _, h := range hs {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }
 
 // auditRow is a row of dead_letter_replays.

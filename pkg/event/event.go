@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/pkg/tracing"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
@@ -41,7 +42,10 @@ var ErrMalformed = errors.New("malformed event")
 
 // New wraps msg, an event message of proto-events, for key. The correlation
 // ID comes from ctx (the HTTP request's or the event being handled), else it
-// is the key; the causation ID is the event being handled, if any.
+// is the key; the causation ID is the event being handled, if any; the
+// traceparent is the span in ctx (the request's or the handler's). An
+// order's event also tells ctx's log scope which order the request is about
+// (logging.SetOrderID).
 func New(ctx context.Context, key string, msg proto.Message) (Event, error) {
 	typ, topic, ok := eventsv1.TypeOf(msg)
 	if !ok {
@@ -58,6 +62,9 @@ func New(ctx context.Context, key string, msg proto.Message) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("new event %s: id: %w", typ, err)
 	}
+	if eventsv1.KeyedByOrder(typ) {
+		logging.SetOrderID(ctx, key)
+	}
 	corr := logging.CorrelationID(ctx)
 	if corr == "" {
 		corr = key
@@ -69,7 +76,7 @@ func New(ctx context.Context, key string, msg proto.Message) (Event, error) {
 		OccurredAt:    time.Now().UTC(),
 		CorrelationID: corr,
 		CausationID:   logging.CausationID(ctx),
-		Traceparent:   logging.Traceparent(ctx),
+		Traceparent:   tracing.Traceparent(ctx),
 		Topic:         topic,
 		Key:           key,
 		Payload:       payload,
@@ -103,14 +110,17 @@ func DecodeAs[M proto.Message](e Event) (M, error) {
 }
 
 // Context returns ctx carrying the event's correlation ID, its ID as the
-// causation of whatever the handler emits, and its traceparent.
+// causation of whatever the handler emits, its order ID (for an event keyed
+// by order) and its traceparent as the remote parent of the spans started
+// from ctx. The consumer starts the handler's span from it; without one,
+// emitted events carry the event's own traceparent on.
 func (e Event) Context(ctx context.Context) context.Context {
 	ctx = logging.WithCorrelationID(ctx, e.CorrelationID)
 	ctx = logging.WithCausationID(ctx, e.ID.String())
-	if e.Traceparent != "" {
-		ctx = logging.WithTraceparent(ctx, e.Traceparent)
+	if eventsv1.KeyedByOrder(e.Type) {
+		ctx = logging.WithOrderID(ctx, e.Key)
 	}
-	return ctx
+	return tracing.WithRemoteParent(ctx, e.Traceparent)
 }
 
 // Headers returns the envelope as Kafka headers.

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/pkg/tracing"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
@@ -22,7 +23,8 @@ func orderCreated() *eventsv1.OrderCreated {
 }
 
 func TestEnvelopeRoundTripsThroughKafkaMessage(t *testing.T) {
-	ctx := logging.WithTraceparent(logging.WithCausationID(logging.WithCorrelationID(context.Background(), "corr-1"), "cause-1"), "00-abc-def-01")
+	const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	ctx := tracing.WithRemoteParent(logging.WithCausationID(logging.WithCorrelationID(context.Background(), "corr-1"), "cause-1"), tp)
 	msg := orderCreated()
 	e, err := New(ctx, msg.OrderId, msg)
 	if err != nil {
@@ -37,7 +39,7 @@ func TestEnvelopeRoundTripsThroughKafkaMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.ID != e.ID || got.Type != e.Type || got.SchemaVersion != 1 || !got.OccurredAt.Equal(e.OccurredAt) ||
-		got.CorrelationID != "corr-1" || got.CausationID != "cause-1" || got.Traceparent != "00-abc-def-01" || got.Key != msg.OrderId {
+		got.CorrelationID != "corr-1" || got.CausationID != "cause-1" || got.Traceparent != tp || got.Key != msg.OrderId {
 		t.Fatalf("round trip: got %+v, want %+v", got, e)
 	}
 	decoded, err := DecodeAs[*eventsv1.OrderCreated](got)
@@ -121,5 +123,35 @@ func TestDecodeRejectsGarbageAndUnknownTypes(t *testing.T) {
 	good, _ := New(context.Background(), "k", orderCreated())
 	if _, err := DecodeAs[*eventsv1.OrderShipped](good); !errors.Is(err, ErrMalformed) {
 		t.Errorf("wrong message type: %v", err)
+	}
+}
+
+// An event handled in a trace continues it: the handler's context has the
+// event's traceparent as its remote parent, its order as order_id, and an
+// event emitted from it (with no span of its own) carries the traceparent
+// on; an order's event made in a request tells the request's log scope.
+func TestContextCarriesTraceAndOrder(t *testing.T) {
+	const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	in := Event{ID: [16]byte{1}, Type: eventsv1.TypeOrderCreated, Key: "order-1", CorrelationID: "order-1", Traceparent: tp}
+	ctx := in.Context(context.Background())
+	if got := logging.OrderID(ctx); got != "order-1" {
+		t.Errorf("order ID %q", got)
+	}
+	out, err := New(ctx, "order-1", &eventsv1.OrderCancelled{OrderId: "order-1"})
+	if err != nil || out.Traceparent != tp || out.CausationID != in.ID.String() {
+		t.Fatalf("emitted %+v, %v", out, err)
+	}
+
+	product := Event{Type: eventsv1.TypeProductUpserted, Key: "product-1"}
+	if got := logging.OrderID(product.Context(context.Background())); got != "" {
+		t.Errorf("a product event names order %q", got)
+	}
+
+	req := logging.WithScope(context.Background())
+	if _, err := New(req, "order-2", orderCreated()); err != nil {
+		t.Fatal(err)
+	}
+	if got := logging.OrderID(req); got != "order-2" {
+		t.Errorf("request scope learnt order %q, want order-2", got)
 	}
 }

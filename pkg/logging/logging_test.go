@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestLoggerAddsContextIDs(t *testing.T) {
@@ -54,4 +57,48 @@ func TestParseLevel(t *testing.T) {
 	if _, err := ParseLevel("loud"); err == nil {
 		t.Error("ParseLevel(loud) accepted")
 	}
+}
+
+// A consumer's line names the trace, the span, the order and the message,
+// from the context alone; a key the call site names itself is not doubled.
+func TestLoggerAddsTraceOrderAndMessage(t *testing.T) {
+	var buf bytes.Buffer
+	log := New(&buf, slog.LevelInfo, "payment")
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{0x0a, 0xf7, 1}, SpanID: trace.SpanID{0xb7, 2}, TraceFlags: trace.FlagsSampled})
+	ctx := trace.ContextWithSpanContext(context.Background(), sc)
+	ctx = WithOrderID(WithCausationID(ctx, "evt-1"), "order-1")
+	ctx = WithEvent(ctx, Event{Topic: "inventory.events", Partition: 3, Offset: 42, ID: "evt-1", Type: "INVENTORY_RESERVED"})
+	log.InfoContext(ctx, "event handled", "order_id", "order-1")
+
+	if n := strings.Count(buf.String(), `"order_id"`); n != 1 {
+		t.Errorf("order_id written %d times: %s", n, buf.String())
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String(), "order_id": "order-1",
+		"topic": "inventory.events", "partition": 3.0, "offset": 42.0, "event_id": "evt-1", "event_type": "INVENTORY_RESERVED"}
+	for k, v := range want {
+		if rec[k] != v {
+			t.Errorf("%s = %v, want %v", k, rec[k], v)
+		}
+	}
+}
+
+// A request learns its order while it runs (SetOrderID in its scope), and
+// lines logged after, like the access log's, name it; the first order
+// learnt stays.
+func TestScopeLearnsTheOrderOnce(t *testing.T) {
+	ctx := WithScope(context.Background())
+	if OrderID(ctx) != "" {
+		t.Fatal("order before any was set")
+	}
+	SetOrderID(ctx, "order-1")
+	SetOrderID(ctx, "order-2")
+	if got := OrderID(ctx); got != "order-1" {
+		t.Errorf("OrderID = %q, want order-1", got)
+	}
+	SetOrderID(context.Background(), "order-3") // no scope: nothing to do, no panic
 }

@@ -15,7 +15,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
+
+	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/tracing"
 )
 
 // Publisher writes messages to Kafka and returns once all are acknowledged.
@@ -41,6 +47,9 @@ type RelayConfig struct {
 	// VacuumAfter is how many rows the relay deletes before it vacuums the
 	// outbox itself (default 1,000; negative: never, autovacuum alone).
 	VacuumAfter int
+	// Tracer starts a producer span per published event whose trace is
+	// sampled (package tracing); nil records none.
+	Tracer trace.Tracer
 }
 
 func (c *RelayConfig) setDefaults() {
@@ -335,11 +344,23 @@ func (r *Relay) round(ctx context.Context, conn *pgx.Conn, look bool) (int, erro
 	if len(rows) > 0 {
 		slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.ID, b.ID) })
 		msgs := make([]kafka.Message, len(rows))
+		var spans []trace.Span
 		for i, rw := range rows {
-			msgs[i] = rw.toEvent().Message()
+			e := rw.toEvent()
+			if span := r.publishSpan(ctx, &e, rw.CreatedAt); span != nil {
+				spans = append(spans, span)
+			}
+			msgs[i] = e.Message()
 		}
 		start := time.Now()
-		if err := r.pub.WriteMessages(ctx, msgs...); err != nil {
+		err := r.pub.WriteMessages(ctx, msgs...)
+		for _, span := range spans {
+			if err != nil {
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.End()
+		}
+		if err != nil {
 			r.m.errors.Inc()
 			return 0, fmt.Errorf("publish %d events: %w", len(msgs), err)
 		}
@@ -353,6 +374,29 @@ func (r *Relay) round(ctx context.Context, conn *pgx.Conn, look bool) (int, erro
 		return 0, fmt.Errorf("commit published batch: %w", err)
 	}
 	return len(rows), nil
+}
+
+// publishSpan starts the producer span of e when its trace is sampled, from
+// the time its row was written to its broker acknowledgement (so the trace
+// shows the time an event spent in the outbox), and makes e carry that
+// span's traceparent. An event of an unsampled trace (or none) keeps the
+// traceparent it was written with, and costs no span.
+func (r *Relay) publishSpan(ctx context.Context, e *event.Event, written time.Time) trace.Span {
+	parent, ok := tracing.Parse(e.Traceparent)
+	if !ok || !parent.IsSampled() || r.cfg.Tracer == nil {
+		return nil
+	}
+	_, span := r.cfg.Tracer.Start(trace.ContextWithRemoteSpanContext(ctx, parent), e.Topic+" publish",
+		trace.WithSpanKind(trace.SpanKindProducer), trace.WithTimestamp(written),
+		trace.WithAttributes(
+			attribute.String("messaging.system", "kafka"),
+			attribute.String("messaging.operation.type", "send"),
+			attribute.String("messaging.destination.name", e.Topic),
+			attribute.String("messaging.message.id", e.ID.String()),
+			attribute.String("shop.event_type", e.Type),
+		))
+	e.Traceparent = tracing.Format(span.SpanContext())
+	return span
 }
 
 func takeRows(br pgx.BatchResults) ([]row, error) {

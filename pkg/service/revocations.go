@@ -35,6 +35,7 @@ func (s *Service) followRevocations(ctx context.Context) error {
 		Topics:   []string{revocationTopic},
 		DLQTopic: s.Name + ".dlq",
 		Workers:  1,
+		Tracer:   s.Tracing.Tracer(),
 	}, s.Log, s.Registry)
 	s.revocations.Register(c)
 	s.Go("revocation consumer", func(ctx context.Context) error {

@@ -36,6 +36,7 @@ import (
 
 	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/broker"
+	"github.com/shop-oss/shop/pkg/buildinfo"
 	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/consumer"
 	"github.com/shop-oss/shop/pkg/database"
@@ -46,6 +47,7 @@ import (
 	"github.com/shop-oss/shop/pkg/problem"
 	"github.com/shop-oss/shop/pkg/ratelimit"
 	"github.com/shop-oss/shop/pkg/revocation"
+	"github.com/shop-oss/shop/pkg/tracing"
 	"github.com/shop-oss/shop/pkg/wakeup"
 	"github.com/shop-oss/shop/pkg/web"
 )
@@ -91,6 +93,10 @@ type Service struct {
 	Redis    *redis.Client
 	Broker   broker.Config
 	Registry *prometheus.Registry
+	// Tracing is the service's tracer provider (OTEL_* environment; see
+	// package tracing): HTTP requests, consumed and published events get
+	// spans from it.
+	Tracing *tracing.Tracing
 	// Engine serves everything; API is /api/v1 with the default rate limit.
 	Engine *gin.Engine
 	API    *gin.RouterGroup
@@ -158,6 +164,14 @@ func New(ctx context.Context, cfg config.Common, opts Options) (_ *Service, err 
 		}
 	}()
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.Tracing, err = tracing.New(ctx, cfg.Service, buildinfo.Get().Version, nil, s.Log); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() error { // closed last: flushes what the shutdown traced
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return s.Tracing.Shutdown(ctx)
+	})
 
 	if err := s.openDatabase(ctx, opts); err != nil {
 		return nil, err
@@ -365,10 +379,11 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	}
 	s.relayW = s.Broker.Writer()
 	s.closers = append(s.closers, s.relayW.Close)
-	s.relay = outbox.NewRelay(s.DB, s.Config.DatabaseURL, s.relayW, outbox.RelayConfig{}, s.Log, s.Registry)
+	s.relay = outbox.NewRelay(s.DB, s.Config.DatabaseURL, s.relayW, outbox.RelayConfig{Tracer: s.Tracing.Tracer()}, s.Log, s.Registry)
 	if len(opts.Consumes) > 0 {
 		cc := opts.Consumer
 		cc.Group, cc.Topics, cc.DLQTopic, cc.RetryTopic = s.Name, opts.Consumes, s.Name+".dlq", retryTopic
+		cc.Tracer = s.Tracing.Tracer()
 		s.Consumer = consumer.New(s.DB, s.Broker, cc, s.Log, s.Registry)
 	}
 	// The DLQ replays an entry to the retry topic of the group that failed
@@ -378,8 +393,12 @@ func (s *Service) openBroker(ctx context.Context, opts Options) error {
 	if s.Consumer != nil {
 		groups[s.Name] = opts.Consumes
 	}
-	s.DLQ = dlq.New(s.DB, s.Broker, dlq.Options{Topic: s.Name + ".dlq", Groups: groups, MaxSchemaVersion: opts.Consumer.MaxSchemaVersion})
+	s.DLQ = dlq.New(s.DB, s.Broker, dlq.Options{Topic: s.Name + ".dlq", Groups: groups, MaxSchemaVersion: opts.Consumer.MaxSchemaVersion,
+		Tracer: s.Tracing.Tracer()})
 	s.closers = append(s.closers, s.DLQ.Close)
+	// Gauges of stored state are read on scrape, by cheap indexed queries:
+	// nothing on the request or event path.
+	s.Registry.MustRegister(outbox.NewBacklogCollector(s.DB, s.Log), dlq.NewCollector(s.DLQ, s.Log))
 	return nil
 }
 
@@ -388,6 +407,7 @@ func (s *Service) buildHTTP(opts Options) error {
 	s.Engine, err = web.NewEngine(web.Options{
 		Logger: s.Log, Registry: s.Registry, BodyLimit: s.Config.BodyLimit,
 		TrustedProxies: s.Config.TrustedProxies,
+		Tracer:         s.Tracing.Tracer(),
 		Errors:         problem.NewMapper(slices.Concat(opts.Errors, dlqErrors)...),
 	})
 	if err != nil {

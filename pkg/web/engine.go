@@ -7,8 +7,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/shop-oss/shop/pkg/problem"
+	"github.com/shop-oss/shop/pkg/tracing"
 )
 
 // DefaultBodyLimit caps request bodies unless Options says otherwise.
@@ -26,10 +28,13 @@ type Options struct {
 	// CIDRs); from anyone else the header is ignored, so a client cannot
 	// pick its own IP for rate limits. Empty trusts no proxy.
 	TrustedProxies []string
+	// Tracer starts each request's server span (package tracing); nil
+	// gives spans IDs and records nothing.
+	Tracer trace.Tracer
 }
 
 // NewEngine returns a gin engine with the standard middleware chain:
-// IDs → metrics → access log → recovery → error writer → body limit.
+// IDs → trace span → metrics → access log → recovery → error writer → body limit.
 func NewEngine(opts Options) (*gin.Engine, error) {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = DefaultBodyLimit
@@ -45,6 +50,7 @@ func NewEngine(opts Options) (*gin.Engine, error) {
 	m := newHTTPMetrics(opts.Registry)
 	e.Use(
 		requestIDs(),
+		traced(tracing.TracerOr(opts.Tracer)),
 		m.middleware(),
 		accessLog(opts.Logger),
 		recovery(opts.Logger),

@@ -6,21 +6,27 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/shop-oss/shop/pkg/logging"
 	"github.com/shop-oss/shop/pkg/problem"
+	"github.com/shop-oss/shop/pkg/tracing"
 )
 
 // maxIDLen bounds IDs accepted from clients so a caller cannot inflate logs.
 const maxIDLen = 128
 
-// requestIDs takes X-Request-ID, X-Correlation-ID and traceparent from the
-// request (or makes a request ID) and puts them in the request context and
-// the response headers.
+// requestIDs takes X-Request-ID and X-Correlation-ID from the request (or
+// makes a request ID) and puts them in the request context and the response
+// headers, with a log scope (logging.WithScope) and the order the route
+// names, if any (orderIDParam).
 func requestIDs() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		rid := cleanID(c.GetHeader(logging.HeaderRequestID))
@@ -31,14 +37,65 @@ func requestIDs() gin.HandlerFunc {
 		if cid == "" {
 			cid = rid
 		}
-		ctx := logging.WithCorrelationID(logging.WithRequestID(c.Request.Context(), rid), cid)
-		if tp := cleanID(c.GetHeader(logging.HeaderTraceparent)); tp != "" {
-			ctx = logging.WithTraceparent(ctx, tp)
+		ctx := logging.WithScope(logging.WithCorrelationID(logging.WithRequestID(c.Request.Context(), rid), cid))
+		if id := orderIDParam(c); id != "" {
+			ctx = logging.WithOrderID(ctx, id)
 		}
 		c.Request = c.Request.WithContext(ctx)
 		c.Header(logging.HeaderRequestID, rid)
 		c.Header(logging.HeaderCorrelationID, cid)
 		c.Next()
+	}
+}
+
+// orderIDParam is the order a request's route names: the :id after
+// /orders/ (the order service's routes), or an orderId path or query
+// parameter (inventory's reservation, payment's list). A value that is not
+// a UUID is not logged as one.
+func orderIDParam(c *gin.Context) string {
+	id := c.Param("orderId")
+	if id == "" && strings.Contains(c.FullPath(), "/orders/:id") {
+		id = c.Param("id")
+	}
+	if id == "" && c.Request.URL.RawQuery != "" {
+		id = c.Query("orderId")
+	}
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return ""
+	}
+	return id
+}
+
+// traced runs each request in a server span, the child of the caller's
+// traceparent if it sent one, named by its route ("POST /api/v1/orders").
+// Its attributes are only computed when the span records.
+func traced(tracer trace.Tracer) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		ctx := tracing.FromHTTP(c.Request.Context(), c.Request.Header)
+		ctx, span := tracer.Start(ctx, c.Request.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer))
+		defer span.End()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+		if !span.IsRecording() {
+			return
+		}
+		status := c.Writer.Status()
+		span.SetAttributes(
+			attribute.String("http.request.method", c.Request.Method),
+			attribute.String("http.route", route),
+			attribute.Int("http.response.status_code", status),
+			attribute.String("shop.request_id", logging.RequestID(ctx)),
+		)
+		if id := logging.OrderID(ctx); id != "" {
+			span.SetAttributes(attribute.String("shop.order_id", id))
+		}
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
 	}
 }
 

@@ -159,6 +159,22 @@ func New(eventType string) (m proto.Message, ok bool) {
 	return r.newMessage(), true
 }
 
+// KeyedByOrder reports whether events of eventType are keyed by an order
+// ID (the event catalog's key column): every event of the saga's topics,
+// order.events, inventory.events and payment.events, except STOCK_LOW,
+// which is keyed by product.
+func KeyedByOrder(eventType string) bool {
+	r, ok := byType[eventType]
+	if !ok || eventType == TypeStockLow {
+		return false
+	}
+	switch r.topic {
+	case TopicOrder, TopicInventory, TopicPayment:
+		return true
+	}
+	return false
+}
+
 // Types returns all event types, grouped by topic. The caller owns the slice.
 func Types() []string {
 	types := make([]string, len(registrations))

@@ -204,3 +204,16 @@ func TestTimestampsRoundTrip(t *testing.T) {
 		t.Fatalf("round trip mismatch: %v", out)
 	}
 }
+
+// The saga's events are keyed by order, as the event catalog says; stock
+// and catalog and identity events are not.
+func TestKeyedByOrder(t *testing.T) {
+	for typ, want := range map[string]bool{
+		eventsv1.TypeOrderCreated: true, eventsv1.TypeInventoryReserved: true, eventsv1.TypeReservationExpired: true, eventsv1.TypePaymentSuccess: true,
+		eventsv1.TypePaymentRefunded: true, eventsv1.TypeStockLow: false, eventsv1.TypeProductUpserted: false, eventsv1.TypeUserDisabled: false, "NOPE": false,
+	} {
+		if got := eventsv1.KeyedByOrder(typ); got != want {
+			t.Errorf("KeyedByOrder(%s) = %v, want %v", typ, got, want)
+		}
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/scripts/internal/gateway"
 	"github.com/shop-oss/shop/scripts/internal/history"
+	"github.com/shop-oss/shop/scripts/internal/otlpsink"
 	"github.com/shop-oss/shop/scripts/internal/procstack"
 )
 
@@ -49,6 +50,7 @@ type options struct {
 	only        string // run only the faults whose name contains this
 	capacity    bool   // the capacity ramp and flash sale instead of the load run
 	rampStep    time.Duration
+	trace       bool
 }
 
 // validate refuses flags the run cannot use, before anything is built or
@@ -88,6 +90,7 @@ func main() {
 	flag.StringVar(&o.logLevel, "log-level", "warn", "the services' log level")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the services' logs) and print where it is")
 	flag.BoolVar(&o.direct, "direct", false, "customers call the services on their own ports instead of through the nginx gateway")
+	flag.BoolVar(&o.trace, "trace", false, "the services record every span (OTEL_TRACES_SAMPLER=always_on) and export them over OTLP/HTTP to a receiver in this process; without it tracing is off (no OTEL_* set)")
 	flag.IntVar(&o.pprofPort, "pprof-port", 0, "when set, service i serves pprof on 127.0.0.1:port+i (identity, catalog, inventory, order, payment)")
 	flag.StringVar(&o.faults, "faults", "", "short or long: run the fault suite (faults injected under load, invariants checked; exits 1 on a violation)")
 	flag.Uint64Var(&o.seed, "seed", 0, "seed of the fault suite's mixed faults (printed; 0 draws one)")
@@ -151,6 +154,20 @@ func run(o options) error {
 				env[name] = map[string]string{}
 			}
 			env[name]["SHOP_PPROF_ADDR"] = fmt.Sprintf("127.0.0.1:%d", o.pprofPort+i)
+		}
+	}
+	var sink *otlpsink.Sink
+	if o.trace {
+		if sink, err = otlpsink.Start(false); err != nil {
+			return err
+		}
+		defer sink.Close()
+		for _, name := range config.ServiceNames {
+			if env[name] == nil {
+				env[name] = map[string]string{}
+			}
+			env[name]["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.URL
+			env[name]["OTEL_TRACES_SAMPLER"] = "always_on"
 		}
 	}
 	opts := procstack.Options{BinDir: bin, WorkDir: work, LogLevel: o.logLevel, Env: env, PGSocketDir: o.pgSocket}
@@ -231,6 +248,12 @@ func run(o options) error {
 		for _, h := range hopReports(hops0, hops1) {
 			fmt.Println("    " + h.String())
 		}
+	}
+	if sink != nil {
+		fmt.Printf("  tracing: on (always_on), %d spans received over OTLP/HTTP, %.1f per order placed\n",
+			sink.Count(), float64(sink.Count())/float64(max(res.placed, 1)))
+	} else {
+		fmt.Println("  tracing: off (no OTEL_* set)")
 	}
 	fmt.Println("\n" + rep.target())
 	if !rep.ok() {

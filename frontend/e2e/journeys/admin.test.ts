@@ -82,6 +82,8 @@ describe.sequential("staff in the admin app", () => {
     orderId = await buyAndPay(url, productId);
 
     await go(page, "Dashboard");
+    // The saga now, from the order service's live figures.
+    await page.getByRole("region", { name: "The saga now" }).getByText("Waiting for payment").waitFor();
     const latest = page.getByRole("region", { name: "Latest orders" });
     await latest.getByRole("link", { name: orderId.slice(0, 8) }).click({ timeout: 60_000 });
     await page.getByRole("heading", { level: 1, name: `Order ${orderId.slice(0, 8)}` }).waitFor();
@@ -89,6 +91,9 @@ describe.sequential("staff in the admin app", () => {
     await timeline.getByText("Live: updates as they happen").waitFor();
     await timeline.getByText("Reserved stock sold").waitFor();
     await expect(timeline.getByRole("region", { name: /^Payment/ }).getByText("Paid", { exact: true }).count()).resolves.toBe(1);
+    // Its trace, found in Jaeger by the order's ID.
+    const trace = await page.getByRole("link", { name: "Its trace across the services" }).getAttribute("href");
+    expect(decodeURIComponent(new URL(trace ?? "").searchParams.get("tags") ?? "")).toBe(`{"shop.order_id":"${orderId}"}`);
     await shootDesktop(page, "admin-04-order-paid");
 
     await page.getByRole("button", { name: "Mark shipped" }).click();

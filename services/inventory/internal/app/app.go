@@ -122,6 +122,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 		inventory.Config{
 			ReservationTTL: cfg.ReservationTTL, LowStockThreshold: cfg.LowStockThreshold,
 			SweepInterval: cfg.SweepInterval, SweepBatch: cfg.SweepBatch,
+			Expired: newExpiries(svc.Registry),
 		},
 		svc.Log.With("component", "inventory"),
 	)

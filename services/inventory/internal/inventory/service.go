@@ -22,6 +22,9 @@ type Config struct {
 	SweepBatch    int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Expired, when set, is told how many reservations a sweep expired,
+	// after their transaction committed (the metrics' hook).
+	Expired func(n int)
 }
 
 // Origin says who asks for an operation: the saga's events, which must

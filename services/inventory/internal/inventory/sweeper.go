@@ -78,5 +78,8 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		n = len(due)
 		return stockIDs(l.changed()), nil
 	})
+	if err == nil && n > 0 && s.cfg.Expired != nil {
+		s.cfg.Expired(n)
+	}
 	return n, err
 }

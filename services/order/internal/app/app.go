@@ -175,8 +175,8 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 		Lifetime: cfg.StreamLifetime, Heartbeat: cfg.StreamHeartbeat, Recheck: cfg.StreamRecheck, PerUser: cfg.StreamsPerUser,
 	}, svc.Log)
 	orderevents.New(orders, store, productsChanged).OnSagaCommit(svc.Wakeup.Notify).Register(svc.Consumer)
-	svc.Go("stuck-orders gauge", func(ctx context.Context) error {
-		return m.watchStuck(ctx, orders, cfg.StuckInterval, svc.Log)
+	svc.Go("order-state gauges", func(ctx context.Context) error {
+		return m.watchState(ctx, orders, cfg.StuckInterval, svc.Log)
 	})
 	svc.Go("saga timeouts", func(ctx context.Context) error {
 		return service.Every(ctx, cfg.StuckInterval, func(ctx context.Context) { cancelTimedOut(ctx, orders, svc.Log) })

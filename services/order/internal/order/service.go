@@ -443,8 +443,12 @@ type cause struct {
 
 // step is a transition done, for the metrics.
 type step struct {
-	from, to    Status
-	sagaSeconds float64
+	from, to Status
+	// reason is the cancel reason when to is CANCELLED.
+	reason string
+	// sinceCreated is the time from the order's creation to this step
+	// (0 when the creation time is unknown).
+	sinceCreated float64
 }
 
 // move applies action to o through the transition table: it writes the new
@@ -483,15 +487,18 @@ func (o *Order) enter(to Status, now time.Time, reason string) {
 // newStep is the step o just took from from, for the metrics.
 func newStep(o Order, from Status, now time.Time) step {
 	st := step{from: from, to: o.Status}
-	if o.Status == StatusPaid {
-		st.sagaSeconds = now.Sub(o.CreatedAt).Seconds()
+	if o.Status == StatusCancelled {
+		st.reason = o.CancelReason
+	}
+	if !o.CreatedAt.IsZero() {
+		st.sinceCreated = max(now.Sub(o.CreatedAt).Seconds(), 0)
 	}
 	return st
 }
 
 func (s *Service) record(st step) {
 	if st.to != "" {
-		s.m.Transition(st.from, st.to, st.sagaSeconds)
+		s.m.Transition(st.from, st.to, st.reason, st.sinceCreated)
 	}
 }
 
@@ -625,6 +632,20 @@ func (s *Service) Stats(ctx context.Context, actor Actor, from, to time.Time) (S
 	out := Stats{Counts: make(map[Status]int64, len(Statuses)), Revenue: revenue, Stuck: stuck}
 	for _, st := range Statuses {
 		out.Counts[st] = counts[st]
+	}
+	return out, nil
+}
+
+// StatusCounts counts the orders in each status now, every status present
+// (zero included): the orders-per-status gauge's figures.
+func (s *Service) StatusCounts(ctx context.Context) (map[Status]int64, error) {
+	counts, _, err := s.store.Counts(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("count orders by status: %w", err)
+	}
+	out := make(map[Status]int64, len(Statuses))
+	for _, st := range Statuses {
+		out[st] = counts[st]
 	}
 	return out, nil
 }

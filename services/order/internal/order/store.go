@@ -114,15 +114,16 @@ type Revenue struct {
 type Metrics interface {
 	// OrderCreated counts a placed order.
 	OrderCreated()
-	// Transition counts a status change; sagaSeconds is the time from
-	// creation to PAID when to is PAID, else 0.
-	Transition(from, to Status, sagaSeconds float64)
+	// Transition counts a status change; reason is the cancel reason when
+	// to is CANCELLED, sinceCreated the time from the order's creation to
+	// the change in seconds (0 when unknown).
+	Transition(from, to Status, reason string, sinceCreated float64)
 }
 
 type noMetrics struct{}
 
-func (noMetrics) OrderCreated()                     {}
-func (noMetrics) Transition(_, _ Status, _ float64) {}
+func (noMetrics) OrderCreated()                               {}
+func (noMetrics) Transition(_, _ Status, _ string, _ float64) {}
 
 // Receipt is written with a new order, in the same statement, and the order
 // only with it: the idempotency record of the request that places the order,

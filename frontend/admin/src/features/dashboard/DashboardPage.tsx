@@ -34,6 +34,17 @@ export function DashboardPage() {
     queryFn: () => unwrap(api.order.GET("/api/v1/orders/stats", { params: { query: range } })),
     enabled: isAdmin,
   });
+  // The saga now, read again every 10 s: the order service's figures of
+  // the last 24 hours (in-flight orders are younger than their SLA) and its
+  // stuck orders, which also feed its metrics (orders_by_status,
+  // orders_stuck).
+  const liveRange = useMemo(() => ({ from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() }), []);
+  const live = useQuery({
+    queryKey: queryKeys.stats({ ...liveRange, live: true }),
+    queryFn: () => unwrap(api.order.GET("/api/v1/orders/stats", { params: { query: liveRange } })),
+    enabled: isAdmin,
+    refetchInterval: 10_000,
+  });
   const latest = useQuery({
     queryKey: queryKeys.orderList({ latest: true }),
     queryFn: () => unwrap(api.order.GET("/api/v1/orders", { params: { query: { limit: 8 } } })),
@@ -72,6 +83,7 @@ export function DashboardPage() {
           </li>
         )}
       </ul>
+      {isAdmin && <SagaNow stats={live.data} updatedAt={live.dataUpdatedAt} error={live.isError} />}
       <div className="charts">
         <figure className="chart card">
           <figcaption><h2>Revenue per day</h2><p className="muted">Paid and not cancelled, and refunds, in {currency}</p></figcaption>
@@ -174,5 +186,31 @@ export function DashboardPage() {
         </figure>
       </div>
     </>
+  );
+}
+
+type LiveStats = { counts: Record<string, number>; stuck: Record<string, number> };
+
+/** SagaNow: where the saga stands, refreshed every 10 s. */
+function SagaNow({ stats, updatedAt, error }: { stats?: LiveStats; updatedAt: number; error: boolean }) {
+  const figure = (n: number | undefined) => (n === undefined ? "…" : n);
+  const c = stats?.counts;
+  const stuck = stats ? Object.values(stats.stuck).reduce((a, b) => a + b, 0) : undefined;
+  return (
+    <section className="card saga-now" aria-labelledby="saga-now-title">
+      <h2 id="saga-now-title">The saga now</h2>
+      <p className="muted small">
+        Orders of the last 24 hours, refreshed every 10 seconds
+        {updatedAt > 0 && <> (as of {new Date(updatedAt).toLocaleTimeString()})</>}
+        {error && <> · the last refresh failed</>}
+      </p>
+      <ul className="kpis" aria-label="The saga now">
+        <li><span className="kpi__label">Waiting for stock</span><span className="kpi__value">{figure(c?.CREATED)}</span></li>
+        <li><span className="kpi__label">Waiting for payment</span><span className="kpi__value">{figure(c?.PAYMENT_PENDING)}</span></li>
+        <li><span className="kpi__label">Paid</span><span className="kpi__value">{figure(c ? (c.PAID ?? 0) + (c.SHIPPED ?? 0) + (c.DELIVERED ?? 0) : undefined)}</span></li>
+        <li><span className="kpi__label">Cancelled</span><span className="kpi__value">{figure(c?.CANCELLED)}</span></li>
+        <li className={stuck ? "kpi--alert" : undefined}><span className="kpi__label">Stuck</span><span className="kpi__value">{figure(stuck)}</span></li>
+      </ul>
+    </section>
   );
 }

@@ -7,6 +7,7 @@ import { Alert, Badge, Button, Dialog, ErrorState, Loading, Money, StatusBadge, 
 import { dlqServices, listDeadLetters } from "../dlq/dlq";
 import { Timeline } from "./Timeline";
 import { buildTimeline, type DeadLetterOf } from "./timeline";
+import { traceTemplate, traceUrl } from "./trace";
 
 /** One order: its lines, payment, reservation, the actions its status allows, and its saga live. */
 export function OrderPage() {
@@ -68,6 +69,7 @@ export function OrderPage() {
   const p = payment.data ?? undefined;
   const letters = dlq.flatMap((q) => q.data ?? []);
   const items = buildTimeline(progress?.timeline ?? [], p, letters);
+  const trace = isAdmin ? traceUrl(traceTemplate(), { orderId: o.id }) : undefined;
   return (
     <>
       <div className="page-head">
@@ -77,6 +79,7 @@ export function OrderPage() {
       <p className="muted">
         Placed {formatDateTime(o.created_at)} by customer <code className="id">{o.user_id}</code>
         {o.cancel_reason && <> · cancelled: <strong>{o.cancel_reason}</strong></>}
+        {trace && <> · <a href={trace} target="_blank" rel="noreferrer">Its trace across the services</a></>}
       </p>
       <Actions order={{ ...o, ...(progress?.order ?? {}) }} payment={p} isAdmin={isAdmin} />
       <div className="detail-grid">
