@@ -39,7 +39,11 @@ type orderFixture struct {
 // those named reserved, paid and shipped are taken there by the saga's
 // events (and the admin, for shipped).
 func fuzzOrder(tb testing.TB, names ...string) orderFixture {
-	s := fuzztest.Start(tb, "order", nil, func(cfg app.Config, log io.Writer) (*service.Service, error) {
+	// The per-customer limits are off: the fuzzer places far more orders
+	// than a customer may hold (the limits have their own tests).
+	s := fuzztest.Start(tb, "order", map[string]string{
+		"SHOP_ORDER_MAX_OPEN_ORDERS": "0", "SHOP_ORDER_MAX_OPEN_UNITS": "0", "SHOP_ORDER_PLACE_PER_MINUTE": "0",
+	}, func(cfg app.Config, log io.Writer) (*service.Service, error) {
 		return app.New(context.Background(), cfg, app.Options{LogOutput: log})
 	})
 	o := orderFixture{Service: s, orders: map[string]string{}, tokens: map[string]string{
@@ -123,7 +127,7 @@ func FuzzEvents(f *testing.F) {
 			Reason: "OUT_OF_STOCK", ShortLines: []*eventsv1.ShortLine{{ProductId: fuzzProduct, Requested: 1, Available: 0}}}),
 		ev("ok-reservation-expired", eventsv1.TypeReservationExpired, "$expired", &eventsv1.ReservationExpired{OrderId: "$expired", ReservationId: anyUUID}),
 		ev("ok-payment-success", eventsv1.TypePaymentSuccess, "$reserved", &eventsv1.PaymentSucceeded{OrderId: "$reserved", PaymentId: anyUUID, Amount: eur}),
-		ev("ok-payment-failed", eventsv1.TypePaymentFailed, "$failed", &eventsv1.PaymentFailed{OrderId: "$failed", PaymentId: anyUUID, ReasonCode: "GATEWAY_TIMEOUT"}),
+		ev("ok-payment-failed", eventsv1.TypePaymentFailed, "$failed", &eventsv1.PaymentFailed{OrderId: "$failed", PaymentId: anyUUID, ReasonCode: "GATEWAY_TIMEOUT", Amount: eur}),
 		ev("ok-inventory-confirmed", eventsv1.TypeInventoryConfirmed, "$paid", &eventsv1.InventoryConfirmed{OrderId: "$paid", ReservationId: anyUUID}),
 		ev("ok-inventory-released", eventsv1.TypeInventoryReleased, "$paid", &eventsv1.InventoryReleased{OrderId: "$paid", ReservationId: anyUUID, Reason: "ORDER_CANCELLED"}),
 		ev("ok-payment-initiated", eventsv1.TypePaymentInitiated, "$paid", &eventsv1.PaymentInitiated{OrderId: "$paid", PaymentId: anyUUID, Amount: eur}),

@@ -32,6 +32,9 @@ func fuzzPayment(tb testing.TB) fuzztest.Service {
 	return fuzztest.Start(tb, "payment", map[string]string{
 		"SHOP_PAYMENT_GATEWAY_BACKOFF": "1ms", "SHOP_PAYMENT_GATEWAY_BACKOFF_MAX": "2ms",
 		"SHOP_PAYMENT_GATEWAY_ATTEMPT_TIMEOUT": "50ms",
+		// Off: the fuzzer confirms far more often than a customer may
+		// (the limit has its own test).
+		"SHOP_PAYMENT_CONFIRM_PER_MINUTE": "0",
 	}, func(cfg app.Config, log io.Writer) (*service.Service, error) {
 		return app.New(context.Background(), cfg, app.Options{LogOutput: log})
 	})
