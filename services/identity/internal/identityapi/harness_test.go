@@ -1,7 +1,6 @@
 package identityapi_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -135,31 +134,7 @@ type request struct {
 // do makes the call through the spec-validating client.
 func (f *fixture) do(r request) response {
 	f.t.Helper()
-	var body io.Reader
-	switch b := r.body.(type) {
-	case nil:
-	case string:
-		body = strings.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		body = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(r.method, f.base+r.path, body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if r.token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.token)
-	}
-	for i := 0; i+1 < len(r.headers); i += 2 {
-		req.Header.Set(r.headers[i], r.headers[i+1])
-	}
+	req := testkit.JSONRequest(f.t, r.method, f.base+r.path, r.token, r.body, r.headers...)
 	res, err := f.client.Do(req)
 	if err != nil {
 		f.t.Fatalf("%s %s: %v", r.method, r.path, err)

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -158,31 +157,11 @@ func (r response) problemType() string {
 // unless it is a string; headers are name, value pairs.
 func (e *env) do(method, path, user string, body any, headers ...string) response {
 	e.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		r = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, e.base+path, r)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if r != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	token := ""
 	if user != "" {
-		req.Header.Set("Authorization", "Bearer "+e.tokens[user])
+		token = e.tokens[user]
 	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
+	req := testkit.JSONRequest(e.t, method, e.base+path, token, body, headers...)
 	res, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
