@@ -36,6 +36,7 @@ func Register(c *consumer.Consumer, svc *payment.Service, changed func(orderID s
 type Handlers struct {
 	svc     *payment.Service
 	changed func(orderID string)
+	batch   *consumer.Batch[read, payment.Reserved, bool]
 }
 
 // done tells changed about orderID once the transaction commits, when the
@@ -51,11 +52,12 @@ func (h Handlers) done(ctx context.Context, orderID string, changed bool, err er
 // NewHandlers returns the handlers over svc, telling changed (when not
 // nil) what Register says (Register uses them; tests call them directly).
 func NewHandlers(svc *payment.Service, changed func(orderID string)) Handlers {
-	return Handlers{svc: svc, changed: changed}
+	return Handlers{svc: svc, changed: changed, batch: newBatch(svc)}
 }
 
-// Prepare writes, before a batch of several events is handled, what the
-// batch's INVENTORY_RESERVED events record in the order projection, as one
+// newBatch is the handlers' batch case (consumer.Batch): before a batch
+// of several events is handled, it writes what the batch's
+// INVENTORY_RESERVED events record in the order projection, as one
 // pipeline in the batch's transaction, and then the payments of the orders
 // that this made ready to pay, as a second one: two round trips for all of
 // them instead of two each. Only orders with no other event in the batch
@@ -64,94 +66,68 @@ func NewHandlers(svc *payment.Service, changed func(orderID string)) Handlers {
 // locks in one global order, see paymentdb.SaveAll): the handlers lock
 // their orders after the pipeline's, and two batches sharing orders would
 // otherwise deadlock. The handlers finish each event from its outcome.
+func newBatch(svc *payment.Service) *consumer.Batch[read, payment.Reserved, bool] {
+	return &consumer.Batch[read, payment.Reserved, bool]{
+		Key: func(e event.Event) (string, read, bool) {
+			orderID, r, err := decode(e)
+			return orderID, read{order: orderID, reserved: r}, err == nil // else its handler dead-letters it
+		},
+		Plan: func(r read) (payment.Reserved, bool) {
+			if r.reserved == nil {
+				return payment.Reserved{}, false
+			}
+			return *r.reserved, true
+		},
+		Apply: func(ctx context.Context, tx *gorm.DB, lock []string, records []payment.Reserved) ([]bool, bool, error) {
+			orders, ok, err := paymentdb.SaveAll(ctx, tx, lock, records)
+			if err != nil || !ok {
+				return nil, ok, err // not ok: each handler sends its own
+			}
+			var plans []payment.PendingPayment
+			var planned []int // index in records of plans[k]
+			for i, o := range orders {
+				if plan, ok := svc.PlanPayment(o); ok {
+					plans = append(plans, plan)
+					planned = append(planned, i)
+				}
+			}
+			created, ok, err := paymentdb.CreateAll(ctx, tx, plans)
+			switch {
+			case err != nil:
+				return nil, true, err
+			case !ok: // SaveAll could pipeline in this very transaction
+				return nil, true, errors.New("prepare: the payments could not be pipelined")
+			}
+			out := make([]bool, len(records)) // whether each created its order's payment
+			for k, i := range planned {
+				out[i] = created[k]
+			}
+			return out, true, nil
+		},
+	}
+}
+
+// read is what the batch reads of an event: its order and, for
+// INVENTORY_RESERVED, what it records.
+type read struct {
+	order    string
+	reserved *payment.Reserved
+}
+
+// Prepare runs the handlers' batch case before a batch (the consumer's
+// Preparer; Register sets it).
 func (h Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
-	if len(batch) < 2 {
-		return ctx, nil
-	}
-	type candidate struct {
-		id       uuid.UUID
-		order    string
-		reserved payment.Reserved
-	}
-	var candidates []candidate
-	events := map[string]int{} // by order
-	for _, e := range batch {
-		orderID, r, err := decode(e)
-		if err != nil {
-			continue // its handler dead-letters it
-		}
-		events[orderID]++
-		if r != nil {
-			candidates = append(candidates, candidate{id: e.ID, order: orderID, reserved: *r})
-		}
-	}
-	var chosen []candidate
-	var records []payment.Reserved
-	for _, c := range candidates {
-		if events[c.order] == 1 {
-			chosen = append(chosen, c)
-			records = append(records, c.reserved)
-		}
-	}
-	if len(chosen) < 2 {
-		return ctx, nil // nothing to save: the handler sends its own
-	}
-	lock := make([]string, 0, len(events))
-	for id := range events {
-		lock = append(lock, id)
-	}
-	orders, ok, err := paymentdb.SaveAll(ctx, tx, lock, records)
-	if err != nil || !ok {
-		return ctx, err // not ok: each handler sends its own
-	}
-	var plans []payment.PendingPayment
-	var planned []int // index in chosen of plans[k]
-	for i, o := range orders {
-		if plan, ok := h.svc.PlanPayment(o); ok {
-			plans = append(plans, plan)
-			planned = append(planned, i)
-		}
-	}
-	created, ok, err := paymentdb.CreateAll(ctx, tx, plans)
-	switch {
-	case err != nil:
-		return ctx, err
-	case !ok: // SaveAll could pipeline in this very transaction
-		return ctx, errors.New("prepare: the payments could not be pipelined")
-	}
-	out := make(preparedOutcomes, len(chosen))
-	for _, c := range chosen {
-		out[c.id] = preparedOutcome{order: c.order}
-	}
-	for k, i := range planned {
-		out[chosen[i].id] = preparedOutcome{order: chosen[i].order, created: created[k]}
-	}
-	return context.WithValue(ctx, preparedKey{}, out), nil
+	return h.batch.Prepare(ctx, tx, batch)
 }
 
-// preparedOutcomes are what Prepare did, by event ID. They live in the
-// batch's context, so a batch that fails (and is then handled event by
-// event) leaves none behind.
-type preparedOutcomes map[uuid.UUID]preparedOutcome
-
-// preparedOutcome is the order of an event Prepare wrote, and whether that
-// created the order's payment.
-type preparedOutcome struct {
-	order   string
-	created bool
-}
-
-type preparedKey struct{}
-
-// finishPrepared finishes e if Prepare wrote it (handled), without
+// finishPrepared finishes e if the batch wrote it (handled), without
 // decoding it again.
 func (h Handlers) finishPrepared(ctx context.Context, e event.Event) (handled bool, err error) {
-	out, _ := ctx.Value(preparedKey{}).(preparedOutcomes)
-	p, ok := out[e.ID]
+	p, ok := h.batch.Outcome(ctx, e)
 	if !ok {
 		return false, nil
 	}
-	return true, h.done(ctx, p.order, h.svc.PaymentPlanned(p.created), nil)
+	return true, h.done(ctx, p.Value.order, h.svc.PaymentPlanned(p.Out), nil)
 }
 
 // InventoryReserved records the reservation; creates the payment if the
