@@ -25,7 +25,7 @@ func TestPerCustomerLimitsOfPlacing(t *testing.T) {
 		return e.Do("POST", "/api/v1/orders", user, map[string]any{"lines": []any{ordertest.Line(ordertest.Alpha, qty)}},
 			"Idempotency-Key", uuid.NewString())
 	}
-	refused := func(r ordertest.Response, status int, slug, detail string) {
+	refused := func(t *testing.T, r ordertest.Response, status int, slug, detail string) {
 		t.Helper()
 		var p struct{ Detail string }
 		r.JSON(t, &p)
@@ -34,47 +34,56 @@ func TestPerCustomerLimitsOfPlacing(t *testing.T) {
 		}
 	}
 
-	// The customer: two unpaid orders, then the third is refused.
-	var first ordertest.OrderJSON
-	r := place(ordertest.CustomerID, 1) // 1 of 5 per minute
-	r.JSON(t, &first)
-	if r.Status != http.StatusCreated {
-		t.Fatalf("first: %d %s", r.Status, r.Body)
-	}
-	e.Feed(first.ID, ordertest.Reserved(first.ID)) // PAYMENT_PENDING is unpaid too
-	if r := place(ordertest.CustomerID, 1); r.Status != http.StatusCreated {
-		t.Fatalf("second: %d %s", r.Status, r.Body)
-	}
-	refused(place(ordertest.CustomerID, 1), http.StatusConflict, "too-many-open-orders", "SHOP_ORDER_MAX_OPEN_ORDERS")
-	// Paying one frees its room.
-	e.Feed(first.ID, ordertest.Succeeded(first.ID))
-	e.WaitStatus(first.ID, "PAID")
-	if r := place(ordertest.CustomerID, 1); r.Status != http.StatusCreated { // 4 of 5
-		t.Fatalf("after paying one: %d %s", r.Status, r.Body)
-	}
-	// The budget of POST /orders is spent by refused requests too: the
-	// fifth is refused for the open orders, the sixth by the rate limit.
-	refused(place(ordertest.CustomerID, 1), http.StatusConflict, "too-many-open-orders", "at most 2")
-	r = place(ordertest.CustomerID, 1)
-	refused(r, http.StatusTooManyRequests, "rate-limited", "5 orders placed per user per minute")
-	if r.Header.Get("Retry-After") == "" {
-		t.Fatalf("429 without Retry-After: %v", r.Header)
-	}
+	// The subtests run in order: the customer's requests spend one
+	// per-minute budget.
+	t.Run("openOrders409AndPayingFreesTheRoom", func(t *testing.T) {
+		// Two unpaid orders, then the third is refused.
+		var first ordertest.OrderJSON
+		r := place(ordertest.CustomerID, 1) // 1 of 5 per minute
+		r.JSON(t, &first)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("first: %d %s", r.Status, r.Body)
+		}
+		e.Feed(first.ID, ordertest.Reserved(first.ID)) // PAYMENT_PENDING is unpaid too
+		if r := place(ordertest.CustomerID, 1); r.Status != http.StatusCreated {
+			t.Fatalf("second: %d %s", r.Status, r.Body)
+		}
+		refused(t, place(ordertest.CustomerID, 1), http.StatusConflict, "too-many-open-orders", "SHOP_ORDER_MAX_OPEN_ORDERS")
+		// Paying one frees its room.
+		e.Feed(first.ID, ordertest.Succeeded(first.ID))
+		e.WaitStatus(first.ID, "PAID")
+		if r := place(ordertest.CustomerID, 1); r.Status != http.StatusCreated { // 4 of 5
+			t.Fatalf("after paying one: %d %s", r.Status, r.Body)
+		}
+	})
 
-	// Another customer: units count across the lines of unpaid orders.
-	refused(place(ordertest.OtherID, 6), http.StatusConflict, "too-many-open-units", "SHOP_ORDER_MAX_OPEN_UNITS")
-	var big ordertest.OrderJSON
-	r = place(ordertest.OtherID, 4)
-	r.JSON(t, &big)
-	if r.Status != http.StatusCreated {
-		t.Fatalf("4 units: %d %s", r.Status, r.Body)
-	}
-	refused(place(ordertest.OtherID, 2), http.StatusConflict, "too-many-open-units", "6 units with this order, at most 5")
-	// Cancelling frees the units.
-	if r := e.Do("POST", "/api/v1/orders/"+big.ID+"/cancel", ordertest.OtherID, nil); r.Status != http.StatusOK {
-		t.Fatalf("cancel: %d %s", r.Status, r.Body)
-	}
-	if r := place(ordertest.OtherID, 5); r.Status != http.StatusCreated {
-		t.Fatalf("after cancelling: %d %s", r.Status, r.Body)
-	}
+	t.Run("refusedRequestsSpendTheRateLimit429", func(t *testing.T) {
+		// The budget of POST /orders is spent by refused requests too: the
+		// fifth is refused for the open orders, the sixth by the rate limit.
+		refused(t, place(ordertest.CustomerID, 1), http.StatusConflict, "too-many-open-orders", "at most 2")
+		r := place(ordertest.CustomerID, 1)
+		refused(t, r, http.StatusTooManyRequests, "rate-limited", "5 orders placed per user per minute")
+		if r.Header.Get("Retry-After") == "" {
+			t.Fatalf("429 without Retry-After: %v", r.Header)
+		}
+	})
+
+	t.Run("openUnits409ForAnotherCustomerAndCancellingFreesThem", func(t *testing.T) {
+		// Units count across the lines of unpaid orders.
+		refused(t, place(ordertest.OtherID, 6), http.StatusConflict, "too-many-open-units", "SHOP_ORDER_MAX_OPEN_UNITS")
+		var big ordertest.OrderJSON
+		r := place(ordertest.OtherID, 4)
+		r.JSON(t, &big)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("4 units: %d %s", r.Status, r.Body)
+		}
+		refused(t, place(ordertest.OtherID, 2), http.StatusConflict, "too-many-open-units", "6 units with this order, at most 5")
+		// Cancelling frees the units.
+		if r := e.Do("POST", "/api/v1/orders/"+big.ID+"/cancel", ordertest.OtherID, nil); r.Status != http.StatusOK {
+			t.Fatalf("cancel: %d %s", r.Status, r.Body)
+		}
+		if r := place(ordertest.OtherID, 5); r.Status != http.StatusCreated {
+			t.Fatalf("after cancelling: %d %s", r.Status, r.Body)
+		}
+	})
 }
