@@ -110,8 +110,8 @@ proto-check: ## fail when the generated event code is stale
 bench: deps ## run every benchmark; each prints its figures beside a baseline measured in the same run
 	go run ./scripts/busbench
 	go run ./scripts/bench/identity
-	go run ./services/catalog/cmd/catalog-bench
-	go run ./services/inventory/cmd/inventory-bench
+	go run ./scripts/bench/catalog
+	go run ./scripts/bench/inventory
 	go run ./scripts/gatewaybench
 	go run ./scripts/loadgen
 	@$(MAKE) --no-print-directory capacity
@@ -131,6 +131,14 @@ chaos-short: deps ## the short fault suite (each fault once, what `make test` ru
 .PHONY: bench-bus
 bench-bus: deps ## the event-bus benchmark only (outbox → Kafka → idempotent consumer)
 	go run ./scripts/busbench
+
+.PHONY: bench-catalog
+bench-catalog: deps ## the catalog benchmark only (HTTP reads and search over 100,000 products; TREE=dir measures another source tree's catalog)
+	go run ./scripts/bench/catalog $(if $(TREE),-tree $(TREE))
+
+.PHONY: bench-inventory
+bench-inventory: deps ## the inventory benchmark only (reservations/s through the broker beside pgbench; TREE=dir measures another source tree's inventory)
+	go run ./scripts/bench/inventory $(if $(TREE),-tree $(TREE))
 
 .PHONY: bench-saga
 bench-saga: deps ## the whole-saga load generator only (all services as processes, behind the gateway; loadgen -direct bypasses it)

@@ -1,6 +1,38 @@
-// Package outbox implements the transactional outbox: Add writes events in
-// the caller's database transaction, next to the state change that caused
-// them; the Relay publishes committed events to Kafka and deletes them.
+// Package outbox implements the transactional outbox: a service writes the
+// events of a state change into the outbox table in the same transaction as
+// the change; the Relay publishes committed events to Kafka and deletes
+// them.
+//
+// An event is written one way in each of two cases.
+//
+// In a transaction the caller owns (the usual case: a command of the API,
+// an event handler in its consumer's transaction, any change of more than
+// one statement), Add writes the events in that transaction:
+//
+//	err := db.Transaction(func(tx *gorm.DB) error {
+//		if err := tx.Exec(`UPDATE orders SET status = 'SHIPPED' WHERE id = ?`, id).Error; err != nil {
+//			return err
+//		}
+//		return outbox.Add(ctx, tx, shipped)
+//	})
+//
+// (AddWithdrawable and Withdraw are Add for an announcement written early
+// that the transaction may take back before it commits.)
+//
+// In the one SQL statement that makes the change (a hot path that is a
+// single statement, run on its own or in a pipeline, saving the round trips
+// of a transaction), InsertFrom is a data-modifying CTE beside the change,
+// with Values as its parameters. It writes the event once for each row of
+// the CTE it selects from, so a change that touches no row writes none:
+//
+//	sql := `WITH changed AS (UPDATE orders SET status = 'SHIPPED' WHERE id = ? AND status = 'PAID' RETURNING id),
+//		ev AS (` + outbox.InsertFrom("changed") + `)
+//		SELECT count(*) FROM changed`
+//	err := db.Raw(sql, append([]any{id}, outbox.Values(shipped)...)...).Scan(&n).Error
+//
+// Both write the same row; a consumer cannot tell which way an event came
+// in. Use Add unless the change is one statement on a path measured to need
+// it.
 //
 // Guarantees: an event is published if and only if its transaction
 // committed; at least once (a crash after publishing and before the delete
@@ -158,12 +190,11 @@ const placeholders = "?::smallint, ?::text, ?::text, ?::uuid, ?::text, ?::int, "
 	"?::timestamptz, ?::text, ?::text, ?::text, ?::bytea"
 
 // InsertFrom is an INSERT of one event, whose parameters are Values, once
-// for each row of src. Add is the usual way in; this is for a producer that
-// writes its event in the same SQL statement as its state change (one round
-// trip, a statement that can be its own transaction), as a data-modifying
-// CTE next to the change:
+// for each row of src: the way to write an event in the same SQL statement
+// as its change, as a data-modifying CTE beside it (see the package
+// documentation; Add is the way inside a transaction):
 //
-//	WITH changed AS (UPDATE ... RETURNING ...), e AS (<InsertFrom("changed")>) ...
+//	WITH changed AS (UPDATE ... RETURNING ...), ev AS (<InsertFrom("changed")>) ...
 //
 // A src without rows writes no event.
 func InsertFrom(src string) string {

@@ -5,7 +5,8 @@
 // Tracing is configured by the standard OTEL_* environment. It exports
 // (OTLP over HTTP, protobuf) only when OTEL_EXPORTER_OTLP_ENDPOINT or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; the sampler is the one
-// OTEL_TRACES_SAMPLER names (default parentbased_always_on). Without an
+// OTEL_TRACES_SAMPLER names (default parentbased_always_on), except that a
+// request's server span never takes its caller's sampled flag (see sampler). Without an
 // endpoint nothing is recorded or exported, but spans still get IDs, so
 // every log line names a trace and a span and a traceparent still travels
 // with each request and event: logs of one flow share a trace ID either way.
@@ -57,6 +58,10 @@ func New(ctx context.Context, service, version string, env Env, log *slog.Logger
 		// ID and a small allocation, and no processor.
 		return &Tracing{provider: sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))}, nil
 	}
+	sample, err := sampler(env)
+	if err != nil {
+		return nil, err
+	}
 	exp, err := otlptracehttp.New(ctx) // endpoint, headers, timeout, compression: OTEL_EXPORTER_OTLP_*
 	if err != nil {
 		return nil, fmt.Errorf("OTLP trace exporter: %w", err)
@@ -70,16 +75,14 @@ func New(ctx context.Context, service, version string, env Env, log *slog.Logger
 	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
 		return nil, fmt.Errorf("trace resource: %w", err)
 	}
-	// The sampler comes from OTEL_TRACES_SAMPLER(_ARG), the batching from
-	// OTEL_BSP_*: the SDK reads them itself.
-	p := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	// The batching comes from OTEL_BSP_*: the SDK reads it itself.
+	p := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res), sdktrace.WithSampler(sample))
 	if log != nil {
 		endpoint, _ := env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 		if endpoint == "" {
 			endpoint, _ = env("OTEL_EXPORTER_OTLP_ENDPOINT")
 		}
-		sampler, _ := env("OTEL_TRACES_SAMPLER")
-		log.Info("tracing: exporting spans over OTLP/HTTP", "endpoint", endpoint, "sampler", cmpOr(sampler, "parentbased_always_on"))
+		log.Info("tracing: exporting spans over OTLP/HTTP", "endpoint", endpoint, "sampler", sample.Description())
 	}
 	return &Tracing{provider: p, Exporting: true}, nil
 }
@@ -107,13 +110,6 @@ func exporting(env Env) (bool, error) {
 	a, _ := env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 	b, _ := env("OTEL_EXPORTER_OTLP_ENDPOINT")
 	return strings.TrimSpace(a) != "" || strings.TrimSpace(b) != "", nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // Tracer is the tracer of Shop's spans.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -65,5 +66,50 @@ func TestDisabledStillPropagates(t *testing.T) {
 	}
 	if _, ok := Parse("00-zz-1-01"); ok {
 		t.Error("an invalid traceparent parsed")
+	}
+}
+
+// A request's server span is sampled by the root sampler whatever the
+// caller's traceparent says (a browser cannot make every service record,
+// nor hide, its requests), while a consumed event's span follows its
+// parent's decision, so a recorded order stays recorded across services.
+func TestServerSpansDoNotTakeTheCallersSampledFlag(t *testing.T) {
+	const (
+		sampled    = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+		notSampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+	)
+	for _, c := range []struct {
+		sampler, arg, parent string
+		kind                 trace.SpanKind
+		want                 bool
+	}{
+		{"parentbased_traceidratio", "0", sampled, trace.SpanKindServer, false},
+		{"parentbased_traceidratio", "0", sampled, trace.SpanKindConsumer, true},
+		{"parentbased_traceidratio", "0", sampled, trace.SpanKindInternal, true},
+		{"parentbased_always_on", "", notSampled, trace.SpanKindServer, true},
+		{"parentbased_always_on", "", notSampled, trace.SpanKindConsumer, false},
+		{"", "", notSampled, trace.SpanKindServer, true},
+		{"parentbased_always_off", "", sampled, trace.SpanKindServer, false},
+		{"traceidratio", "1", notSampled, trace.SpanKindConsumer, true},
+		{"always_off", "", sampled, trace.SpanKindConsumer, false},
+	} {
+		s, err := sampler(envOf(map[string]string{"OTEL_TRACES_SAMPLER": c.sampler, "OTEL_TRACES_SAMPLER_ARG": c.arg}))
+		if err != nil {
+			t.Fatalf("%s: %v", c.sampler, err)
+		}
+		p := sdktrace.NewTracerProvider(sdktrace.WithSampler(s))
+		_, span := p.Tracer("t").Start(WithRemoteParent(context.Background(), c.parent), "x", trace.WithSpanKind(c.kind))
+		if got := span.IsRecording(); got != c.want {
+			t.Errorf("%s(%s), parent %s, %v span: recording = %v, want %v", c.sampler, c.arg, c.parent[53:], c.kind, got, c.want)
+		}
+		span.End()
+	}
+	for _, bad := range []map[string]string{
+		{"OTEL_TRACES_SAMPLER": "jaeger_remote"},
+		{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"},
+	} {
+		if _, err := sampler(envOf(bad)); err == nil || !strings.Contains(err.Error(), "OTEL_TRACES_SAMPLER") {
+			t.Errorf("%v: error %v, want one naming the variable", bad, err)
+		}
 	}
 }

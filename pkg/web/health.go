@@ -35,6 +35,10 @@ func NewHealth(checks map[string]Check, timeout time.Duration, log *slog.Logger)
 // requests before the server shuts down.
 func (h *Health) Drain() { h.draining.Store(true) }
 
+// operational are Health's routes: for the platform (probes, scrapes), not
+// the shop's clients; they are not traced.
+var operational = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
 // Mount adds the endpoints to e.
 func (h *Health) Mount(e *gin.Engine, gatherer prometheus.Gatherer) {
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -51,5 +53,34 @@ func TestRequestSpanContinuesTheCallersTraceAndIsLogged(t *testing.T) {
 	if line["trace_id"] != s.SpanContext().TraceID().String() || line["span_id"] != s.SpanContext().SpanID().String() ||
 		line["order_id"] != order {
 		t.Errorf("access log line %v: want the span's trace and span IDs and order_id %s", line, order)
+	}
+}
+
+// Probes and scrapes are not traced: they would be most of the traces, one
+// span each. The shop's own routes still are.
+func TestOperationalRoutesAreNotTraced(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	e, err := NewEngine(Options{
+		Logger: logging.New(&bytes.Buffer{}, slog.LevelInfo, "order"),
+		Tracer: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)).Tracer("test"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	NewHealth(nil, time.Second, nil).Mount(e, prometheus.NewRegistry())
+	e.GET("/api/v1/orders", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/api/v1/orders"} {
+		res := httptest.NewRecorder()
+		e.ServeHTTP(res, httptest.NewRequest(http.MethodGet, path, nil))
+		if res.Code >= 300 {
+			t.Fatalf("GET %s: %d", path, res.Code)
+		}
+	}
+	var names []string
+	for _, s := range rec.Ended() {
+		names = append(names, s.Name())
+	}
+	if len(names) != 1 || names[0] != "GET /api/v1/orders" {
+		t.Errorf("spans %v, want only GET /api/v1/orders", names)
 	}
 }

@@ -117,14 +117,14 @@ type tokens struct {
 }
 
 // benchLogin measures logins over HTTP beside raw bcrypt at the same cost.
-func benchLogin(out io.Writer, e *env, cost int, d time.Duration, procs int) error {
+func benchLogin(out io.Writer, base string, cost int, d time.Duration, procs int) error {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	workers := 2 * procs // keep every core busy while some requests wait on the database
 	const password = "bench-password-0123"
 	emails := make([]string, workers)
 	for i := range emails {
 		emails[i] = fmt.Sprintf("bench%d@example.com", i)
-		status, err := post(client, e.base+"/api/v1/auth/register", map[string]any{
+		status, err := post(client, base+"/api/v1/auth/register", map[string]any{
 			"email": emails[i], "password": password, "display_name": "Bench"}, nil)
 		if err != nil || status != http.StatusCreated {
 			return fmt.Errorf("register bench user: %d %v", status, err)
@@ -139,7 +139,7 @@ func benchLogin(out io.Writer, e *env, cost int, d time.Duration, procs int) err
 	login := func() error {
 		email := emails[int(next.Add(1))%workers]
 		var tok tokens
-		status, err := post(client, e.base+"/api/v1/auth/login", map[string]any{"email": email, "password": password}, &tok)
+		status, err := post(client, base+"/api/v1/auth/login", map[string]any{"email": email, "password": password}, &tok)
 		if err == nil && (status != http.StatusOK || tok.AccessToken == "") {
 			err = fmt.Errorf("login answered %d", status)
 		}
@@ -150,12 +150,12 @@ func benchLogin(out io.Writer, e *env, cost int, d time.Duration, procs int) err
 	if err != nil {
 		return err
 	}
-	logins, base := rates[0], rates[1]
+	logins, raw := rates[0], rates[1]
 	fmt.Fprintf(out, "Login (bcrypt cost %d)\n", cost)
 	row(out, "POST /api/v1/auth/login (HTTP, real stack)", logins, procs, fmt.Sprintf("%d clients", workers))
-	row(out, "baseline: bcrypt.CompareHashAndPassword", base, procs, "same cost, same run")
+	row(out, "baseline: bcrypt.CompareHashAndPassword", raw, procs, "same cost, same run")
 	fmt.Fprintf(out, "  login reaches %.0f%% of raw bcrypt; the rest is HTTP, the session transaction, audit and outbox\n",
-		100*logins/base)
+		100*logins/raw)
 
 	// Unknown email vs wrong password, interleaved so that load changes
 	// during the run affect both alike.
@@ -170,7 +170,7 @@ func benchLogin(out io.Writer, e *env, cost int, d time.Duration, procs int) err
 			{&wrong, map[string]any{"email": emails[0], "password": "not-the-password"}},
 		} {
 			begin := time.Now()
-			status, err := post(client, e.base+"/api/v1/auth/login", c.body, nil)
+			status, err := post(client, base+"/api/v1/auth/login", c.body, nil)
 			if err != nil || status != http.StatusUnauthorized {
 				return fmt.Errorf("failed login answered %d %v", status, err)
 			}
@@ -192,14 +192,14 @@ func (d *discard) WriteHeader(int)             {}
 // benchVerify measures access-token verification through pkg/auth's gin
 // middleware (in-process, no network), cached and uncached, beside raw
 // ed25519.Verify and the same chain without the middleware.
-func benchVerify(ctx context.Context, out io.Writer, e *env, d time.Duration, procs int) error {
+func benchVerify(ctx context.Context, out io.Writer, base string, d time.Duration, procs int) error {
 	var tok tokens
-	status, err := post(http.DefaultClient, e.base+"/api/v1/auth/login",
+	status, err := post(http.DefaultClient, base+"/api/v1/auth/login",
 		map[string]any{"email": "bench0@example.com", "password": "bench-password-0123"}, &tok)
 	if err != nil || status != http.StatusOK {
 		return fmt.Errorf("login for a token: %d %v", status, err)
 	}
-	jwksURL := e.base + "/.well-known/jwks.json"
+	jwksURL := base + "/.well-known/jwks.json"
 	gin.SetMode(gin.ReleaseMode)
 	engine := func(mw ...gin.HandlerFunc) *gin.Engine {
 		r := gin.New()

@@ -123,7 +123,7 @@ func (s *Service) Adjust(ctx context.Context, actor Actor, productID uuid.UUID, 
 // it, lets change record movements, and writes them.
 func (s *Service) changeStock(ctx context.Context, actor Actor, productID uuid.UUID, change func(Tx, Stock, *ledger) error) (Stock, error) {
 	var out Stock
-	err := s.inTx(ctx, func(tx Tx) ([]uuid.UUID, error) {
+	err := s.update(ctx, func(tx Tx) ([]uuid.UUID, error) {
 		stock, err := tx.LockStock(ctx, []uuid.UUID{productID})
 		if err != nil {
 			return nil, err
@@ -170,7 +170,7 @@ func (s *Service) Seed(ctx context.Context, items []SeedItem) (int, error) {
 			return stocked, fmt.Errorf("seed %s: stock %d out of range 0..%d", it.Product.SKU, it.Quantity, MaxOnHand)
 		}
 		done := false
-		err := s.inTx(ctx, func(tx Tx) ([]uuid.UUID, error) {
+		err := s.update(ctx, func(tx Tx) ([]uuid.UUID, error) {
 			if err := tx.EnsureProduct(ctx, it.Product); err != nil {
 				return nil, err
 			}

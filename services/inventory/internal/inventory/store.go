@@ -7,13 +7,27 @@ import (
 	"github.com/google/uuid"
 )
 
+// Transactions is the port through which the use cases change state: it
+// owns the transaction. The store's own (Store) begins and commits one per
+// call; one bound to a transaction its caller owns (inventorydb.Bind, an
+// event handler's) runs in that one and leaves the commit to the caller.
+// How a change reaches the database is the port's business, not the
+// rules': a consumer batch's binding takes the batch's locks up front and
+// sends its plain operations as one pipeline.
+type Transactions interface {
+	// Update runs fn in one transaction, committed when fn returns nil.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Reserve applies p, a new reservation, when the rules have nothing to
+	// decide (see PlainReservation), and returns the reservation as stored
+	// and true. Otherwise it changes nothing for p and runs byRules in a
+	// transaction, as Update does, and returns false.
+	Reserve(ctx context.Context, p PlainReservation, byRules func(tx Tx) error) (Reservation, bool, error)
+}
+
 // Store is where the domain keeps its state (inventorydb implements it on
-// PostgreSQL).
+// PostgreSQL): its transactions and its reads.
 type Store interface {
-	// InTx runs fn in one transaction, committed when fn returns nil.
-	InTx(ctx context.Context, fn func(tx Tx) error) error
-	// ReservePlain is Tx.ReservePlain as a transaction of its own.
-	ReservePlain(ctx context.Context, p PlainReservation) (bool, error)
+	Transactions
 
 	// Stock returns a product's stock, or ErrProductNotFound.
 	Stock(ctx context.Context, productID uuid.UUID) (Stock, error)
@@ -46,7 +60,7 @@ type StockFilter struct {
 // locks stock rows in product-ID order, so transactions never deadlock on
 // each other's rows. A consumer batch that runs several operations in one
 // transaction first takes all their locks in that order
-// (inventorydb.LockBatch).
+// (inventorydb.PrepareBatch).
 type Tx interface {
 	// InsertReservation stores r with its lines unless the order already
 	// has a reservation; it reports whether it stored it.
@@ -66,14 +80,10 @@ type Tx interface {
 	// ExpireReservations marks reservations EXPIRED.
 	ExpireReservations(ctx context.Context, ids []uuid.UUID, at time.Time) error
 
-	// ReservePlain applies a reservation at once when no rule has anything
-	// to decide (see PlainReservation) and reports whether it did; when it
-	// did not, it changed nothing.
-	ReservePlain(ctx context.Context, p PlainReservation) (bool, error)
 	// ConfirmPlain applies a confirmation at once when no rule has anything
-	// to decide (see PlainConfirmation) and reports whether it did; when it
-	// did not, it changed nothing.
-	ConfirmPlain(ctx context.Context, c PlainConfirmation) (bool, error)
+	// to decide (see PlainConfirmation) and returns the reservation as
+	// stored and true; when it did not, it changed nothing.
+	ConfirmPlain(ctx context.Context, c PlainConfirmation) (Reservation, bool, error)
 
 	// LockStock locks the stock rows of ids in product-ID order and
 	// returns those that exist.
@@ -121,7 +131,7 @@ type Announced []int64
 // moves each line's quantity into reserved with a RESERVED ledger entry
 // (reservation and order set, no reason, no actor), and publishes
 // Announce. In any other case it changes nothing, and the general path
-// (ReserveIn's rules in Go) decides. So the shortcut is exactly the plain
+// (Reserve's rules in Go) decides. So the shortcut is exactly the plain
 // case of those rules, done in one round trip, with the hot stock row
 // locked only while that statement runs; the tests hold the two paths to
 // the same result.
@@ -140,22 +150,12 @@ type PlainReservation struct {
 // reserved units than the line), which is theirs to report. Otherwise the
 // store marks the reservation CONFIRMED at At, writes a SOLD ledger entry
 // per line (reservation and order set, no reason, no actor) and publishes
-// Announce; in any other case it changes nothing, and ConfirmIn's rules in
+// Announce; in any other case it changes nothing, and Confirm's rules in
 // Go decide. The tests hold the two paths to the same result.
 type PlainConfirmation struct {
 	Reservation Reservation // ACTIVE, not a placeholder, with its lines
 	At          time.Time
 	Announce    Confirmed
-}
-
-// Product is what catalog tells inventory about a product.
-type Product struct {
-	ID       uuid.UUID
-	SellerID uuid.UUID
-	SKU      string
-	Status   ProductStatus
-	// Version is catalog's product version (0 from the seed).
-	Version int64
 }
 
 // Cache holds products' stock for fast availability reads. Invalidate may be

@@ -40,7 +40,7 @@ func (s *Service) RunSweeper(ctx context.Context) error {
 // RESERVATION_EXPIRED is published for each. It returns how many expired.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(tx Tx) ([]uuid.UUID, error) {
+	err := s.update(ctx, func(tx Tx) ([]uuid.UUID, error) {
 		now := s.now()
 		due, err := tx.LockDueReservations(ctx, now, s.cfg.SweepBatch)
 		if err != nil || len(due) == 0 {

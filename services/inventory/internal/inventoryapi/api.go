@@ -72,7 +72,7 @@ func (h *Handler) confirm(c *gin.Context) {
 	if !web.Bind(c, &req) {
 		return
 	}
-	out, err := h.svc.Confirm(c.Request.Context(), uuid.MustParse(req.OrderID))
+	out, err := h.svc.Confirm(c.Request.Context(), uuid.MustParse(req.OrderID), inventory.FromStaff)
 	if err != nil {
 		web.Fail(c, err)
 		return
@@ -88,7 +88,7 @@ func (h *Handler) release(c *gin.Context) {
 	if req.Reason == "" {
 		req.Reason = inventory.ReasonStaff
 	}
-	out, err := h.svc.Release(c.Request.Context(), uuid.MustParse(req.OrderID), req.Reason)
+	out, err := h.svc.Release(c.Request.Context(), uuid.MustParse(req.OrderID), req.Reason, inventory.FromStaff)
 	if err != nil {
 		web.Fail(c, err)
 		return

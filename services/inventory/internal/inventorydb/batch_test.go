@@ -105,29 +105,28 @@ func TestLockBatchReadsLinesByIndexWithoutStatistics(t *testing.T) {
 	}
 }
 
-// ApplyPlainAll applies, in one pipeline in the batch's transaction, the
-// plain reservations among those offered, each judged on the figures the
-// ones before it left, exactly as one by one; the caller then finishes
-// every one in order, and the declined ones by the rules. Outside a
-// TxStartingWith transaction it runs nothing.
-func TestApplyPlainAllJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
+// PrepareBatch applies, in one pipeline in the batch's transaction, the
+// plain reservations among those its Plan offers, each judged on the
+// figures the ones before it left, exactly as one by one; the handlers then
+// finish every one in order through Bind, and the declined ones by the
+// rules. Outside a TxStartingWith transaction it runs nothing.
+func TestPrepareBatchJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 	e := newEnv(t)
 	a := e.product(10) // low-stock threshold 5
-	plan := func(q int64) inventory.PlainReservation {
-		p, err := e.svc.PlanReserve(reserveReq(uuid.New(), line(a, q)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	// 10 → 7 plain; 7 → 4 would cross the threshold: declined; 7 → 6
 	// plain (the second left nothing); 6 → 0: declined, crossing.
-	ps := []inventory.PlainReservation{plan(3), plan(3), plan(1), plan(6)}
+	var reqs []inventory.ReserveRequest
+	for _, q := range []int64{3, 3, 1, 6} {
+		reqs = append(reqs, reserveReq(uuid.New(), line(a, q)))
+	}
+	batch := e.batch([]uuid.UUID{a}, reqs...)
 
 	err := e.db.Transaction(func(tx *gorm.DB) error {
-		res, ok, err := inventorydb.ApplyPlainAll(e.ctx, tx, inventorydb.PlainBatch{Reserve: ps})
-		if ok || err != nil || res.Reserved != nil {
-			t.Errorf("in a gorm transaction: %v, %v, %v; want nothing run", res, ok, err)
+		if _, _, err := inventorydb.PrepareBatch(e.ctx, tx, batch); err != nil {
+			return err
+		}
+		if got := reservedIn(t, tx, reqs); got != "[false false false false]" {
+			t.Errorf("in a gorm transaction the pipeline reserved %s; want nothing run", got)
 		}
 		return nil
 	})
@@ -138,20 +137,16 @@ func TestApplyPlainAllJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 
 	var results []inventory.ReserveResult
 	err = database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-		if _, err := inventorydb.LockBatch(e.ctx, tx, nil, []uuid.UUID{a}); err != nil {
+		ctx, _, err := inventorydb.PrepareBatch(e.ctx, tx, batch)
+		if err != nil {
 			return err
 		}
-		res, ok, err := inventorydb.ApplyPlainAll(e.ctx, tx, inventorydb.PlainBatch{Reserve: ps})
-		if err != nil || !ok {
-			return fmt.Errorf("ApplyPlainAll: %v, %w", ok, err)
+		if got := reservedIn(t, tx, reqs); got != "[true false true false]" {
+			t.Errorf("the pipeline reserved %s; want [true false true false]", got)
 		}
-		done := res.Reserved
-		if got := fmt.Sprint(done); got != "[true false true false]" {
-			t.Errorf("done %s; want [true false true false]", got)
-		}
-		for i, p := range ps {
-			res, err := e.svc.ReserveAfterPlain(e.ctx, inventorydb.Wrap(tx), p, done[i])
-			if err != nil {
+		for _, req := range reqs {
+			res, err := e.svc.In(inventorydb.Bind(ctx, tx)).Reserve(ctx, req)
+			if rej := (*inventory.Rejection)(nil); err != nil && !errors.As(err, &rej) {
 				return err
 			}
 			results = append(results, res)
@@ -181,9 +176,95 @@ func TestApplyPlainAllJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 	e.checkInvariants()
 }
 
+// PrepareBatch sells paid orders in its pipeline; the handlers, through
+// Bind, then finish each from the outcome: one sale per order, reported as
+// a change of its products, with one INVENTORY_CONFIRMED.
+func TestPrepareBatchConfirmsPaidOrdersInThePipeline(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.product(100), e.product(100)
+	orders := []uuid.UUID{uuid.New(), uuid.New()}
+	for i, p := range []uuid.UUID{a, b} {
+		if _, err := e.svc.Reserve(e.ctx, reserveReq(orders[i], line(p, int64(i+2)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch := inventorydb.Batch{Orders: orders, Plan: func(t inventory.Transactions) {
+		for _, o := range orders {
+			_, _ = e.svc.In(t).Confirm(e.ctx, o, inventory.FromEvent)
+		}
+	}}
+	err := database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+		ctx, touched, err := inventorydb.PrepareBatch(e.ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		if len(touched) != 2 {
+			t.Errorf("touched %v; want the two orders' products", touched)
+		}
+		var confirmed int64
+		if err := tx.Raw("SELECT count(*) FROM reservations WHERE status = 'CONFIRMED'").Scan(&confirmed).Error; err != nil {
+			return err
+		}
+		if confirmed != 2 {
+			t.Errorf("%d reservations confirmed by the pipeline, want 2", confirmed)
+		}
+		for i, o := range orders {
+			out, err := e.svc.In(inventorydb.Bind(ctx, tx)).Confirm(ctx, o, inventory.FromEvent)
+			if err != nil {
+				return err
+			}
+			want := []uuid.UUID{a, b}[i]
+			if out.Noop || out.Reservation.Status != inventory.StatusConfirmed || len(out.Changed) != 1 || out.Changed[0] != want {
+				t.Errorf("order %d: %+v; want confirmed, changing %s", i, out, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wantStock(a, 98, 0)
+	e.wantStock(b, 97, 0)
+	for _, o := range orders {
+		if n := e.outboxCount("INVENTORY_CONFIRMED", o.String()); n != 1 {
+			t.Errorf("order %s: %d INVENTORY_CONFIRMED, want 1", o, n)
+		}
+	}
+	e.checkInvariants()
+}
+
+// batch is a consumer batch of ORDER_CREATED events, one per request, of
+// the given products.
+func (e *env) batch(products []uuid.UUID, reqs ...inventory.ReserveRequest) inventorydb.Batch {
+	b := inventorydb.Batch{Products: products, Plan: func(t inventory.Transactions) {
+		for _, r := range reqs {
+			_, _ = e.svc.In(t).Reserve(e.ctx, r)
+		}
+	}}
+	for _, r := range reqs {
+		b.Orders = append(b.Orders, r.OrderID)
+	}
+	return b
+}
+
+// reservedIn says, request by request, whether tx holds a reservation of
+// its order.
+func reservedIn(t testing.TB, tx *gorm.DB, reqs []inventory.ReserveRequest) string {
+	t.Helper()
+	got := make([]bool, len(reqs))
+	for i, r := range reqs {
+		var n int64
+		if err := tx.Raw("SELECT count(*) FROM reservations WHERE order_id = ?", r.OrderID).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		got[i] = n == 1
+	}
+	return fmt.Sprint(got)
+}
+
 // Two batches that reserve the same product on two workers: the second
 // waits for the first's stock lock (LockBatch) and judges its reservation
-// on what the first left, although ApplyPlainAll's statements do not lock
+// on what the first left, although the pipeline's statements do not lock
 // the rows again. (Without LockBatch's lock, the second would judge on the
 // figures from before the first committed, and its UPDATE would then wait
 // for the first and apply on top of it.)
@@ -196,20 +277,13 @@ func TestConcurrentBatchesJudgeOnWhatTheOtherLeft(t *testing.T) {
 	e := newEnv(t)
 	a := e.product(10)
 	batch := func(pause func()) error {
-		p, err := e.svc.PlanReserve(reserveReq(uuid.New(), line(a, 3)))
-		if err != nil {
-			return err
-		}
+		req := reserveReq(uuid.New(), line(a, 3))
 		return database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-			if _, err := inventorydb.LockBatch(e.ctx, tx, nil, []uuid.UUID{a}); err != nil {
+			if _, _, err := inventorydb.PrepareBatch(e.ctx, tx, e.batch([]uuid.UUID{a}, req)); err != nil {
 				return err
 			}
-			res, ok, err := inventorydb.ApplyPlainAll(e.ctx, tx, inventorydb.PlainBatch{Reserve: []inventory.PlainReservation{p}})
-			if err != nil || !ok {
-				return fmt.Errorf("ApplyPlainAll: %v, %w", ok, err)
-			}
 			pause() // the first holds its changes, uncommitted, while the second starts
-			if !res.Reserved[0] {
+			if reservedIn(t, tx, []inventory.ReserveRequest{req}) != "[true]" {
 				return errNotPlain
 			}
 			return nil

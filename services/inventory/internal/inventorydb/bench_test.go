@@ -10,8 +10,8 @@ import (
 
 // BenchmarkReserve measures one-line reservations (each a transaction with
 // its ledger entry and outbox event) from parallel goroutines, spread over
-// many products and on one hot product. cmd/inventory-bench is the fuller
-// benchmark, beside a pgbench baseline.
+// many products and on one hot product. scripts/bench/inventory measures
+// the whole service from outside, beside a pgbench baseline.
 func BenchmarkReserve(b *testing.B) {
 	e := newEnv(b)
 	spread := make([]uuid.UUID, 200)

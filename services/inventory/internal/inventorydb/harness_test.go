@@ -154,11 +154,11 @@ func reserveReq(order uuid.UUID, lines ...inventory.Line) inventory.ReserveReque
 
 func line(p uuid.UUID, q int64) inventory.Line { return inventory.Line{ProductID: p, Quantity: q} }
 
-// inEvent runs fn as an event handler would: in a transaction of the
-// caller, through Wrap.
-func (e *env) inEvent(fn func(tx inventory.Tx) error) {
+// inEvent runs fn as an event handler would: with the service working in a
+// transaction of the caller, through Bind.
+func (e *env) inEvent(fn func(svc *inventory.Service) error) {
 	e.t.Helper()
-	err := e.db.Transaction(func(tx *gorm.DB) error { return fn(inventorydb.Wrap(tx)) })
+	err := e.db.Transaction(func(tx *gorm.DB) error { return fn(e.svc.In(inventorydb.Bind(e.ctx, tx))) })
 	if err != nil {
 		e.t.Fatal(err)
 	}

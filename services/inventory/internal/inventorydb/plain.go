@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
@@ -80,29 +79,14 @@ func reservePlainStatement(lock string) string {
 	SELECT count(*) FROM r`
 }
 
-// ReservePlain implements inventory.Store: the statement is its own
-// transaction, so the stock rows stay locked only while it runs.
-func (s *Store) ReservePlain(ctx context.Context, p inventory.PlainReservation) (bool, error) {
-	ids, _ := splitLines(p.Reservation.Lines)
-	release, err := s.hot.Enter(ctx, ids)
-	if err != nil {
-		return false, err
-	}
-	defer release()
-	return reservePlain(ctx, s.db, p)
-}
-
-// ReservePlain implements inventory.Tx.
-func (t *txStore) ReservePlain(ctx context.Context, p inventory.PlainReservation) (bool, error) {
-	return reservePlain(ctx, t.db, p)
-}
-
-func reservePlain(ctx context.Context, db *gorm.DB, p inventory.PlainReservation) (bool, error) {
+// reservePlain runs a plain reservation's statement (reservePlainSQL, or
+// heldReserveSQL in a batch that holds the rows) on db.
+func reservePlain(ctx context.Context, db *gorm.DB, sql string, p inventory.PlainReservation) (bool, error) {
 	args, err := reservePlainArgs(ctx, p)
 	if err != nil {
 		return false, err
 	}
-	return applyPlain(ctx, db, "reserve", reservePlainSQL, args)
+	return applyPlain(ctx, db, "reserve", sql, args)
 }
 
 func reservePlainArgs(ctx context.Context, p inventory.PlainReservation) ([]any, error) {
@@ -110,59 +94,6 @@ func reservePlainArgs(ctx context.Context, p inventory.PlainReservation) ([]any,
 	return plainArgs(ctx, "reserve", r, p.Announce, func(ids database.UUIDArray, qty database.Int64Array) []any {
 		return []any{ids, qty, p.LowStockDefault, ids, len(r.Lines), r.ID, r.OrderID, r.ExpiresAt, r.CreatedAt, r.UpdatedAt}
 	})
-}
-
-// PlainBatch is what a consumer batch offers the store as plain operations
-// (see ApplyPlainAll): reservations, in order, then confirmations.
-type PlainBatch struct {
-	Reserve []inventory.PlainReservation
-	Confirm []inventory.PlainConfirmation
-}
-
-// PlainResults says, index for index, which of a PlainBatch were applied.
-type PlainResults struct {
-	Reserved, Confirmed []bool
-}
-
-// ApplyPlainAll offers a batch's plain operations to the store in the
-// consumer batch transaction tx, as one pipeline: one round trip for all of
-// them instead of one or two each. tx must hold the stock rows of every
-// line (LockBatch): the statements read them without locking them again.
-// Each statement judges its operation on the figures the ones before it
-// left, exactly as one by one. (Confirmations leave available stock as it
-// was, so running them after the reservations changes no judgement.) The
-// caller finishes every one with inventory.Service.ReserveAfterPlain or
-// ConfirmAfterPlain, in order. ok is false, and nothing ran, when tx cannot
-// pipeline (it is not a database.TxStartingWith transaction).
-func ApplyPlainAll(ctx context.Context, tx *gorm.DB, batch PlainBatch) (PlainResults, bool, error) {
-	p := database.NewPipeline(tx)
-	counts := make([]int64, len(batch.Reserve)+len(batch.Confirm))
-	count := func(i int) func(pgx.Row) error { return func(row pgx.Row) error { return row.Scan(&counts[i]) } }
-	for i, r := range batch.Reserve {
-		args, err := reservePlainArgs(ctx, r)
-		if err != nil {
-			return PlainResults{}, false, err
-		}
-		p.Queue(heldReserveSQL, args...).QueryRow(count(i))
-	}
-	for i, c := range batch.Confirm {
-		args, err := confirmPlainArgs(ctx, c)
-		if err != nil {
-			return PlainResults{}, false, err
-		}
-		p.Queue(heldConfirmSQL, args...).QueryRow(count(len(batch.Reserve) + i))
-	}
-	switch ok, err := p.Send(ctx); {
-	case err != nil:
-		return PlainResults{}, true, fmt.Errorf("%d plain reservations and %d confirmations: %w", len(batch.Reserve), len(batch.Confirm), err)
-	case !ok:
-		return PlainResults{}, false, nil
-	}
-	applied := make([]bool, len(counts))
-	for i, n := range counts {
-		applied[i] = n == 1
-	}
-	return PlainResults{Reserved: applied[:len(batch.Reserve)], Confirmed: applied[len(batch.Reserve):]}, true, nil
 }
 
 // plainArgs returns the parameters of a plain statement for r (ACTIVE, not
@@ -232,12 +163,20 @@ func confirmPlainStatement(lock string) string {
 }
 
 // ConfirmPlain implements inventory.Tx.
-func (t *txStore) ConfirmPlain(ctx context.Context, c inventory.PlainConfirmation) (bool, error) {
+func (t *txStore) ConfirmPlain(ctx context.Context, c inventory.PlainConfirmation) (inventory.Reservation, bool, error) {
 	args, err := confirmPlainArgs(ctx, c)
 	if err != nil {
-		return false, err
+		return inventory.Reservation{}, false, err
 	}
-	return applyPlain(ctx, t.db, "confirm", confirmPlainSQL, args)
+	done, err := applyPlain(ctx, t.db, "confirm", confirmPlainSQL, args)
+	return asConfirmed(c), done, err
+}
+
+// asConfirmed is c's reservation as a plain confirmation stores it.
+func asConfirmed(c inventory.PlainConfirmation) inventory.Reservation {
+	r := c.Reservation
+	r.Status, r.UpdatedAt = inventory.StatusConfirmed, c.At
+	return r
 }
 
 func confirmPlainArgs(ctx context.Context, c inventory.PlainConfirmation) ([]any, error) {

@@ -20,22 +20,18 @@ import (
 // reservation goes through the rules in Go.
 type generalOnly struct{ inventory.Store }
 
-func (generalOnly) ReservePlain(context.Context, inventory.PlainReservation) (bool, error) {
-	return false, nil
+func (g generalOnly) Reserve(ctx context.Context, _ inventory.PlainReservation, byRules func(tx inventory.Tx) error) (inventory.Reservation, bool, error) {
+	return inventory.Reservation{}, false, g.Update(ctx, byRules)
 }
 
-func (g generalOnly) InTx(ctx context.Context, fn func(tx inventory.Tx) error) error {
-	return g.Store.InTx(ctx, func(tx inventory.Tx) error { return fn(generalOnlyTx{tx}) })
+func (g generalOnly) Update(ctx context.Context, fn func(tx inventory.Tx) error) error {
+	return g.Store.Update(ctx, func(tx inventory.Tx) error { return fn(generalOnlyTx{tx}) })
 }
 
 type generalOnlyTx struct{ inventory.Tx }
 
-func (generalOnlyTx) ReservePlain(context.Context, inventory.PlainReservation) (bool, error) {
-	return false, nil
-}
-
-func (generalOnlyTx) ConfirmPlain(context.Context, inventory.PlainConfirmation) (bool, error) {
-	return false, nil
+func (generalOnlyTx) ConfirmPlain(context.Context, inventory.PlainConfirmation) (inventory.Reservation, bool, error) {
+	return inventory.Reservation{}, false, nil
 }
 
 // situation is a product's state before an order of want units of it.
@@ -151,7 +147,7 @@ func TestPlainConfirmationIsThePlainCaseOfTheRules(t *testing.T) {
 				if i == 0 {
 					e.checkConfirmShortcut(order, lines, c.plain)
 				}
-				_, err := svc.Confirm(e.ctx, order)
+				_, err := svc.Confirm(e.ctx, order, inventory.FromStaff)
 				outcomes[i] = e.outcome(order, lines, err)
 				if c.corrupt {
 					if err == nil {
@@ -180,12 +176,12 @@ func (e *env) checkConfirmShortcut(order uuid.UUID, lines []inventory.Line, want
 	e.t.Helper()
 	before := e.snapshot(lines)
 	var done bool
-	err := e.store.InTx(e.ctx, func(tx inventory.Tx) error {
+	err := e.store.Update(e.ctx, func(tx inventory.Tx) error {
 		r, err := tx.LockReservation(e.ctx, order)
 		if err != nil {
 			return err
 		}
-		done, err = tx.ConfirmPlain(e.ctx, inventory.PlainConfirmation{Reservation: r, At: e.clock.Now(),
+		_, done, err = tx.ConfirmPlain(e.ctx, inventory.PlainConfirmation{Reservation: r, At: e.clock.Now(),
 			Announce: inventory.Confirmed{OrderID: order, ReservationID: r.ID}})
 		if err != nil {
 			return err
@@ -255,7 +251,7 @@ func (e *env) checkShortcut(order uuid.UUID, lines []inventory.Line, want bool) 
 		p.Reservation.OrderID = uuid.New()
 		p.Announce.OrderID = p.Reservation.OrderID
 		before := e.counts()
-		done, err := e.store.ReservePlain(e.ctx, p)
+		_, done, err := e.store.Reserve(e.ctx, p, notPlain)
 		if err != nil || !done {
 			e.t.Fatalf("the shortcut refused a plain reservation (done %v, err %v)", done, err)
 		}
@@ -269,20 +265,24 @@ func (e *env) checkShortcut(order uuid.UUID, lines []inventory.Line, want bool) 
 			e.t.Fatalf("the shortcut wrote %+v, from %+v; want %+v", after, before, wantAfter)
 		}
 		// Give the units back so the twin run sees the same stock.
-		if _, err := e.svc.Release(e.ctx, p.Reservation.OrderID, "test"); err != nil {
+		if _, err := e.svc.Release(e.ctx, p.Reservation.OrderID, "test", inventory.FromStaff); err != nil {
 			e.t.Fatal(err)
 		}
 		return
 	}
 	before := e.snapshot(lines)
-	done, err := e.store.ReservePlain(e.ctx, p)
-	if err != nil || done {
+	_, done, err := e.store.Reserve(e.ctx, p, notPlain)
+	if !errors.Is(err, errNotPlain) || done {
 		e.t.Fatalf("the shortcut took a reservation the rules must decide (done %v, err %v)", done, err)
 	}
 	if after := e.snapshot(lines); after != before {
 		e.t.Fatalf("a refused shortcut changed the database:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+// notPlain is the rules' part of a reservation offered to the store by a
+// test: it ends the transaction the store began for them.
+func notPlain(inventory.Tx) error { return errNotPlain }
 
 type counts struct{ reservations, lines, movements, outbox int }
 

@@ -3,10 +3,13 @@
 // converts rows to domain types, writes events to the transactional outbox
 // and translates driver errors into domain errors.
 //
-// The hot path (a reservation) is one statement when plain (plain.go); in
-// the general case it is kept to few round trips: the reservation and its
-// lines in one statement, the stock rows locked in one, the stock update and
-// its ledger entries in one, the outbox rows in one.
+// The store owns the transactions (inventory.Transactions) and with them
+// the speed: a plain reservation or sale is one statement (plain.go); a
+// consumer batch takes its locks up front and sends its plain operations as
+// one pipeline (batch.go). In the general case a change is kept to few
+// round trips: the reservation and its lines in one statement, the stock
+// rows locked in one, the stock update and its ledger entries in one, the
+// outbox rows in one.
 package inventorydb
 
 import (
@@ -42,16 +45,31 @@ func New(db, read *gorm.DB) *Store {
 // lets into the database at once.
 const hotRowWriters = 2
 
-// InTx runs fn in a transaction of its own.
-func (s *Store) InTx(ctx context.Context, fn func(tx inventory.Tx) error) error {
+// Update implements inventory.Transactions: fn runs in a transaction of
+// its own.
+func (s *Store) Update(ctx context.Context, fn func(tx inventory.Tx) error) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(Wrap(tx))
+		return fn(&txStore{db: tx})
 	})
 }
 
-// Wrap adapts a transaction someone else owns (the consumer's inbox
-// transaction) to inventory.Tx.
-func Wrap(tx *gorm.DB) inventory.Tx { return &txStore{db: tx} }
+// Reserve implements inventory.Transactions: the plain statement is a
+// transaction of its own, so a hot product's row stays locked only while it
+// runs, and this process queues its plain reservations per product
+// (keygate); the rules then get a transaction of their own.
+func (s *Store) Reserve(ctx context.Context, p inventory.PlainReservation, byRules func(tx inventory.Tx) error) (inventory.Reservation, bool, error) {
+	ids, _ := splitLines(p.Reservation.Lines)
+	release, err := s.hot.Enter(ctx, ids)
+	if err != nil {
+		return inventory.Reservation{}, false, err
+	}
+	done, err := reservePlain(ctx, s.db, reservePlainSQL, p)
+	release()
+	if err != nil || done {
+		return p.Reservation, done, err
+	}
+	return inventory.Reservation{}, false, s.Update(ctx, byRules)
+}
 
 // Stock returns one product's stock.
 func (s *Store) Stock(ctx context.Context, productID uuid.UUID) (inventory.Stock, error) {

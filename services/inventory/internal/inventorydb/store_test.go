@@ -185,8 +185,8 @@ func TestRepeatedOperationsChangeNothing(t *testing.T) {
 	order := uuid.New()
 	req := reserveReq(order, line(p, 2), line(q, 3))
 	for i := range 2 {
-		e.inEvent(func(tx inventory.Tx) error {
-			res, err := e.svc.ReserveIn(e.ctx, tx, req, inventory.FromEvent)
+		e.inEvent(func(svc *inventory.Service) error {
+			res, err := svc.Reserve(e.ctx, req)
 			if err == nil && res.Created != (i == 0) {
 				t.Errorf("attempt %d: created = %v", i, res.Created)
 			}
@@ -195,16 +195,16 @@ func TestRepeatedOperationsChangeNothing(t *testing.T) {
 	}
 	e.wantStock(p, 10, 2)
 	for range 2 {
-		e.inEvent(func(tx inventory.Tx) error {
-			_, err := e.svc.ConfirmIn(e.ctx, tx, order, inventory.FromEvent)
+		e.inEvent(func(svc *inventory.Service) error {
+			_, err := svc.Confirm(e.ctx, order, inventory.FromEvent)
 			return err
 		})
 	}
 	e.wantStock(p, 8, 0)
 	e.wantStock(q, 7, 0)
 	for range 2 {
-		e.inEvent(func(tx inventory.Tx) error {
-			_, err := e.svc.ReleaseIn(e.ctx, tx, order, inventory.ReasonOrderCancelled, inventory.FromEvent)
+		e.inEvent(func(svc *inventory.Service) error {
+			_, err := svc.Release(e.ctx, order, inventory.ReasonOrderCancelled, inventory.FromEvent)
 			return err
 		})
 	}
@@ -265,23 +265,24 @@ func TestOutOfOrderArrivalEndsCorrect(t *testing.T) {
 					}
 					continue
 				}
-				e.inEvent(func(tx inventory.Tx) error {
+				e.inEvent(func(svc *inventory.Service) error {
 					var err error
 					switch s {
 					case reserve:
 						var res inventory.ReserveResult
-						res, err = e.svc.ReserveIn(e.ctx, tx, reserveReq(order, line(p, 3)), inventory.FromEvent)
+						res, err = svc.Reserve(e.ctx, reserveReq(order, line(p, 3)))
 						if errors.Is(err, inventory.ErrReservationConflict) {
 							err = nil // the event handler logs this and moves on
-						} else if err == nil && res.Rejection != nil {
+						} else if res.Rejection != nil {
 							t.Errorf("rejected: %v", res.Rejection)
+							err = nil // committed, as the event handler does
 						}
 					case confirm:
-						_, err = e.svc.ConfirmIn(e.ctx, tx, order, inventory.FromEvent)
+						_, err = svc.Confirm(e.ctx, order, inventory.FromEvent)
 					case fail:
-						_, err = e.svc.ReleaseIn(e.ctx, tx, order, inventory.ReasonPaymentFailed, inventory.FromEvent)
+						_, err = svc.Release(e.ctx, order, inventory.ReasonPaymentFailed, inventory.FromEvent)
 					case cancel:
-						_, err = e.svc.ReleaseIn(e.ctx, tx, order, inventory.ReasonOrderCancelled, inventory.FromEvent)
+						_, err = svc.Release(e.ctx, order, inventory.ReasonOrderCancelled, inventory.FromEvent)
 					}
 					return err
 				})
@@ -300,8 +301,8 @@ func TestBadReservationsReserveNothing(t *testing.T) {
 	e := newEnv(t)
 	p, q := e.product(10), e.product(10)
 	archived := e.product(10)
-	e.inEvent(func(tx inventory.Tx) error {
-		_, err := tx.ArchiveProduct(e.ctx, archived, 2)
+	e.inEvent(func(svc *inventory.Service) error {
+		_, err := svc.ArchiveProduct(e.ctx, archived, 2)
 		return err
 	})
 	many := make([]inventory.Line, inventory.MaxLines+1)
@@ -439,8 +440,8 @@ func TestProductVersions(t *testing.T) {
 	p := e.product(5) // seeded: catalog_version NULL
 	upsert := func(status inventory.ProductStatus, version int64) bool {
 		var applied bool
-		e.inEvent(func(tx inventory.Tx) error {
-			ids, err := e.svc.UpsertProductIn(e.ctx, tx, inventory.Product{ID: p, SellerID: sellerID, SKU: "X", Status: status, Version: version})
+		e.inEvent(func(svc *inventory.Service) error {
+			ids, err := svc.UpsertProduct(e.ctx, inventory.Product{ID: p, SellerID: sellerID, SKU: "X", Status: status, Version: version})
 			applied = len(ids) == 1
 			return err
 		})
@@ -452,8 +453,8 @@ func TestProductVersions(t *testing.T) {
 	if upsert(inventory.ProductDraft, 2) {
 		t.Fatal("an older version was applied")
 	}
-	e.inEvent(func(tx inventory.Tx) error {
-		_, err := e.svc.ArchiveProductIn(e.ctx, tx, p, 4)
+	e.inEvent(func(svc *inventory.Service) error {
+		_, err := svc.ArchiveProduct(e.ctx, p, 4)
 		return err
 	})
 	if upsert(inventory.ProductActive, 4) {
@@ -468,8 +469,8 @@ func TestProductVersions(t *testing.T) {
 func TestSeedIsIdempotent(t *testing.T) {
 	e := newEnv(t)
 	known := uuid.New()
-	e.inEvent(func(tx inventory.Tx) error {
-		_, err := tx.UpsertProduct(e.ctx, inventory.Product{ID: known, SellerID: sellerID, SKU: "A", Status: inventory.ProductActive, Version: 1})
+	e.inEvent(func(svc *inventory.Service) error {
+		_, err := svc.UpsertProduct(e.ctx, inventory.Product{ID: known, SellerID: sellerID, SKU: "A", Status: inventory.ProductActive, Version: 1})
 		return err
 	})
 	items := []inventory.SeedItem{

@@ -51,31 +51,24 @@ func (h *Handlers) Register(c *consumer.Consumer) {
 	c.Handle(eventsv1.TypeProductArchived, h.ProductArchived)
 }
 
-// Prepare locks, before a batch of several events is handled in one
-// transaction, every reservation and stock row the batch will touch, in one
-// global order (see inventorydb.LockBatch), so that batches on different
-// workers never deadlock. Events it cannot read are left to their handler.
-//
-// Then it offers the batch's plain operations to the store all at once
-// (inventorydb.ApplyPlainAll): the new orders' reservations and the paid
-// orders' confirmations, in one round trip instead of one or two per
-// event. The batch holds the stock rows of every product it touches until
-// it commits, so inventory's workers take turns, and those round trips
-// were most of a turn. Only orders with no other event in the batch take
-// part, so that each order's events still apply in their order; the
-// handlers finish each from its outcome (see plainOutcomes).
+// Prepare readies a batch of several events, handled in one transaction,
+// through the store (inventorydb.PrepareBatch): it takes every lock the
+// batch will touch in one global order, so that batches on different
+// workers never deadlock, and sends the batch's plain operations (the new
+// orders' reservations and the paid orders' confirmations, of orders with
+// no other event in the batch) as one pipeline, which the handlers then
+// finish. Events it cannot read are left to their handler.
 func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Event) (context.Context, error) {
 	if len(batch) < 2 {
 		return ctx, nil // one event locks its rows in order by itself
 	}
-	var orders, products []uuid.UUID
+	var b inventorydb.Batch
 	addID := func(to *[]uuid.UUID, s string) {
 		if id, err := uuid.Parse(s); err == nil {
 			*to = append(*to, id)
 		}
 	}
 	type candidate struct {
-		event   uuid.UUID
 		order   uuid.UUID
 		created *eventsv1.OrderCreated // nil: a PAYMENT_SUCCESS
 	}
@@ -95,7 +88,7 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 		case *eventsv1.OrderCreated:
 			order, hasPlain, created = m.GetOrderId(), true, m
 			for _, l := range m.GetLines() {
-				addID(&products, l.GetProductId())
+				addID(&b.Products, l.GetProductId())
 			}
 		case *eventsv1.PaymentSucceeded:
 			order, hasPlain = m.GetOrderId(), true
@@ -104,19 +97,33 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 		case *eventsv1.OrderCancelled:
 			order = m.GetOrderId()
 		case *eventsv1.ProductUpserted:
-			addID(&products, m.GetProductId())
+			addID(&b.Products, m.GetProductId())
 		case *eventsv1.ProductArchived:
-			addID(&products, m.GetProductId())
+			addID(&b.Products, m.GetProductId())
 		}
 		if id, err := uuid.Parse(order); err == nil {
-			orders = append(orders, id)
+			b.Orders = append(b.Orders, id)
 			events[id]++
 			if hasPlain {
-				candidates = append(candidates, candidate{event: e.ID, order: id, created: created})
+				candidates = append(candidates, candidate{order: id, created: created})
 			}
 		}
 	}
-	locked, err := inventorydb.LockBatch(ctx, gtx, orders, products)
+	b.Plan = func(t inventory.Transactions) {
+		svc := h.svc.In(t)
+		for _, c := range candidates {
+			switch {
+			case events[c.order] != 1:
+			case c.created != nil:
+				if req, err := toReserveRequest(c.order, c.created); err == nil {
+					_, _ = svc.Reserve(ctx, req)
+				}
+			default:
+				_, _ = svc.Confirm(ctx, c.order, inventory.FromEvent)
+			}
+		}
+	}
+	ctx, touched, err := inventorydb.PrepareBatch(ctx, gtx, b)
 	if err != nil {
 		return ctx, err
 	}
@@ -124,103 +131,31 @@ func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Even
 	// them from the cache once (the cache's guard keeps readers from
 	// putting the old figures back until well after the commit), instead
 	// of one Redis round trip per event while the locks are held.
-	touched := products
-	for _, r := range locked {
-		for _, l := range r.Lines {
-			touched = append(touched, l.ProductID)
-		}
-	}
 	h.svc.Invalidate(ctx, touched)
-	out := plainOutcomes{}
-	ctx = context.WithValue(ctx, plainOutcomesKey{}, out)
-
-	var plain inventorydb.PlainBatch
-	var reserveEvents, confirmEvents []uuid.UUID
-	for _, c := range candidates {
-		if events[c.order] != 1 {
-			continue
-		}
-		if c.created != nil {
-			if p, ok := h.plan(c.order, c.created); ok {
-				plain.Reserve = append(plain.Reserve, p)
-				reserveEvents = append(reserveEvents, c.event)
-			}
-			continue
-		}
-		if r, ok := locked[c.order]; ok {
-			if p, ok := h.svc.PlanConfirm(r); ok {
-				plain.Confirm = append(plain.Confirm, p)
-				confirmEvents = append(confirmEvents, c.event)
-			}
-		}
-	}
-	if len(plain.Reserve)+len(plain.Confirm) == 0 {
-		return ctx, nil
-	}
-	res, ok, err := inventorydb.ApplyPlainAll(ctx, gtx, plain)
-	if err != nil || !ok {
-		return ctx, err // not ok: each handler does its own
-	}
-	for i, id := range reserveEvents {
-		out[id] = plainOutcome{reserve: plain.Reserve[i], done: res.Reserved[i]}
-	}
-	for i, id := range confirmEvents {
-		out[id] = plainOutcome{confirm: plain.Confirm[i], done: res.Confirmed[i]}
-	}
-	return ctx, nil
+	return context.WithValue(ctx, invalidatedKey{}, true), nil
 }
 
-// plan is the plain reservation an ORDER_CREATED asks for; false when the
-// event is not a valid order (its handler rejects it).
-func (h *Handlers) plan(orderID uuid.UUID, m *eventsv1.OrderCreated) (inventory.PlainReservation, bool) {
-	req, err := toReserveRequest(orderID, m)
-	if err != nil {
-		return inventory.PlainReservation{}, false
-	}
-	p, err := h.svc.PlanReserve(req)
-	return p, err == nil
-}
-
-// plainOutcomes are what Prepare's plain operations did, by the ID of the
-// event that asked for each. They live in the batch's context, so a batch
-// that fails (and is then handled event by event) leaves none behind; their
-// presence also says Prepare dropped the batch's products from the cache.
-type plainOutcomes map[uuid.UUID]plainOutcome
-
-// plainOutcome is one operation (a reservation or a confirmation) and
-// whether the store applied it.
-type plainOutcome struct {
-	reserve inventory.PlainReservation
-	confirm inventory.PlainConfirmation
-	done    bool
-}
-
-type plainOutcomesKey struct{}
+// invalidatedKey marks a batch whose Prepare dropped from the cache every
+// product the batch can change.
+type invalidatedKey struct{}
 
 // invalidate drops changed products from the cache, unless the batch's
 // Prepare dropped all it could change already.
 func (h *Handlers) invalidate(ctx context.Context, changed []uuid.UUID) {
-	if _, prepared := ctx.Value(plainOutcomesKey{}).(plainOutcomes); !prepared {
+	if done, _ := ctx.Value(invalidatedKey{}).(bool); !done {
 		h.svc.Invalidate(ctx, changed)
 	}
 }
 
-// prepared is the outcome of Prepare's plain operation for event id.
-func prepared(ctx context.Context, id uuid.UUID) (plainOutcome, bool) {
-	out, _ := ctx.Value(plainOutcomesKey{}).(plainOutcomes)
-	o, ok := out[id]
-	return o, ok
+// in is the service working in the consumer's transaction gtx.
+func (h *Handlers) in(ctx context.Context, gtx *gorm.DB) *inventory.Service {
+	return h.svc.In(inventorydb.Bind(ctx, gtx))
 }
 
 // OrderCreated reserves the order's lines (INVENTORY_RESERVED), or rejects
 // the order (INVENTORY_REJECTED) when a line is short, a product cannot be
 // sold, or the lines are invalid.
 func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event) error {
-	tx := inventorydb.Wrap(gtx)
-	if pre, ok := prepared(ctx, e.ID); ok { // decoded and checked by Prepare
-		res, err := h.svc.ReserveAfterPlain(ctx, tx, pre.reserve, pre.done)
-		return h.reserved(ctx, pre.reserve.Reservation.OrderID, res, err)
-	}
 	msg, err := event.DecodeAs[*eventsv1.OrderCreated](e)
 	if err != nil {
 		return err
@@ -235,24 +170,23 @@ func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event
 			bad = verr
 		}
 	}
+	svc := h.in(ctx, gtx)
 	if bad != nil {
 		h.log.WarnContext(ctx, "ORDER_CREATED with invalid lines; rejecting the order", "order_id", orderID, "error", bad.Error())
-		return h.svc.RejectIn(ctx, tx, invalidOrder(orderID, msg.GetLines()))
+		return svc.Reject(ctx, invalidOrder(orderID, msg.GetLines()))
 	}
-	res, err := h.svc.ReserveIn(ctx, tx, req, inventory.FromEvent)
-	return h.reserved(ctx, orderID, res, err)
-}
-
-// reserved finishes an ORDER_CREATED after its reservation: a conflict
-// with another reservation of the order is ignored, and the cache forgets
-// what changed.
-func (h *Handlers) reserved(ctx context.Context, orderID uuid.UUID, res inventory.ReserveResult, err error) error {
-	if errors.Is(err, inventory.ErrReservationConflict) {
+	res, err := svc.Reserve(ctx, req)
+	var rej *inventory.Rejection
+	switch {
+	case errors.As(err, &rej):
+		// INVENTORY_REJECTED is written in this transaction: a result, not
+		// a failure.
+		return nil
+	case errors.Is(err, inventory.ErrReservationConflict):
 		h.log.WarnContext(ctx, "ORDER_CREATED for an order that already has another reservation; ignored",
 			"order_id", orderID, "error", err.Error())
 		return nil
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	h.invalidate(ctx, res.Changed)
@@ -261,29 +195,20 @@ func (h *Handlers) reserved(ctx context.Context, orderID uuid.UUID, res inventor
 
 // PaymentSucceeded confirms the reservation: reserved units are sold.
 func (h *Handlers) PaymentSucceeded(ctx context.Context, gtx *gorm.DB, e event.Event) error {
-	out, err := h.confirm(ctx, inventorydb.Wrap(gtx), e)
+	msg, err := event.DecodeAs[*eventsv1.PaymentSucceeded](e)
+	if err != nil {
+		return err
+	}
+	orderID, err := parseID("order_id", msg.GetOrderId())
+	if err != nil {
+		return err
+	}
+	out, err := h.in(ctx, gtx).Confirm(ctx, orderID, inventory.FromEvent)
 	if err != nil {
 		return err
 	}
 	h.invalidate(ctx, out.Changed)
 	return nil
-}
-
-// confirm confirms the order of PAYMENT_SUCCESS e: from what Prepare did
-// (it decoded e already), or by ConfirmIn.
-func (h *Handlers) confirm(ctx context.Context, tx inventory.Tx, e event.Event) (inventory.Outcome, error) {
-	if pre, ok := prepared(ctx, e.ID); ok {
-		return h.svc.ConfirmAfterPlain(ctx, tx, pre.confirm, pre.done)
-	}
-	msg, err := event.DecodeAs[*eventsv1.PaymentSucceeded](e)
-	if err != nil {
-		return inventory.Outcome{}, err
-	}
-	orderID, err := parseID("order_id", msg.GetOrderId())
-	if err != nil {
-		return inventory.Outcome{}, err
-	}
-	return h.svc.ConfirmIn(ctx, tx, orderID, inventory.FromEvent)
 }
 
 // PaymentFailed releases the reservation.
@@ -311,7 +236,7 @@ func (h *Handlers) release(ctx context.Context, gtx *gorm.DB, rawOrderID, reason
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.ReleaseIn(ctx, inventorydb.Wrap(gtx), orderID, reason, inventory.FromEvent)
+	out, err := h.in(ctx, gtx).Release(ctx, orderID, reason, inventory.FromEvent)
 	if err != nil {
 		return err
 	}
@@ -335,7 +260,7 @@ func (h *Handlers) ProductUpserted(ctx context.Context, gtx *gorm.DB, e event.Ev
 			return err
 		}
 	}
-	changed, err := h.svc.UpsertProductIn(ctx, inventorydb.Wrap(gtx), inventory.Product{
+	changed, err := h.in(ctx, gtx).UpsertProduct(ctx, inventory.Product{
 		ID: id, SellerID: seller, SKU: msg.GetSku(),
 		Status: inventory.ParseProductStatus(msg.GetStatus()), Version: msg.GetVersion(),
 	})
@@ -356,7 +281,7 @@ func (h *Handlers) ProductArchived(ctx context.Context, gtx *gorm.DB, e event.Ev
 	if err != nil {
 		return err
 	}
-	changed, err := h.svc.ArchiveProductIn(ctx, inventorydb.Wrap(gtx), id, msg.GetVersion())
+	changed, err := h.in(ctx, gtx).ArchiveProduct(ctx, id, msg.GetVersion())
 	if err != nil {
 		return err
 	}

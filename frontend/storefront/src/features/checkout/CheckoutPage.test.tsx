@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { FakeServer, json } from "../../../../shared/src/test/fakeServer";
 import { me, product, renderApp } from "../../test/render";
 import { cart } from "../cart/cart";
+import { orderTrace } from "./trace";
 
 const P1 = "11111111-1111-4111-8111-111111111111";
 const P2 = "22222222-2222-4222-8222-222222222222";
@@ -80,5 +81,12 @@ describe("checkout", () => {
     expect(sent).toHaveLength(2);
     expect(sent[0].headers.get("Idempotency-Key")).toMatch(/^[0-9a-f-]{36}$/);
     expect(sent[1].headers.get("Idempotency-Key")).toBe(sent[0].headers.get("Idempotency-Key"));
+    // The retry is part of the checkout's one trace, which the order's
+    // payment joins later (the browser records no span: flag 00).
+    const [a, b] = sent.map((r) => /^00-([0-9a-f]{32})-([0-9a-f]{16})-00$/.exec(r.headers.get("traceparent") ?? ""));
+    expect(a).not.toBeNull();
+    expect(b?.[1]).toBe(a?.[1]);
+    expect(b?.[2]).not.toBe(a?.[2]);
+    expect(orderTrace(order().id)).toBe(a?.[1]);
   });
 });

@@ -6,7 +6,8 @@ import { Alert, Button, EmptyState, Loading, Money } from "@shop/shared/ui";
 import { useApi } from "../../api";
 import { usePageTitle } from "../../layout/usePageTitle";
 import { cart, cartTotals, useCart, type CartLine } from "../cart/cart";
-import { attemptKey, endAttempt } from "./attempt";
+import { checkoutAttempt, endAttempt } from "./attempt";
+import { rememberOrderTrace, traceHeaders } from "./trace";
 
 interface Change {
   line: CartLine;
@@ -31,13 +32,16 @@ export function CheckoutPage() {
   const placing = useRef(false);
   const place = useMutation({
     mutationFn: async () => {
-      const key = attemptKey(lines);
-      return unwrap(
+      const { key, trace } = checkoutAttempt(lines);
+      const order = await unwrap(
         api.order.POST("/api/v1/orders", {
           params: { header: { "Idempotency-Key": key } },
+          headers: traceHeaders(trace),
           body: { lines: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) },
         }),
       );
+      rememberOrderTrace(order.id, trace);
+      return order;
     },
     onSuccess: (order) => {
       endAttempt();

@@ -3,9 +3,11 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { FakeServer, json, problem } from "../../../../shared/src/test/fakeServer";
 import { me, renderApp } from "../../test/render";
+import { rememberOrderTrace } from "../checkout/trace";
 
 const O = "33333333-3333-4333-8333-333333333333";
 const PAY = "44444444-4444-4444-8444-444444444444";
+const TRACE = "0af7651916cd43dd8448eb211c80319c";
 
 describe("paying an order", () => {
   it("shows why a card was declined next to the card, and takes another card", async () => {
@@ -27,6 +29,7 @@ describe("paying an order", () => {
       .on("POST /api/v1/payments/confirm", (_req, n) =>
         n === 1 ? problem(402, "card-declined", "Card declined", "payment declined (CARD_DECLINED)") : json({ id: PAY, status: "SUCCEEDED" }),
       );
+    rememberOrderTrace(O, TRACE);
     renderApp(`/orders/${O}`, server, { signedIn: true });
 
     expect(await screen.findByText(/Your items are held for/)).toHaveTextContent(/\d+:\d\d/);
@@ -48,5 +51,7 @@ describe("paying an order", () => {
     expect(sent).toHaveLength(2);
     expect(sent[1].headers.get("Idempotency-Key")).not.toBe(sent[0].headers.get("Idempotency-Key"));
     expect(await sent[1].json()).toEqual({ payment_id: PAY, card_number: "4242424242424242" });
+    // Placed in this tab: the payment joins the order's trace.
+    for (const r of sent) expect(r.headers.get("traceparent")).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
   });
 });

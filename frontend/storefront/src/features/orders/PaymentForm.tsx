@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { errorMessage, isProblem, queryKeys, unwrap } from "@shop/shared";
 import { Alert, Button, Loading, TextField } from "@shop/shared/ui";
 import { useApi } from "../../api";
+import { orderTrace, traceHeaders } from "../checkout/trace";
 
 export const testCards = [
   { number: "4242 4242 4242 4242", outcome: "pays" },
@@ -46,6 +47,8 @@ export function PaymentForm({ orderId }: { orderId: string }) {
         api.payment.POST("/api/v1/payments/confirm", {
           // Each card tried is its own operation: its own key.
           params: { header: { "Idempotency-Key": crypto.randomUUID() } },
+          // In the trace the order was placed in: one trace to PAID.
+          headers: traceHeaders(orderTrace(orderId)),
           body: { payment_id: paymentId, card_number: card },
         }),
       ),

@@ -1,7 +1,6 @@
-package app_test
+package inventoryapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -68,28 +67,7 @@ func start(t *testing.T, env map[string]string) *harness {
 // answer into out (when not nil); it returns the status.
 func (h *harness) call(method, path, who string, body any, out any, headers ...string) int {
 	h.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, h.base+path, r)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if who != "" {
-		req.Header.Set("Authorization", "Bearer "+h.tokens[who])
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := h.client.Do(req)
+	res, err := h.client.Do(testkit.JSONRequest(h.t, method, h.base+path, h.tokens[who], body, headers...))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -3,17 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-
-	"github.com/shop-oss/shop/pkg/database"
-	"github.com/shop-oss/shop/services/catalog/internal/catalog"
-	"github.com/shop-oss/shop/services/catalog/internal/catalogdb"
+	"gorm.io/gorm"
 )
 
 // Vocabulary of the generated catalog: brand, adjective, noun and a model
@@ -51,8 +47,8 @@ type seeded struct {
 	categories []string    // category IDs
 }
 
-// seed fills the (migrated) database: categories, then the products by
-// COPY, with the search index taking entries in its pending list and
+// seed fills the database that the service has migrated, in plain SQL
+// against its schema: categories, then the products by COPY, with the search index taking entries in its pending list and
 // merging them once at the end, as a bulk load does; then ANALYZE.
 func seed(ctx context.Context, dsn string, n int) (seeded, error) {
 	var out seeded
@@ -101,19 +97,19 @@ func seed(ctx context.Context, dsn string, n int) (seeded, error) {
 		desc := fmt.Sprintf("A %s %s by %s, made of %s. Designed to last, with a two-year warranty and free returns "+
 			"within thirty days. Ships within two working days in a recyclable box.", strings.ToLower(adj), strings.ToLower(noun), brand, material)
 		price := int64(199 + r.ExpFloat64()*9000)
-		status := catalog.StatusActive
+		status := "ACTIVE"
 		switch x := r.IntN(100); {
 		case x < 7:
-			status = catalog.StatusDraft
+			status = "DRAFT"
 		case x < 10:
-			status = catalog.StatusArchived
+			status = "ARCHIVED"
 		}
-		if status == catalog.StatusActive {
+		if status == "ACTIVE" {
 			out.active = append(out.active, id)
 		}
 		created := now.Add(-time.Duration(r.IntN(365*24*3600)) * time.Second)
 		return []any{id, fmt.Sprintf("BENCH-%07d", i), name, desc, price, "EUR", sellers[r.IntN(len(sellers))],
-			leaves[r.IntN(len(leaves))], string(status), "[]", `{"material":"` + material + `"}`, int64(1), created, created}, nil
+			leaves[r.IntN(len(leaves))], status, "[]", `{"material":"` + material + `"}`, int64(1), created, created}, nil
 	}))
 	if err != nil {
 		return out, fmt.Errorf("copy products: %w", err)
@@ -133,56 +129,20 @@ func seed(ctx context.Context, dsn string, n int) (seeded, error) {
 	return out, nil
 }
 
-// sqlBaseline runs the service's own queries (catalogdb, over gorm and pgx)
-// without HTTP and without the cache.
-type sqlBaseline struct {
-	store *catalogdb.Store
-	close func()
-}
-
-func newSQLBaseline(ctx context.Context, dsn string, log *slog.Logger) (*sqlBaseline, error) {
-	db, err := database.Open(ctx, dsn, database.Pool{MaxOpen: dbConns, MaxIdle: dbConns}, log)
+// productByID is the read of GET /products/{id} in plain SQL against the
+// migrated schema, over the services' database stack (pkg/database: gorm
+// on pgx), without HTTP and cache: the floor under the API's figure.
+func productByID(ctx context.Context, db *gorm.DB, id uuid.UUID) error {
+	rows, err := db.WithContext(ctx).Raw(`SELECT * FROM products WHERE id = ?`, id).Rows()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &sqlBaseline{store: catalogdb.New(db, nil), close: func() { _ = database.Close(db) }}, nil
-}
-
-func (b *sqlBaseline) productByID(ctx context.Context, id uuid.UUID) error {
-	_, err := b.store.GetProduct(ctx, id)
-	return err
-}
-
-func searchQuery(text string) catalog.ListQuery {
-	return catalog.ListQuery{Text: text, Sort: catalog.SortRelevance, Limit: catalog.DefaultLimit + 1}
-}
-
-func (b *sqlBaseline) search(ctx context.Context, text string) error {
-	_, err := b.store.ListProducts(ctx, searchQuery(text))
-	return err
-}
-
-// searchPlan summarises how PostgreSQL runs a search: the index scans,
-// the rows the heap scan matched, and the execution time.
-func (b *sqlBaseline) searchPlan(ctx context.Context, text string) (string, error) {
-	plan, err := b.store.Explain(ctx, searchQuery(text))
-	if err != nil {
-		return "", err
-	}
-	var parts []string
-	for _, line := range strings.Split(plan, "\n") {
-		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "->"))
-		switch {
-		case strings.HasPrefix(line, "Seq Scan"), strings.HasPrefix(line, "Index Scan"),
-			strings.HasPrefix(line, "Index Only Scan"), strings.HasPrefix(line, "Bitmap Index Scan"):
-			parts = append(parts, strings.Split(line, " (")[0])
-		case strings.HasPrefix(line, "Bitmap Heap Scan"):
-			if i := strings.LastIndex(line, "rows="); i >= 0 {
-				parts = append(parts, strings.Fields(line[i+5:])[0]+" rows matched")
-			}
-		case strings.HasPrefix(line, "Execution Time"):
-			parts = append(parts, line)
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
 		}
+		return fmt.Errorf("product %s not found", id)
 	}
-	return strings.Join(parts, "; "), nil
+	return nil
 }

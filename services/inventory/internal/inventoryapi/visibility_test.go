@@ -1,4 +1,4 @@
-package app_test
+package inventoryapi_test
 
 import (
 	"net/http"
