@@ -15,6 +15,12 @@
 // the database is unreachable nothing is dead-lettered: the partition waits.
 // Offsets are committed only past events that were handled or dead-lettered.
 //
+// A service that applies the usual case of a batch's events at once (locks
+// taken up front in one order, statements pipelined) describes it as a
+// Batch (the key of an event, how to lock, plan and apply) and sets its
+// Prepare with PrepareBatches; its handlers then finish each event from
+// Batch.Outcome.
+//
 // The group also reads its retry topic (<group>.retry), which no other group
 // reads: pkg/dlq replays the group's dead letters there, so a replay reaches
 // the consumer that failed and no other. A replayed event is handled as one
@@ -225,7 +231,8 @@ type Preparer func(ctx context.Context, tx *gorm.DB, batch []event.Event) (conte
 
 // PrepareBatches sets fn to prepare every batch: for locks that several
 // events of a batch need, taken at once in one global order (see keyOrder),
-// or work done for all of them at once. An error fails the batch, which is
+// or work done for all of them at once. A service's fn is its
+// Batch.Prepare. An error fails the batch, which is
 // then handled event by event, each in a transaction of its own that fn
 // also prepares. Call it before Run.
 func (c *Consumer) PrepareBatches(fn Preparer) {

@@ -12,6 +12,7 @@ import (
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/pkg/testkit"
+	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
 
 // A batch of saga events handled as the consumer does (one TxStartingWith
@@ -21,31 +22,31 @@ import (
 // order with two events in the batch.
 func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
 	e := newEnv(t, nil)
-	e.catalog()
-	place := func() string { return e.place(customerID, line(pAlpha, 1)).ID }
+	e.Catalog()
+	place := func() string { return e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1)).ID }
 	a, b, c, d, paid := place(), place(), place(), place(), place()
 	for _, ev := range []event.Event{
-		newEvent(t, b, reserved(b)), newEvent(t, d, reserved(d)),
-		newEvent(t, paid, reserved(paid)), newEvent(t, paid, succeeded(paid)),
+		ordertest.NewEvent(t, b, ordertest.Reserved(b)), ordertest.NewEvent(t, d, ordertest.Reserved(d)),
+		ordertest.NewEvent(t, paid, ordertest.Reserved(paid)), ordertest.NewEvent(t, paid, ordertest.Succeeded(paid)),
 	} {
-		if err := e.applyDirect(ev); err != nil {
+		if err := e.ApplyDirect(ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	mk := func(id string, msg proto.Message) event.Event { return newEvent(t, id, msg) }
+	mk := func(id string, msg proto.Message) event.Event { return ordertest.NewEvent(t, id, msg) }
 	batch := []event.Event{
-		mk(a, reserved(a)),        // CREATED → PAYMENT_PENDING, blind
-		mk(b, succeeded(b)),       // PAYMENT_PENDING → PAID, blind
-		mk(c, reserved(c)),        // two events of one order: one by one
-		mk(c, initiated(c)),       //
-		mk(d, initiated(d)),       // timeline only
-		mk(paid, succeeded(paid)), // a second payment: the blind move misses, the rules ignore it
+		mk(a, ordertest.Reserved(a)),        // CREATED → PAYMENT_PENDING, blind
+		mk(b, ordertest.Succeeded(b)),       // PAYMENT_PENDING → PAID, blind
+		mk(c, ordertest.Reserved(c)),        // two events of one order: one by one
+		mk(c, ordertest.Initiated(c)),       //
+		mk(d, ordertest.Initiated(d)),       // timeline only
+		mk(paid, ordertest.Succeeded(paid)), // a second payment: the blind move misses, the rules ignore it
 	}
 	slices.SortStableFunc(batch, func(x, y event.Event) int { return strings.Compare(x.Key, y.Key) })
 
 	ctx := context.Background()
-	err := database.TxStartingWith(ctx, e.svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-		hctx, err := e.handlers.Prepare(ctx, tx, batch)
+	err := database.TxStartingWith(ctx, e.Svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+		hctx, err := e.Handlers.Prepare(ctx, tx, batch)
 		if err != nil {
 			return err
 		}
@@ -63,7 +64,7 @@ func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
 			t.Errorf("after Prepare: %v; want %v", moved, want)
 		}
 		for _, ev := range batch {
-			if err := e.handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
+			if err := e.Handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
 				return err
 			}
 		}
@@ -83,10 +84,10 @@ func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
 		d:    {"PAYMENT_PENDING", 3}, // placed, reserved, payment initiated
 		paid: {"PAID", 4},            // placed, reserved, paid, the second payment ignored
 	} {
-		if got := e.status(id); got != want.status {
+		if got := e.Status(id); got != want.status {
 			t.Errorf("order %s: %s, want %s", id, got, want.status)
 		}
-		if got := e.historyCount(id); got != want.entries {
+		if got := e.HistoryCount(id); got != want.entries {
 			t.Errorf("order %s: %d timeline entries, want %d", id, got, want.entries)
 		}
 	}
@@ -105,11 +106,11 @@ func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
 // commit: every event applied once.
 func TestBatchesSharingOrdersDoNotDeadlock(t *testing.T) {
 	e := newEnv(t, nil)
-	e.catalog()
-	place := func() string { return e.place(customerID, line(pAlpha, 1)).ID }
+	e.Catalog()
+	place := func() string { return e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1)).ID }
 	x, y, z1, z2 := place(), place(), place(), place()
 	for _, id := range []string{x, y, z1, z2} {
-		if err := e.applyDirect(newEvent(t, id, reserved(id))); err != nil {
+		if err := e.ApplyDirect(ordertest.NewEvent(t, id, ordertest.Reserved(id))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,29 +118,29 @@ func TestBatchesSharingOrdersDoNotDeadlock(t *testing.T) {
 		slices.SortStableFunc(evs, func(a, b event.Event) int { return strings.Compare(a.Key, b.Key) })
 		return evs
 	}
-	batchA := sorted(newEvent(t, y, succeeded(y)), newEvent(t, z1, initiated(z1)), // the pipeline's
-		newEvent(t, x, initiated(x)), newEvent(t, x, succeeded(x))) // two of one order: the handlers'
-	batchB := sorted(newEvent(t, x, succeeded(x)), newEvent(t, z2, initiated(z2)),
-		newEvent(t, y, initiated(y)), newEvent(t, y, succeeded(y)))
+	batchA := sorted(ordertest.NewEvent(t, y, ordertest.Succeeded(y)), ordertest.NewEvent(t, z1, ordertest.Initiated(z1)), // the pipeline's
+		ordertest.NewEvent(t, x, ordertest.Initiated(x)), ordertest.NewEvent(t, x, ordertest.Succeeded(x))) // two of one order: the handlers'
+	batchB := sorted(ordertest.NewEvent(t, x, ordertest.Succeeded(x)), ordertest.NewEvent(t, z2, ordertest.Initiated(z2)),
+		ordertest.NewEvent(t, y, ordertest.Initiated(y)), ordertest.NewEvent(t, y, ordertest.Succeeded(y)))
 
 	ctx := context.Background()
 	// run handles batch as the consumer does, pausing after Prepare.
 	run := func(batch []event.Event, pause func()) error {
-		return database.TxStartingWith(ctx, e.svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-			hctx, err := e.handlers.Prepare(ctx, tx, batch)
+		return database.TxStartingWith(ctx, e.Svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+			hctx, err := e.Handlers.Prepare(ctx, tx, batch)
 			if err != nil {
 				return err
 			}
 			pause()
 			for _, ev := range batch {
-				if err := e.handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
+				if err := e.Handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
 	}
-	errA, errB := testkit.Interleave(t, e.svc.DB,
+	errA, errB := testkit.Interleave(t, e.Svc.DB,
 		func(pause func()) error { return run(batchA, pause) },
 		func(pause func()) error { return run(batchB, pause) })
 	if errA != nil || errB != nil {
@@ -154,10 +155,10 @@ func TestBatchesSharingOrdersDoNotDeadlock(t *testing.T) {
 		z1: {"PAYMENT_PENDING", 3},
 		z2: {"PAYMENT_PENDING", 3},
 	} {
-		if got := e.status(id); got != want.status {
+		if got := e.Status(id); got != want.status {
 			t.Errorf("order %s: %s, want %s", id, got, want.status)
 		}
-		if got := e.historyCount(id); got != want.entries {
+		if got := e.HistoryCount(id); got != want.entries {
 			t.Errorf("order %s: %d timeline entries, want %d", id, got, want.entries)
 		}
 	}

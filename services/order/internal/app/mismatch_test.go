@@ -10,6 +10,7 @@ import (
 
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
 
 // dlqEntry is an entry of the admin DLQ listing, as the tests read it.
@@ -24,10 +25,10 @@ type dlqEntry struct {
 func (e *env) deadLettered(t testing.TB, ev event.Event) dlqEntry {
 	t.Helper()
 	var found dlqEntry
-	eventually(t, 30*time.Second, ev.Type+" "+ev.ID.String()+" not dead-lettered", func() bool {
-		r := e.do("GET", "/api/v1/admin/dlq/order?limit=200", adminID, nil)
+	ordertest.Eventually(t, 30*time.Second, ev.Type+" "+ev.ID.String()+" not dead-lettered", func() bool {
+		r := e.Do("GET", "/api/v1/admin/dlq/order?limit=200", ordertest.AdminID, nil)
 		var page struct{ Entries []dlqEntry }
-		if r.status != 200 || json.Unmarshal(r.body, &page) != nil {
+		if r.Status != 200 || json.Unmarshal(r.Body, &page) != nil {
 			return false
 		}
 		for _, en := range page.Entries {
@@ -48,9 +49,9 @@ func (e *env) deadLettered(t testing.TB, ev event.Event) dlqEntry {
 // order PAID). The right payment, behind them, still goes through.
 func TestPaymentEventsOfAnotherAmountAreDeadLettered(t *testing.T) {
 	e := newEnv(t, nil)
-	e.catalog()
-	o := e.place(customerID, line(pAlpha, 1)) // 1999 EUR
-	if err := e.applyDirect(newEvent(t, o.ID, reserved(o.ID))); err != nil {
+	e.Catalog()
+	o := e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1)) // 1999 EUR
+	if err := e.ApplyDirect(ordertest.NewEvent(t, o.ID, ordertest.Reserved(o.ID))); err != nil {
 		t.Fatal(err)
 	}
 	pay := func(amount int64, currency string) *eventsv1.PaymentSucceeded {
@@ -58,12 +59,12 @@ func TestPaymentEventsOfAnotherAmountAreDeadLettered(t *testing.T) {
 			Amount: &eventsv1.Money{AmountMinor: amount, Currency: currency}}
 	}
 	forged := []event.Event{
-		newEvent(t, o.ID, pay(1, "EUR")),
-		newEvent(t, o.ID, pay(1999, "USD")),
-		newEvent(t, o.ID, &eventsv1.PaymentFailed{OrderId: o.ID, PaymentId: uuid.NewString(), ReasonCode: "CARD_DECLINED",
+		ordertest.NewEvent(t, o.ID, pay(1, "EUR")),
+		ordertest.NewEvent(t, o.ID, pay(1999, "USD")),
+		ordertest.NewEvent(t, o.ID, &eventsv1.PaymentFailed{OrderId: o.ID, PaymentId: uuid.NewString(), ReasonCode: "CARD_DECLINED",
 			Amount: &eventsv1.Money{AmountMinor: 5, Currency: "EUR"}}),
 	}
-	e.produceEvents(forged...)
+	e.ProduceEvents(forged...)
 	for _, ev := range forged {
 		en := e.deadLettered(t, ev)
 		if en.Cause != "rejected" || !strings.Contains(en.Error, "disagrees with the order") ||
@@ -71,12 +72,12 @@ func TestPaymentEventsOfAnotherAmountAreDeadLettered(t *testing.T) {
 			t.Errorf("%s: DLQ entry %+v", ev.Type, en)
 		}
 	}
-	if got := e.status(o.ID); got != "PAYMENT_PENDING" {
+	if got := e.Status(o.ID); got != "PAYMENT_PENDING" {
 		t.Fatalf("after the forged payments: %s", got)
 	}
-	if n := e.historyCount(o.ID); n != 2 { // placed, reserved
-		t.Fatalf("after the forged payments: %d timeline entries %+v", n, e.timeline(o.ID))
+	if n := e.HistoryCount(o.ID); n != 2 { // placed, reserved
+		t.Fatalf("after the forged payments: %d timeline entries %+v", n, e.Timeline(o.ID))
 	}
-	e.feed(o.ID, pay(1999, "EUR"))
-	e.waitStatus(o.ID, "PAID")
+	e.Feed(o.ID, pay(1999, "EUR"))
+	e.WaitStatus(o.ID, "PAID")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/shop-oss/shop/services/order/internal/app"
 	"github.com/shop-oss/shop/services/order/internal/order"
 	"github.com/shop-oss/shop/services/order/internal/orderdb"
+	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
 
 // heldStore is the order store whose transactions, once their work is done,
@@ -39,15 +40,15 @@ func (s heldStore) InTx(ctx context.Context, fn func(order.Tx) error) error {
 // waits for a lock, the transition commits; race returns when all did.
 func (e *env) race(t testing.TB, move func(svc *order.Service, handlers func(tx *gorm.DB, ev event.Event) error) error, racers ...func() error) {
 	t.Helper()
-	held := heldStore{Store: e.store, done: make(chan struct{}), release: make(chan struct{})}
-	svc := order.NewService(held, app.DomainConfig(e.cfg), nil)
+	held := heldStore{Store: e.Store, done: make(chan struct{}), release: make(chan struct{})}
+	svc := order.NewService(held, app.DomainConfig(e.Cfg), nil)
 	moved := make(chan error, 1)
 	go func() {
 		moved <- move(svc, func(tx *gorm.DB, ev event.Event) error {
 			// An event's transition in a transaction of its own, held
 			// like the service's.
-			return e.svc.DB.Transaction(func(tx *gorm.DB) error {
-				err := e.handlers.Saga(ev.Context(context.Background()), tx, ev)
+			return e.Svc.DB.Transaction(func(tx *gorm.DB) error {
+				err := e.Handlers.Saga(ev.Context(context.Background()), tx, ev)
 				held.done <- struct{}{}
 				<-held.release
 				return err
@@ -60,12 +61,12 @@ func (e *env) race(t testing.TB, move func(svc *order.Service, handlers func(tx 
 		go func() { finished <- r() }()
 	}
 	var errs []error
-	eventually(t, 10*time.Second, "racers neither finished nor waited for a lock", func() bool {
+	ordertest.Eventually(t, 10*time.Second, "racers neither finished nor waited for a lock", func() bool {
 		for len(finished) > 0 {
 			errs = append(errs, <-finished)
 		}
 		var waiting int
-		e.svc.DB.Raw(`SELECT count(*) FROM pg_stat_activity
+		e.Svc.DB.Raw(`SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
 		return len(errs)+waiting == len(racers)
 	})
@@ -89,7 +90,7 @@ func (e *env) race(t testing.TB, move func(svc *order.Service, handlers func(tx 
 // after the move to want showing want.
 func (e *env) checkTimeline(t testing.TB, id, want string, entries int) {
 	t.Helper()
-	tl := e.timeline(id)
+	tl := e.Timeline(id)
 	show := func() string {
 		var b strings.Builder
 		for _, en := range tl {
@@ -132,17 +133,17 @@ func (e *env) checkTimeline(t testing.TB, id, want string, entries int) {
 // committed).
 func TestTimelineEntriesShowTheStatusTheyFollow(t *testing.T) {
 	e := newEnv(t, nil)
-	e.catalog()
+	e.Catalog()
 	pending := func() string {
-		id := e.place(customerID, line(pAlpha, 1)).ID
-		if err := e.applyDirect(newEvent(t, id, reserved(id))); err != nil {
+		id := e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1)).ID
+		if err := e.ApplyDirect(ordertest.NewEvent(t, id, ordertest.Reserved(id))); err != nil {
 			t.Fatal(err)
 		}
 		return id
 	}
 	apply := func(id string, msg proto.Message) func() error {
-		ev := newEvent(t, id, msg)
-		return func() error { return e.applyDirect(ev) }
+		ev := ordertest.NewEvent(t, id, msg)
+		return func() error { return e.ApplyDirect(ev) }
 	}
 
 	t.Run("declinedCard", func(t *testing.T) {
@@ -150,19 +151,19 @@ func TestTimelineEntriesShowTheStatusTheyFollow(t *testing.T) {
 		// INVENTORY_RELEASED races the order's own handling of the
 		// decline; payment's void comes with it.
 		id := pending()
-		fail := newEvent(t, id, failed(id))
+		fail := ordertest.NewEvent(t, id, ordertest.Failed(id))
 		e.race(t, func(_ *order.Service, saga func(*gorm.DB, event.Event) error) error {
 			return saga(nil, fail)
-		}, apply(id, released(id)), apply(id, voided(id)))
+		}, apply(id, ordertest.Released(id)), apply(id, ordertest.Voided(id)))
 		e.checkTimeline(t, id, "CANCELLED", 5) // placed, reserved, failed, released, voided
 	})
 
 	t.Run("cancellationRacingEvents", func(t *testing.T) {
 		id := pending()
 		e.race(t, func(svc *order.Service, _ func(*gorm.DB, event.Event) error) error {
-			_, err := svc.Cancel(context.Background(), order.Actor{ID: customerID, Role: order.RoleCustomer}, id, "")
+			_, err := svc.Cancel(context.Background(), order.Actor{ID: ordertest.CustomerID, Role: order.RoleCustomer}, id, "")
 			return err
-		}, apply(id, initiated(id)), apply(id, released(id)))
+		}, apply(id, ordertest.Initiated(id)), apply(id, ordertest.Released(id)))
 		e.checkTimeline(t, id, "CANCELLED", 5) // placed, reserved, cancelled, initiated, released
 	})
 
@@ -170,20 +171,20 @@ func TestTimelineEntriesShowTheStatusTheyFollow(t *testing.T) {
 		// The consumer's batch path: the timeline entries go out in one
 		// pipeline with the batch's locks.
 		a, b := pending(), pending()
-		batch := []event.Event{newEvent(t, a, released(a)), newEvent(t, b, voided(b))}
+		batch := []event.Event{ordertest.NewEvent(t, a, ordertest.Released(a)), ordertest.NewEvent(t, b, ordertest.Voided(b))}
 		slices.SortStableFunc(batch, func(x, y event.Event) int { return strings.Compare(x.Key, y.Key) })
 		e.race(t, func(svc *order.Service, _ func(*gorm.DB, event.Event) error) error {
-			_, err := svc.Cancel(context.Background(), order.Actor{ID: customerID, Role: order.RoleCustomer}, a, "")
+			_, err := svc.Cancel(context.Background(), order.Actor{ID: ordertest.CustomerID, Role: order.RoleCustomer}, a, "")
 			return err
 		}, func() error {
 			ctx := context.Background()
-			return database.TxStartingWith(ctx, e.svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-				hctx, err := e.handlers.Prepare(ctx, tx, batch)
+			return database.TxStartingWith(ctx, e.Svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
+				hctx, err := e.Handlers.Prepare(ctx, tx, batch)
 				if err != nil {
 					return err
 				}
 				for _, ev := range batch {
-					if err := e.handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
+					if err := e.Handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
 						return err
 					}
 				}

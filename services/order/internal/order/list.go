@@ -1,12 +1,15 @@
 package order
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shop-oss/shop/pkg/problem"
 )
 
 // Paging limits.
@@ -57,8 +60,8 @@ func (c Cursor) Encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// DecodeCursor parses a cursor made by Encode.
-func DecodeCursor(s string) (*Cursor, error) {
+// decodeCursor parses a cursor made by Encode.
+func decodeCursor(s string) (*Cursor, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -86,4 +89,74 @@ type Stats struct {
 	// Stuck counts, per status with an SLA, the orders past it (whatever
 	// their creation time).
 	Stuck map[Status]int64
+}
+
+// ListForUser lists a user's orders, for that user or an admin.
+func (s *Service) ListForUser(ctx context.Context, actor Actor, userID string, status Status, page Page) (OrderPage, error) {
+	if !actor.IsAdmin() && (actor.ID == "" || actor.ID != userID) {
+		return OrderPage{}, fmt.Errorf("orders of user %s: %w", userID, ErrForbidden)
+	}
+	return s.list(ctx, Filter{UserID: userID, Status: status}, page)
+}
+
+// List lists orders for staff: an admin sees all, a seller only the orders
+// whose every line is theirs.
+func (s *Service) List(ctx context.Context, actor Actor, f Filter, page Page) (OrderPage, error) {
+	switch {
+	case actor.IsAdmin():
+	case actor.Role == RoleSeller && actor.ID != "":
+		f.SellerID = actor.ID
+	default:
+		return OrderPage{}, fmt.Errorf("list orders: %w", ErrForbidden)
+	}
+	return s.list(ctx, f, page)
+}
+
+func (s *Service) list(ctx context.Context, f Filter, page Page) (OrderPage, error) {
+	if err := validateFilter(f); err != nil {
+		return OrderPage{}, err
+	}
+	limit := page.Limit
+	switch {
+	case limit <= 0:
+		limit = DefaultLimit
+	case limit > MaxLimit:
+		limit = MaxLimit
+	}
+	after, err := decodeCursor(page.Cursor)
+	if err != nil {
+		return OrderPage{}, err
+	}
+	q := ListQuery{Filter: f, After: after, Limit: limit + 1}
+	if f.Stuck {
+		q.StuckCutoffs = s.stuckCutoffs()
+	}
+	orders, err := s.store.List(ctx, q)
+	if err != nil {
+		return OrderPage{}, fmt.Errorf("list orders: %w", err)
+	}
+	out := OrderPage{Orders: orders}
+	if len(orders) > limit {
+		out.Orders = orders[:limit]
+		last := out.Orders[limit-1]
+		out.NextCursor = Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+	}
+	return out, nil
+}
+
+func validateFilter(f Filter) error {
+	var fields []problem.FieldError
+	if f.Status != "" && !f.Status.Valid() {
+		fields = append(fields, problem.Field("status", "must be one of %v", Statuses))
+	}
+	if f.UserID != "" && !isUUID(f.UserID) {
+		fields = append(fields, problem.Field("user_id", "must be a UUID"))
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		fields = append(fields, problem.Field("to", "must be after from"))
+	}
+	if len(fields) > 0 {
+		return problem.Validation(fields...)
+	}
+	return nil
 }

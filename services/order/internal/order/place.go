@@ -1,6 +1,8 @@
 package order
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -28,12 +30,118 @@ type PlaceInput struct {
 	// IdempotencyKey is the request's Idempotency-Key, stored on the order
 	// under a unique (user, key) constraint.
 	IdempotencyKey string
+	// Receipt, when not nil, is asked for the receipt of the order it is
+	// given (checked and priced, not yet written): the receipt is written
+	// with the order, in the same statement, and the order only with it.
+	// The API renders its answer there, so that the answer's record is as
+	// durable as the order.
+	Receipt func(Order) (Receipt, error)
 }
 
-// ValidateLines checks the shape of the lines: 1..MaxLines lines, each a
+// Place prices the lines from the catalog replica and saves the order as
+// CREATED with its items, its first timeline entry and ORDER_CREATED, and
+// in.Receipt's receipt, atomically (Store.CreateOrder): when the receipt is
+// refused (its key has a record already) nothing is written and the error
+// is ErrReceiptRefused. When the user already placed an order with the same
+// idempotency key (the key's record was lost in a crash after the commit,
+// or expired), it returns that order and created=false instead of placing a
+// second one.
+func (s *Service) Place(ctx context.Context, actor Actor, in PlaceInput) (o Order, created bool, err error) {
+	if o, err = s.newOrder(ctx, actor, in); err != nil {
+		return Order{}, false, err
+	}
+	var receipt Receipt
+	if in.Receipt != nil {
+		if receipt, err = in.Receipt(o); err != nil {
+			return Order{}, false, err
+		}
+	}
+	err = s.store.CreateOrder(ctx, o, HistoryEntry{
+		OrderID: o.ID, At: o.CreatedAt, Kind: KindTransition, To: StatusCreated, Actor: &actor, Reason: "PLACED",
+	}, Created{Order: o}, receipt)
+	if errors.Is(err, ErrDuplicateKey) {
+		o, err = s.store.OrderByKey(ctx, actor.ID, o.IdempotencyKey)
+		if err != nil {
+			return Order{}, false, fmt.Errorf("place order: load the order of the same key: %w", err)
+		}
+		return o, false, nil
+	}
+	if err != nil {
+		return Order{}, false, fmt.Errorf("place order: %w", err)
+	}
+	s.m.OrderCreated()
+	return o, true, nil
+}
+
+// newOrder checks and prices the order that in asks for.
+func (s *Service) newOrder(ctx context.Context, actor Actor, in PlaceInput) (Order, error) {
+	if actor.ID == "" {
+		return Order{}, ErrForbidden
+	}
+	if in.IdempotencyKey == "" {
+		return Order{}, errors.New("place order: no idempotency key")
+	}
+	if err := validateLines(in.Lines); err != nil {
+		return Order{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Order{}, fmt.Errorf("place order: id: %w", err)
+	}
+	ids := make([]string, len(in.Lines))
+	for i, l := range in.Lines {
+		ids[i] = l.ProductID
+	}
+	products, err := s.store.Products(ctx, ids)
+	if err != nil {
+		return Order{}, fmt.Errorf("place order: %w", err)
+	}
+	priced, err := priceLines(in.Lines, products)
+	if err != nil {
+		return Order{}, err
+	}
+	if err := s.checkOpen(ctx, actor.ID, priced.Items); err != nil {
+		return Order{}, err
+	}
+	now := s.now()
+	return Order{
+		ID: id.String(), UserID: actor.ID, Status: StatusCreated,
+		Currency: priced.Currency, TotalMinor: priced.TotalMinor, SellerID: priced.SellerID,
+		IdempotencyKey: in.IdempotencyKey, Items: priced.Items, ItemCount: len(priced.Items),
+		CreatedAt: now, UpdatedAt: now, StatusChangedAt: now,
+	}, nil
+}
+
+// checkOpen refuses an order that would leave the user more unpaid orders
+// or units than Config allows. Two placements of one user at the same
+// moment may both pass: the per-user rate limit of POST /orders bounds
+// that overshoot.
+func (s *Service) checkOpen(ctx context.Context, userID string, items []Item) error {
+	if s.cfg.MaxOpenOrders <= 0 && s.cfg.MaxOpenUnits <= 0 {
+		return nil
+	}
+	orders, units, err := s.store.OpenOrders(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("place order: %w", err)
+	}
+	if max := s.cfg.MaxOpenOrders; max > 0 && orders+1 > max {
+		return fmt.Errorf("%w: %d unpaid orders already, at most %d (SHOP_ORDER_MAX_OPEN_ORDERS): pay or cancel one first",
+			ErrTooManyOpenOrders, orders, max)
+	}
+	for _, it := range items {
+		units += it.Quantity
+	}
+	if max := s.cfg.MaxOpenUnits; max > 0 && units > max {
+		return fmt.Errorf("%w: %d units with this order, at most %d (SHOP_ORDER_MAX_OPEN_UNITS): pay or cancel an order first",
+			ErrTooManyOpenUnits, units, max)
+	}
+	return nil
+}
+
+// validateLines checks the shape of the lines: 1..MaxLines lines, each a
 // product UUID and a quantity of 1..MaxQuantity, no product twice. It returns
 // a validation error naming every bad line.
-func ValidateLines(lines []LineInput) error {
+func validateLines(lines []LineInput) error {
 	if len(lines) == 0 {
 		return problem.Validation(problem.Field("lines", "must have at least 1 line"))
 	}
@@ -74,10 +182,10 @@ type Priced struct {
 	SellerID string
 }
 
-// PriceLines prices valid lines from the replica's products. Every line must
+// priceLines prices valid lines from the replica's products. Every line must
 // name a known, ACTIVE product with a price, all in one currency; a
 // validation error names each line that does not.
-func PriceLines(lines []LineInput, products map[string]Product) (Priced, error) {
+func priceLines(lines []LineInput, products map[string]Product) (Priced, error) {
 	var (
 		out    Priced
 		fields []problem.FieldError

@@ -1,4 +1,4 @@
-package order_test
+package order
 
 import (
 	"errors"
@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/shop-oss/shop/pkg/problem"
-	"github.com/shop-oss/shop/services/order/internal/order"
 )
 
 const (
@@ -33,27 +32,27 @@ func fields(t *testing.T, err error) map[string]string {
 }
 
 func TestValidateLines(t *testing.T) {
-	many := make([]order.LineInput, order.MaxLines+1)
+	many := make([]LineInput, MaxLines+1)
 	for i := range many {
-		many[i] = order.LineInput{ProductID: p1, Quantity: 1}
+		many[i] = LineInput{ProductID: p1, Quantity: 1}
 	}
 	cases := map[string]struct {
-		lines []order.LineInput
+		lines []LineInput
 		want  []string // fields named
 	}{
 		"no lines":             {nil, []string{"lines"}},
 		"too many lines":       {many, []string{"lines"}},
-		"quantity 0":           {[]order.LineInput{{p1, 0}}, []string{"lines[0].quantity"}},
-		"quantity 1001":        {[]order.LineInput{{p1, 1001}}, []string{"lines[0].quantity"}},
-		"not a uuid":           {[]order.LineInput{{p1, 1}, {"abc", 1}}, []string{"lines[1].product_id"}},
-		"upper-case uuid":      {[]order.LineInput{{strings.ToUpper(p1), 1}}, []string{"lines[0].product_id"}},
-		"duplicate":            {[]order.LineInput{{p1, 1}, {p2, 1}, {p1, 3}}, []string{"lines[2].product_id"}},
-		"every bad line":       {[]order.LineInput{{"x", 0}, {p2, 2000}}, []string{"lines[0].product_id", "lines[0].quantity", "lines[1].quantity"}},
-		"edge quantities":      {[]order.LineInput{{p1, 1}, {p2, 1000}}, nil},
-		"one product repeated": {many[:order.MaxLines], []string{"lines[1].product_id", "lines[99].product_id"}},
+		"quantity 0":           {[]LineInput{{p1, 0}}, []string{"lines[0].quantity"}},
+		"quantity 1001":        {[]LineInput{{p1, 1001}}, []string{"lines[0].quantity"}},
+		"not a uuid":           {[]LineInput{{p1, 1}, {"abc", 1}}, []string{"lines[1].product_id"}},
+		"upper-case uuid":      {[]LineInput{{strings.ToUpper(p1), 1}}, []string{"lines[0].product_id"}},
+		"duplicate":            {[]LineInput{{p1, 1}, {p2, 1}, {p1, 3}}, []string{"lines[2].product_id"}},
+		"every bad line":       {[]LineInput{{"x", 0}, {p2, 2000}}, []string{"lines[0].product_id", "lines[0].quantity", "lines[1].quantity"}},
+		"edge quantities":      {[]LineInput{{p1, 1}, {p2, 1000}}, nil},
+		"one product repeated": {many[:MaxLines], []string{"lines[1].product_id", "lines[99].product_id"}},
 	}
 	for name, tc := range cases {
-		err := order.ValidateLines(tc.lines)
+		err := validateLines(tc.lines)
 		if tc.want == nil {
 			if err != nil {
 				t.Errorf("%s: %v", name, err)
@@ -72,21 +71,21 @@ func TestValidateLines(t *testing.T) {
 	}
 }
 
-func price(amount int64, currency string) *order.Money {
-	return &order.Money{AmountMinor: amount, Currency: currency}
+func price(amount int64, currency string) *Money {
+	return &Money{AmountMinor: amount, Currency: currency}
 }
 
 func TestPriceLinesTakesPricesAndNamesFromTheReplica(t *testing.T) {
-	products := map[string]order.Product{
-		p1: {ID: p1, SKU: "A", Name: "Alpha", SellerID: seller, Status: order.ProductActive, Price: price(1999, "EUR"), Version: 3},
-		p2: {ID: p2, SKU: "B", Name: "Beta", SellerID: seller, Status: order.ProductActive, Price: price(500, "EUR"), Version: 1},
+	products := map[string]Product{
+		p1: {ID: p1, SKU: "A", Name: "Alpha", SellerID: seller, Status: ProductActive, Price: price(1999, "EUR"), Version: 3},
+		p2: {ID: p2, SKU: "B", Name: "Beta", SellerID: seller, Status: ProductActive, Price: price(500, "EUR"), Version: 1},
 	}
-	got, err := order.PriceLines([]order.LineInput{{p1, 2}, {p2, 3}}, products)
+	got, err := priceLines([]LineInput{{p1, 2}, {p2, 3}}, products)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := order.Priced{
-		Items: []order.Item{
+	want := Priced{
+		Items: []Item{
 			{ProductID: p1, SKU: "A", Name: "Alpha", SellerID: seller, Quantity: 2, UnitPriceMinor: 1999},
 			{ProductID: p2, SKU: "B", Name: "Beta", SellerID: seller, Quantity: 3, UnitPriceMinor: 500},
 		},
@@ -96,27 +95,27 @@ func TestPriceLinesTakesPricesAndNamesFromTheReplica(t *testing.T) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
 	// Another seller on one line: no sole seller.
-	products[p2] = order.Product{ID: p2, Name: "Beta", SellerID: "00000000-0000-7000-8000-000000000009", Status: order.ProductActive, Price: price(500, "EUR"), Version: 1}
-	if got, _ := order.PriceLines([]order.LineInput{{p1, 1}, {p2, 1}}, products); got.SellerID != "" {
+	products[p2] = Product{ID: p2, Name: "Beta", SellerID: "00000000-0000-7000-8000-000000000009", Status: ProductActive, Price: price(500, "EUR"), Version: 1}
+	if got, _ := priceLines([]LineInput{{p1, 1}, {p2, 1}}, products); got.SellerID != "" {
 		t.Fatalf("mixed sellers gave sole seller %q", got.SellerID)
 	}
 }
 
 func TestPriceLinesRefusesUnavailableProductsNamingTheLine(t *testing.T) {
-	products := map[string]order.Product{
-		p1: {ID: p1, Status: order.ProductActive, Price: price(100, "EUR"), Version: 1},
-		p2: {ID: p2, Status: order.ProductActive, Price: price(100, "USD"), Version: 1},
-		p3: {ID: p3, Status: order.ProductArchived, Price: price(100, "EUR"), Version: 2},
+	products := map[string]Product{
+		p1: {ID: p1, Status: ProductActive, Price: price(100, "EUR"), Version: 1},
+		p2: {ID: p2, Status: ProductActive, Price: price(100, "USD"), Version: 1},
+		p3: {ID: p3, Status: ProductArchived, Price: price(100, "EUR"), Version: 2},
 	}
 	draft := "0190f5a8-0000-7000-8000-000000000004"
 	unpriced := "0190f5a8-0000-7000-8000-000000000005"
 	unknown := "0190f5a8-0000-7000-8000-000000000006"
 	stub := "0190f5a8-0000-7000-8000-000000000007"
-	products[draft] = order.Product{ID: draft, Status: order.ProductDraft, Price: price(1, "EUR"), Version: 1}
-	products[unpriced] = order.Product{ID: unpriced, Status: order.ProductActive, Version: 1}
-	products[stub] = order.Product{ID: stub, Status: order.ProductUnknown, Price: price(1, "EUR"), Version: 1}
-	lines := []order.LineInput{{p1, 1}, {p2, 1}, {p3, 1}, {draft, 1}, {unpriced, 1}, {unknown, 1}, {stub, 1}}
-	_, err := order.PriceLines(lines, products)
+	products[draft] = Product{ID: draft, Status: ProductDraft, Price: price(1, "EUR"), Version: 1}
+	products[unpriced] = Product{ID: unpriced, Status: ProductActive, Version: 1}
+	products[stub] = Product{ID: stub, Status: ProductUnknown, Price: price(1, "EUR"), Version: 1}
+	lines := []LineInput{{p1, 1}, {p2, 1}, {p3, 1}, {draft, 1}, {unpriced, 1}, {unknown, 1}, {stub, 1}}
+	_, err := priceLines(lines, products)
 	got := fields(t, err)
 	want := map[string]string{
 		"lines[1].product_id": "priced in USD but lines[0] in EUR",
@@ -137,12 +136,12 @@ func TestPriceLinesRefusesUnavailableProductsNamingTheLine(t *testing.T) {
 }
 
 func TestPriceLinesRefusesATotalThatOverflows(t *testing.T) {
-	products := map[string]order.Product{
-		p1: {ID: p1, Status: order.ProductActive, Price: price(math.MaxInt64/2, "EUR"), Version: 1},
-		p2: {ID: p2, Status: order.ProductActive, Price: price(math.MaxInt64/3, "EUR"), Version: 1},
+	products := map[string]Product{
+		p1: {ID: p1, Status: ProductActive, Price: price(math.MaxInt64/2, "EUR"), Version: 1},
+		p2: {ID: p2, Status: ProductActive, Price: price(math.MaxInt64/3, "EUR"), Version: 1},
 	}
-	for _, lines := range [][]order.LineInput{{{p1, 3}}, {{p1, 1}, {p2, 2}}} {
-		if _, err := order.PriceLines(lines, products); len(fields(t, err)) != 1 {
+	for _, lines := range [][]LineInput{{{p1, 3}}, {{p1, 1}, {p2, 2}}} {
+		if _, err := priceLines(lines, products); len(fields(t, err)) != 1 {
 			t.Errorf("%v: %v", lines, err)
 		}
 	}
@@ -151,39 +150,39 @@ func TestPriceLinesRefusesATotalThatOverflows(t *testing.T) {
 // TestApplyChangeVersionRule feeds catalog events out of order and checks
 // that the replica never goes back to an older state.
 func TestApplyChangeVersionRule(t *testing.T) {
-	up := func(v int64, status order.ProductStatus, amount int64) order.ProductChange {
-		return order.ProductChange{Kind: order.ChangeUpserted, ProductID: p1, Version: v, SKU: "A", Name: "Alpha v" + string(rune('0'+v)),
+	up := func(v int64, status ProductStatus, amount int64) ProductChange {
+		return ProductChange{Kind: ChangeUpserted, ProductID: p1, Version: v, SKU: "A", Name: "Alpha v" + string(rune('0'+v)),
 			SellerID: seller, Status: status, Price: price(amount, "EUR")}
 	}
-	priceChange := func(v, amount int64) order.ProductChange {
-		return order.ProductChange{Kind: order.ChangePriceChanged, ProductID: p1, Version: v, Price: price(amount, "EUR")}
+	priceChange := func(v, amount int64) ProductChange {
+		return ProductChange{Kind: ChangePriceChanged, ProductID: p1, Version: v, Price: price(amount, "EUR")}
 	}
-	archive := func(v int64) order.ProductChange {
-		return order.ProductChange{Kind: order.ChangeArchived, ProductID: p1, Version: v}
+	archive := func(v int64) ProductChange {
+		return ProductChange{Kind: ChangeArchived, ProductID: p1, Version: v}
 	}
 	steps := []struct {
 		name    string
-		ch      order.ProductChange
+		ch      ProductChange
 		applies bool
 		price   int64
-		status  order.ProductStatus
+		status  ProductStatus
 		version int64
 	}{
-		{"v2 upsert on empty", up(2, order.ProductActive, 200), true, 200, order.ProductActive, 2},
-		{"older v1 upsert", up(1, order.ProductActive, 100), false, 200, order.ProductActive, 2},
-		{"same v2 upsert again", up(2, order.ProductActive, 200), true, 200, order.ProductActive, 2},
-		{"v3 price change", priceChange(3, 300), true, 300, order.ProductActive, 3},
-		{"older v2 price change", priceChange(2, 250), false, 300, order.ProductActive, 3},
-		{"same v3 price change again", priceChange(3, 999), false, 300, order.ProductActive, 3},
-		{"v4 archive", archive(4), true, 300, order.ProductArchived, 4},
-		{"older v3 upsert cannot revive", up(3, order.ProductActive, 300), false, 300, order.ProductArchived, 4},
-		{"older v4 archive again", archive(4), false, 300, order.ProductArchived, 4},
-		{"v5 upsert revives", up(5, order.ProductActive, 500), true, 500, order.ProductActive, 5},
+		{"v2 upsert on empty", up(2, ProductActive, 200), true, 200, ProductActive, 2},
+		{"older v1 upsert", up(1, ProductActive, 100), false, 200, ProductActive, 2},
+		{"same v2 upsert again", up(2, ProductActive, 200), true, 200, ProductActive, 2},
+		{"v3 price change", priceChange(3, 300), true, 300, ProductActive, 3},
+		{"older v2 price change", priceChange(2, 250), false, 300, ProductActive, 3},
+		{"same v3 price change again", priceChange(3, 999), false, 300, ProductActive, 3},
+		{"v4 archive", archive(4), true, 300, ProductArchived, 4},
+		{"older v3 upsert cannot revive", up(3, ProductActive, 300), false, 300, ProductArchived, 4},
+		{"older v4 archive again", archive(4), false, 300, ProductArchived, 4},
+		{"v5 upsert revives", up(5, ProductActive, 500), true, 500, ProductActive, 5},
 	}
-	var cur order.Product
+	var cur Product
 	found := false
 	for _, s := range steps {
-		next, applies := order.ApplyChange(cur, found, s.ch)
+		next, applies := applyChange(cur, found, s.ch)
 		if applies != s.applies {
 			t.Fatalf("%s: applies = %v", s.name, applies)
 		}
@@ -194,28 +193,28 @@ func TestApplyChangeVersionRule(t *testing.T) {
 	}
 	// A price change before the product's first upsert makes a partial,
 	// unorderable row; the upsert of the same version completes it.
-	stub, ok := order.ApplyChange(order.Product{}, false, priceChange(7, 700))
-	if !ok || stub.Status != order.ProductUnknown || stub.Price.AmountMinor != 700 || stub.Version != 7 {
+	stub, ok := applyChange(Product{}, false, priceChange(7, 700))
+	if !ok || stub.Status != ProductUnknown || stub.Price.AmountMinor != 700 || stub.Version != 7 {
 		t.Fatalf("stub %+v", stub)
 	}
-	full, ok := order.ApplyChange(stub, true, up(7, order.ProductActive, 700))
-	if !ok || full.Name == "" || full.Status != order.ProductActive {
+	full, ok := applyChange(stub, true, up(7, ProductActive, 700))
+	if !ok || full.Name == "" || full.Status != ProductActive {
 		t.Fatalf("full %+v", full)
 	}
 }
 
 func TestCursorRoundTripAndGarbage(t *testing.T) {
-	c := order.Cursor{ID: p1}
+	c := Cursor{ID: p1}
 	c.CreatedAt = c.CreatedAt.AddDate(2026, 0, 0)
-	got, err := order.DecodeCursor(c.Encode())
+	got, err := decodeCursor(c.Encode())
 	if err != nil || got.ID != c.ID || !got.CreatedAt.Equal(c.CreatedAt) {
 		t.Fatalf("%+v %v", got, err)
 	}
-	if got, err := order.DecodeCursor(""); got != nil || err != nil {
+	if got, err := decodeCursor(""); got != nil || err != nil {
 		t.Fatalf("empty: %v %v", got, err)
 	}
 	for _, bad := range []string{"!!", "e30", "eyJ0IjoiMjAyNi0wMS0wMVQwMDowMDowMFoiLCJpIjoieCJ9"} {
-		if _, err := order.DecodeCursor(bad); !errors.Is(err, order.ErrInvalidCursor) {
+		if _, err := decodeCursor(bad); !errors.Is(err, ErrInvalidCursor) {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}

@@ -1,5 +1,10 @@
 package order
 
+import (
+	"context"
+	"fmt"
+)
+
 // ProductStatus is a product's lifecycle status in the catalog.
 type ProductStatus string
 
@@ -52,7 +57,7 @@ type ProductChange struct {
 	Price *Money
 }
 
-// ApplyChange returns the replica row after ch, and whether ch changes it.
+// applyChange returns the replica row after ch, and whether ch changes it.
 // cur is the row held so far (found false when there is none).
 //
 // The version rule keeps the replica from going back in time when events
@@ -62,7 +67,7 @@ type ProductChange struct {
 // catalog emits it beside a PRODUCT_PRICE_CHANGED or PRODUCT_ARCHIVED of the
 // same version, with the full state of that version, so applying it again is
 // harmless and fills what a partial event could not (name, SKU, seller).
-func ApplyChange(cur Product, found bool, ch ProductChange) (Product, bool) {
+func applyChange(cur Product, found bool, ch ProductChange) (Product, bool) {
 	if found {
 		switch {
 		case ch.Version > cur.Version:
@@ -84,4 +89,39 @@ func ApplyChange(cur Product, found bool, ch ProductChange) (Product, bool) {
 		next.Status = ProductArchived
 	}
 	return next, true
+}
+
+// ApplyProduct applies a catalog event to the replica, following the
+// version rule of applyChange, in Store.InTx's transaction (the consumer's).
+func (s *Service) ApplyProduct(ctx context.Context, ch ProductChange) error {
+	if err := validateChange(ch); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		cur, found, err := tx.LockProduct(ctx, ch.ProductID)
+		if err != nil {
+			return err
+		}
+		next, changed := applyChange(cur, found, ch)
+		if !changed {
+			return nil
+		}
+		return tx.SaveProduct(ctx, next)
+	})
+}
+
+func validateChange(ch ProductChange) error {
+	switch {
+	case !isUUID(ch.ProductID):
+		return fmt.Errorf("%w: product ID %q", ErrInvalidEvent, ch.ProductID)
+	case ch.Version <= 0:
+		return fmt.Errorf("%w: product %s has version %d", ErrInvalidEvent, ch.ProductID, ch.Version)
+	case ch.Kind == ChangePriceChanged && ch.Price == nil:
+		return fmt.Errorf("%w: price change of %s without a price", ErrInvalidEvent, ch.ProductID)
+	case ch.Price != nil && (ch.Price.AmountMinor < 0 || !validCurrency(ch.Price.Currency)):
+		return fmt.Errorf("%w: product %s has price %d %q", ErrInvalidEvent, ch.ProductID, ch.Price.AmountMinor, ch.Price.Currency)
+	case ch.SellerID != "" && !isUUID(ch.SellerID):
+		return fmt.Errorf("%w: product %s has seller ID %q", ErrInvalidEvent, ch.ProductID, ch.SellerID)
+	}
+	return nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
 // Progress is what someone watching one order sees: the order, its
@@ -63,7 +61,7 @@ func (s *Service) Progress(ctx context.Context, actor Actor, id string) (Progres
 func reservationExpiry(h []HistoryEntry) *time.Time {
 	for i := len(h) - 1; i >= 0; i-- {
 		e := h[i]
-		if e.Cause == nil || e.Cause.Type != eventsv1.TypeInventoryReserved {
+		if e.Cause == nil || e.Cause.Type != InventoryReserved {
 			continue
 		}
 		if t, err := time.Parse(time.RFC3339, e.Detail["expires_at"]); err == nil {

@@ -3,8 +3,6 @@ package order
 import (
 	"errors"
 	"testing"
-
-	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
 
 // A payment event moves an order only for the order's total, in its
@@ -18,12 +16,12 @@ func TestPaymentEventsMustPayTheOrdersTotal(t *testing.T) {
 		amount *Money
 		want   error
 	}{
-		"success of the total":      {eventsv1.TypePaymentSuccess, &Money{1999, "EUR"}, nil},
-		"success of another amount": {eventsv1.TypePaymentSuccess, &Money{1, "EUR"}, ErrEventMismatch},
-		"success in another money":  {eventsv1.TypePaymentSuccess, &Money{1999, "USD"}, ErrEventMismatch},
-		"failure of another amount": {eventsv1.TypePaymentFailed, &Money{5, "EUR"}, ErrEventMismatch},
-		"failure of the total":      {eventsv1.TypePaymentFailed, &Money{1999, "EUR"}, nil},
-		"refund of any amount":      {eventsv1.TypePaymentRefunded, &Money{5, "EUR"}, nil}, // partial refunds are the norm
+		"success of the total":      {PaymentSuccess, &Money{1999, "EUR"}, nil},
+		"success of another amount": {PaymentSuccess, &Money{1, "EUR"}, ErrEventMismatch},
+		"success in another money":  {PaymentSuccess, &Money{1999, "USD"}, ErrEventMismatch},
+		"failure of another amount": {PaymentFailed, &Money{5, "EUR"}, ErrEventMismatch},
+		"failure of the total":      {PaymentFailed, &Money{1999, "EUR"}, nil},
+		"refund of any amount":      {PaymentRefunded, &Money{5, "EUR"}, nil}, // partial refunds are the norm
 	} {
 		t.Run(name, func(t *testing.T) {
 			ev := SagaEvent{ID: "e", Type: tc.typ, OrderID: id, Amount: tc.amount}
@@ -34,16 +32,16 @@ func TestPaymentEventsMustPayTheOrdersTotal(t *testing.T) {
 	}
 
 	s := NewService(nil, Config{}, nil)
-	for _, typ := range []string{eventsv1.TypePaymentSuccess, eventsv1.TypePaymentFailed} {
-		if _, err := s.PlanSaga(SagaEvent{ID: "e", Type: typ, OrderID: id}); !errors.Is(err, ErrInvalidEvent) {
+	for _, typ := range []string{PaymentSuccess, PaymentFailed} {
+		if _, err := s.planSaga(SagaEvent{ID: "e", Type: typ, OrderID: id}); !errors.Is(err, ErrInvalidEvent) {
 			t.Errorf("%s without an amount: %v, want ErrInvalidEvent", typ, err)
 		}
 	}
 	// The blind move of a success carries the total the order must have,
 	// so that it misses an order of another total (which the locking way
 	// then refuses).
-	plan, err := s.PlanSaga(SagaEvent{ID: "e", Type: eventsv1.TypePaymentSuccess, OrderID: id, Amount: &Money{1999, "EUR"}})
-	if err != nil || plan.Advance == nil || plan.Advance.Total == nil || *plan.Advance.Total != (Money{1999, "EUR"}) {
-		t.Fatalf("plan of a success: %+v, %v", plan.Advance, err)
+	plan, err := s.planSaga(SagaEvent{ID: "e", Type: PaymentSuccess, OrderID: id, Amount: &Money{1999, "EUR"}})
+	if err != nil || plan.advance == nil || plan.advance.Total == nil || *plan.advance.Total != (Money{1999, "EUR"}) {
+		t.Fatalf("plan of a success: %+v, %v", plan.advance, err)
 	}
 }

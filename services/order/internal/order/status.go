@@ -114,7 +114,7 @@ type TransitionError struct {
 }
 
 func (e *TransitionError) Error() string {
-	allowed := AllowedFrom(e.Action)
+	allowed := allowedFrom(e.Action)
 	if len(allowed) == 0 {
 		return fmt.Sprintf("cannot %s an order that is %s", e.Action, e.From)
 	}
@@ -123,17 +123,17 @@ func (e *TransitionError) Error() string {
 
 func (e *TransitionError) Unwrap() error { return ErrIllegalTransition }
 
-// Next returns the state that action leads to from from, or a
+// nextStatus returns the state that action leads to from from, or a
 // *TransitionError when the table does not allow it.
-func Next(from Status, action Action) (Status, error) {
+func nextStatus(from Status, action Action) (Status, error) {
 	if to, ok := transitions[from][action]; ok {
 		return to, nil
 	}
 	return "", &TransitionError{From: from, Action: action}
 }
 
-// AllowedFrom lists the states from which action is allowed, in saga order.
-func AllowedFrom(action Action) []Status {
+// allowedFrom lists the states from which action is allowed, in saga order.
+func allowedFrom(action Action) []Status {
 	var out []Status
 	for _, s := range Statuses {
 		if _, ok := transitions[s][action]; ok {

@@ -1,49 +1,47 @@
-package order_test
+package order
 
 import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/shop-oss/shop/services/order/internal/order"
 )
 
 // TestTransitionTable checks every (state, action) pair against the legal
 // moves written out here independently of the table.
 func TestTransitionTable(t *testing.T) {
 	type pair struct {
-		from   order.Status
-		action order.Action
+		from   Status
+		action Action
 	}
-	C, PP, P, S, D, X := order.StatusCreated, order.StatusPaymentPending, order.StatusPaid,
-		order.StatusShipped, order.StatusDelivered, order.StatusCancelled
-	legal := map[pair]order.Status{
-		{C, order.ActionReserve}: PP,
-		{C, order.ActionPay}:     P, // payment seen before the reservation (another topic)
-		{PP, order.ActionPay}:    P,
-		{P, order.ActionShip}:    S,
-		{S, order.ActionDeliver}: D,
+	C, PP, P, S, D, X := StatusCreated, StatusPaymentPending, StatusPaid,
+		StatusShipped, StatusDelivered, StatusCancelled
+	legal := map[pair]Status{
+		{C, ActionReserve}: PP,
+		{C, ActionPay}:     P, // payment seen before the reservation (another topic)
+		{PP, ActionPay}:    P,
+		{P, ActionShip}:    S,
+		{S, ActionDeliver}: D,
 
-		{C, order.ActionCancel}:  X,
-		{PP, order.ActionCancel}: X,
-		{P, order.ActionCancel}:  X,
+		{C, ActionCancel}:  X,
+		{PP, ActionCancel}: X,
+		{P, ActionCancel}:  X,
 
-		{C, order.ActionReject}: X,
+		{C, ActionReject}: X,
 
-		{C, order.ActionFailPayment}:  X,
-		{PP, order.ActionFailPayment}: X,
+		{C, ActionFailPayment}:  X,
+		{PP, ActionFailPayment}: X,
 
-		{C, order.ActionExpire}:  X,
-		{PP, order.ActionExpire}: X,
-		{P, order.ActionExpire}:  X, // stock released before the payment was seen: refund
+		{C, ActionExpire}:  X,
+		{PP, ActionExpire}: X,
+		{P, ActionExpire}:  X, // stock released before the payment was seen: refund
 
-		{C, order.ActionTimeout}: X, // inventory never answered; later states have their own timeouts
+		{C, ActionTimeout}: X, // inventory never answered; later states have their own timeouts
 	}
 	pairs := 0
-	for _, from := range order.Statuses {
-		for _, action := range order.Actions {
+	for _, from := range Statuses {
+		for _, action := range Actions {
 			pairs++
-			got, err := order.Next(from, action)
+			got, err := nextStatus(from, action)
 			want, ok := legal[pair{from, action}]
 			if ok {
 				if err != nil || got != want {
@@ -51,8 +49,8 @@ func TestTransitionTable(t *testing.T) {
 				}
 				continue
 			}
-			var te *order.TransitionError
-			if !errors.As(err, &te) || !errors.Is(err, order.ErrIllegalTransition) || got != "" {
+			var te *TransitionError
+			if !errors.As(err, &te) || !errors.Is(err, ErrIllegalTransition) || got != "" {
 				t.Errorf("%s --%s--> got (%q, %v), want an illegal-transition error", from, action, got, err)
 				continue
 			}
@@ -64,15 +62,15 @@ func TestTransitionTable(t *testing.T) {
 	if pairs != 6*9 {
 		t.Fatalf("checked %d pairs; a state or action is missing from the lists", pairs)
 	}
-	for _, s := range []order.Status{D, X} {
+	for _, s := range []Status{D, X} {
 		if !s.Final() {
 			t.Errorf("%s is not final", s)
 		}
 	}
 	// Nothing ever leads back to CREATED.
-	for _, from := range order.Statuses {
-		for _, a := range order.Actions {
-			if to, err := order.Next(from, a); err == nil && to == C {
+	for _, from := range Statuses {
+		for _, a := range Actions {
+			if to, err := nextStatus(from, a); err == nil && to == C {
 				t.Errorf("%s --%s--> CREATED", from, a)
 			}
 		}
@@ -80,11 +78,11 @@ func TestTransitionTable(t *testing.T) {
 }
 
 func TestTransitionErrorMessageSaysWhatIsAllowed(t *testing.T) {
-	_, err := order.Next(order.StatusCreated, order.ActionShip)
+	_, err := nextStatus(StatusCreated, ActionShip)
 	if err == nil || err.Error() != "cannot ship an order that is CREATED (allowed only when PAID)" {
 		t.Fatalf("message: %v", err)
 	}
-	_, err = order.Next(order.StatusShipped, order.ActionCancel)
+	_, err = nextStatus(StatusShipped, ActionCancel)
 	if !strings.Contains(err.Error(), "allowed only when CREATED, PAYMENT_PENDING or PAID") {
 		t.Fatalf("message: %v", err)
 	}

@@ -3,24 +3,24 @@ package order
 import (
 	"context"
 	"time"
-
-	"google.golang.org/protobuf/proto"
 )
 
 // Store is the persistence the Service needs. Reads outside a transaction
 // may come from a read replica.
 type Store interface {
-	// InTx runs fn in one transaction, committed when fn returns nil.
+	// InTx runs fn in one transaction, committed when fn returns nil. A
+	// transaction the caller owns may be bound to ctx (the consumer's, for
+	// an event: orderdb.Bind); fn then runs in it, and its owner commits.
+	// Every change of an order or of the replica goes through it.
 	InTx(ctx context.Context, fn func(Tx) error) error
 	// Products returns the replica rows of the given products that exist.
 	Products(ctx context.Context, ids []string) (map[string]Product, error)
 	// CreateOrder inserts an order with its items, its first timeline
 	// entry (whose Emitted it sets) and the event created, atomically;
 	// ErrDuplicateKey when the user already has an order with its
-	// idempotency key. A receipt (nil: none) is written in the same
-	// statement, and the order only with it: ErrReceiptRefused when it
-	// was not.
-	CreateOrder(ctx context.Context, o Order, first HistoryEntry, created proto.Message, receipt Receipt) error
+	// idempotency key. A receipt (nil: none) is written with them, and
+	// the order only with it: ErrReceiptRefused when it was not.
+	CreateOrder(ctx context.Context, o Order, first HistoryEntry, created Event, receipt Receipt) error
 	// OpenOrders counts the user's unpaid orders (CREATED or
 	// PAYMENT_PENDING) and the units over their lines, on the primary.
 	OpenOrders(ctx context.Context, userID string) (orders, units int, err error)
@@ -46,9 +46,7 @@ type Store interface {
 	DailyGroups(ctx context.Context, q DailyQuery) ([]DayGroup, error)
 }
 
-// Tx is the work the Service does inside one transaction. Saga and catalog
-// events run in the consumer's transaction (which also records the event as
-// processed); requests run in one of Store.InTx.
+// Tx is the work the Service does inside one transaction (Store.InTx).
 type Tx interface {
 	// LockProduct returns a replica row locked for update.
 	LockProduct(ctx context.Context, id string) (p Product, found bool, err error)
@@ -69,18 +67,18 @@ type Tx interface {
 	// Items returns an order's items.
 	Items(ctx context.Context, orderID string) ([]Item, error)
 	// Move writes o's status fields (the row must still be in from),
-	// appends entry to the timeline and, when msg is not nil, adds it to
-	// the outbox with entry.Emitted naming it: one change, written at once.
-	// It returns the emitted event's reference (nil without msg).
-	Move(ctx context.Context, o Order, from Status, entry HistoryEntry, msg proto.Message) (*EventRef, error)
+	// appends entry to the timeline and, when ev is not nil, publishes it
+	// (the outbox) with entry.Emitted naming it: one change, written at
+	// once. It returns the emitted event's reference (nil without ev).
+	Move(ctx context.Context, o Order, from Status, entry HistoryEntry, ev Event) (*EventRef, error)
 	// Advance is Move for a saga event that emits nothing, by a caller that
-	// has not read the order: o carries only the ID and the fields the
-	// transition sets (status and its timestamps; PaidAt or CancelReason
-	// when set, else the row keeps its own). It changes nothing and reports
-	// false when the order is unknown, not in from, has entry's cause in
-	// its timeline, or (total not nil) has another total; else it reports
-	// when the order was created.
-	Advance(ctx context.Context, o Order, from Status, entry HistoryEntry, total *Money) (createdAt time.Time, moved bool, err error)
+	// has not read the order: m.Order carries only the ID and the fields
+	// the transition sets (status and its timestamps; PaidAt or
+	// CancelReason when set, else the row keeps its own). It changes
+	// nothing and reports false when the order is unknown, not in m.From,
+	// has m.Entry's cause in its timeline, or (m.Total not nil) has another
+	// total; else it reports when the order was created.
+	Advance(ctx context.Context, m BlindMove) (createdAt time.Time, moved bool, err error)
 	// RecordEvent appends an entry for an event that changes no status,
 	// with From and To the order's status as it is, unless the timeline
 	// already has the event (then it changes nothing). It reads the status
@@ -125,11 +123,8 @@ type noMetrics struct{}
 func (noMetrics) OrderCreated()                               {}
 func (noMetrics) Transition(_, _ Status, _ string, _ float64) {}
 
-// Receipt is written with a new order, in the same statement, and the order
-// only with it: the idempotency record of the request that places the order,
-// which the API builds and the store writes (see orderapi). Its Statement
-// is an INSERT ... RETURNING (? placeholders) that returns a row only when
-// it wrote.
-type Receipt interface {
-	Statement() (sql string, args []any)
-}
+// Receipt is written with a new order, and the order only with it: the
+// idempotency record of the request that places the order (PlaceInput), which
+// the API makes and the store writes (orderdb takes an idempotency.Record).
+// The rules only pass it on.
+type Receipt any

@@ -98,24 +98,18 @@ func (h *Handler) create(c *gin.Context) {
 		return
 	}
 	// The key's record (this answer) is written with the order, in its
-	// statement: render the answer first. Answers that place nothing (a
-	// 4xx) are not recorded: a retry runs the checks again.
-	p, err := h.svc.PlanPlace(ctx, actor(c), in)
-	if err != nil {
-		web.Fail(c, err)
-		return
+	// statement: the answer is rendered from the checked order before it
+	// is written. Answers that place nothing (a 4xx) are not recorded: a
+	// retry runs the checks again.
+	var created answer
+	in.Receipt = func(o order.Order) (order.Receipt, error) {
+		var err error
+		if created, err = placedAnswer(o); err != nil {
+			return nil, err
+		}
+		return pending.Completed(http.StatusCreated, created.header, created.body)
 	}
-	created, err := placedAnswer(p.Order)
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	receipt, err := pending.Completed(http.StatusCreated, created.header, created.body)
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	o, isNew, err := h.svc.CommitPlace(ctx, p, receipt)
+	o, isNew, err := h.svc.Place(ctx, actor(c), in)
 	switch {
 	case errors.Is(err, order.ErrReceiptRefused):
 		pending.Answer(c) // another request with the key was first

@@ -31,16 +31,16 @@ func New(db, read *gorm.DB) *Store {
 	return &Store{db: db, read: read}
 }
 
-// InTx runs fn in a transaction of the primary.
+// InTx runs fn in the transaction bound to ctx (Bind), else in a
+// transaction of the primary.
 func (s *Store) InTx(ctx context.Context, fn func(order.Tx) error) error {
+	if tx, ok := ctx.Value(boundKey{}).(order.Tx); ok {
+		return fn(tx)
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return fn(&Tx{db: tx})
 	})
 }
-
-// Tx wraps a transaction the caller owns (the consumer's), for the
-// Service's event handlers.
-func (s *Store) Tx(tx *gorm.DB) order.Tx { return &Tx{db: tx} }
 
 // Order reads from the primary: it answers right after a write (the
 // Location of a new order, a status change), which a lagging replica may
@@ -227,6 +227,8 @@ func (s *Store) CountStuck(ctx context.Context, cutoffs map[order.Status]time.Ti
 // Tx implements order.Tx over one transaction.
 type Tx struct {
 	db *gorm.DB
+	// batch is what the consumer's batch sent ahead in db (nil: nothing).
+	batch *Batch
 }
 
 // LockProduct locks a replica row.

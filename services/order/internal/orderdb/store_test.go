@@ -46,7 +46,7 @@ func create(t *testing.T, s *orderdb.Store, o order.Order) error {
 	t.Helper()
 	return s.CreateOrder(context.Background(), o, order.HistoryEntry{
 		OrderID: o.ID, At: o.CreatedAt, Kind: order.KindTransition, To: order.StatusCreated, Reason: "PLACED",
-	}, &eventsv1.OrderCreated{OrderId: o.ID, UserId: o.UserID}, nil)
+	}, order.Created{Order: o}, nil)
 }
 
 // written counts an order's timeline entries and outbox events.
@@ -109,7 +109,7 @@ func TestMoveWritesNothingFromAStaleStatus(t *testing.T) {
 		err := s.InTx(ctx, func(tx order.Tx) (err error) {
 			ref, err = tx.Move(ctx, o, from, order.HistoryEntry{
 				OrderID: o.ID, At: o.UpdatedAt, Kind: order.KindTransition, From: from, To: o.Status, Reason: "TEST",
-			}, &eventsv1.OrderCancelled{OrderId: o.ID, Reason: "ADMIN"})
+			}, order.Cancelled{OrderID: o.ID, Reason: "ADMIN"})
 			return err
 		})
 		return ref, err
@@ -157,10 +157,11 @@ func TestAdvanceMovesOnlyFromTheExpectedStatusAndOncePerEvent(t *testing.T) {
 		)
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		err := s.InTx(ctx, func(tx order.Tx) (err error) {
-			created, moved, err = tx.Advance(ctx,
-				order.Order{ID: orderID, Status: to, StatusChangedAt: now, UpdatedAt: now, PaidAt: paidAt}, from,
-				order.HistoryEntry{OrderID: orderID, At: now, Kind: order.KindTransition, From: from, To: to,
-					Cause: &order.EventRef{ID: eventID, Type: "TEST"}}, nil)
+			created, moved, err = tx.Advance(ctx, order.BlindMove{
+				Order: order.Order{ID: orderID, Status: to, StatusChangedAt: now, UpdatedAt: now, PaidAt: paidAt}, From: from,
+				Entry: order.HistoryEntry{OrderID: orderID, At: now, Kind: order.KindTransition, From: from, To: to,
+					Cause: &order.EventRef{ID: eventID, Type: "TEST"}},
+			})
 			return err
 		})
 		if err != nil {

@@ -6,13 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/proto"
-	"gorm.io/gorm"
-
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
-	"github.com/shop-oss/shop/pkg/logging"
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/services/order/internal/order"
 )
@@ -69,7 +64,15 @@ var (
 // CreateOrder inserts the order, its items, its first timeline entry
 // (emitting created) and the event, in one statement; with a receipt
 // first, whose row the order waits for.
-func (s *Store) CreateOrder(ctx context.Context, o order.Order, first order.HistoryEntry, created proto.Message, receipt order.Receipt) error {
+func (s *Store) CreateOrder(ctx context.Context, o order.Order, first order.HistoryEntry, created order.Event, receipt order.Receipt) error {
+	var statement func() (string, []any)
+	if receipt != nil {
+		r, ok := receipt.(interface{ Statement() (string, []any) })
+		if !ok {
+			return fmt.Errorf("insert order: a receipt of type %T, not an idempotency record", receipt)
+		}
+		statement = r.Statement
+	}
 	e, err := newEvent(ctx, o.ID, created)
 	if err != nil {
 		return err
@@ -90,8 +93,8 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, first order.Hist
 	}
 	sql := createOrderAlone
 	var args []any
-	if receipt != nil {
-		rs, ra := receipt.Statement()
+	if statement != nil {
+		rs, ra := statement()
 		sql = createOrderWithReceipt[0] + rs + createOrderWithReceipt[1]
 		args = ra
 	}
@@ -122,12 +125,12 @@ const moveSQL = `WITH src AS (
 	)`
 
 // Move writes o's status fields, guarded by from, appends entry (emitting
-// msg, when not nil) and adds msg to the outbox, in one statement. The
+// ev, when not nil) and adds ev to the outbox, in one statement. The
 // timeline entry and the event are written only if the update was.
-func (t *Tx) Move(ctx context.Context, o order.Order, from order.Status, entry order.HistoryEntry, msg proto.Message) (*order.EventRef, error) {
+func (t *Tx) Move(ctx context.Context, o order.Order, from order.Status, entry order.HistoryEntry, emitted order.Event) (*order.EventRef, error) {
 	var e *event.Event
-	if msg != nil {
-		ev, err := newEvent(ctx, o.ID, msg)
+	if emitted != nil {
+		ev, err := newEvent(ctx, o.ID, emitted)
 		if err != nil {
 			return nil, err
 		}
@@ -181,14 +184,19 @@ const advanceSQL = `WITH src AS (
 // timeline does not have entry's cause, and appends entry, in one statement.
 // It reports whether it moved the order and, if so, when the order was
 // created.
-func (t *Tx) Advance(ctx context.Context, o order.Order, from order.Status, entry order.HistoryEntry, total *order.Money) (time.Time, bool, error) {
-	args, err := advanceArgs(o, from, entry, total)
+// In a batch, the statement that the batch sent ahead (see Batch) is not
+// sent again: its outcome is the answer.
+func (t *Tx) Advance(ctx context.Context, m order.BlindMove) (time.Time, bool, error) {
+	if out, ok := t.batch.outcome(m.Entry, true); ok {
+		return out.createdAt, out.done, nil
+	}
+	args, err := advanceArgs(m)
 	if err != nil {
 		return time.Time{}, false, err
 	}
 	var moved []struct{ CreatedAt time.Time }
 	if err := t.db.WithContext(ctx).Raw(advanceSQL, args...).Scan(&moved).Error; err != nil {
-		return time.Time{}, false, fmt.Errorf("advance order %s from %s: %w", o.ID, from, err)
+		return time.Time{}, false, fmt.Errorf("advance order %s from %s: %w", m.Order.ID, m.From, err)
 	}
 	if len(moved) == 0 {
 		return time.Time{}, false, nil
@@ -196,18 +204,18 @@ func (t *Tx) Advance(ctx context.Context, o order.Order, from order.Status, entr
 	return moved[0].CreatedAt, true, nil
 }
 
-func advanceArgs(o order.Order, from order.Status, entry order.HistoryEntry, total *order.Money) ([]any, error) {
-	h, err := historyToRow(entry)
+func advanceArgs(m order.BlindMove) ([]any, error) {
+	h, err := historyToRow(m.Entry)
 	if err != nil {
 		return nil, err
 	}
-	r := orderToRow(o)
+	r := orderToRow(m.Order)
 	var amount *int64
 	var currency *string
-	if total != nil {
-		amount, currency = &total.AmountMinor, &total.Currency
+	if m.Total != nil {
+		amount, currency = &m.Total.AmountMinor, &m.Total.Currency
 	}
-	args := []any{r.Status, r.StatusChangedAt, r.UpdatedAt, r.PaidAt, r.CancelReason, r.ID, string(from), h.EventID,
+	args := []any{r.Status, r.StatusChangedAt, r.UpdatedAt, r.PaidAt, r.CancelReason, r.ID, string(m.From), h.EventID,
 		amount, amount, currency}
 	return append(args, historyValues(h)...), nil
 }
@@ -239,8 +247,12 @@ const recordEventSQL = `WITH src AS (
 
 // RecordEvent appends a status-less timeline entry in one statement, under
 // the order's row lock; the unique index order_history_event makes a
-// repeated event a no-op.
+// repeated event a no-op. In a batch that sent it ahead (see Batch), its
+// outcome is the answer.
 func (t *Tx) RecordEvent(ctx context.Context, entry order.HistoryEntry) (bool, error) {
+	if out, ok := t.batch.outcome(entry, false); ok {
+		return out.done, nil
+	}
 	args, err := recordEventArgs(entry)
 	if err != nil {
 		return false, err
@@ -259,77 +271,6 @@ func recordEventArgs(entry order.HistoryEntry) ([]any, error) {
 	}
 	return []any{entry.OrderID, r.At, r.Kind, r.ActorID, r.ActorRole,
 		r.Reason, r.Note, r.EventID, r.EventType, r.EmittedEventID, r.EmittedEventType, string(r.Detail)}, nil
-}
-
-// ApplyFastAll runs the usual-case statements of a consumer batch's saga
-// events (order.SagaPlan: a timeline entry or a blind move each) in tx, in
-// order, as one pipeline: one round trip for all of them instead of one
-// each. The caller finishes every event with order.Service.FinishSaga, in
-// order, from its outcome. Plans without a statement get a zero outcome.
-// ok is false, and nothing ran, when tx cannot pipeline (it is not a
-// database.TxStartingWith transaction).
-//
-// The pipeline first locks the orders in lock (as LockOrder does), in ID
-// order: the caller names every order that the batch may lock, so that
-// the batch takes all its order locks at once and in the one order every
-// batch takes them. Otherwise the pipeline's moves would lock their orders
-// before the rest of the batch locked its own (events that go the locking
-// way, moves that did not apply), and two batches whose events share
-// orders could each wait for the other until PostgreSQL's deadlock check
-// (deadlock_timeout, 1 s) failed one of them: a second-long stall of every
-// event behind them.
-func (s *Store) ApplyFastAll(ctx context.Context, tx *gorm.DB, lock []string, plans []order.SagaPlan) ([]order.FastOutcome, bool, error) {
-	p := database.NewPipeline(tx)
-	if len(lock) > 0 {
-		p.Queue(lockOrdersSQL, database.ParseUUIDs(lock)) // Send reads its rows and drops them
-	}
-	out := make([]order.FastOutcome, len(plans))
-	for i, plan := range plans {
-		switch {
-		case plan.Record != nil:
-			args, err := recordEventArgs(*plan.Record)
-			if err != nil {
-				return nil, false, err
-			}
-			p.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error {
-				var n int64
-				err := row.Scan(&n)
-				out[i].Done = n == 1
-				return err
-			})
-		case plan.Advance != nil:
-			args, err := advanceArgs(plan.Advance.Order, plan.Advance.From, plan.Advance.Entry, plan.Advance.Total)
-			if err != nil {
-				return nil, false, err
-			}
-			p.Queue(advanceSQL, args...).Query(func(rows pgx.Rows) error {
-				for rows.Next() {
-					if err := rows.Scan(&out[i].CreatedAt); err != nil {
-						return err
-					}
-					out[i].Done = true
-				}
-				return rows.Err()
-			})
-		}
-	}
-	switch ok, err := p.Send(ctx); {
-	case err != nil:
-		return nil, true, fmt.Errorf("apply %d saga events: %w", p.Len(), err)
-	case !ok:
-		return nil, false, nil
-	}
-	return out, true, nil
-}
-
-// newEvent is msg as the event for the order key; its correlation ID is
-// the order ID, as the saga's events carry.
-func newEvent(ctx context.Context, key string, msg proto.Message) (event.Event, error) {
-	e, err := event.New(logging.WithCorrelationID(ctx, key), key, msg)
-	if err != nil {
-		return event.Event{}, fmt.Errorf("event for %s: %w", key, err)
-	}
-	return e, nil
 }
 
 // Products reads replica rows outside a transaction (the order's prices

@@ -16,20 +16,20 @@ import (
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/order/internal/order"
+	"github.com/shop-oss/shop/services/order/internal/orderdb"
 )
 
-// TxFactory turns the consumer's transaction into the domain's Tx, and
-// runs a batch's usual-case saga statements in it at once
-// (orderdb.Store.ApplyFastAll).
-type TxFactory interface {
-	Tx(tx *gorm.DB) order.Tx
-	ApplyFastAll(ctx context.Context, tx *gorm.DB, lock []string, plans []order.SagaPlan) ([]order.FastOutcome, bool, error)
+// Store is what the handlers need of orderdb besides the domain: binding
+// the consumer's transaction (and what its batch sent ahead) for the use
+// cases, and sending a batch's usual statements ahead.
+type Store interface {
+	SendAhead(ctx context.Context, tx *gorm.DB, lock []string, plans []orderdb.Usual) (*orderdb.Batch, error)
 }
 
 // Handlers holds the event handlers.
 type Handlers struct {
 	svc             *order.Service
-	store           TxFactory
+	store           Store
 	productsChanged func()
 	// sagaChanged, when set, is told the order ID once a transaction that
 	// applied one of its saga events has committed.
@@ -55,7 +55,7 @@ func (h *Handlers) committed(ctx context.Context, orderID string, err error) err
 // New returns the handlers over the domain service. productsChanged, when
 // not nil, runs after each transaction that applied a catalog event has
 // committed (it drops the product cache).
-func New(svc *order.Service, store TxFactory, productsChanged func()) *Handlers {
+func New(svc *order.Service, store Store, productsChanged func()) *Handlers {
 	return &Handlers{svc: svc, store: store, productsChanged: productsChanged}
 }
 
@@ -71,27 +71,16 @@ func (h *Handlers) Register(c *consumer.Consumer) {
 }
 
 // Prepare sends, before a batch of several events is handled, the
-// usual-case statement of each saga event (a timeline entry, or a blind
-// move: order.SagaPlan) to PostgreSQL at once, as one pipeline in the
-// batch's transaction: one round trip for all of them instead of one
-// each. The statements run in the batch's order, as the handlers would
-// run them. Only orders with no other event in the batch take part, so
-// that one order's events still apply one after the other; Saga finishes
-// each event from its outcome.
-//
-// The pipeline first locks, in ID order, every order of the batch: those
-// of the moves, of the events left to their handlers, and of the timeline
-// entries, which read the order's status under its lock too (so that an
-// entry never shows a status the order already left).
+// usual-case statement of each saga event to PostgreSQL at once
+// (orderdb.SendAhead). Only orders with no other event in the batch take
+// part, so that one order's events still apply one after the other; the
+// pipeline first locks every order of the batch in ID order.
 func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
 	if len(batch) < 2 {
 		return ctx, nil
 	}
-	type candidate struct {
-		event order.SagaEvent
-		plan  order.SagaPlan
-	}
-	var candidates []candidate
+	var candidates []orderdb.Usual
+	var decoded []order.SagaEvent
 	events := map[string]int{} // by order
 	for _, e := range batch {
 		ev, err := sagaEvent(e)
@@ -99,16 +88,17 @@ func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event
 			continue // a catalog event, or one its handler dead-letters
 		}
 		events[ev.OrderID]++
-		if plan, err := h.svc.PlanSaga(ev); err == nil && (plan.Record != nil || plan.Advance != nil) {
-			candidates = append(candidates, candidate{event: ev, plan: plan})
+		if u, ok := orderdb.PlanUsual(ctx, func(ctx context.Context) error { return h.svc.ApplySaga(ctx, ev) }); ok {
+			candidates = append(candidates, u)
+			decoded = append(decoded, ev)
 		}
 	}
-	var plans []order.SagaPlan
-	var chosen []candidate
-	for _, c := range candidates {
-		if events[c.event.OrderID] == 1 {
-			plans = append(plans, c.plan)
-			chosen = append(chosen, c)
+	var plans []orderdb.Usual
+	p := prepared{events: map[string]order.SagaEvent{}}
+	for i, u := range candidates {
+		if events[decoded[i].OrderID] == 1 {
+			plans = append(plans, u)
+			p.events[decoded[i].ID] = decoded[i]
 		}
 	}
 	if len(plans) < 2 {
@@ -118,29 +108,31 @@ func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event
 	for id := range events {
 		lock = append(lock, id)
 	}
-	outs, ok, err := h.store.ApplyFastAll(ctx, tx, lock, plans)
-	if err != nil || !ok {
-		return ctx, err // not ok: each handler sends its own
+	sent, err := h.store.SendAhead(ctx, tx, lock, plans)
+	if err != nil || sent == nil {
+		return ctx, err // nil: each handler sends its own
 	}
-	done := make(fastOutcomes, len(chosen))
-	for i, c := range chosen {
-		done[c.event.ID] = fastOutcome{event: c.event, plan: c.plan, out: outs[i]}
-	}
-	return context.WithValue(ctx, fastOutcomesKey{}, done), nil
+	p.sent = sent
+	return context.WithValue(ctx, preparedKey{}, p), nil
 }
 
-// fastOutcomes are what Prepare's statements did, by event ID. They live in
+// prepared is what Prepare sent ahead, and the events it decoded to do so
+// (by event ID), which their handlers need not decode again. It lives in
 // the batch's context, so a batch that fails (and is then handled event by
 // event) leaves none behind.
-type fastOutcomes map[string]fastOutcome
-
-type fastOutcome struct {
-	event order.SagaEvent // as Prepare decoded it
-	plan  order.SagaPlan
-	out   order.FastOutcome
+type prepared struct {
+	sent   *orderdb.Batch
+	events map[string]order.SagaEvent
 }
 
-type fastOutcomesKey struct{}
+type preparedKey struct{}
+
+// bind binds the consumer's transaction, and what the batch sent ahead in
+// it, for the use cases.
+func bind(ctx context.Context, tx *gorm.DB) context.Context {
+	p, _ := ctx.Value(preparedKey{}).(prepared)
+	return orderdb.Bind(ctx, tx, p.sent)
+}
 
 // Catalog applies a catalog event to the replica.
 func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) error {
@@ -148,7 +140,7 @@ func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) erro
 	if err != nil {
 		return consumer.Permanent(err)
 	}
-	if err := h.svc.ApplyProduct(ctx, h.store.Tx(tx), ch); err != nil {
+	if err := h.svc.ApplyProduct(bind(ctx, tx), ch); err != nil {
 		return permanentIfInvalid(err)
 	}
 	if h.productsChanged != nil {
@@ -159,15 +151,15 @@ func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) erro
 
 // Saga applies an inventory or payment event to its order.
 func (h *Handlers) Saga(ctx context.Context, tx *gorm.DB, e event.Event) error {
-	done, _ := ctx.Value(fastOutcomesKey{}).(fastOutcomes)
-	if f, ok := done[e.ID.String()]; ok {
-		return h.committed(ctx, f.event.OrderID, permanentIfInvalid(h.svc.FinishSaga(ctx, h.store.Tx(tx), f.event, f.plan, f.out)))
+	p, _ := ctx.Value(preparedKey{}).(prepared)
+	ev, ok := p.events[e.ID.String()]
+	if !ok {
+		var err error
+		if ev, err = sagaEvent(e); err != nil {
+			return consumer.Permanent(err)
+		}
 	}
-	ev, err := sagaEvent(e)
-	if err != nil {
-		return consumer.Permanent(err)
-	}
-	return h.committed(ctx, ev.OrderID, permanentIfInvalid(h.svc.ApplySaga(ctx, h.store.Tx(tx), ev)))
+	return h.committed(ctx, ev.OrderID, permanentIfInvalid(h.svc.ApplySaga(bind(ctx, tx), ev)))
 }
 
 // permanentIfInvalid dead-letters at once what retrying cannot fix: an

@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*service.Service, error
 		confirmLimit = svc.Limiter.MiddlewareFor("payment confirmations per user", redis_rate.PerMinute(cfg.ConfirmPerMinute), ratelimit.ByUserOrIP)
 	}
 	paymentapi.Mount(svc.API, auth.Authenticate(svc.Auth), svc.Idempotent(), confirmLimit, payments)
-	paymentevents.Register(svc.Consumer, payments, svc.Wakeup.Notify)
+	paymentevents.New(payments, svc.Wakeup.Notify).Register(svc.Consumer)
 	return svc, nil
 }
 

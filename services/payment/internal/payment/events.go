@@ -1,31 +1,32 @@
 package payment
 
-import (
-	"github.com/shop-oss/shop/proto-events/eventsv1"
-)
+// Event is what payment announces on payment.events about a payment (keyed
+// by its order): one of the types below, plain values that the store turns
+// into the contract's messages and outbox rows with the change they
+// announce, and only with it.
+type Event interface{ about() Payment }
 
-// The events payment publishes on payment.events, keyed by order ID.
+// PaymentInitiated announces a new pending payment.
+type PaymentInitiated struct{ Payment Payment }
 
-func money(p Payment, amount int64) *eventsv1.Money {
-	return &eventsv1.Money{AmountMinor: amount, Currency: p.Amount.Currency}
+// PaymentSucceeded announces a capture.
+type PaymentSucceeded struct{ Payment Payment }
+
+// PaymentFailed announces a payment failed by the gateway (FailureReason
+// says why).
+type PaymentFailed struct{ Payment Payment }
+
+// PaymentVoided announces a pending payment voided (VoidReason says why).
+type PaymentVoided struct{ Payment Payment }
+
+// PaymentRefunded announces Refund, given back on Payment.
+type PaymentRefunded struct {
+	Payment Payment
+	Refund  Refund
 }
 
-func initiatedEvent(p Payment) *eventsv1.PaymentInitiated {
-	return &eventsv1.PaymentInitiated{OrderId: p.OrderID, PaymentId: p.ID, Amount: money(p, p.Amount.AmountMinor)}
-}
-
-func succeededEvent(p Payment) *eventsv1.PaymentSucceeded {
-	return &eventsv1.PaymentSucceeded{OrderId: p.OrderID, PaymentId: p.ID, Amount: money(p, p.Amount.AmountMinor)}
-}
-
-func failedEvent(p Payment) *eventsv1.PaymentFailed {
-	return &eventsv1.PaymentFailed{OrderId: p.OrderID, PaymentId: p.ID, ReasonCode: p.FailureReason, Amount: money(p, p.Amount.AmountMinor)}
-}
-
-func voidedEvent(p Payment) *eventsv1.PaymentVoided {
-	return &eventsv1.PaymentVoided{OrderId: p.OrderID, PaymentId: p.ID, Amount: money(p, p.Amount.AmountMinor), Reason: p.VoidReason}
-}
-
-func refundedEvent(p Payment, r Refund) *eventsv1.PaymentRefunded {
-	return &eventsv1.PaymentRefunded{OrderId: p.OrderID, PaymentId: p.ID, Amount: money(p, r.AmountMinor), RefundId: r.ID, Reason: r.Reason}
-}
+func (e PaymentInitiated) about() Payment { return e.Payment }
+func (e PaymentSucceeded) about() Payment { return e.Payment }
+func (e PaymentFailed) about() Payment    { return e.Payment }
+func (e PaymentVoided) about() Payment    { return e.Payment }
+func (e PaymentRefunded) about() Payment  { return e.Payment }

@@ -67,8 +67,8 @@ type RetryPolicy struct {
 // attempt.
 var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, BaseDelay: 50 * time.Millisecond, MaxDelay: time.Second, AttemptTimeout: 2 * time.Second}
 
-// Delay is the wait after failed attempt n (1-based).
-func (p RetryPolicy) Delay(n int) time.Duration {
+// delay is the wait after failed attempt n (1-based).
+func (p RetryPolicy) delay(n int) time.Duration {
 	d := p.BaseDelay
 	for i := 1; i < n && d < p.MaxDelay; i++ {
 		d *= 2
@@ -76,11 +76,11 @@ func (p RetryPolicy) Delay(n int) time.Duration {
 	return min(d, p.MaxDelay)
 }
 
-// Budget is the longest a charge can take with this policy.
-func (p RetryPolicy) Budget() time.Duration {
+// budget is the longest a charge can take with this policy.
+func (p RetryPolicy) budget() time.Duration {
 	total := time.Duration(p.MaxAttempts) * p.AttemptTimeout
 	for n := 1; n < p.MaxAttempts; n++ {
-		total += p.Delay(n)
+		total += p.delay(n)
 	}
 	return total
 }
@@ -128,7 +128,7 @@ func chargeWithRetry(ctx context.Context, g Gateway, p RetryPolicy, sleep func(c
 			}
 			return out, nil
 		}
-		wait := p.Delay(attempt)
+		wait := p.delay(attempt)
 		out.waits = append(out.waits, wait)
 		if err := sleep(ctx, wait); err != nil {
 			return out, fmt.Errorf("charge %s: %w", req.PaymentID, err)
@@ -162,10 +162,10 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// ValidateCard checks a card number's shape: 12 to 19 digits (spaces and
+// validateCard checks a card number's shape: 12 to 19 digits (spaces and
 // dashes allowed between them) passing the Luhn check. It returns the
 // digits.
-func ValidateCard(number string) (string, error) {
+func validateCard(number string) (string, error) {
 	digits := strings.Map(func(r rune) rune {
 		if r == ' ' || r == '-' {
 			return -1

@@ -44,15 +44,15 @@ var transitions = map[Status][]Status{
 	StatusPartiallyRefunded: {StatusPartiallyRefunded, StatusRefunded},
 }
 
-// CanTransition reports whether a payment may move from one status to
+// canTransition reports whether a payment may move from one status to
 // another.
-func CanTransition(from, to Status) bool {
+func canTransition(from, to Status) bool {
 	return slices.Contains(transitions[from], to)
 }
 
-// Captured reports whether money was taken: the payment succeeded, and may
+// captured reports whether money was taken: the payment succeeded, and may
 // since have been refunded in part or in full.
-func (s Status) Captured() bool {
+func (s Status) captured() bool {
 	return s == StatusSucceeded || s == StatusPartiallyRefunded || s == StatusRefunded
 }
 
@@ -143,9 +143,9 @@ type Refund struct {
 	CreatedAt time.Time
 }
 
-// Remaining is what can still be refunded.
-func (p Payment) Remaining() int64 {
-	if !p.Status.Captured() {
+// remaining is what can still be refunded.
+func (p Payment) remaining() int64 {
+	if !p.Status.captured() {
 		return 0
 	}
 	return p.Amount.AmountMinor - p.RefundedMinor
@@ -153,7 +153,7 @@ func (p Payment) Remaining() int64 {
 
 // to returns p moved to status, or an error when the table forbids it.
 func (p Payment) to(status Status) (Payment, error) {
-	if !CanTransition(p.Status, status) {
+	if !canTransition(p.Status, status) {
 		return p, fmt.Errorf("payment %s: %s -> %s: %w", p.ID, p.Status, status, stateError(p.Status))
 	}
 	p.Status = status
@@ -168,7 +168,7 @@ func stateError(s Status) error {
 		return ErrPaymentVoided
 	case s == StatusFailed:
 		return ErrPaymentFailed
-	case s.Captured():
+	case s.captured():
 		return ErrAlreadyCaptured
 	}
 	return ErrStateChanged
@@ -184,8 +184,8 @@ func (p Payment) Capture(chargeID string, attempts int, at time.Time) (Payment, 
 	return p, nil
 }
 
-// Fail records a charge that did not go through.
-func (p Payment) Fail(reason string, attempts int) (Payment, error) {
+// fail records a charge that did not go through.
+func (p Payment) fail(reason string, attempts int) (Payment, error) {
 	p, err := p.to(StatusFailed)
 	if err != nil {
 		return p, err
@@ -194,19 +194,19 @@ func (p Payment) Fail(reason string, attempts int) (Payment, error) {
 	return p, nil
 }
 
-// Declined reports whether a charge that did not go through was refused by
+// declined reports whether a charge that did not go through was refused by
 // the card (CARD_DECLINED, INSUFFICIENT_FUNDS), as opposed to a failure of
 // the gateway.
-func Declined(reason string) bool {
+func declined(reason string) bool {
 	return reason == ReasonCardDeclined || reason == ReasonInsufficientFunds
 }
 
-// Decline records a charge the card refused: the payment stays PENDING, so
+// decline records a charge the card refused: the payment stays PENDING, so
 // that the customer can try another card while the order's reservation
 // holds (its expiry voids the payment and cancels the order); FailureReason
 // keeps the last refusal. A failure of the gateway itself (timeouts,
 // errors) fails the payment instead (Fail), and the order with it.
-func (p Payment) Decline(reason string, attempts int) (Payment, error) {
+func (p Payment) decline(reason string, attempts int) (Payment, error) {
 	if p.Status != StatusPending {
 		return p, fmt.Errorf("payment %s: decline while %s: %w", p.ID, p.Status, stateError(p.Status))
 	}
@@ -214,8 +214,8 @@ func (p Payment) Decline(reason string, attempts int) (Payment, error) {
 	return p, nil
 }
 
-// Void cancels a pending payment: nothing was or will be charged.
-func (p Payment) Void(reason string) (Payment, error) {
+// void cancels a pending payment: nothing was or will be charged.
+func (p Payment) void(reason string) (Payment, error) {
 	p, err := p.to(StatusVoided)
 	if err != nil {
 		return p, err
@@ -227,11 +227,11 @@ func (p Payment) Void(reason string) (Payment, error) {
 // ApplyRefund adds a refund of amount (> 0) to a captured payment. It never
 // lets the refunds exceed the captured amount.
 func (p Payment) ApplyRefund(amount int64) (Payment, error) {
-	if !p.Status.Captured() {
+	if !p.Status.captured() {
 		return p, fmt.Errorf("payment %s is %s: %w", p.ID, p.Status, ErrNotCaptured)
 	}
-	if amount <= 0 || amount > p.Remaining() {
-		return p, fmt.Errorf("refund %d of payment %s with %d left: %w", amount, p.ID, p.Remaining(), ErrRefundExceedsPaid)
+	if amount <= 0 || amount > p.remaining() {
+		return p, fmt.Errorf("refund %d of payment %s with %d left: %w", amount, p.ID, p.remaining(), ErrRefundExceedsPaid)
 	}
 	next := StatusPartiallyRefunded
 	if p.RefundedMinor+amount == p.Amount.AmountMinor {
@@ -251,8 +251,8 @@ type Actor struct {
 	Admin  bool
 }
 
-// CanAccess is the ownership rule: the owner or staff.
-func (a Actor) CanAccess(ownerID string) bool {
+// canAccess is the ownership rule: the owner or staff.
+func (a Actor) canAccess(ownerID string) bool {
 	return a.UserID != "" && (a.Admin || (ownerID != "" && a.UserID == ownerID))
 }
 
@@ -277,8 +277,8 @@ func (o Order) Known() bool { return o.UserID != "" }
 // Reserved reports whether INVENTORY_RESERVED has been seen.
 func (o Order) Reserved() bool { return o.ReservationID != "" }
 
-// Closed reports whether the order can no longer be paid.
-func (o Order) Closed() bool { return o.Expired || o.Cancelled }
+// closed reports whether the order can no longer be paid.
+func (o Order) closed() bool { return o.Expired || o.Cancelled }
 
 // ReadyToPay reports whether a payment should exist for the order.
-func (o Order) ReadyToPay() bool { return o.Known() && o.Reserved() && !o.Closed() }
+func (o Order) ReadyToPay() bool { return o.Known() && o.Reserved() && !o.closed() }

@@ -20,8 +20,8 @@ func TestTransitionTable(t *testing.T) {
 	}
 	for _, from := range all {
 		for _, to := range all {
-			if got := CanTransition(from, to); got != legal[[2]Status{from, to}] {
-				t.Errorf("CanTransition(%s, %s) = %v", from, to, got)
+			if got := canTransition(from, to); got != legal[[2]Status{from, to}] {
+				t.Errorf("canTransition(%s, %s) = %v", from, to, got)
 			}
 		}
 	}
@@ -39,14 +39,14 @@ func TestCaptureOnlyOnce(t *testing.T) {
 	if _, err := p.Capture("ch_2", 1, time.Now()); !errors.Is(err, ErrAlreadyCaptured) {
 		t.Fatalf("second capture: %v, want ErrAlreadyCaptured", err)
 	}
-	if _, err := p.Void(ReasonOrderCancelled); !errors.Is(err, ErrAlreadyCaptured) {
+	if _, err := p.void(ReasonOrderCancelled); !errors.Is(err, ErrAlreadyCaptured) {
 		t.Fatalf("void captured: %v", err)
 	}
-	voided, _ := pending().Void(ReasonReservationExpired)
+	voided, _ := pending().void(ReasonReservationExpired)
 	if _, err := voided.Capture("ch", 1, time.Now()); !errors.Is(err, ErrPaymentVoided) {
 		t.Fatalf("capture voided: %v", err)
 	}
-	failed, _ := pending().Fail(ReasonCardDeclined, 1)
+	failed, _ := pending().fail(ReasonCardDeclined, 1)
 	if _, err := failed.Capture("ch", 1, time.Now()); !errors.Is(err, ErrPaymentFailed) {
 		t.Fatalf("capture failed: %v", err)
 	}
@@ -58,7 +58,7 @@ func TestApplyRefund(t *testing.T) {
 		t.Fatalf("refund pending: %v", err)
 	}
 	p, err := paid.ApplyRefund(300)
-	if err != nil || p.Status != StatusPartiallyRefunded || p.RefundedMinor != 300 || p.Remaining() != 700 {
+	if err != nil || p.Status != StatusPartiallyRefunded || p.RefundedMinor != 300 || p.remaining() != 700 {
 		t.Fatalf("partial: %+v %v", p, err)
 	}
 	if _, err := p.ApplyRefund(701); !errors.Is(err, ErrRefundExceedsPaid) {
@@ -68,7 +68,7 @@ func TestApplyRefund(t *testing.T) {
 		t.Fatalf("zero refund: %v", err)
 	}
 	p, err = p.ApplyRefund(700)
-	if err != nil || p.Status != StatusRefunded || p.Remaining() != 0 {
+	if err != nil || p.Status != StatusRefunded || p.remaining() != 0 {
 		t.Fatalf("rest: %+v %v", p, err)
 	}
 	if _, err := p.ApplyRefund(1); !errors.Is(err, ErrRefundExceedsPaid) {
@@ -110,8 +110,8 @@ func TestActorCanAccess(t *testing.T) {
 		{Actor{}, "", false},
 	}
 	for _, c := range cases {
-		if got := c.a.CanAccess(c.owner); got != c.want {
-			t.Errorf("%+v.CanAccess(%q) = %v", c.a, c.owner, got)
+		if got := c.a.canAccess(c.owner); got != c.want {
+			t.Errorf("%+v.canAccess(%q) = %v", c.a, c.owner, got)
 		}
 	}
 }
@@ -123,15 +123,15 @@ func TestValidateCard(t *testing.T) {
 		"4000-0000-0000-0002": "4000000000000002",
 	}
 	for in, want := range ok {
-		if got, err := ValidateCard(in); err != nil || got != want {
-			t.Errorf("ValidateCard(%q) = %q, %v", in, got, err)
+		if got, err := validateCard(in); err != nil || got != want {
+			t.Errorf("validateCard(%q) = %q, %v", in, got, err)
 		}
 	}
 	for _, bad := range []string{"", "4242", "4242424242424241", "42424242424242x2", "12345678901234567890"} {
-		_, err := ValidateCard(bad)
+		_, err := validateCard(bad)
 		var ve *problem.ValidationError
 		if !errors.As(err, &ve) || ve.Fields[0].Field != "card_number" {
-			t.Errorf("ValidateCard(%q) = %v, want a card_number validation error", bad, err)
+			t.Errorf("validateCard(%q) = %v, want a card_number validation error", bad, err)
 		}
 	}
 }
@@ -140,13 +140,13 @@ func TestRetryPolicyDelays(t *testing.T) {
 	p := RetryPolicy{MaxAttempts: 6, BaseDelay: 50 * time.Millisecond, MaxDelay: 300 * time.Millisecond, AttemptTimeout: time.Second}
 	var got []time.Duration
 	for n := 1; n < p.MaxAttempts; n++ {
-		got = append(got, p.Delay(n))
+		got = append(got, p.delay(n))
 	}
 	want := []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond}
 	if !slices.Equal(got, want) {
 		t.Fatalf("delays %v, want %v", got, want)
 	}
-	if b := p.Budget(); b != 6*time.Second+950*time.Millisecond {
+	if b := p.budget(); b != 6*time.Second+950*time.Millisecond {
 		t.Fatalf("budget %s", b)
 	}
 	if err := (RetryPolicy{MaxAttempts: 0, AttemptTimeout: time.Second}).Validate(); err == nil {
@@ -225,20 +225,20 @@ func TestFailureErrors(t *testing.T) {
 }
 
 func TestDeclineKeepsThePaymentOpen(t *testing.T) {
-	p, err := pending().Decline(ReasonInsufficientFunds, 2)
+	p, err := pending().decline(ReasonInsufficientFunds, 2)
 	if err != nil || p.Status != StatusPending || p.FailureReason != ReasonInsufficientFunds || p.Attempts != 2 {
 		t.Fatalf("decline: %+v %v", p, err)
 	}
 	if paid, err := p.Capture("ch", 3, time.Now()); err != nil || paid.Status != StatusSucceeded {
 		t.Fatalf("capture after a decline: %+v %v", paid, err)
 	}
-	voided, _ := pending().Void(ReasonReservationExpired)
-	if _, err := voided.Decline(ReasonCardDeclined, 1); !errors.Is(err, ErrPaymentVoided) {
+	voided, _ := pending().void(ReasonReservationExpired)
+	if _, err := voided.decline(ReasonCardDeclined, 1); !errors.Is(err, ErrPaymentVoided) {
 		t.Fatalf("decline voided: %v", err)
 	}
 	for reason, want := range map[string]bool{ReasonCardDeclined: true, ReasonInsufficientFunds: true, ReasonGatewayTimeout: false, ReasonGatewayError: false} {
-		if Declined(reason) != want {
-			t.Errorf("Declined(%s) = %v", reason, !want)
+		if declined(reason) != want {
+			t.Errorf("declined(%s) = %v", reason, !want)
 		}
 	}
 }

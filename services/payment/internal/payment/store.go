@@ -3,8 +3,6 @@ package payment
 import (
 	"context"
 	"time"
-
-	"google.golang.org/protobuf/proto"
 )
 
 // Store is the service's storage. Reads outside a transaction are plain
@@ -33,11 +31,17 @@ type Tx interface {
 	// Order returns the order's projection, or ErrOrderNotFound; with lock,
 	// the row stays locked until the end of the transaction.
 	Order(ctx context.Context, orderID string, lock bool) (Order, error)
-	// SaveReservation records INVENTORY_RESERVED (the reservation, and the
-	// owner and total when known) in the projection, creating the row when
-	// it is the first event seen, and returns the row, locked.
-	SaveReservation(ctx context.Context, in Reserved) (Order, error)
-	// MarkExpired records RESERVATION_EXPIRED, likewise.
+	// SaveReservations records each INVENTORY_RESERVED (the reservation,
+	// and the owner and total when known) in the projection, creating the
+	// row when it is the first event seen, and then, with the row locked,
+	// writes the payment that pay announces for the order's row (nil:
+	// none), with that event, unless the order has a payment already.
+	// created[i] says whether ins[i] got its payment. Several reservations
+	// (of distinct orders) are written at once: one round trip for the
+	// records and one for the payments (the consumer's batches).
+	SaveReservations(ctx context.Context, ins []Reserved, pay func(Order) *PaymentInitiated) (created []bool, err error)
+	// MarkExpired records RESERVATION_EXPIRED in the projection, creating
+	// the row when it is the first event seen, and returns the row, locked.
 	MarkExpired(ctx context.Context, orderID string) (Order, error)
 	// MarkCancelled records ORDER_CANCELLED, likewise.
 	MarkCancelled(ctx context.Context, orderID, reason string) (Order, error)
@@ -50,20 +54,16 @@ type Tx interface {
 	LockPaymentByOrder(ctx context.Context, orderID string) (Payment, error)
 	// PaymentByOrder is LockPaymentByOrder without the lock.
 	PaymentByOrder(ctx context.Context, orderID string) (Payment, error)
-	// CreatePayment inserts p, and the events (keyed by the order) to the
-	// outbox with it; it reports false (and changes nothing) when the order
-	// already has a payment.
-	CreatePayment(ctx context.Context, p Payment, events ...proto.Message) (bool, error)
 	// UpdatePayment writes p's mutable fields when the row is still at
 	// p.Version and in status from (a conditional UPDATE); else
 	// ErrStateChanged. It bumps p.Version. The events (keyed by the
 	// order) go to the outbox with the change, and only with it.
-	UpdatePayment(ctx context.Context, p *Payment, from Status, events ...proto.Message) error
+	UpdatePayment(ctx context.Context, p *Payment, from Status, events ...Event) error
 	// UpdatePaymentWith is UpdatePayment that writes p.UpdatedAt as given
 	// (the caller's clock, so that an answer rendered before the write
 	// shows what was written) and receipt (nil: none) in the same
 	// statement.
-	UpdatePaymentWith(ctx context.Context, p *Payment, from Status, receipt Receipt, events ...proto.Message) error
+	UpdatePaymentWith(ctx context.Context, p *Payment, from Status, receipt Receipt, events ...Event) error
 	// AddRefund inserts a refund.
 	AddRefund(ctx context.Context, r Refund) error
 }

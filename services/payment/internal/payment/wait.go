@@ -57,7 +57,7 @@ func (s *Service) ListWait(ctx context.Context, who Actor, f ListFilter, d time.
 		case err != nil:
 			return true, err
 		case !hasPayment:
-			return o.Closed() || (o.Known() && !who.CanAccess(o.UserID)), nil
+			return o.closed() || (o.Known() && !who.canAccess(o.UserID)), nil
 		}
 		page, err = s.List(ctx, who, f)
 		return true, err

@@ -14,12 +14,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
-	"github.com/shop-oss/shop/pkg/event"
-	"github.com/shop-oss/shop/pkg/logging"
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/services/payment/internal/payment"
 )
@@ -44,8 +41,9 @@ func (s *Store) InTx(ctx context.Context, fn func(payment.Tx) error) error {
 }
 
 // Bind wraps a transaction owned by the caller (the consumer's inbox
-// transaction) as a payment.Tx.
-func Bind(tx *gorm.DB) payment.Tx { return &Tx{db: tx} }
+// transaction) as a payment.Tx. lock, when given, are the orders of the
+// caller's whole batch: SaveReservations takes them first (see there).
+func Bind(tx *gorm.DB, lock ...string) payment.Tx { return &Tx{db: tx, lock: lock} }
 
 // Payment reads a payment and its refunds from the primary (a client that
 // just confirmed must see the outcome).
@@ -116,7 +114,8 @@ func (s *Store) Payments(ctx context.Context, f payment.ListFilter) (payment.Pag
 
 // Tx implements payment.Tx over one gorm transaction.
 type Tx struct {
-	db *gorm.DB
+	db   *gorm.DB
+	lock []string // orders to lock before the first batch write
 }
 
 // Order reads the order's projection.
@@ -141,11 +140,6 @@ func (t *Tx) Order(ctx context.Context, orderID string, lock bool) (payment.Orde
 // Each projection upsert keeps the first value seen of each field (an
 // event redelivered, or repeated by its producer, changes nothing) and
 // returns the row, which INSERT ... ON CONFLICT DO UPDATE leaves locked.
-
-// SaveReservation records INVENTORY_RESERVED.
-func (t *Tx) SaveReservation(ctx context.Context, in payment.Reserved) (payment.Order, error) {
-	return t.upsertOrder(ctx, saveReservationSQL, saveReservationArgs(in)...)
-}
 
 // The owner, total and currency are all set or all NULL
 // (order_projection_known), in the row and in the event, so keeping the
@@ -286,22 +280,7 @@ func (t *Tx) PaymentByOrder(ctx context.Context, orderID string) (payment.Paymen
 	return t.payment(ctx, "order_id = ?", orderID, "")
 }
 
-// CreatePayment inserts p unless the order has a payment already, and adds
-// events to the outbox, in one statement: the events are written only if
-// the payment was.
-func (t *Tx) CreatePayment(ctx context.Context, p payment.Payment, events ...proto.Message) (bool, error) {
-	sql, args, err := createPaymentStatement(ctx, p, events)
-	if err != nil {
-		return false, fmt.Errorf("create payment for order %s: %w", p.OrderID, err)
-	}
-	var created []struct{ ID string }
-	if err := t.db.WithContext(ctx).Raw(sql, args...).Scan(&created).Error; err != nil {
-		return false, fmt.Errorf("create payment for order %s: %w", p.OrderID, translate(err))
-	}
-	return len(created) == 1, nil
-}
-
-func createPaymentStatement(ctx context.Context, p payment.Payment, events []proto.Message) (string, []any, error) {
+func createPaymentStatement(ctx context.Context, p payment.Payment, events []payment.Event) (string, []any, error) {
 	r := toRow(p)
 	return withEvents(ctx, p.OrderID, events, `INSERT INTO payments (id, order_id, user_id, reservation_id, amount_minor, currency,
 			status, version, created_at, updated_at)
@@ -314,17 +293,17 @@ func createPaymentStatement(ctx context.Context, p payment.Payment, events []pro
 // UpdatePayment writes p when the row is still at p.Version in status
 // from, and adds events to the outbox, in one statement: the events are
 // written only if the update was.
-func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment.Status, events ...proto.Message) error {
+func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment, from payment.Status, events ...payment.Event) error {
 	return t.updatePayment(ctx, p, from, false, nil, events)
 }
 
 // UpdatePaymentWith is UpdatePayment with p.UpdatedAt written as given, and
 // receipt (nil: none) in the same statement.
-func (t *Tx) UpdatePaymentWith(ctx context.Context, p *payment.Payment, from payment.Status, receipt payment.Receipt, events ...proto.Message) error {
+func (t *Tx) UpdatePaymentWith(ctx context.Context, p *payment.Payment, from payment.Status, receipt payment.Receipt, events ...payment.Event) error {
 	return t.updatePayment(ctx, p, from, true, receipt, events)
 }
 
-func (t *Tx) updatePayment(ctx context.Context, p *payment.Payment, from payment.Status, givenTime bool, receipt payment.Receipt, events []proto.Message) error {
+func (t *Tx) updatePayment(ctx context.Context, p *payment.Payment, from payment.Status, givenTime bool, receipt payment.Receipt, events []payment.Event) error {
 	r := toRow(*p)
 	args := []any{r.Status, r.RefundedMinor, r.FailureReason, r.VoidReason, r.CardLast4, r.Attempts, r.ChargeID, r.CapturedAt}
 	updatedAt := "now()"
@@ -358,8 +337,8 @@ func (t *Tx) updatePayment(ctx context.Context, p *payment.Payment, from payment
 // RETURNING (one row or none) with args, the receipt (nil: none), and the
 // order's events to the outbox once per row write wrote; it selects
 // selected from write's RETURNING.
-func withEvents(ctx context.Context, orderID string, msgs []proto.Message, write, selected string, args []any, receipt payment.Receipt) (string, []any, error) {
-	evs, err := newEvents(ctx, orderID, msgs)
+func withEvents(ctx context.Context, orderID string, evs []payment.Event, write, selected string, args []any, receipt payment.Receipt) (string, []any, error) {
+	envs, err := newEvents(ctx, orderID, evs)
 	if err != nil {
 		return "", nil, err
 	}
@@ -370,7 +349,7 @@ func withEvents(ctx context.Context, orderID string, msgs []proto.Message, write
 		sql.WriteString(", receipt AS (" + rs + ")")
 		args = append(args, ra...)
 	}
-	for i, e := range evs {
+	for i, e := range envs {
 		fmt.Fprintf(&sql, ", event%d AS (%s)", i, outbox.InsertFrom("src"))
 		args = append(args, outbox.Values(e)...)
 	}
@@ -385,22 +364,6 @@ func (t *Tx) AddRefund(ctx context.Context, r payment.Refund) error {
 		return fmt.Errorf("add refund %s: %w", r.ID, translate(err))
 	}
 	return nil
-}
-
-// newEvents makes the events of msgs keyed by the order. Their correlation
-// ID is the order ID: the saga's thread, whatever request or event caused
-// them (the causation ID still names the event being handled).
-func newEvents(ctx context.Context, orderID string, msgs []proto.Message) ([]event.Event, error) {
-	ctx = logging.WithCorrelationID(ctx, orderID)
-	events := make([]event.Event, 0, len(msgs))
-	for _, m := range msgs {
-		e, err := event.New(ctx, orderID, m)
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, e)
-	}
-	return events, nil
 }
 
 // loadRefunds reads the refunds of the payments that have any: a refund

@@ -11,13 +11,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
-	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/bustest"
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/testkit"
-	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/payment/internal/payment"
 	"github.com/shop-oss/shop/services/payment/internal/paymentdb"
 	"github.com/shop-oss/shop/services/payment/migrations"
@@ -43,7 +41,7 @@ func seedPayment(t *testing.T, s *paymentdb.Store) payment.Payment {
 		Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	err := s.InTx(context.Background(), func(tx payment.Tx) error {
-		ok, err := tx.CreatePayment(context.Background(), p)
+		ok, err := paymentdb.CreatePayment(context.Background(), tx, p)
 		if !ok && err == nil {
 			err = errors.New("not created")
 		}
@@ -55,10 +53,20 @@ func seedPayment(t *testing.T, s *paymentdb.Store) payment.Payment {
 	return p
 }
 
-func update(s *paymentdb.Store, p *payment.Payment, from payment.Status, events ...proto.Message) error {
+func update(s *paymentdb.Store, p *payment.Payment, from payment.Status, events ...payment.Event) error {
 	return s.InTx(context.Background(), func(tx payment.Tx) error {
 		return tx.UpdatePayment(context.Background(), p, from, events...)
 	})
+}
+
+// saveReservation records in and returns the order's row, as
+// SaveReservations gives it to pay (which announces no payment here).
+func saveReservation(ctx context.Context, tx payment.Tx, in payment.Reserved) (o payment.Order, err error) {
+	_, err = tx.SaveReservations(ctx, []payment.Reserved{in}, func(row payment.Order) *payment.PaymentInitiated {
+		o = row
+		return nil
+	})
+	return o, err
 }
 
 // outboxed counts the outbox events of an order.
@@ -78,8 +86,7 @@ func TestOnePaymentPerOrder(t *testing.T) {
 	create := func(p payment.Payment) (created bool) {
 		t.Helper()
 		err := s.InTx(context.Background(), func(tx payment.Tx) (err error) {
-			created, err = tx.CreatePayment(context.Background(), p,
-				&eventsv1.PaymentInitiated{OrderId: p.OrderID, PaymentId: p.ID})
+			created, err = paymentdb.CreatePayment(context.Background(), tx, p, payment.PaymentInitiated{Payment: p})
 			return err
 		})
 		if err != nil {
@@ -115,7 +122,7 @@ func TestDatabaseRefusesSecondCharge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	succeeded := &eventsv1.PaymentSucceeded{OrderId: p.OrderID, PaymentId: p.ID}
+	succeeded := payment.PaymentSucceeded{Payment: captured}
 	if err := update(s, &captured, payment.StatusPending, succeeded); err != nil {
 		t.Fatalf("capture: %v", err)
 	}
@@ -228,7 +235,7 @@ func TestLockToChargeReportsBusyAndReadsTheExpiry(t *testing.T) {
 	ctx := context.Background()
 	exp := time.Now().Add(15 * time.Minute).UTC().Truncate(time.Microsecond)
 	err := s.InTx(ctx, func(tx payment.Tx) error {
-		_, err := tx.SaveReservation(ctx, payment.Reserved{OrderID: p.OrderID, ReservationID: uuid.NewString(), ExpiresAt: exp})
+		_, err := saveReservation(ctx, tx, payment.Reserved{OrderID: p.OrderID, ReservationID: uuid.NewString(), ExpiresAt: exp})
 		return err
 	})
 	if err != nil {
@@ -289,17 +296,17 @@ func TestOrderProjectionUpserts(t *testing.T) {
 	var o payment.Order
 	err := s.InTx(ctx, func(tx payment.Tx) error {
 		var err error
-		if o, err = tx.SaveReservation(ctx, payment.Reserved{OrderID: order, ReservationID: uuid.NewString(), ExpiresAt: exp}); err != nil {
+		if o, err = saveReservation(ctx, tx, payment.Reserved{OrderID: order, ReservationID: uuid.NewString(), ExpiresAt: exp}); err != nil {
 			return err
 		}
 		if o.Known() || !o.Reserved() {
 			t.Errorf("after reservation: %+v", o)
 		}
-		if o, err = tx.SaveReservation(ctx, payment.Reserved{OrderID: order, ReservationID: uuid.NewString(),
+		if o, err = saveReservation(ctx, tx, payment.Reserved{OrderID: order, ReservationID: uuid.NewString(),
 			UserID: user, Total: payment.Money{AmountMinor: 500, Currency: "EUR"}}); err != nil {
 			return err
 		}
-		if o, err = tx.SaveReservation(ctx, payment.Reserved{OrderID: order, ReservationID: uuid.NewString(), ExpiresAt: time.Now(),
+		if o, err = saveReservation(ctx, tx, payment.Reserved{OrderID: order, ReservationID: uuid.NewString(), ExpiresAt: time.Now(),
 			UserID: uuid.NewString(), Total: payment.Money{AmountMinor: 1, Currency: "USD"}}); err != nil {
 			return err
 		}
@@ -378,15 +385,28 @@ func TestPrimaryListingBypassesTheReadReplica(t *testing.T) {
 	}
 }
 
-// SaveAll and CreateAll write what SaveReservation and CreatePayment
-// write, in one round trip each, inside a TxStartingWith
-// transaction: each upsert sees the ones before it (an order recorded
-// twice keeps its first values), a second payment for an order is not
-// written (nor its event), and a transaction that cannot pipeline runs
-// nothing.
-func TestSaveAllAndCreateAllPipeline(t *testing.T) {
-	s, db := newStore(t)
+// SaveReservations records several reservations as two pipelines inside a
+// TxStartingWith transaction (a batch, with its orders' locks first): each
+// upsert sees the ones before it (an order recorded twice keeps its first
+// values), and the payment pay announces for a row is written unless the
+// order has one already (nor its event). A transaction that cannot
+// pipeline writes nothing.
+func TestSaveReservations(t *testing.T) {
+	_, db := newStore(t)
 	ctx := context.Background()
+	err := db.Transaction(func(tx *gorm.DB) error {
+		_, err := paymentdb.Bind(tx).SaveReservations(ctx, []payment.Reserved{
+			{OrderID: uuid.NewString(), ReservationID: uuid.NewString()}, {OrderID: uuid.NewString(), ReservationID: uuid.NewString()},
+		}, func(payment.Order) *payment.PaymentInitiated { return nil })
+		return err
+	})
+	if err == nil {
+		t.Error("several reservations in a gorm transaction: no error; want one (it cannot pipeline)")
+	}
+	var rows int64
+	if err := db.Raw("SELECT count(*) FROM order_projection").Scan(&rows).Error; err != nil || rows != 0 {
+		t.Fatalf("%d projection rows (%v) after a refused pipeline; want 0", rows, err)
+	}
 	a, b, user := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	exp := time.Now().Add(15 * time.Minute).UTC().Truncate(time.Microsecond)
 	records := []payment.Reserved{
@@ -395,47 +415,25 @@ func TestSaveAllAndCreateAllPipeline(t *testing.T) {
 		{OrderID: b, ReservationID: uuid.NewString()},
 		{OrderID: a, ReservationID: uuid.NewString(), UserID: uuid.NewString(), Total: payment.Money{AmountMinor: 1, Currency: "USD"}},
 	}
-	svc, err := payment.New(payment.Options{Store: s, Gateway: refusingGateway{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// Outside a TxStartingWith transaction: nothing runs.
-	err = db.Transaction(func(tx *gorm.DB) error {
-		_, ok, err := paymentdb.SaveAll(ctx, tx, []string{a, b}, records)
-		if ok || err != nil {
-			t.Errorf("SaveAll in a gorm transaction: ok %v, %v; want not ok", ok, err)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows int64
-	if err := db.Raw("SELECT count(*) FROM order_projection").Scan(&rows).Error; err != nil || rows != 0 {
-		t.Fatalf("%d projection rows (%v) after a refused pipeline; want 0", rows, err)
-	}
-
 	var orders []payment.Order
+	pay := func(o payment.Order) *payment.PaymentInitiated {
+		orders = append(orders, o)
+		if !o.ReadyToPay() {
+			return nil
+		}
+		return &payment.PaymentInitiated{Payment: payment.Payment{ID: uuid.NewString(), OrderID: o.ID, UserID: o.UserID,
+			Amount: o.Total, Status: payment.StatusPending, Version: 1, CreatedAt: time.Now(), UpdatedAt: time.Now()}}
+	}
 	var created []bool
-	err = database.TxStartingWith(ctx, db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-		var ok bool
-		if orders, ok, err = paymentdb.SaveAll(ctx, tx, []string{a, b}, records); err != nil || !ok {
-			return errors.Join(err, errors.New("SaveAll did not pipeline"))
-		}
-		plan, ready := svc.PlanPayment(orders[1])
-		if !ready {
-			t.Fatalf("order %+v not ready to pay", orders[1])
-		}
-		again, _ := svc.PlanPayment(orders[3])
-		created, ok, err = paymentdb.CreateAll(ctx, tx, []payment.PendingPayment{plan, again})
-		if err == nil && !ok {
-			err = errors.New("CreateAll did not pipeline")
-		}
+	err = database.TxStartingWith(ctx, db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) (err error) {
+		created, err = paymentdb.Bind(tx, a, b).SaveReservations(ctx, records, pay)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(orders) != 4 {
+		t.Fatalf("pay saw %d rows; want 4", len(orders))
 	}
 	if o := orders[0]; o.Known() || !o.Reserved() || !o.ReservationExpiresAt.IsZero() {
 		t.Errorf("first record: %+v; want reserved, not known, no expiry", o)
@@ -452,8 +450,8 @@ func TestSaveAllAndCreateAllPipeline(t *testing.T) {
 	if o := orders[3]; !o.ReservationExpiresAt.Equal(exp) {
 		t.Errorf("fourth record: %+v; want the first expiry seen kept", o)
 	}
-	if !slices.Equal(created, []bool{true, false}) {
-		t.Errorf("created %v; want [true false]", created)
+	if !slices.Equal(created, []bool{false, true, false, false}) {
+		t.Errorf("created %v; want [false true false false]", created)
 	}
 	var amount int64
 	if err := db.Raw("SELECT amount_minor FROM payments WHERE order_id = ?", a).Scan(&amount).Error; err != nil || amount != 700 {
@@ -462,17 +460,6 @@ func TestSaveAllAndCreateAllPipeline(t *testing.T) {
 	if n := outboxed(t, db, a); n != 1 {
 		t.Errorf("%d events for order %s; want one PAYMENT_INITIATED", n, a)
 	}
-}
-
-// refusingGateway is a Gateway for tests that charge nothing.
-type refusingGateway struct{}
-
-func (refusingGateway) Charge(context.Context, payment.ChargeRequest) (payment.ChargeResult, error) {
-	return payment.ChargeResult{}, errors.New("no charges in this test")
-}
-
-func (refusingGateway) Refund(context.Context, payment.RefundRequest) error {
-	return errors.New("no refunds in this test")
 }
 
 // The single-column rules live in domains (migration 0002): a new row off

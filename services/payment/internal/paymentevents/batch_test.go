@@ -197,11 +197,11 @@ func TestBatchesSharingOrdersDoNotDeadlock(t *testing.T) {
 
 // handlers are the service's event handlers over the fixture's database,
 // telling changed what Register's wake-ups are told.
-func handlers(t *testing.T, f *paymenttest.Fixture, changed func(orderID string)) paymentevents.Handlers {
+func handlers(t *testing.T, f *paymenttest.Fixture, changed func(orderID string)) *paymentevents.Handlers {
 	t.Helper()
 	svc, err := payment.New(payment.Options{Store: paymentdb.New(f.Svc.DB, f.Svc.DB), Gateway: f.Gateway})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return paymentevents.NewHandlers(svc, changed)
+	return paymentevents.New(svc, changed)
 }

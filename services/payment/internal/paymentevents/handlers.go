@@ -20,152 +20,88 @@ import (
 	"github.com/shop-oss/shop/services/payment/internal/paymentdb"
 )
 
-// Register adds the handlers to c, and their batch preparation. changed,
-// when not nil, is told the order ID once a transaction that created the
-// order's payment, or closed the order, has committed (it wakes the
-// requests waiting in ListWait).
-func Register(c *consumer.Consumer, svc *payment.Service, changed func(orderID string)) {
-	h := NewHandlers(svc, changed)
+// Handlers are the consumer.Handler functions of the service, and their
+// batch case.
+type Handlers struct {
+	svc     *payment.Service
+	changed func(orderID string)
+	batch   *consumer.Batch[read, payment.Reserved, bool]
+}
+
+// New returns the handlers over svc. changed, when not nil, is told the
+// order ID once a transaction that created the order's payment, or closed
+// the order, has committed (it wakes the requests waiting in ListWait).
+func New(svc *payment.Service, changed func(orderID string)) *Handlers {
+	h := &Handlers{svc: svc, changed: changed}
+	h.batch = &consumer.Batch[read, payment.Reserved, bool]{Key: h.key, Plan: plan, Apply: h.apply}
+	return h
+}
+
+// Register adds every handler, and the batch case, to c.
+func (h *Handlers) Register(c *consumer.Consumer) {
 	c.Handle(eventsv1.TypeOrderCancelled, h.OrderCancelled)
 	c.Handle(eventsv1.TypeInventoryReserved, h.InventoryReserved)
 	c.Handle(eventsv1.TypeReservationExpired, h.ReservationExpired)
 	c.PrepareBatches(h.Prepare)
 }
 
-// Handlers are the consumer.Handler functions of the service.
-type Handlers struct {
-	svc     *payment.Service
-	changed func(orderID string)
-}
-
 // done tells changed about orderID once the transaction commits, when the
 // handler succeeded and changed what a waiting request looks for (the
 // payment was created, or the order closed).
-func (h Handlers) done(ctx context.Context, orderID string, changed bool, err error) error {
+func (h *Handlers) done(ctx context.Context, orderID string, changed bool, err error) error {
 	if err == nil && changed && h.changed != nil {
 		consumer.AfterCommit(ctx, func() { h.changed(orderID) })
 	}
 	return err
 }
 
-// NewHandlers returns the handlers over svc, telling changed (when not
-// nil) what Register says (Register uses them; tests call them directly).
-func NewHandlers(svc *payment.Service, changed func(orderID string)) Handlers {
-	return Handlers{svc: svc, changed: changed}
+// Prepare is the batch case (consumer.Batch): before a batch of several
+// events is handled, the INVENTORY_RESERVED events of orders with no
+// other event in the batch are applied at once (the store writes them in
+// two round trips for all, after locking every order of the batch); the
+// handlers then only take note of each outcome.
+func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
+	return h.batch.Prepare(ctx, tx, batch)
 }
 
-// Prepare writes, before a batch of several events is handled, what the
-// batch's INVENTORY_RESERVED events record in the order projection, as one
-// pipeline in the batch's transaction, and then the payments of the orders
-// that this made ready to pay, as a second one: two round trips for all of
-// them instead of two each. Only orders with no other event in the batch
-// take part, so that one order's events still apply one after the other.
-// The first pipeline starts by taking every order of the batch (advisory
-// locks in one global order, see paymentdb.SaveAll): the handlers lock
-// their orders after the pipeline's, and two batches sharing orders would
-// otherwise deadlock. The handlers finish each event from its outcome.
-func (h Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
-	if len(batch) < 2 {
-		return ctx, nil
-	}
-	type candidate struct {
-		id       uuid.UUID
-		order    string
-		reserved payment.Reserved
-	}
-	var candidates []candidate
-	events := map[string]int{} // by order
-	for _, e := range batch {
-		orderID, r, err := decode(e)
-		if err != nil {
-			continue // its handler dead-letters it
-		}
-		events[orderID]++
-		if r != nil {
-			candidates = append(candidates, candidate{id: e.ID, order: orderID, reserved: *r})
-		}
-	}
-	var chosen []candidate
-	var records []payment.Reserved
-	for _, c := range candidates {
-		if events[c.order] == 1 {
-			chosen = append(chosen, c)
-			records = append(records, c.reserved)
-		}
-	}
-	if len(chosen) < 2 {
-		return ctx, nil // nothing to save: the handler sends its own
-	}
-	lock := make([]string, 0, len(events))
-	for id := range events {
-		lock = append(lock, id)
-	}
-	orders, ok, err := paymentdb.SaveAll(ctx, tx, lock, records)
-	if err != nil || !ok {
-		return ctx, err // not ok: each handler sends its own
-	}
-	var plans []payment.PendingPayment
-	var planned []int // index in chosen of plans[k]
-	for i, o := range orders {
-		if plan, ok := h.svc.PlanPayment(o); ok {
-			plans = append(plans, plan)
-			planned = append(planned, i)
-		}
-	}
-	created, ok, err := paymentdb.CreateAll(ctx, tx, plans)
-	switch {
-	case err != nil:
-		return ctx, err
-	case !ok: // SaveAll could pipeline in this very transaction
-		return ctx, errors.New("prepare: the payments could not be pipelined")
-	}
-	out := make(preparedOutcomes, len(chosen))
-	for _, c := range chosen {
-		out[c.id] = preparedOutcome{order: c.order}
-	}
-	for k, i := range planned {
-		out[chosen[i].id] = preparedOutcome{order: chosen[i].order, created: created[k]}
-	}
-	return context.WithValue(ctx, preparedKey{}, out), nil
+// read is what the batch reads of an event: its order and, for
+// INVENTORY_RESERVED, what it records.
+type read struct {
+	order    string
+	reserved *payment.Reserved
 }
 
-// preparedOutcomes are what Prepare did, by event ID. They live in the
-// batch's context, so a batch that fails (and is then handled event by
-// event) leaves none behind.
-type preparedOutcomes map[uuid.UUID]preparedOutcome
-
-// preparedOutcome is the order of an event Prepare wrote, and whether that
-// created the order's payment.
-type preparedOutcome struct {
-	order   string
-	created bool
+func (h *Handlers) key(e event.Event) (string, read, bool) {
+	orderID, r, err := decode(e)
+	return orderID, read{order: orderID, reserved: r}, err == nil // else its handler dead-letters it
 }
 
-type preparedKey struct{}
-
-// finishPrepared finishes e if Prepare wrote it (handled), without
-// decoding it again.
-func (h Handlers) finishPrepared(ctx context.Context, e event.Event) (handled bool, err error) {
-	out, _ := ctx.Value(preparedKey{}).(preparedOutcomes)
-	p, ok := out[e.ID]
-	if !ok {
-		return false, nil
+func plan(r read) (payment.Reserved, bool) {
+	if r.reserved == nil {
+		return payment.Reserved{}, false
 	}
-	return true, h.done(ctx, p.order, h.svc.PaymentPlanned(p.created), nil)
+	return *r.reserved, true
+}
+
+// apply records the batch's reservations, after the locks of every order
+// of the batch; out[i] says whether records[i] created its payment.
+func (h *Handlers) apply(ctx context.Context, tx *gorm.DB, lock []string, records []payment.Reserved) ([]bool, bool, error) {
+	created, err := h.svc.OnInventoryReserved(ctx, paymentdb.Bind(tx, lock...), records...)
+	return created, true, err
 }
 
 // InventoryReserved records the reservation; creates the payment if the
 // order is known.
-func (h Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Event) error {
-	if handled, err := h.finishPrepared(ctx, e); handled {
-		return err
+func (h *Handlers) InventoryReserved(ctx context.Context, tx *gorm.DB, e event.Event) error {
+	if p, ok := h.batch.Outcome(ctx, e); ok { // applied by the batch
+		return h.done(ctx, p.Value.order, p.Out, nil)
 	}
 	r, err := inventoryReserved(e)
 	if err != nil {
 		return err
 	}
-	created, err := h.svc.HandleInventoryReserved(ctx, paymentdb.Bind(tx), r)
-	return h.done(ctx, r.OrderID, created, permanentIfRefused(err))
+	created, err := h.svc.OnInventoryReserved(ctx, paymentdb.Bind(tx), r)
+	return h.done(ctx, r.OrderID, err == nil && created[0], permanentIfRefused(err))
 }
 
 // decode returns the order an event of the handlers is about and, for
@@ -224,7 +160,7 @@ func inventoryReserved(e event.Event) (payment.Reserved, error) {
 }
 
 // ReservationExpired voids the order's pending payment.
-func (h Handlers) ReservationExpired(ctx context.Context, tx *gorm.DB, e event.Event) error {
+func (h *Handlers) ReservationExpired(ctx context.Context, tx *gorm.DB, e event.Event) error {
 	m, err := event.DecodeAs[*eventsv1.ReservationExpired](e)
 	if err != nil {
 		return err
@@ -233,11 +169,11 @@ func (h Handlers) ReservationExpired(ctx context.Context, tx *gorm.DB, e event.E
 	if err != nil {
 		return err
 	}
-	return h.done(ctx, orderID, true, h.svc.HandleReservationExpired(ctx, paymentdb.Bind(tx), orderID))
+	return h.done(ctx, orderID, true, h.svc.OnReservationExpired(ctx, paymentdb.Bind(tx), orderID))
 }
 
 // OrderCancelled voids a pending payment or refunds a captured one.
-func (h Handlers) OrderCancelled(ctx context.Context, tx *gorm.DB, e event.Event) error {
+func (h *Handlers) OrderCancelled(ctx context.Context, tx *gorm.DB, e event.Event) error {
 	m, err := event.DecodeAs[*eventsv1.OrderCancelled](e)
 	if err != nil {
 		return err
@@ -255,7 +191,7 @@ func (h Handlers) OrderCancelled(ctx context.Context, tx *gorm.DB, e event.Event
 	if t := m.GetTotal(); t != nil {
 		in.Total = &payment.Money{AmountMinor: t.GetAmountMinor(), Currency: t.GetCurrency()}
 	}
-	return h.done(ctx, orderID, true, permanentIfRefused(h.svc.HandleOrderCancelled(ctx, paymentdb.Bind(tx), in)))
+	return h.done(ctx, orderID, true, permanentIfRefused(h.svc.OnOrderCancelled(ctx, paymentdb.Bind(tx), in)))
 }
 
 // permanentIfRefused dead-letters at once an event the domain refused for

@@ -47,7 +47,7 @@ type Fixture struct {
 	Gateway *CountingGateway
 	// Handlers are the event handlers over the service's database, to apply
 	// events without the broker.
-	Handlers paymentevents.Handlers
+	Handlers *paymentevents.Handlers
 }
 
 // Start runs the payment service with the test gateway settings (backoff
@@ -83,7 +83,7 @@ func Start(t testing.TB, specPath string, env map[string]string) *Fixture {
 	}
 	return &Fixture{
 		Stack: st, Svc: svc, Config: cfg, Base: base, Spec: openapitest.Load(t, specPath),
-		Gateway: gw, Handlers: paymentevents.NewHandlers(direct, nil),
+		Gateway: gw, Handlers: paymentevents.New(direct, nil),
 	}
 }
 
@@ -315,27 +315,7 @@ func (f *Fixture) Token(t testing.TB, userID string, role auth.Role) string {
 // JSON answer into out (when not nil). header is name, value pairs.
 func (f *Fixture) Call(t testing.TB, method, path, token string, body any, out any, header ...string) *http.Response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, f.Base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
+	req := testkit.JSONRequest(t, method, f.Base+path, token, body, header...)
 	res, err := f.Spec.Client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)

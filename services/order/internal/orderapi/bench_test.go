@@ -1,4 +1,4 @@
-package app_test
+package orderapi_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/shop-oss/shop/services/order/internal/order"
+	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
 
 // BenchmarkPlaceOrder measures POST /api/v1/orders end to end (auth,
@@ -21,10 +22,10 @@ import (
 //	go test -run '^$' -bench PlaceOrder ./internal/app/
 func BenchmarkPlaceOrder(b *testing.B) {
 	e := newEnv(b, map[string]string{"SHOP_LOG_LEVEL": "warn"})
-	e.catalog()
+	e.Catalog()
 	client := &http.Client{} // unvalidated: measure the service, not the spec checks
-	body := []byte(fmt.Sprintf(`{"lines":[{"product_id":%q,"quantity":2},{"product_id":%q,"quantity":1}]}`, pAlpha, pBeta))
-	token := "Bearer " + e.tokens[customerID]
+	body := []byte(fmt.Sprintf(`{"lines":[{"product_id":%q,"quantity":2},{"product_id":%q,"quantity":1}]}`, ordertest.Alpha, ordertest.Beta))
+	token := "Bearer " + e.Tokens[ordertest.CustomerID]
 	var seq atomic.Int64
 	send := func(b *testing.B, req *http.Request, want int) {
 		res, err := client.Do(req)
@@ -38,7 +39,7 @@ func BenchmarkPlaceOrder(b *testing.B) {
 		}
 	}
 	place := func(b *testing.B) {
-		req, _ := http.NewRequest("POST", e.base+"/api/v1/orders", bytes.NewReader(body))
+		req, _ := http.NewRequest("POST", e.Base+"/api/v1/orders", bytes.NewReader(body))
 		req.Header.Set("Authorization", token)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", seq.Add(1)))
@@ -46,25 +47,25 @@ func BenchmarkPlaceOrder(b *testing.B) {
 	}
 	b.Run("baseline-GET-healthz", func(b *testing.B) {
 		for b.Loop() {
-			req, _ := http.NewRequest("GET", e.base+"/healthz", nil)
+			req, _ := http.NewRequest("GET", e.Base+"/healthz", nil)
 			send(b, req, http.StatusOK)
 		}
 	})
-	if err := e.svc.DB.Exec("CREATE TABLE bench_commits (id bigint GENERATED ALWAYS AS IDENTITY, at timestamptz DEFAULT now())").Error; err != nil {
+	if err := e.Svc.DB.Exec("CREATE TABLE bench_commits (id bigint GENERATED ALWAYS AS IDENTITY, at timestamptz DEFAULT now())").Error; err != nil {
 		b.Fatal(err)
 	}
 	b.Run("baseline-one-row-commit", func(b *testing.B) {
 		for b.Loop() {
-			if err := e.svc.DB.Exec("INSERT INTO bench_commits DEFAULT VALUES").Error; err != nil {
+			if err := e.Svc.DB.Exec("INSERT INTO bench_commits DEFAULT VALUES").Error; err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("domain-Place", func(b *testing.B) {
-		actor := order.Actor{ID: customerID, Role: order.RoleCustomer}
-		lines := []order.LineInput{{ProductID: pAlpha, Quantity: 2}, {ProductID: pBeta, Quantity: 1}}
+		actor := order.Actor{ID: ordertest.CustomerID, Role: order.RoleCustomer}
+		lines := []order.LineInput{{ProductID: ordertest.Alpha, Quantity: 2}, {ProductID: ordertest.Beta, Quantity: 1}}
 		for b.Loop() {
-			_, _, err := e.orders.Place(context.Background(), actor, order.PlaceInput{IdempotencyKey: fmt.Sprintf("bench-%d", seq.Add(1)), Lines: lines})
+			_, _, err := e.Orders.Place(context.Background(), actor, order.PlaceInput{IdempotencyKey: fmt.Sprintf("bench-%d", seq.Add(1)), Lines: lines})
 			if err != nil {
 				b.Fatal(err)
 			}

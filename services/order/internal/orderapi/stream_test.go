@@ -1,4 +1,4 @@
-package app_test
+package orderapi_test
 
 import (
 	"bufio"
@@ -13,14 +13,15 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/shop-oss/shop/proto-events/eventsv1"
+	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
 
 // progressJSON is GET /orders/{id}/progress and a stream event's data.
 type progressJSON struct {
-	Version              int         `json:"version"`
-	Order                orderJSON   `json:"order"`
-	ReservationExpiresAt *time.Time  `json:"reservation_expires_at"`
-	Timeline             []entryJSON `json:"timeline"`
+	Version              int                   `json:"version"`
+	Order                ordertest.OrderJSON   `json:"order"`
+	ReservationExpiresAt *time.Time            `json:"reservation_expires_at"`
+	Timeline             []ordertest.EntryJSON `json:"timeline"`
 }
 
 // sse is one server-sent event, or a comment line (comment set).
@@ -41,11 +42,11 @@ type stream struct {
 func (e *env) openStream(t *testing.T, id, user, lastID string) *stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "GET", e.base+"/api/v1/orders/"+id+"/events", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", e.Base+"/api/v1/orders/"+id+"/events", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+e.tokens[user])
+	req.Header.Set("Authorization", "Bearer "+e.Tokens[user])
 	req.Header.Set("Accept", "text/event-stream")
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
@@ -144,12 +145,12 @@ func TestOrderProgressStream(t *testing.T) {
 		"SHOP_ORDER_STREAM_HEARTBEAT": "1h", "SHOP_ORDER_STREAM_RECHECK": "1h", "SHOP_ORDER_STREAM_LIFETIME": "1h",
 		"SHOP_ORDER_STREAMS_PER_USER": "2",
 	})
-	e.catalog()
+	e.Catalog()
 	expires := time.Now().Add(15 * time.Minute).UTC().Truncate(time.Second)
 
 	t.Run("events200", func(t *testing.T) {
-		o := e.place(customerID, line(pAlpha, 1))
-		s := e.openStream(t, o.ID, customerID, "")
+		o := e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1))
+		s := e.openStream(t, o.ID, ordertest.CustomerID, "")
 		if s.res.StatusCode != http.StatusOK || s.res.Header.Get("Content-Type") != "text/event-stream" ||
 			s.res.Header.Get("X-Accel-Buffering") != "no" || s.res.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("%d %v", s.res.StatusCode, s.res.Header)
@@ -159,21 +160,21 @@ func TestOrderProgressStream(t *testing.T) {
 			t.Fatalf("first progress %+v", p)
 		}
 		// A saga event: pushed once its transaction commits.
-		e.produce(o.ID, &eventsv1.InventoryReserved{OrderId: o.ID, ReservationId: uuid.NewString(),
-			ExpiresAt: timestamppb.New(expires), Lines: []*eventsv1.ReservedLine{{ProductId: pAlpha, Quantity: 1}}})
+		e.Produce(o.ID, &eventsv1.InventoryReserved{OrderId: o.ID, ReservationId: uuid.NewString(),
+			ExpiresAt: timestamppb.New(expires), Lines: []*eventsv1.ReservedLine{{ProductId: ordertest.Alpha, Quantity: 1}}})
 		p = s.progress(t)
 		if p.Order.Status != "PAYMENT_PENDING" || p.ReservationExpiresAt == nil || !p.ReservationExpiresAt.Equal(expires) ||
 			p.Version != len(p.Timeline) || p.Version < 2 {
 			t.Fatalf("after INVENTORY_RESERVED %+v", p)
 		}
-		e.produce(o.ID, succeeded(o.ID))
+		e.Produce(o.ID, ordertest.Succeeded(o.ID))
 		p = s.progress(t)
 		if p.Order.Status != "PAID" || p.ReservationExpiresAt != nil {
 			t.Fatalf("after PAYMENT_SUCCESS %+v", p)
 		}
 		// A request's change: pushed once it has answered.
-		if r := e.do("POST", "/api/v1/orders/"+o.ID+"/cancel", customerID, nil); r.status != http.StatusOK {
-			t.Fatalf("cancel: %d %s", r.status, r.body)
+		if r := e.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", ordertest.CustomerID, nil); r.Status != http.StatusOK {
+			t.Fatalf("cancel: %d %s", r.Status, r.Body)
 		}
 		p = s.progress(t)
 		if p.Order.Status != "CANCELLED" || p.Order.CancelReason != "CUSTOMER_REQUEST" || p.Timeline[len(p.Timeline)-1].To != "CANCELLED" {
@@ -188,18 +189,18 @@ func TestOrderProgressStream(t *testing.T) {
 		}
 		// Through the spec-checked client: a final order's stream answers
 		// at once, with its progress and end.
-		r := e.do("GET", "/api/v1/orders/"+o.ID+"/events", customerID, nil)
-		if r.status != http.StatusOK || !strings.Contains(string(r.body), "event: progress\n") ||
-			!strings.HasSuffix(string(r.body), "event: end\ndata: {}\n\n") {
-			t.Fatalf("%d %q", r.status, r.body)
+		r := e.Do("GET", "/api/v1/orders/"+o.ID+"/events", ordertest.CustomerID, nil)
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "event: progress\n") ||
+			!strings.HasSuffix(string(r.Body), "event: end\ndata: {}\n\n") {
+			t.Fatalf("%d %q", r.Status, r.Body)
 		}
 	})
 
 	t.Run("events200resumesAfterLastEventID", func(t *testing.T) {
-		o := e.place(customerID, line(pAlpha, 1))
+		o := e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1))
 		// The client saw version 1: nothing is sent until the order changes.
-		s := e.openStream(t, o.ID, customerID, "1")
-		e.produce(o.ID, rejected(o.ID))
+		s := e.openStream(t, o.ID, ordertest.CustomerID, "1")
+		e.Produce(o.ID, ordertest.Rejected(o.ID))
 		p := s.progress(t)
 		if p.Version < 2 || p.Order.Status != "CANCELLED" || p.Order.CancelReason != "OUT_OF_STOCK" {
 			t.Fatalf("after a resume %+v", p)
@@ -208,15 +209,15 @@ func TestOrderProgressStream(t *testing.T) {
 			t.Fatalf("want end, got %+v %v", ev, ok)
 		}
 		// A client that is up to date with a final order gets only end.
-		r := e.do("GET", "/api/v1/orders/"+o.ID+"/events", customerID, nil, "Last-Event-ID", itoa(p.Version))
-		if r.status != http.StatusOK || strings.Contains(string(r.body), "event: progress") || !strings.Contains(string(r.body), "event: end") {
-			t.Fatalf("%d %q", r.status, r.body)
+		r := e.Do("GET", "/api/v1/orders/"+o.ID+"/events", ordertest.CustomerID, nil, "Last-Event-ID", itoa(p.Version))
+		if r.Status != http.StatusOK || strings.Contains(string(r.Body), "event: progress") || !strings.Contains(string(r.Body), "event: end") {
+			t.Fatalf("%d %q", r.Status, r.Body)
 		}
 	})
 
 	t.Run("events200staff", func(t *testing.T) {
-		o := e.place(customerID, line(pAlpha, 1))
-		for _, who := range []string{adminID, sellerID} {
+		o := e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1))
+		for _, who := range []string{ordertest.AdminID, ordertest.SellerID} {
 			s := e.openStream(t, o.ID, who, "")
 			if p := s.progress(t); p.Order.ID != o.ID {
 				t.Fatalf("%s: %+v", who, p)
@@ -226,64 +227,64 @@ func TestOrderProgressStream(t *testing.T) {
 	})
 
 	t.Run("events404otherCustomer", func(t *testing.T) {
-		o := e.place(customerID, line(pAlpha, 1))
-		for _, c := range []struct{ user, id string }{{otherID, o.ID}, {customerID, uuid.NewString()}, {customerID, "not-a-uuid"}} {
-			if r := e.do("GET", "/api/v1/orders/"+c.id+"/events", c.user, nil); r.status != http.StatusNotFound || r.problemType() != "order-not-found" {
-				t.Fatalf("%s %s: %d %s", c.user, c.id, r.status, r.body)
+		o := e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1))
+		for _, c := range []struct{ user, id string }{{ordertest.OtherID, o.ID}, {ordertest.CustomerID, uuid.NewString()}, {ordertest.CustomerID, "not-a-uuid"}} {
+			if r := e.Do("GET", "/api/v1/orders/"+c.id+"/events", c.user, nil); r.Status != http.StatusNotFound || r.ProblemType() != "order-not-found" {
+				t.Fatalf("%s %s: %d %s", c.user, c.id, r.Status, r.Body)
 			}
 		}
 	})
 
 	t.Run("events401", func(t *testing.T) {
-		if r := e.do("GET", "/api/v1/orders/"+uuid.NewString()+"/events", "", nil); r.status != http.StatusUnauthorized {
-			t.Fatalf("%d %s", r.status, r.body)
+		if r := e.Do("GET", "/api/v1/orders/"+uuid.NewString()+"/events", "", nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
 
 	t.Run("events429perUser", func(t *testing.T) {
-		o := e.place(otherID, line(pAlpha, 1))
-		a, b := e.openStream(t, o.ID, otherID, ""), e.openStream(t, o.ID, otherID, "")
+		o := e.Place(ordertest.OtherID, ordertest.Line(ordertest.Alpha, 1))
+		a, b := e.openStream(t, o.ID, ordertest.OtherID, ""), e.openStream(t, o.ID, ordertest.OtherID, "")
 		a.progress(t)
 		b.progress(t)
-		r := e.do("GET", "/api/v1/orders/"+o.ID+"/events", otherID, nil)
-		if r.status != http.StatusTooManyRequests || r.problemType() != "too-many-streams" || r.header.Get("Retry-After") == "" {
-			t.Fatalf("third stream: %d %v %s", r.status, r.header, r.body)
+		r := e.Do("GET", "/api/v1/orders/"+o.ID+"/events", ordertest.OtherID, nil)
+		if r.Status != http.StatusTooManyRequests || r.ProblemType() != "too-many-streams" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("third stream: %d %v %s", r.Status, r.Header, r.Body)
 		}
 		// Another user is not counted against this one.
-		c := e.openStream(t, o.ID, adminID, "")
+		c := e.openStream(t, o.ID, ordertest.AdminID, "")
 		c.progress(t)
 		// A closed stream gives its place back.
 		a.close()
-		eventually(t, 10*time.Second, "the closed stream's place was not given back", func() bool {
-			s := e.openStream(t, o.ID, otherID, "")
+		ordertest.Eventually(t, 10*time.Second, "the closed stream's place was not given back", func() bool {
+			s := e.openStream(t, o.ID, ordertest.OtherID, "")
 			defer s.close()
 			return s.res.StatusCode == http.StatusOK
 		})
 	})
 
 	t.Run("progress200", func(t *testing.T) {
-		o := e.place(customerID, line(pAlpha, 1))
-		e.feed(o.ID, &eventsv1.InventoryReserved{OrderId: o.ID, ReservationId: uuid.NewString(),
-			ExpiresAt: timestamppb.New(expires), Lines: []*eventsv1.ReservedLine{{ProductId: pAlpha, Quantity: 1}}})
-		r := e.do("GET", "/api/v1/orders/"+o.ID+"/progress", customerID, nil)
+		o := e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1))
+		e.Feed(o.ID, &eventsv1.InventoryReserved{OrderId: o.ID, ReservationId: uuid.NewString(),
+			ExpiresAt: timestamppb.New(expires), Lines: []*eventsv1.ReservedLine{{ProductId: ordertest.Alpha, Quantity: 1}}})
+		r := e.Do("GET", "/api/v1/orders/"+o.ID+"/progress", ordertest.CustomerID, nil)
 		var p progressJSON
-		r.json(t, &p)
-		if r.status != http.StatusOK || p.Order.Status != "PAYMENT_PENDING" || p.ReservationExpiresAt == nil ||
+		r.JSON(t, &p)
+		if r.Status != http.StatusOK || p.Order.Status != "PAYMENT_PENDING" || p.ReservationExpiresAt == nil ||
 			!p.ReservationExpiresAt.Equal(expires) || p.Version != len(p.Timeline) || len(p.Order.Items) != 1 {
-			t.Fatalf("%d %+v", r.status, p)
+			t.Fatalf("%d %+v", r.Status, p)
 		}
 	})
 
 	t.Run("progress404", func(t *testing.T) {
-		o := e.place(customerID, line(pAlpha, 1))
-		if r := e.do("GET", "/api/v1/orders/"+o.ID+"/progress", otherID, nil); r.status != http.StatusNotFound {
-			t.Fatalf("%d %s", r.status, r.body)
+		o := e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1))
+		if r := e.Do("GET", "/api/v1/orders/"+o.ID+"/progress", ordertest.OtherID, nil); r.Status != http.StatusNotFound {
+			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
 
 	t.Run("progress401", func(t *testing.T) {
-		if r := e.do("GET", "/api/v1/orders/"+uuid.NewString()+"/progress", "", nil); r.status != http.StatusUnauthorized {
-			t.Fatalf("%d %s", r.status, r.body)
+		if r := e.Do("GET", "/api/v1/orders/"+uuid.NewString()+"/progress", "", nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
 }
@@ -294,9 +295,9 @@ func TestOrderStreamHeartbeatAndLifetime(t *testing.T) {
 	e := newEnv(t, map[string]string{
 		"SHOP_ORDER_STREAM_HEARTBEAT": "100ms", "SHOP_ORDER_STREAM_RECHECK": "1h", "SHOP_ORDER_STREAM_LIFETIME": "1s",
 	})
-	e.catalog()
-	o := e.place(customerID, line(pAlpha, 1))
-	s := e.openStream(t, o.ID, customerID, "")
+	e.Catalog()
+	o := e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1))
+	s := e.openStream(t, o.ID, ordertest.CustomerID, "")
 	p := s.progress(t)
 	keepAlives := 0
 	for {
@@ -315,8 +316,8 @@ func TestOrderStreamHeartbeatAndLifetime(t *testing.T) {
 		t.Fatal("no keep-alive comment on an idle stream")
 	}
 	// Resumed: nothing new is sent again, a change is.
-	s = e.openStream(t, o.ID, customerID, itoa(p.Version))
-	e.produce(o.ID, rejected(o.ID))
+	s = e.openStream(t, o.ID, ordertest.CustomerID, itoa(p.Version))
+	e.Produce(o.ID, ordertest.Rejected(o.ID))
 	if p2 := s.progress(t); p2.Version <= p.Version || p2.Order.Status != "CANCELLED" {
 		t.Fatalf("after resume: %+v", p2)
 	}

@@ -1,4 +1,4 @@
-package app_test
+package orderapi_test
 
 import (
 	"net/url"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
 
 // dailyJSON is GET /orders/stats/daily as the tests read it.
@@ -45,15 +47,15 @@ func TestDailyFigures(t *testing.T) {
 			p := at.Add(time.Minute)
 			paidAt = &p
 		}
-		err := e.svc.DB.Exec(`INSERT INTO orders (id, user_id, status, currency, total_minor, seller_id, idempotency_key,
+		err := e.Svc.DB.Exec(`INSERT INTO orders (id, user_id, status, currency, total_minor, seller_id, idempotency_key,
 			cancel_reason, item_count, created_at, updated_at, status_changed_at, paid_at)
 			VALUES (?, ?, ?, 'EUR', ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
-			uuid.NewString(), customerID, status, total, seller, uuid.NewString(), reason, at, at, at, paidAt).Error
+			uuid.NewString(), ordertest.CustomerID, status, total, seller, uuid.NewString(), reason, at, at, at, paidAt).Error
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	seller, other := sellerID, seller2ID
+	seller, other := ordertest.SellerID, ordertest.Seller2ID
 	refunded, outOfStock := "ADMIN", "OUT_OF_STOCK"
 	insert(day1, "DELIVERED", 1000, &seller, true, nil)
 	insert(day1, "PAID", 500, &other, true, nil)
@@ -65,17 +67,17 @@ func TestDailyFigures(t *testing.T) {
 	span := "from=" + url.QueryEscape("2026-01-01T00:00:00Z") + "&to=" + url.QueryEscape("2026-01-03T00:00:00Z")
 	get := func(user, query string) dailyJSON {
 		t.Helper()
-		r := e.do("GET", "/api/v1/orders/stats/daily?"+query, user, nil)
-		if r.status != 200 {
-			t.Fatalf("%s: %d %s", query, r.status, r.body)
+		r := e.Do("GET", "/api/v1/orders/stats/daily?"+query, user, nil)
+		if r.Status != 200 {
+			t.Fatalf("%s: %d %s", query, r.Status, r.Body)
 		}
 		var d dailyJSON
-		r.json(t, &d)
+		r.JSON(t, &d)
 		return d
 	}
 
 	t.Run("admin200InUTC", func(t *testing.T) {
-		d := get(adminID, span)
+		d := get(ordertest.AdminID, span)
 		if d.TZ != "UTC" || len(d.Days) != 2 || d.Days[0].Day != "2026-01-01" || d.Days[1].Day != "2026-01-02" {
 			t.Fatalf("%+v", d)
 		}
@@ -92,7 +94,7 @@ func TestDailyFigures(t *testing.T) {
 	})
 
 	t.Run("admin200InBerlin", func(t *testing.T) {
-		d := get(adminID, span+"&tz=Europe/Berlin")
+		d := get(ordertest.AdminID, span+"&tz=Europe/Berlin")
 		// Both of day 1's orders were placed on the 2nd in Berlin.
 		if d.TZ != "Europe/Berlin" || len(d.Days) != 1 || d.Days[0].Day != "2026-01-02" || d.Days[0].Orders != 6 {
 			t.Fatalf("%+v", d)
@@ -100,14 +102,14 @@ func TestDailyFigures(t *testing.T) {
 	})
 
 	t.Run("seller200OwnOrdersOnly", func(t *testing.T) {
-		d := get(sellerID, span)
+		d := get(ordertest.SellerID, span)
 		if len(d.Days) != 2 || d.Days[0].Orders != 1 || d.Days[0].Revenue[0].AmountMinor != 1000 || d.Days[1].Orders != 3 {
 			t.Fatalf("%+v", d)
 		}
 	})
 
 	t.Run("default200LastThirtyDays", func(t *testing.T) {
-		if d := get(adminID, ""); len(d.Days) != 0 {
+		if d := get(ordertest.AdminID, ""); len(d.Days) != 0 {
 			t.Fatalf("orders of January 2026 in the last 30 days: %+v", d)
 		}
 	})
@@ -116,12 +118,12 @@ func TestDailyFigures(t *testing.T) {
 		for _, q := range []string{"tz=Mars/Olympus", "tz=Local", "to=soon",
 			"from=" + url.QueryEscape("2024-01-01T00:00:00Z") + "&to=" + url.QueryEscape("2026-01-01T00:00:00Z"),
 			"from=" + url.QueryEscape("2026-01-02T00:00:00Z") + "&to=" + url.QueryEscape("2026-01-01T00:00:00Z")} {
-			if r := e.do("GET", "/api/v1/orders/stats/daily?"+q, adminID, nil); r.status != 400 {
-				t.Errorf("%s: %d %s", q, r.status, r.body)
+			if r := e.Do("GET", "/api/v1/orders/stats/daily?"+q, ordertest.AdminID, nil); r.Status != 400 {
+				t.Errorf("%s: %d %s", q, r.Status, r.Body)
 			}
 		}
-		if r := e.do("GET", "/api/v1/orders/stats/daily", customerID, nil); r.status != 403 {
-			t.Errorf("customer: %d", r.status)
+		if r := e.Do("GET", "/api/v1/orders/stats/daily", ordertest.CustomerID, nil); r.Status != 403 {
+			t.Errorf("customer: %d", r.Status)
 		}
 	})
 }
