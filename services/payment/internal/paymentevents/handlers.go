@@ -77,7 +77,7 @@ func (h *Handlers) key(e event.Event) (string, read, bool) {
 	return orderID, read{order: orderID, reserved: r}, err == nil // else its handler dead-letters it
 }
 
-func plan(r read) (payment.Reserved, bool) {
+func plan(_ context.Context, r read) (payment.Reserved, bool) {
 	if r.reserved == nil {
 		return payment.Reserved{}, false
 	}
