@@ -111,7 +111,7 @@ func (h *Handlers) key(e event.Event) (string, command, bool) {
 // old figures back until well after the commit), instead of one Redis
 // round trip per event while the locks are held. Its plan is a dry run of
 // each plain event's use case on what it locked.
-func (h *Handlers) lock(ctx context.Context, tx *gorm.DB, _ []string, cmds []command) (func(command) (inventorydb.Planned, bool), error) {
+func (h *Handlers) lock(ctx context.Context, tx *gorm.DB, _ []string, cmds []command) (func(context.Context, command) (inventorydb.Planned, bool), error) {
 	var orders, products []uuid.UUID
 	for _, c := range cmds {
 		if c.order != uuid.Nil {
@@ -124,7 +124,7 @@ func (h *Handlers) lock(ctx context.Context, tx *gorm.DB, _ []string, cmds []com
 		return nil, err
 	}
 	h.svc.Invalidate(ctx, locked.Products)
-	return func(c command) (inventorydb.Planned, bool) {
+	return func(ctx context.Context, c command) (inventorydb.Planned, bool) {
 		if !c.plain {
 			return inventorydb.Planned{}, false
 		}
