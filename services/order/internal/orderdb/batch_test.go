@@ -38,7 +38,7 @@ func TestABatchAnswersWhatItSentAhead(t *testing.T) {
 		})
 		return created, moved, err
 	}
-	u, ok := orderdb.PlanUsual(ctx, func(ctx context.Context) error { _, _, err := advance(ctx); return err })
+	u, ok := orderdb.PlanUsual(func(ctx context.Context) error { _, _, err := advance(ctx); return err })
 	if !ok {
 		t.Fatal("no statement planned for a blind move")
 	}
@@ -46,11 +46,11 @@ func TestABatchAnswersWhatItSentAhead(t *testing.T) {
 		t.Fatalf("planning wrote: %d timeline entries", h)
 	}
 	err := database.TxStartingWith(ctx, db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-		b, err := s.SendAhead(ctx, tx, []string{o.ID}, []orderdb.Usual{u})
-		if err != nil || b == nil {
-			t.Fatalf("send ahead: %v, %v", b, err)
+		out, applied, err := s.SendAhead(ctx, tx, []string{o.ID}, []orderdb.Usual{u})
+		if err != nil || !applied || len(out) != 1 {
+			t.Fatalf("send ahead: %v, %v, %v", out, applied, err)
 		}
-		created, moved, err := advance(orderdb.Bind(ctx, tx, b))
+		created, moved, err := advance(orderdb.Bind(ctx, tx, &out[0]))
 		if err != nil || !moved || !created.Equal(o.CreatedAt) {
 			t.Errorf("the batch's answer: moved %v, created %v, %v; want true, %v", moved, created, err, o.CreatedAt)
 		}
@@ -66,7 +66,7 @@ func TestABatchAnswersWhatItSentAhead(t *testing.T) {
 		t.Fatalf("%d timeline entries, want the first and the move", h)
 	}
 	// A use case that must read the order first plans nothing.
-	if _, ok := orderdb.PlanUsual(ctx, func(ctx context.Context) error {
+	if _, ok := orderdb.PlanUsual(func(ctx context.Context) error {
 		return s.InTx(ctx, func(tx order.Tx) error { _, err := tx.LockOrder(ctx, o.ID); return err })
 	}); ok {
 		t.Fatal("planned a statement for a use case that locks the order first")
