@@ -8,57 +8,36 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/shop-oss/shop/pkg/scrape"
 )
 
-// lagCollector exports consumer_lag{group, topic, partition}, the events
-// of each partition the group has not committed yet, asked of the broker on
-// each scrape (metadata, end offsets, committed offsets: three requests).
-// Asking the broker, rather than remembering what the reader last saw,
-// keeps the figure true when the consumer is stuck on a failing event or
-// has left the group: then it is exactly what grows. Every replica reports
-// the same group's lag; dashboards take max by group, topic and partition.
-type lagCollector struct {
-	client  *kafka.Client
-	group   string
-	topics  []string
-	log     *slog.Logger
-	timeout time.Duration
-	lag     *prometheus.Desc
-	errors  prometheus.Counter
-}
-
-func newLagCollector(client *kafka.Client, group string, topics []string, log *slog.Logger) *lagCollector {
+// newLagCollector returns the collector of consumer_lag{group, topic,
+// partition}, the events of each partition the group has not committed
+// yet, asked of the broker on each scrape (metadata, end offsets, committed
+// offsets: three requests). Asking the broker, rather than remembering what
+// the reader last saw, keeps the figure true when the consumer is stuck on
+// a failing event or has left the group: then it is exactly what grows.
+// Every replica reports the same group's lag; dashboards take max by group,
+// topic and partition.
+func newLagCollector(client *kafka.Client, group string, topics []string, log *slog.Logger) prometheus.Collector {
 	labels := prometheus.Labels{"group": group}
-	return &lagCollector{
-		client: client, group: group, topics: topics, log: log, timeout: 3 * time.Second,
-		lag: prometheus.NewDesc("consumer_lag",
-			"Events of a partition not yet committed by the consumer group (end offset minus committed offset), read from the broker at scrape time.",
-			[]string{"topic", "partition"}, labels),
-		errors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "consumer_lag_scrape_errors_total", ConstLabels: labels,
-			Help: "Scrapes that could not read the group's lag from the broker (consumer_lag is then missing).",
-		}),
-	}
-}
-
-func (l *lagCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- l.lag
-	l.errors.Describe(ch)
-}
-
-func (l *lagCollector) Collect(ch chan<- prometheus.Metric) {
-	defer l.errors.Collect(ch)
-	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
-	defer cancel()
-	lags, err := l.read(ctx)
-	if err != nil {
-		l.errors.Inc()
-		l.log.Warn("read the consumer lag for /metrics", "error", err.Error())
-		return
-	}
-	for tp, n := range lags {
-		ch <- prometheus.MustNewConstMetric(l.lag, prometheus.GaugeValue, float64(n), tp.topic, strconv.Itoa(tp.partition))
-	}
+	lag := prometheus.NewDesc("consumer_lag",
+		"Events of a partition not yet committed by the consumer group (end offset minus committed offset), read from the broker at scrape time.",
+		[]string{"topic", "partition"}, labels)
+	return scrape.New("the consumer lag", prometheus.CounterOpts{
+		Name: "consumer_lag_scrape_errors_total", ConstLabels: labels,
+		Help: "Scrapes that could not read the group's lag from the broker (consumer_lag is then missing).",
+	}, 3*time.Second, log, func(ctx context.Context, set func(*prometheus.Desc, float64, ...string)) error {
+		lags, err := readLag(ctx, client, group, topics)
+		if err != nil {
+			return err
+		}
+		for tp, n := range lags {
+			set(lag, float64(n), tp.topic, strconv.Itoa(tp.partition))
+		}
+		return nil
+	}, lag)
 }
 
 type topicPartition struct {
@@ -66,16 +45,16 @@ type topicPartition struct {
 	partition int
 }
 
-// read returns the lag of every partition of the group's topics. A
+// readLag returns the lag of every partition of the group's topics. A
 // partition the group never committed counts from offset 0: the group
 // starts at the first offset, and topics are not compacted.
-func (l *lagCollector) read(ctx context.Context) (map[topicPartition]int64, error) {
-	md, err := l.client.Metadata(ctx, &kafka.MetadataRequest{Topics: l.topics})
+func readLag(ctx context.Context, client *kafka.Client, group string, topics []string) (map[topicPartition]int64, error) {
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
 	if err != nil {
 		return nil, err
 	}
 	ends := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
-	fetch := &kafka.OffsetFetchRequest{GroupID: l.group, Topics: map[string][]int{}}
+	fetch := &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{}}
 	for _, t := range md.Topics {
 		if t.Error != nil {
 			continue // not created yet: nothing to lag behind
@@ -85,11 +64,11 @@ func (l *lagCollector) read(ctx context.Context) (map[topicPartition]int64, erro
 			fetch.Topics[t.Name] = append(fetch.Topics[t.Name], p.ID)
 		}
 	}
-	endRes, err := l.client.ListOffsets(ctx, ends)
+	endRes, err := client.ListOffsets(ctx, ends)
 	if err != nil {
 		return nil, err
 	}
-	committed, err := l.client.OffsetFetch(ctx, fetch)
+	committed, err := client.OffsetFetch(ctx, fetch)
 	if err != nil {
 		return nil, err
 	}

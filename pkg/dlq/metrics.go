@@ -6,59 +6,33 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shop-oss/shop/pkg/scrape"
 )
 
-// Collector exports the DLQ's depth on each scrape: dlq_messages{topic},
-// every message the dead-letter topic holds, and dlq_depth{topic}, those
-// not replayed yet (no published replay in dead_letter_replays). The depth
-// is what an alert watches: it rises when an event fails for good and falls
-// when staff replay it. Reading it costs one connection to the partition's
-// leader for its offsets and one count on the replay log's primary key.
-type Collector struct {
-	d        *DLQ
-	log      *slog.Logger
-	timeout  time.Duration
-	messages *prometheus.Desc
-	depth    *prometheus.Desc
-	errors   prometheus.Counter
-}
-
-// NewCollector returns the collector of d; register it on the service's
-// registry.
-func NewCollector(d *DLQ, log *slog.Logger) *Collector {
+// NewCollector returns the collector of d's depth, read on each scrape:
+// dlq_messages{topic}, every message the dead-letter topic holds, and
+// dlq_depth{topic}, those not replayed yet (no published replay in
+// dead_letter_replays). The depth is what an alert watches: it rises when
+// an event fails for good and falls when staff replay it. Reading it costs
+// one connection to the partition's leader for its offsets and one count on
+// the replay log's primary key. Register it on the service's registry.
+func NewCollector(d *DLQ, log *slog.Logger) prometheus.Collector {
 	labels := prometheus.Labels{"topic": d.opts.Topic}
-	return &Collector{
-		d: d, log: log, timeout: 3 * time.Second,
-		messages: prometheus.NewDesc("dlq_messages", "Messages in the dead-letter topic, replayed or not.", nil, labels),
-		depth: prometheus.NewDesc("dlq_depth",
-			"Dead-lettered messages not replayed yet (no published replay in the audit log).", nil, labels),
-		errors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "dlq_scrape_errors_total", ConstLabels: labels,
-			Help: "Scrapes that could not read the DLQ's depth (dlq_messages and dlq_depth are then missing).",
-		}),
-	}
-}
-
-// Describe implements prometheus.Collector.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.messages
-	ch <- c.depth
-	c.errors.Describe(ch)
-}
-
-// Collect implements prometheus.Collector.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	defer c.errors.Collect(ch)
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	messages, depth, err := c.d.Depth(ctx)
-	if err != nil {
-		c.errors.Inc()
-		c.log.Warn("read the DLQ depth for /metrics", "topic", c.d.opts.Topic, "error", err.Error())
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(c.messages, prometheus.GaugeValue, float64(messages))
-	ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(depth))
+	messages := prometheus.NewDesc("dlq_messages", "Messages in the dead-letter topic, replayed or not.", nil, labels)
+	depth := prometheus.NewDesc("dlq_depth", "Dead-lettered messages not replayed yet (no published replay in the audit log).", nil, labels)
+	return scrape.New("the DLQ depth of "+d.opts.Topic, prometheus.CounterOpts{
+		Name: "dlq_scrape_errors_total", ConstLabels: labels,
+		Help: "Scrapes that could not read the DLQ's depth (dlq_messages and dlq_depth are then missing).",
+	}, 3*time.Second, log, func(ctx context.Context, set func(*prometheus.Desc, float64, ...string)) error {
+		n, unreplayed, err := d.Depth(ctx)
+		if err != nil {
+			return err
+		}
+		set(messages, float64(n))
+		set(depth, float64(unreplayed))
+		return nil
+	}, messages, depth)
 }
 
 // Depth returns how many messages the dead-letter topic holds and how many

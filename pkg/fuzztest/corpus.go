@@ -30,15 +30,29 @@ const (
 // of f, for fuzz targets other than Requests and Events: one file per
 // seed, named ok-…, bad-… or any-…, in the format of go test's corpus
 // files (values of type string or []byte, in the order of the target's
-// arguments). Expected tells an input which kind it is.
+// arguments). AsExpected checks an outcome against its seed's kind.
 func Seeds(f *testing.F, seeds map[string][]any) {
 	f.Helper()
 	syncSeeds(f, seeds)
 }
 
-// Expected is the prefix of the seed t runs ("ok-", "bad-", "any-"), or ""
-// while fuzzing and for inputs without one.
-func Expected(t *testing.T) string { return expectation(t) }
+// AsExpected fails t when its seed's outcome is not the one its name
+// states: an ok- seed must be accepted (err nil), a bad- one refused;
+// any- seeds and fuzzed inputs may go either way. accepted is what was
+// read, for the failure's message.
+func AsExpected(t *testing.T, err error, accepted any) {
+	t.Helper()
+	switch expectation(t) {
+	case "ok-":
+		if err != nil {
+			t.Errorf("a good input is refused: %v", err)
+		}
+	case "bad-":
+		if err == nil {
+			t.Errorf("a bad input is accepted: %+v", accepted)
+		}
+	}
+}
 
 // syncSeeds writes (SHOP_FUZZ_SEEDS=write) or checks the committed seed
 // corpus of f: one file per seed, in the format of go test's corpus files.

@@ -275,8 +275,8 @@ const laneLockClass = 0x0b0c
 // acknowledged. The connection runs with synchronous_commit off: the delete
 // need not wait for its WAL flush, because if a crash loses it the events
 // are published again, which consumers skip by event ID. A failed round
-// closes the connection, which aborts its transaction; the next opens a new
-// one.
+// rolls its transaction back (when the connection still answers) and
+// closes the connection; the next opens a new one.
 func (r *Relay) relayOnce(ctx context.Context, look bool) (int, error) {
 	var n int
 	err := r.onConn(ctx, func(conn *pgx.Conn) (err error) {
@@ -431,10 +431,25 @@ func (r *Relay) onConn(ctx context.Context, fn func(*pgx.Conn) error) error {
 		return err
 	}
 	if err := fn(conn); err != nil {
+		r.rollback(conn)
 		r.closeConn()
 		return err
 	}
 	return nil
+}
+
+// rollback ends the transaction a failed round left open on conn, if the
+// connection still answers: that frees the round's lane locks at once. A
+// closed connection's backend frees them only when it has exited, and until
+// then the next round, on a new connection, finds its own lanes taken and
+// skips them.
+func (r *Relay) rollback(conn *pgx.Conn) {
+	if conn.IsClosed() || conn.PgConn().TxStatus() == 'I' {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, _ = conn.Exec(ctx, "ROLLBACK")
 }
 
 // connection returns the relay's connection, opening it when needed.

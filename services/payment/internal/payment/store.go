@@ -70,11 +70,9 @@ type Tx interface {
 
 // Receipt is written with a payment's change, in the same statement: the
 // completion of the idempotency record of the request that made it, which
-// the API builds and the store writes (see paymentapi). Statement is its
-// SQL (? placeholders) and arguments.
-type Receipt interface {
-	Statement() (sql string, args []any)
-}
+// the API makes and the store writes (paymentdb takes an
+// idempotency.Record). The rules only pass it on.
+type Receipt any
 
 // ListFilter selects payments. UserID restricts to one owner (set for
 // everyone but staff).

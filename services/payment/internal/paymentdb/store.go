@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
+	"github.com/shop-oss/shop/pkg/idempotency"
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/services/payment/internal/payment"
 )
@@ -345,7 +346,11 @@ func withEvents(ctx context.Context, orderID string, evs []payment.Event, write,
 	var sql strings.Builder
 	sql.WriteString("WITH src AS (" + write + ")")
 	if receipt != nil {
-		rs, ra := receipt.Statement()
+		r, ok := receipt.(idempotency.Record)
+		if !ok {
+			return "", nil, fmt.Errorf("a receipt of type %T, not an idempotency record", receipt)
+		}
+		rs, ra := r.Statement()
 		sql.WriteString(", receipt AS (" + rs + ")")
 		args = append(args, ra...)
 	}
