@@ -42,11 +42,13 @@ type Batch[V, P, O any] struct {
 	//
 	// When Lock is nil, Apply takes the locks in its pipeline's first
 	// statement: locks and changes in one round trip.
-	Lock func(ctx context.Context, tx *gorm.DB, keys []string, values []V) (plan func(V) (P, bool), err error)
+	Lock func(ctx context.Context, tx *gorm.DB, keys []string, values []V) (plan func(context.Context, V) (P, bool), err error)
 
 	// Plan is the usual-case change of v, an event alone on its key; ok
-	// false when there is none (the handler applies the event).
-	Plan func(v V) (P, bool)
+	// false when there is none (the handler applies the event). ctx is the
+	// batch's (for a plan made by running the use case on a store that
+	// only records what it would send).
+	Plan func(ctx context.Context, v V) (P, bool)
 
 	// Apply runs in the batch's transaction: it first locks lock (the
 	// sorted keys of the whole batch; nil when Lock took them), then
@@ -129,7 +131,7 @@ func (b *Batch[V, P, O]) Prepare(ctx context.Context, tx *gorm.DB, batch []event
 		if ev.key == "" || perKey[ev.key] != 1 {
 			continue
 		}
-		if p, ok := plan(ev.v); ok {
+		if p, ok := plan(ctx, ev.v); ok {
 			plans = append(plans, p)
 			planned = append(planned, ev)
 		}

@@ -37,7 +37,7 @@ func newTestBatch(withLock bool) *testBatch {
 	b.Key = func(e event.Event) (string, event.Event, bool) {
 		return e.Key, e, e.Type != "skip"
 	}
-	b.Plan = func(e event.Event) (string, bool) {
+	b.Plan = func(_ context.Context, e event.Event) (string, bool) {
 		b.planned = append(b.planned, e.Key)
 		return e.Key, e.Type == "plain"
 	}
@@ -51,7 +51,7 @@ func newTestBatch(withLock bool) *testBatch {
 		return out, true, nil
 	}
 	if withLock {
-		b.Lock = func(_ context.Context, _ *gorm.DB, keys []string, values []event.Event) (func(event.Event) (string, bool), error) {
+		b.Lock = func(_ context.Context, _ *gorm.DB, keys []string, values []event.Event) (func(context.Context, event.Event) (string, bool), error) {
 			b.locked = append(b.locked, keys)
 			b.values = append(b.values, len(values))
 			return nil, nil
@@ -160,11 +160,11 @@ func TestBatchLeavesSmallOrUnappliedBatchesToTheHandlers(t *testing.T) {
 func TestBatchLockComesFirstAndPlansFromWhatItRead(t *testing.T) {
 	b := newTestBatch(true)
 	var order []string
-	b.Lock = func(_ context.Context, _ *gorm.DB, keys []string, values []event.Event) (func(event.Event) (string, bool), error) {
+	b.Lock = func(_ context.Context, _ *gorm.DB, keys []string, values []event.Event) (func(context.Context, event.Event) (string, bool), error) {
 		order = append(order, "lock")
 		b.locked = append(b.locked, keys)
 		b.values = append(b.values, len(values))
-		return func(e event.Event) (string, bool) {
+		return func(_ context.Context, e event.Event) (string, bool) {
 			order = append(order, "plan "+e.Key)
 			return "read " + e.Key, e.Type == "plain"
 		}, nil
@@ -210,7 +210,7 @@ func TestBatchLockComesFirstAndPlansFromWhatItRead(t *testing.T) {
 func TestBatchErrorsFailTheBatch(t *testing.T) {
 	boom := errors.New("boom")
 	b := newTestBatch(true)
-	b.Lock = func(context.Context, *gorm.DB, []string, []event.Event) (func(event.Event) (string, bool), error) {
+	b.Lock = func(context.Context, *gorm.DB, []string, []event.Event) (func(context.Context, event.Event) (string, bool), error) {
 		return nil, boom
 	}
 	two := []event.Event{batchEvent("a", "plain"), batchEvent("b", "plain")}

@@ -73,17 +73,6 @@ func outcome(t *testing.T, reg *prometheus.Registry, outcome string) float64 {
 	return sum
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestRedeliveredEventHasItsEffectOnce(t *testing.T) {
 	env := bustest.New(t)
 	reg, _ := start(t, env, bustest.ApplyEffect, nil)
@@ -91,9 +80,9 @@ func TestRedeliveredEventHasItsEffectOnce(t *testing.T) {
 	e := bustest.OrderEvent(t, "order-1", 1)
 	// Twice in one write (likely one batch), then again later (another batch).
 	env.Produce(t, e.Message(), e.Message())
-	waitFor(t, "first two deliveries", 30*time.Second, func() bool { return outcome(t, reg, "handled")+outcome(t, reg, "duplicate") >= 2 })
+	testkit.Eventually(t, 30*time.Second, "first two deliveries", func() bool { return outcome(t, reg, "handled")+outcome(t, reg, "duplicate") >= 2 })
 	env.Produce(t, e.Message())
-	waitFor(t, "third delivery", 30*time.Second, func() bool { return outcome(t, reg, "duplicate") >= 2 })
+	testkit.Eventually(t, 30*time.Second, "third delivery", func() bool { return outcome(t, reg, "duplicate") >= 2 })
 
 	rows, doubled := env.Effects(t)
 	if rows != 1 || doubled != 0 {
@@ -269,7 +258,7 @@ func TestPoisonMessagesAreDeadLetteredAndThePartitionMovesOn(t *testing.T) {
 	if _, err := d.ReplayOne(context.Background(), page.Entries[3].Offset, false, "admin-1", "req-2"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "second replay skipped", 30*time.Second, func() bool { return outcome(t, reg, "duplicate") >= 1 })
+	testkit.Eventually(t, 30*time.Second, "second replay skipped", func() bool { return outcome(t, reg, "duplicate") >= 1 })
 	if _, doubled := env.Effects(t); doubled != 0 {
 		t.Fatalf("a replay applied an effect twice")
 	}
@@ -356,7 +345,7 @@ func TestAfterCommitRunsOnlyForCommittedEffects(t *testing.T) {
 	start(t, env, handler, nil)
 	env.Produce(t, bustest.OrderEvent(t, "order-1", 1).Message())
 	env.WaitEffects(t, 1, 30*time.Second)
-	waitFor(t, "the hook", 10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(ran) > 0 })
+	testkit.Eventually(t, 10*time.Second, "the hook", func() bool { mu.Lock(); defer mu.Unlock(); return len(ran) > 0 })
 	mu.Lock()
 	defer mu.Unlock()
 	if len(ran) != 1 || ran[0] != "try 2" {

@@ -20,6 +20,7 @@ import (
 	"github.com/shop-oss/shop/pkg/consumer"
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/pkg/logging"
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/pkg/tracing"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 )
@@ -103,7 +104,7 @@ func TestHandlingContinuesTheEventsTraceAndLogsIt(t *testing.T) {
 		kafka.Header{Key: consumer.HeaderReplayedTraceparent, Value: []byte(tracing.Format(original.SpanContext()))})
 
 	env.Produce(t, e.Message(), rm)
-	waitFor(t, "both events handled", 30*time.Second, func() bool {
+	testkit.Eventually(t, 30*time.Second, "both events handled", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(emitted) == 2

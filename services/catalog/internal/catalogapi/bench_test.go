@@ -7,7 +7,8 @@ import (
 )
 
 // BenchmarkGetProduct reads one product through HTTP, cached in Redis and
-// not; cmd/catalog-bench measures the same under load with baselines.
+// not; scripts/bench/catalog (make bench-catalog) measures the same under
+// load, beside baselines measured in the same run.
 func BenchmarkGetProduct(b *testing.B) {
 	for _, tc := range []struct{ name, ttl string }{{"cached", "60s"}, {"uncached", "0s"}} {
 		b.Run(tc.name, func(b *testing.B) {

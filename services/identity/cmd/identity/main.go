@@ -15,36 +15,26 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
+	"io"
 
-	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/identity/internal/app"
 	"github.com/shop-oss/shop/services/identity/migrations"
 )
 
-func main() { service.Main("identity", run) }
-
-func run(ctx context.Context, args []string) error {
-	cmds := service.Commands{Name: "identity", Config: &app.Config{}, Migrations: migrations.FS}
-	if ok, err := service.RunCommand(ctx, args, cmds, os.Stdout); ok {
-		return err
-	}
-	cfg, err := app.Load(config.Environ())
-	if err != nil {
-		return err
-	}
-	switch {
-	case len(args) == 0 || args[0] == "serve":
-		return service.Serve(ctx, func(ctx context.Context) (*service.Service, error) {
+func main() {
+	service.Binary[app.Config]{
+		Name: "identity", Migrations: migrations.FS, Load: app.Load,
+		New: func(ctx context.Context, cfg app.Config) (*service.Service, error) {
 			return app.New(ctx, cfg, app.Options{})
-		})
-	case args[0] == "seed":
-		return app.Seed(ctx, cfg, os.Stdout)
-	case args[0] == "rotate-key":
-		return app.RotateKey(ctx, cfg, os.Stdout)
-	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, rotate-key, version, settings, healthcheck or migrate)", args[0])
-	}
+		},
+		Commands: map[string]service.Command[app.Config]{
+			"seed": {Run: func(ctx context.Context, cfg app.Config, _ []string, out io.Writer) error {
+				return app.Seed(ctx, cfg, out)
+			}},
+			"rotate-key": {Run: func(ctx context.Context, cfg app.Config, _ []string, out io.Writer) error {
+				return app.RotateKey(ctx, cfg, out)
+			}},
+		},
+	}.Main()
 }

@@ -259,3 +259,24 @@ func (f *fixture) events(want int) []event.Event {
 	}
 	return out
 }
+
+// refusals runs, as subtests named for their status, the refusals every
+// administrator's action on a user shares: a malformed user ID (400), an
+// unknown user (404), the administrator acting on themselves (409) and a
+// customer acting (403). send sends the action on the user with the ID.
+func refusals(t *testing.T, f *fixture, admin account, action string, send func(id, token string) response) {
+	t.Helper()
+	t.Run(action+"400", func(t *testing.T) {
+		expect(t, "bad id", send("nope", admin.access), http.StatusBadRequest, "validation")
+	})
+	t.Run(action+"404", func(t *testing.T) {
+		expect(t, "unknown", send("0190f3c4-8a7e-7b1c-9d2e-3f4a5b6c7d8e", admin.access), http.StatusNotFound, "user-not-found")
+	})
+	t.Run(action+"409", func(t *testing.T) {
+		expect(t, "self", send(admin.id, admin.access), http.StatusConflict, "self-modification")
+	})
+	t.Run(action+"403", func(t *testing.T) {
+		c := f.register(action+"-customer", "")
+		expect(t, "customer", send(admin.id, c.access), http.StatusForbidden, "forbidden")
+	})
+}

@@ -33,19 +33,8 @@ func TestEnable(t *testing.T) {
 			t.Errorf("%d enable records, want 1 (a no-op records nothing)", n)
 		}
 	})
-	t.Run("enable400", func(t *testing.T) {
-		expect(t, "bad id", f.post("/api/v1/users/nope/enable", admin.access, nil), http.StatusBadRequest, "validation")
-	})
-	t.Run("enable404", func(t *testing.T) {
-		expect(t, "unknown", f.post("/api/v1/users/0190f3c4-8a7e-7b1c-9d2e-3f4a5b6c7d8e/enable", admin.access, nil),
-			http.StatusNotFound, "user-not-found")
-	})
-	t.Run("enable409", func(t *testing.T) {
-		expect(t, "self", f.post("/api/v1/users/"+admin.id+"/enable", admin.access, nil), http.StatusConflict, "self-modification")
-	})
-	t.Run("enable403", func(t *testing.T) {
-		c := f.register("cleo", "")
-		expect(t, "customer", f.post(path, c.access, nil), http.StatusForbidden, "forbidden")
+	refusals(t, f, admin, "enable", func(id, token string) response {
+		return f.post("/api/v1/users/"+id+"/enable", token, nil)
 	})
 	t.Run("enable401", func(t *testing.T) {
 		expect(t, "anonymous", f.post(path, "", nil), http.StatusUnauthorized, "unauthorized")

@@ -13,42 +13,27 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
+	"io"
 
-	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/order/internal/app"
 	"github.com/shop-oss/shop/services/order/migrations"
 )
 
-func main() { service.Main("order", run) }
-
-func run(ctx context.Context, args []string) error {
-	cmds := service.Commands{Name: "order", Config: &app.Config{}, Migrations: migrations.FS}
-	if ok, err := service.RunCommand(ctx, args, cmds, os.Stdout); ok {
-		return err
-	}
-	switch {
-	case len(args) == 0 || args[0] == "serve":
-		cfg, err := app.Load(config.Environ())
-		if err != nil {
-			return err
-		}
-		return service.Serve(ctx, func(ctx context.Context) (*service.Service, error) {
+func main() {
+	service.Binary[app.Config]{
+		Name: "order", Migrations: migrations.FS, Load: app.Load,
+		New: func(ctx context.Context, cfg app.Config) (*service.Service, error) {
 			return app.New(ctx, cfg, app.Options{})
-		})
-	case args[0] == "seed":
-		// Orders are made by customers; the seed says what there is.
-		cfg, err := app.Load(config.Environ())
-		if err != nil {
-			return err
-		}
-		if err := cfg.ForbidInProduction("order seed"); err != nil {
-			return err
-		}
-		return app.Seed(ctx, cfg, os.Stdout)
-	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, version, settings, healthcheck or migrate)", args[0])
-	}
+		},
+		Commands: map[string]service.Command[app.Config]{
+			// Orders are made by customers; the seed says what there is.
+			"seed": {Run: func(ctx context.Context, cfg app.Config, _ []string, out io.Writer) error {
+				if err := cfg.ForbidInProduction("order seed"); err != nil {
+					return err
+				}
+				return app.Seed(ctx, cfg, out)
+			}},
+		},
+	}.Main()
 }

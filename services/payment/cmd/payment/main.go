@@ -15,9 +15,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
-	"github.com/shop-oss/shop/pkg/config"
 	"github.com/shop-oss/shop/pkg/service"
 	"github.com/shop-oss/shop/services/payment/internal/app"
 	"github.com/shop-oss/shop/services/payment/internal/gateway"
@@ -25,28 +23,15 @@ import (
 )
 
 func main() {
-	service.Main("payment", func(ctx context.Context, args []string) error { return run(ctx, args, os.Stdout) })
-}
-
-func run(ctx context.Context, args []string, out io.Writer) error {
-	cmds := service.Commands{Name: "payment", Config: &app.Config{}, Migrations: migrations.FS}
-	if ok, err := service.RunCommand(ctx, args, cmds, out); ok {
-		return err
-	}
-	var cfg app.Config
-	if err := config.Load(&cfg, "payment", config.Environ()); err != nil {
-		return err
-	}
-	switch {
-	case len(args) == 0 || args[0] == "serve":
-		return service.Serve(ctx, func(ctx context.Context) (*service.Service, error) {
+	service.Binary[app.Config]{
+		Name: "payment", Migrations: migrations.FS,
+		New: func(ctx context.Context, cfg app.Config) (*service.Service, error) {
 			return app.New(ctx, cfg, app.Options{})
-		})
-	case args[0] == "seed":
-		return seed(cfg, out)
-	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, version, settings, healthcheck or migrate)", args[0])
-	}
+		},
+		Commands: map[string]service.Command[app.Config]{
+			"seed": {Run: func(_ context.Context, cfg app.Config, _ []string, out io.Writer) error { return seed(cfg, out) }},
+		},
+	}.Main()
 }
 
 // seed has no data to load: payments are created by the saga. It prints

@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/consumer"
@@ -76,7 +77,7 @@ func (h *Handlers) key(e event.Event) (string, read, bool) {
 	return orderID, read{order: orderID, reserved: r}, err == nil // else its handler dead-letters it
 }
 
-func plan(r read) (payment.Reserved, bool) {
+func plan(_ context.Context, r read) (payment.Reserved, bool) {
 	if r.reserved == nil {
 		return payment.Reserved{}, false
 	}
@@ -161,11 +162,7 @@ func inventoryReserved(e event.Event) (payment.Reserved, error) {
 
 // ReservationExpired voids the order's pending payment.
 func (h *Handlers) ReservationExpired(ctx context.Context, tx *gorm.DB, e event.Event) error {
-	m, err := event.DecodeAs[*eventsv1.ReservationExpired](e)
-	if err != nil {
-		return err
-	}
-	orderID, err := uuidField(e, "order_id", m.GetOrderId())
+	_, orderID, err := decodeOrder[*eventsv1.ReservationExpired](e)
 	if err != nil {
 		return err
 	}
@@ -174,11 +171,7 @@ func (h *Handlers) ReservationExpired(ctx context.Context, tx *gorm.DB, e event.
 
 // OrderCancelled voids a pending payment or refunds a captured one.
 func (h *Handlers) OrderCancelled(ctx context.Context, tx *gorm.DB, e event.Event) error {
-	m, err := event.DecodeAs[*eventsv1.OrderCancelled](e)
-	if err != nil {
-		return err
-	}
-	orderID, err := uuidField(e, "order_id", m.GetOrderId())
+	m, orderID, err := decodeOrder[*eventsv1.OrderCancelled](e)
 	if err != nil {
 		return err
 	}
@@ -192,6 +185,19 @@ func (h *Handlers) OrderCancelled(ctx context.Context, tx *gorm.DB, e event.Even
 		in.Total = &payment.Money{AmountMinor: t.GetAmountMinor(), Currency: t.GetCurrency()}
 	}
 	return h.done(ctx, orderID, true, permanentIfRefused(h.svc.OnOrderCancelled(ctx, paymentdb.Bind(tx), in)))
+}
+
+// decodeOrder decodes e as an M and checks the order ID it names.
+func decodeOrder[M interface {
+	proto.Message
+	GetOrderId() string
+}](e event.Event) (M, string, error) {
+	m, err := event.DecodeAs[M](e)
+	if err != nil {
+		return m, "", err
+	}
+	orderID, err := uuidField(e, "order_id", m.GetOrderId())
+	return m, orderID, err
 }
 
 // permanentIfRefused dead-letters at once an event the domain refused for

@@ -1,8 +1,6 @@
 package paymentevents_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/shop-oss/shop/pkg/auth"
 	"github.com/shop-oss/shop/pkg/consumer"
 	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/payment/internal/paymenttest"
 )
@@ -72,17 +71,18 @@ func confirm(t *testing.T, f *paymenttest.Fixture, user, orderID, card string) i
 	t.Helper()
 	var id string
 	f.Svc.DB.Raw("SELECT id FROM payments WHERE order_id = ?", orderID).Scan(&id)
-	body, _ := json.Marshal(map[string]string{"payment_id": id, "card_number": card})
-	req, _ := http.NewRequest(http.MethodPost, f.Base+"/api/v1/payments/confirm", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+f.Token(t, user, auth.RoleCustomer))
-	req.Header.Set("Idempotency-Key", uuid.NewString())
-	req.Header.Set("Content-Type", "application/json")
-	res, err := f.Spec.Client(t).Do(req)
-	if err != nil {
-		t.Fatal(err)
+	return f.Call(t, http.MethodPost, "/api/v1/payments/confirm", f.Token(t, user, auth.RoleCustomer),
+		map[string]string{"payment_id": id, "card_number": card}, nil, "Idempotency-Key", uuid.NewString()).StatusCode
+}
+
+// reserveAndConfirm reserves the order for user (a payment of total) and
+// confirms it with card, which must answer want.
+func reserveAndConfirm(t *testing.T, f *paymenttest.Fixture, order, user string, total int64, card string, want int) {
+	t.Helper()
+	f.Apply(t, paymenttest.Reserved(t, order, user, total, time.Now().Add(15*time.Minute)))
+	if code := confirm(t, f, user, order, card); code != want {
+		t.Fatalf("confirm: %d, want %d", code, want)
 	}
-	res.Body.Close()
-	return res.StatusCode
 }
 
 func TestSagaPaths(t *testing.T) {
@@ -168,10 +168,7 @@ func TestSagaPaths(t *testing.T) {
 
 	t.Run("refundOnPaidCancel", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.Reserved(t, order, user, 3000, later))
-		if code := confirm(t, f, user, order, paymenttest.Cards.Success); code != 200 {
-			t.Fatalf("confirm: %d", code)
-		}
+		reserveAndConfirm(t, f, order, user, 3000, paymenttest.Cards.Success, http.StatusOK)
 		s := twice(t, f, order, paymenttest.CancelledOf(t, order, user, 3000, "ADMIN", true))
 		if s.Status != "REFUNDED" || s.RefundedMinor != 3000 || s.Refunds != 1 {
 			t.Fatalf("after a paid cancel: %+v", s)
@@ -189,8 +186,7 @@ func TestSagaPaths(t *testing.T) {
 
 	t.Run("partlyRefundedThenCancelledRefundsTheRest", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
-		confirm(t, f, user, order, paymenttest.Cards.Success)
+		reserveAndConfirm(t, f, order, user, 1000, paymenttest.Cards.Success, http.StatusOK)
 		f.Svc.DB.Exec(`UPDATE payments SET status = 'PARTIALLY_REFUNDED', refunded_minor = 400, version = version + 1 WHERE order_id = ?`, order)
 		if s := twice(t, f, order, paymenttest.CancelledOf(t, order, user, 1000, "ADMIN", true)); s.Status != "REFUNDED" || s.RefundedMinor != 1000 {
 			t.Fatalf("after cancel: %+v", s)
@@ -202,10 +198,7 @@ func TestSagaPaths(t *testing.T) {
 	// the order service's ORDER_CANCELLED, even with paid=false, refunds it.
 	t.Run("lateSuccessAfterExpiryRefunded", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.Reserved(t, order, user, 1700, later))
-		if code := confirm(t, f, user, order, paymenttest.Cards.Success); code != 200 {
-			t.Fatalf("confirm: %d", code)
-		}
+		reserveAndConfirm(t, f, order, user, 1700, paymenttest.Cards.Success, http.StatusOK)
 		if s := twice(t, f, order, paymenttest.Expired(t, order)); s.Status != "SUCCEEDED" {
 			t.Fatalf("after expiry: %+v", s)
 		}
@@ -221,10 +214,7 @@ func TestSagaPaths(t *testing.T) {
 
 	t.Run("failedThenCancelledKeepsFailed", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
-		if code := confirm(t, f, user, order, paymenttest.Cards.AlwaysTimeout); code != http.StatusPaymentRequired {
-			t.Fatalf("confirm: %d", code)
-		}
+		reserveAndConfirm(t, f, order, user, 1000, paymenttest.Cards.AlwaysTimeout, http.StatusPaymentRequired)
 		if s := twice(t, f, order, paymenttest.Cancelled(t, order, "PAYMENT_FAILED", false)); s.Status != "FAILED" || s.Refunds != 0 {
 			t.Fatalf("after cancel: %+v", s)
 		}
@@ -232,10 +222,7 @@ func TestSagaPaths(t *testing.T) {
 
 	t.Run("declinedThenCancelledVoids", func(t *testing.T) {
 		order, user := uuid.NewString(), uuid.NewString()
-		f.Apply(t, paymenttest.Reserved(t, order, user, 1000, later))
-		if code := confirm(t, f, user, order, paymenttest.Cards.Declined); code != http.StatusPaymentRequired {
-			t.Fatalf("confirm: %d", code)
-		}
+		reserveAndConfirm(t, f, order, user, 1000, paymenttest.Cards.Declined, http.StatusPaymentRequired)
 		if s := twice(t, f, order, paymenttest.Cancelled(t, order, "CUSTOMER_REQUEST", false)); s.Status != "VOIDED" || s.Refunds != 0 {
 			t.Fatalf("after cancel: %+v", s)
 		}
@@ -295,7 +282,7 @@ func TestBrokerDelivery(t *testing.T) {
 		}
 	}
 	write(createdA.Message(), reservedA.Message(), reservedA.Message(), createdA.Message(), reservedB.Message())
-	paymenttest.Eventually(t, 30*time.Second, "both payments created", func() bool {
+	testkit.Eventually(t, 30*time.Second, "both payments created", func() bool {
 		return stateOf(t, f, a).Payments == 1 && stateOf(t, f, b).Payments == 1
 	})
 	for order, amount := range map[string]int64{a: 1100, b: 2200} {
@@ -307,11 +294,11 @@ func TestBrokerDelivery(t *testing.T) {
 	}
 	// The poison message goes first on B's partition of order.events.
 	write(poison, cancelledB.Message())
-	paymenttest.Eventually(t, 30*time.Second, "B's payment voided behind the poison message", func() bool {
+	testkit.Eventually(t, 30*time.Second, "B's payment voided behind the poison message", func() bool {
 		return stateOf(t, f, b).Status == "VOIDED"
 	})
 	admin := f.Token(t, uuid.NewString(), auth.RoleAdmin)
-	paymenttest.Eventually(t, 10*time.Second, "the poison message in the DLQ", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the poison message in the DLQ", func() bool {
 		var page struct {
 			Entries []struct {
 				Key           string `json:"key"`
@@ -337,10 +324,7 @@ func TestBrokerDelivery(t *testing.T) {
 func TestOrderCancelledOfAnotherPaymentIsDeadLettered(t *testing.T) {
 	f := paymenttest.Start(t, spec, nil)
 	order, user := uuid.NewString(), uuid.NewString()
-	f.Apply(t, paymenttest.Reserved(t, order, user, 3000, time.Now().Add(15*time.Minute)))
-	if code := confirm(t, f, user, order, paymenttest.Cards.Success); code != 200 {
-		t.Fatalf("confirm: %d", code)
-	}
+	reserveAndConfirm(t, f, order, user, 3000, paymenttest.Cards.Success, http.StatusOK)
 	forged := []event.Event{
 		paymenttest.Cancelled(t, order, "ADMIN", true),                           // no total, would refund
 		paymenttest.CancelledOf(t, order, user, 1, "ADMIN", true),                // another total
@@ -356,7 +340,7 @@ func TestOrderCancelledOfAnotherPaymentIsDeadLettered(t *testing.T) {
 		Error   string `json:"error"`
 	}
 	byID := map[string]entry{}
-	paymenttest.Eventually(t, 30*time.Second, "the forged cancellations in the DLQ", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the forged cancellations in the DLQ", func() bool {
 		var page struct{ Entries []entry }
 		f.Call(t, http.MethodGet, "/api/v1/admin/dlq/payment", admin, nil, &page)
 		for _, en := range page.Entries {
@@ -374,7 +358,7 @@ func TestOrderCancelledOfAnotherPaymentIsDeadLettered(t *testing.T) {
 		t.Fatalf("after the forged cancellations: %+v", s)
 	}
 	f.Publish(t, paymenttest.CancelledOf(t, order, user, 3000, "ADMIN", true))
-	paymenttest.Eventually(t, 30*time.Second, "the genuine cancellation refunds", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the genuine cancellation refunds", func() bool {
 		s := stateOf(t, f, order)
 		return s.Status == "REFUNDED" && s.RefundedMinor == 3000
 	})

@@ -331,18 +331,6 @@ func (f *Fixture) Call(t testing.TB, method, path, token string, body any, out a
 	return res
 }
 
-// Eventually polls cond every 20 ms until it holds, failing after timeout.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // Cards re-exports the test cards for the tests' tables.
 var Cards = struct{ Success, Declined, Insufficient, TimeoutThenSuccess, AlwaysTimeout string }{
 	gateway.CardSuccess, gateway.CardDeclined, gateway.CardInsufficientFunds,
