@@ -48,11 +48,9 @@ type Usual struct {
 // statement, and returns that statement when a batch may send it ahead (a
 // timeline entry or a blind move, decided without reading the order). The
 // rules stay in one place: the batch sends what the use case itself would.
-// The use case gets a context of its own: it reaches nothing beyond that
-// Tx.
-func PlanUsual(use func(context.Context) error) (Usual, bool) {
+func PlanUsual(ctx context.Context, use func(context.Context) error) (Usual, bool) {
 	p := &planner{}
-	_ = use(context.WithValue(context.Background(), boundKey{}, order.Tx(p))) // errPlanned, or the event's own error, which its handler meets again
+	_ = use(context.WithValue(ctx, boundKey{}, order.Tx(p))) // errPlanned, or the event's own error, which its handler meets again
 	u := p.usual
 	switch {
 	case u.record != nil && u.record.Cause != nil:

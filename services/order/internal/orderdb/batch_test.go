@@ -38,7 +38,7 @@ func TestABatchAnswersWhatItSentAhead(t *testing.T) {
 		})
 		return created, moved, err
 	}
-	u, ok := orderdb.PlanUsual(func(ctx context.Context) error { _, _, err := advance(ctx); return err })
+	u, ok := orderdb.PlanUsual(ctx, func(ctx context.Context) error { _, _, err := advance(ctx); return err })
 	if !ok {
 		t.Fatal("no statement planned for a blind move")
 	}
@@ -66,7 +66,7 @@ func TestABatchAnswersWhatItSentAhead(t *testing.T) {
 		t.Fatalf("%d timeline entries, want the first and the move", h)
 	}
 	// A use case that must read the order first plans nothing.
-	if _, ok := orderdb.PlanUsual(func(ctx context.Context) error {
+	if _, ok := orderdb.PlanUsual(ctx, func(ctx context.Context) error {
 		return s.InTx(ctx, func(tx order.Tx) error { _, err := tx.LockOrder(ctx, o.ID); return err })
 	}); ok {
 		t.Fatal("planned a statement for a use case that locks the order first")

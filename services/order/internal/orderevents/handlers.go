@@ -94,8 +94,8 @@ func sagaKey(e event.Event) (string, order.SagaEvent, bool) {
 
 // plan is the statement the use case sends first for ev, when the batch
 // may send it ahead: the use case itself says (orderdb.PlanUsual).
-func (h *Handlers) plan(ev order.SagaEvent) (orderdb.Usual, bool) {
-	return orderdb.PlanUsual(func(ctx context.Context) error { return h.svc.ApplySaga(ctx, ev) })
+func (h *Handlers) plan(ctx context.Context, ev order.SagaEvent) (orderdb.Usual, bool) {
+	return orderdb.PlanUsual(ctx, func(ctx context.Context) error { return h.svc.ApplySaga(ctx, ev) })
 }
 
 // Catalog applies a catalog event to the replica.
