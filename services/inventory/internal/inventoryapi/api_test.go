@@ -234,29 +234,7 @@ func TestAPI(t *testing.T) {
 		}
 	})
 	t.Run("movements200 paging movements403", func(t *testing.T) {
-		var page struct {
-			Items []struct {
-				ID            int64
-				Kind          string
-				OnHandAfter   int64 `json:"on_hand_after"`
-				ReservedAfter int64 `json:"reserved_after"`
-			}
-			NextCursor *string `json:"next_cursor"`
-		}
-		var kinds []string
-		cursor := ""
-		for range 10 {
-			if st := h.call(http.MethodGet, path+"/movements?limit=3"+cursor, "seller", nil, &page); st != http.StatusOK {
-				t.Fatalf("status %d", st)
-			}
-			for _, m := range page.Items {
-				kinds = append(kinds, m.Kind)
-			}
-			if page.NextCursor == nil {
-				break
-			}
-			cursor = "&cursor=" + *page.NextCursor
-		}
+		kinds := h.pages(t, path+"/movements?limit=3", "seller", "kind")
 		want := "ADJUSTED ADJUSTED RECEIVED ADJUSTED RESERVED RESTOCKED SOLD RESERVED ADJUSTED"
 		if got := strings.Join(kinds, " "); got != want {
 			t.Errorf("ledger, newest first: %s; want %s", got, want)
@@ -275,23 +253,8 @@ func TestAPI(t *testing.T) {
 				ProductID string `json:"product_id"`
 				LowStock  bool   `json:"low_stock"`
 			}
-			NextCursor *string `json:"next_cursor"`
 		}
-		var all []string
-		cursor := ""
-		for range 10 {
-			var pg page
-			if st := h.call(http.MethodGet, "/api/v1/inventory?limit=2"+cursor, "admin", nil, &pg); st != http.StatusOK {
-				t.Fatalf("status %d", st)
-			}
-			for _, it := range pg.Items {
-				all = append(all, it.ProductID)
-			}
-			if pg.NextCursor == nil {
-				break
-			}
-			cursor = "&cursor=" + *pg.NextCursor
-		}
+		all := h.pages(t, "/api/v1/inventory?limit=2", "admin", "product_id")
 		if len(all) != 3 {
 			t.Errorf("admin pages: %v", all)
 		}

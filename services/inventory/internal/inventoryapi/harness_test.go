@@ -3,6 +3,7 @@ package inventoryapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -171,6 +172,31 @@ func (h *harness) waitFor(what string, cond func() bool, onFail ...func()) {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// pages follows a list's cursors from path (which has a query already)
+// as who, and returns field of every item, in order.
+func (h *harness) pages(t *testing.T, path, who, field string) []string {
+	t.Helper()
+	var all []string
+	cursor := ""
+	for range 10 {
+		var page struct {
+			Items      []map[string]any
+			NextCursor *string `json:"next_cursor"`
+		}
+		if st := h.call(http.MethodGet, path+cursor, who, nil, &page); st != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path+cursor, st)
+		}
+		for _, it := range page.Items {
+			all = append(all, fmt.Sprint(it[field]))
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		cursor = "&cursor=" + *page.NextCursor
+	}
+	return all
 }
 
 type problemView struct {

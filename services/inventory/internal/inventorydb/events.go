@@ -50,19 +50,24 @@ func (t *txStore) Withdraw(ctx context.Context, a inventory.Announced) error {
 
 // outboxEvents are the envelopes of domain events.
 func outboxEvents(ctx context.Context, events []inventory.Event) ([]event.Event, error) {
-	out := make([]event.Event, 0, len(events))
-	for _, e := range events {
-		key, msg, err := toProto(e)
-		if err != nil {
+	out := make([]event.Event, len(events))
+	for i, e := range events {
+		var err error
+		if out[i], err = envelope(ctx, e); err != nil {
 			return nil, err
 		}
-		ev, err := event.New(ctx, key, msg)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
 	}
 	return out, nil
+}
+
+// envelope is a domain event as the outbox stores it: its protobuf
+// message in the envelope of ctx (trace, correlation, causation).
+func envelope(ctx context.Context, e inventory.Event) (event.Event, error) {
+	key, msg, err := toProto(e)
+	if err != nil {
+		return event.Event{}, err
+	}
+	return event.New(ctx, key, msg)
 }
 
 // toProto returns an event's key (order ID for the saga, product ID for

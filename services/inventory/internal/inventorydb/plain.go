@@ -7,7 +7,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/shop-oss/shop/pkg/database"
-	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/pkg/outbox"
 	"github.com/shop-oss/shop/services/inventory/internal/inventory"
 )
@@ -103,11 +102,7 @@ func plainArgs(ctx context.Context, what string, r inventory.Reservation, announ
 	if r.Status != inventory.StatusActive || r.Placeholder || len(r.Lines) == 0 {
 		return nil, fmt.Errorf("inventorydb: not a plain %s: %s, placeholder %t, %d lines", what, r.Status, r.Placeholder, len(r.Lines))
 	}
-	key, msg, err := toProto(announce)
-	if err != nil {
-		return nil, err
-	}
-	ev, err := event.New(ctx, key, msg)
+	ev, err := envelope(ctx, announce)
 	if err != nil {
 		return nil, err
 	}

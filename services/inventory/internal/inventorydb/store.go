@@ -94,15 +94,7 @@ func (s *Store) ListStock(ctx context.Context, f inventory.StockFilter) ([]inven
 	if f.LowOnly {
 		q = q.Where("on_hand - reserved <= COALESCE(low_stock_threshold, ?)", f.DefaultThreshold)
 	}
-	var rows []stockRow
-	if err := q.Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list stock: %w", err)
-	}
-	out := make([]inventory.Stock, len(rows))
-	for i, r := range rows {
-		out[i] = r.toDomain()
-	}
-	return out, nil
+	return scanAll[inventory.Stock, stockRow](q, "list stock")
 }
 
 // Movements returns a page of a product's ledger, newest first, older than
@@ -113,11 +105,16 @@ func (s *Store) Movements(ctx context.Context, productID uuid.UUID, beforeID int
 	if beforeID > 0 {
 		q = q.Where("id < ?", beforeID)
 	}
-	var rows []movementRow
+	return scanAll[inventory.Movement, movementRow](q, "list movements")
+}
+
+// scanAll runs q and converts its rows, of type R, to domain values.
+func scanAll[D any, R interface{ toDomain() D }](q *gorm.DB, what string) ([]D, error) {
+	var rows []R
 	if err := q.Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list movements: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	out := make([]inventory.Movement, len(rows))
+	out := make([]D, len(rows))
 	for i, r := range rows {
 		out[i] = r.toDomain()
 	}

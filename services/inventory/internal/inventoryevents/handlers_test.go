@@ -138,50 +138,53 @@ func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The batch dropped its products from the cache once, both of them,
-	// not once per event.
-	if len(cache.calls) != 1 || !slices.Contains(cache.calls[0], p) || !slices.Contains(cache.calls[0], q) {
-		t.Errorf("cache invalidations %v; want one, of %s and %s", cache.calls, p, q)
-	}
-
-	status := func(order uuid.UUID) string {
-		var s []string
-		if err := db.Raw("SELECT status FROM reservations WHERE order_id = ?", order).Scan(&s).Error; err != nil {
-			t.Fatal(err)
+	t.Run("the cache is dropped once for the batch", func(t *testing.T) {
+		if len(cache.calls) != 1 || !slices.Contains(cache.calls[0], p) || !slices.Contains(cache.calls[0], q) {
+			t.Errorf("cache invalidations %v; want one, of %s and %s", cache.calls, p, q)
 		}
-		if len(s) == 0 {
-			return "none"
+	})
+	t.Run("each order ends as one by one", func(t *testing.T) {
+		for order, want := range map[uuid.UUID]string{plainA: "ACTIVE", crossing: "ACTIVE", plainC: "ACTIVE", short: "none", paidFirst: "CONFIRMED",
+			invalid: "none", reservedA: "CONFIRMED", reservedB: "CONFIRMED", both: "CONFIRMED"} {
+			var s []string
+			if err := db.Raw("SELECT status FROM reservations WHERE order_id = ?", order).Scan(&s).Error; err != nil {
+				t.Fatal(err)
+			}
+			got := "none"
+			if len(s) > 0 {
+				got = s[0]
+			}
+			if got != want {
+				t.Errorf("order %s: reservation %s, want %s", order, got, want)
+			}
 		}
-		return s[0]
-	}
-	for order, want := range map[uuid.UUID]string{plainA: "ACTIVE", crossing: "ACTIVE", plainC: "ACTIVE", short: "none", paidFirst: "CONFIRMED",
-		invalid: "none", reservedA: "CONFIRMED", reservedB: "CONFIRMED", both: "CONFIRMED"} {
-		if got := status(order); got != want {
-			t.Errorf("order %s: reservation %s, want %s", order, got, want)
+	})
+	t.Run("the stock figures", func(t *testing.T) {
+		for _, c := range []struct {
+			product          uuid.UUID
+			onHand, reserved int64
+			why              string
+		}{{p, 10, 7, "3+3+1 reserved"}, {q, 94, 0, "2+1+2+1 sold"}} {
+			var r struct{ OnHand, Reserved int64 }
+			if err := db.Raw("SELECT on_hand, reserved FROM stock WHERE product_id = ?", c.product).Scan(&r).Error; err != nil {
+				t.Fatal(err)
+			}
+			if r.OnHand != c.onHand || r.Reserved != c.reserved {
+				t.Errorf("%s: %d on hand, %d reserved; want %d, %d (%s)", c.product, r.OnHand, r.Reserved, c.onHand, c.reserved, c.why)
+			}
 		}
-	}
-	figures := func(id uuid.UUID) (onHand, reserved int64) {
-		var r struct{ OnHand, Reserved int64 }
-		if err := db.Raw("SELECT on_hand, reserved FROM stock WHERE product_id = ?", id).Scan(&r).Error; err != nil {
-			t.Fatal(err)
+	})
+	t.Run("the events published", func(t *testing.T) {
+		for typ, want := range map[string]int64{"INVENTORY_RESERVED": 7, "INVENTORY_REJECTED": 2, "INVENTORY_CONFIRMED": 4, "STOCK_LOW": 1} {
+			var n int64
+			if err := db.Raw("SELECT count(*) FROM outbox WHERE event_type = ?", typ).Scan(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			if n != want {
+				t.Errorf("%d %s in the outbox, want %d", n, typ, want)
+			}
 		}
-		return r.OnHand, r.Reserved
-	}
-	if onHand, reserved := figures(p); onHand != 10 || reserved != 7 {
-		t.Errorf("p: %d on hand, %d reserved; want 10, 7", onHand, reserved)
-	}
-	if onHand, reserved := figures(q); onHand != 94 || reserved != 0 {
-		t.Errorf("q: %d on hand, %d reserved; want 94 (2+1+2+1 sold), 0", onHand, reserved)
-	}
-	for typ, want := range map[string]int64{"INVENTORY_RESERVED": 7, "INVENTORY_REJECTED": 2, "INVENTORY_CONFIRMED": 4, "STOCK_LOW": 1} {
-		var n int64
-		if err := db.Raw("SELECT count(*) FROM outbox WHERE event_type = ?", typ).Scan(&n).Error; err != nil {
-			t.Fatal(err)
-		}
-		if n != want {
-			t.Errorf("%d %s in the outbox, want %d", n, typ, want)
-		}
-	}
+	})
 }
 
 // recordingCache caches nothing and records each invalidation.
