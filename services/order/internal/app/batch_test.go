@@ -2,8 +2,10 @@ package app_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -12,17 +14,37 @@ import (
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
 	"github.com/shop-oss/shop/pkg/testkit"
+	"github.com/shop-oss/shop/services/order/internal/app"
+	"github.com/shop-oss/shop/services/order/internal/order"
+	"github.com/shop-oss/shop/services/order/internal/orderevents"
 	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
+
+// transitions counts the transitions the domain reports (order.Metrics).
+type transitions struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (m *transitions) OrderCreated() {}
+func (m *transitions) Transition(from, to order.Status, _ string, _ float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n[string(from)+" → "+string(to)]++
+}
 
 // A batch of saga events handled as the consumer does (one TxStartingWith
 // transaction, Prepare, then each handler in key order with Prepare's
 // context) ends as if its events were handled one by one: blind moves that
 // apply and one that does not (a second payment), a timeline entry, and an
-// order with two events in the batch.
+// order with two events in the batch. The handlers finish the moves the
+// batch sent ahead from their outcomes (sent again, a move would find its
+// event in the timeline and count no transition).
 func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
 	e := newEnv(t, nil)
 	e.Catalog()
+	counted := &transitions{n: map[string]int{}}
+	handlers := orderevents.New(order.NewService(e.Store, app.DomainConfig(e.Cfg), counted), e.Store, nil)
 	place := func() string { return e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1)).ID }
 	a, b, c, d, paid := place(), place(), place(), place(), place()
 	for _, ev := range []event.Event{
@@ -46,7 +68,7 @@ func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
 
 	ctx := context.Background()
 	err := database.TxStartingWith(ctx, e.Svc.DB, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-		hctx, err := e.Handlers.Prepare(ctx, tx, batch)
+		hctx, err := handlers.Prepare(ctx, tx, batch)
 		if err != nil {
 			return err
 		}
@@ -64,7 +86,7 @@ func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
 			t.Errorf("after Prepare: %v; want %v", moved, want)
 		}
 		for _, ev := range batch {
-			if err := e.Handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
+			if err := handlers.Saga(ev.Context(hctx), tx, ev); err != nil {
 				return err
 			}
 		}
@@ -93,6 +115,10 @@ func TestBatchOfSagaEventsEndsAsOneByOne(t *testing.T) {
 	}
 	if last := e.lastEntry(paid); last.Kind != "IGNORED" {
 		t.Errorf("the second payment of %s: last timeline entry %+v, want IGNORED", paid, last)
+	}
+	want := map[string]int{"CREATED → PAYMENT_PENDING": 2, "PAYMENT_PENDING → PAID": 1} // a, c; b
+	if !maps.Equal(counted.n, want) {
+		t.Errorf("transitions counted: %v, want %v", counted.n, want)
 	}
 }
 

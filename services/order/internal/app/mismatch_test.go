@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
@@ -25,7 +26,7 @@ type dlqEntry struct {
 func (e *env) deadLettered(t testing.TB, ev event.Event) dlqEntry {
 	t.Helper()
 	var found dlqEntry
-	ordertest.Eventually(t, 30*time.Second, ev.Type+" "+ev.ID.String()+" not dead-lettered", func() bool {
+	testkit.Eventually(t, 30*time.Second, ev.Type+" "+ev.ID.String()+" not dead-lettered", func() bool {
 		r := e.Do("GET", "/api/v1/admin/dlq/order?limit=200", ordertest.AdminID, nil)
 		var page struct{ Entries []dlqEntry }
 		if r.Status != 200 || json.Unmarshal(r.Body, &page) != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
@@ -21,12 +22,12 @@ func TestACatalogChangeReachesTheNextOrderDespiteTheProductCache(t *testing.T) {
 	}
 	e.Produce(ordertest.Alpha, &eventsv1.ProductPriceChanged{ProductId: ordertest.Alpha, Version: 2,
 		OldPrice: &eventsv1.Money{AmountMinor: 1999, Currency: "EUR"}, NewPrice: &eventsv1.Money{AmountMinor: 2500, Currency: "EUR"}})
-	ordertest.Eventually(t, 20*time.Second, "an order placed after the price change kept the cached price", func() bool {
+	testkit.Eventually(t, 20*time.Second, "an order placed after the price change kept the cached price", func() bool {
 		return e.Place(ordertest.CustomerID, ordertest.Line(ordertest.Alpha, 1)).Total.AmountMinor == 2500
 	})
 
 	e.Produce(ordertest.Alpha, &eventsv1.ProductArchived{ProductId: ordertest.Alpha, Version: 3})
-	ordertest.Eventually(t, 20*time.Second, "an archived product could still be ordered from the cache", func() bool {
+	testkit.Eventually(t, 20*time.Second, "an archived product could still be ordered from the cache", func() bool {
 		r := e.Do("POST", "/api/v1/orders", ordertest.CustomerID, map[string]any{"lines": []any{ordertest.Line(ordertest.Alpha, 1)}}, "Idempotency-Key", uuid.NewString())
 		return r.Status == 400
 	})

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
@@ -29,7 +30,7 @@ func (e *env) lastEntry(id string) ordertest.EntryJSON {
 func (e *env) cancelled(id string) []*eventsv1.OrderCancelled {
 	e.T.Helper()
 	evs := e.Published.Wait(e.T, id, eventsv1.TypeOrderCancelled, 1)
-	ordertest.Eventually(e.T, 10*time.Second, "outbox not drained", func() bool {
+	testkit.Eventually(e.T, 10*time.Second, "outbox not drained", func() bool {
 		var n int
 		e.Svc.DB.Raw("SELECT count(*) FROM outbox WHERE message_key = ?", id).Scan(&n)
 		return n == 0
@@ -241,7 +242,7 @@ func TestSagaRedeliveredAndReorderedEvents(t *testing.T) {
 			// the second delivery.
 			e.ProduceEvents(ev, ev)
 			e.WaitRecorded(o.ID, ev)
-			ordertest.Eventually(t, 10*time.Second, ev.Type+": the second delivery was not seen", func() bool {
+			testkit.Eventually(t, 10*time.Second, ev.Type+": the second delivery was not seen", func() bool {
 				return e.Metric("consumer_events_total", map[string]string{"type": ev.Type, "outcome": "duplicate"}) > dupBefore
 			})
 			entries := e.HistoryCount(o.ID)
@@ -289,7 +290,7 @@ func TestSagaRedeliveredAndReorderedEvents(t *testing.T) {
 			twice = append(twice, ev, ev)
 		}
 		e.ProduceEvents(twice...)
-		ordertest.Eventually(t, 10*time.Second, "catalog events not consumed", func() bool {
+		testkit.Eventually(t, 10*time.Second, "catalog events not consumed", func() bool {
 			var n int
 			e.Svc.DB.Raw("SELECT count(*) FROM processed_events WHERE event_id = ?", last.ID).Scan(&n)
 			return n == 1
@@ -322,7 +323,7 @@ func TestSagaRedeliveredAndReorderedEvents(t *testing.T) {
 		}
 		// A newer version brings it back, at its new price.
 		e.ProduceEvents(up(5, 555, "ACTIVE"))
-		ordertest.Eventually(t, 10*time.Second, "v5 not applied", func() bool { read(); return p.Version == 5 })
+		testkit.Eventually(t, 10*time.Second, "v5 not applied", func() bool { read(); return p.Version == 5 })
 		o := e.Place(ordertest.CustomerID, ordertest.Line(id, 2))
 		if o.Total.AmountMinor != 1110 || o.Items[0].Name != "Gizmo v5" {
 			t.Fatalf("order %+v", o)
@@ -450,7 +451,7 @@ func TestStuckOrders(t *testing.T) {
 	e.Do("POST", "/api/v1/orders/"+done.ID+"/cancel", ordertest.CustomerID, nil)
 
 	gauge := func(status string) float64 { return e.Metric("orders_stuck", map[string]string{"status": status}) }
-	ordertest.Eventually(t, 10*time.Second, "stuck gauge did not reach 2", func() bool { return gauge("CREATED") == 2 })
+	testkit.Eventually(t, 10*time.Second, "stuck gauge did not reach 2", func() bool { return gauge("CREATED") == 2 })
 	if gauge("PAYMENT_PENDING") != 0 {
 		t.Errorf("PAYMENT_PENDING gauge %v", gauge("PAYMENT_PENDING"))
 	}
@@ -472,7 +473,7 @@ func TestStuckOrders(t *testing.T) {
 	}
 	// The saga moves one on: it is no longer stuck.
 	e.Feed(stuck1.ID, ordertest.Reserved(stuck1.ID))
-	ordertest.Eventually(t, 10*time.Second, "stuck gauge did not drop to 1", func() bool { return gauge("CREATED") == 1 })
+	testkit.Eventually(t, 10*time.Second, "stuck gauge did not drop to 1", func() bool { return gauge("CREATED") == 1 })
 	r = e.Do("GET", "/api/v1/orders?stuck=true", ordertest.SellerID, nil) // sellers see their own
 	r.JSON(t, &p)
 	if r.Status != 200 || len(p.Orders) != 1 || p.Orders[0].ID != stuck2.ID {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shop-oss/shop/pkg/database"
 	"github.com/shop-oss/shop/pkg/event"
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/services/order/internal/app"
 	"github.com/shop-oss/shop/services/order/internal/order"
 	"github.com/shop-oss/shop/services/order/internal/orderdb"
@@ -61,7 +62,7 @@ func (e *env) race(t testing.TB, move func(svc *order.Service, handlers func(tx 
 		go func() { finished <- r() }()
 	}
 	var errs []error
-	ordertest.Eventually(t, 10*time.Second, "racers neither finished nor waited for a lock", func() bool {
+	testkit.Eventually(t, 10*time.Second, "racers neither finished nor waited for a lock", func() bool {
 		for len(finished) > 0 {
 			errs = append(errs, <-finished)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
@@ -33,7 +34,7 @@ func TestSagaPoisonEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.WaitStatus(o.ID, "PAYMENT_PENDING")
-		ordertest.Eventually(t, 10*time.Second, "poison not dead-lettered", func() bool {
+		testkit.Eventually(t, 10*time.Second, "poison not dead-lettered", func() bool {
 			return e.Metric("consumer_events_total", map[string]string{"outcome": "dead_lettered"}) >= dlqBefore+3
 		})
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/shop-oss/shop/pkg/testkit"
 	"github.com/shop-oss/shop/proto-events/eventsv1"
 	"github.com/shop-oss/shop/services/order/internal/ordertest"
 )
@@ -255,7 +256,7 @@ func TestOrderProgressStream(t *testing.T) {
 		c.progress(t)
 		// A closed stream gives its place back.
 		a.close()
-		ordertest.Eventually(t, 10*time.Second, "the closed stream's place was not given back", func() bool {
+		testkit.Eventually(t, 10*time.Second, "the closed stream's place was not given back", func() bool {
 			s := e.openStream(t, o.ID, ordertest.OtherID, "")
 			defer s.close()
 			return s.res.StatusCode == http.StatusOK

@@ -13,13 +13,15 @@ import (
 	"github.com/shop-oss/shop/services/order/internal/order"
 )
 
-// How a consumer batch of saga events is made fast, behind order.Store:
-// the usual-case statement of each event (a timeline entry, or a blind
-// move: order.Service.ApplySaga) goes to PostgreSQL before the handlers
-// run, all of them as one pipeline in the batch's transaction, one round
-// trip instead of one each (SendAhead). Each handler then runs the use
-// case as usual in that transaction (Bind), and the Tx answers the
-// statement the batch already sent from its outcome.
+// How a consumer batch of saga events is made fast, behind order.Store
+// (the plan and apply of a consumer.Batch): the usual-case statement of
+// each event (a timeline entry, or a blind move: order.Service.ApplySaga),
+// learnt from the use case itself (PlanUsual), goes to PostgreSQL before
+// the handlers run, all of them as one pipeline in the batch's
+// transaction, one round trip instead of one each (SendAhead). Each
+// handler then runs the use case as usual in that transaction (Bind with
+// its event's Outcome), and the Tx answers the statement the batch already
+// sent from its outcome.
 
 // boundKey is the context key of the order.Tx that Store.InTx runs in
 // instead of a transaction of its own.
@@ -27,10 +29,10 @@ type boundKey struct{}
 
 // Bind returns ctx carrying tx, a transaction the caller owns (the
 // consumer's): the use cases run in it (Store.InTx) and its owner commits.
-// batch, when not nil, is what SendAhead sent in tx for the consumer's
-// batch.
-func Bind(ctx context.Context, tx *gorm.DB, batch *Batch) context.Context {
-	return context.WithValue(ctx, boundKey{}, order.Tx(&Tx{db: tx, batch: batch}))
+// sent, when not nil, is what SendAhead did in tx for the event being
+// handled.
+func Bind(ctx context.Context, tx *gorm.DB, sent *Outcome) context.Context {
+	return context.WithValue(ctx, boundKey{}, order.Tx(&Tx{db: tx, sent: sent}))
 }
 
 // Usual is the statement that applies one saga event in the usual case, as
@@ -61,38 +63,29 @@ func PlanUsual(ctx context.Context, use func(context.Context) error) (Usual, boo
 	return u, true
 }
 
-// Batch is what SendAhead did: the outcome of each event's statement, by
-// event ID.
-type Batch struct {
-	outcomes map[string]outcome
-}
-
-// outcome is what a statement sent ahead did: for a timeline entry, done
-// is "the order was found"; for a blind move, "the order moved", and then
-// createdAt is when it was created.
-type outcome struct {
+// Outcome is what SendAhead's statement for one event did: for a timeline
+// entry, done is "the order was found"; for a blind move, "the order
+// moved", and then createdAt is when it was created.
+type Outcome struct {
+	eventID   string
 	advance   bool
 	done      bool
 	createdAt time.Time
 }
 
-// outcome is the outcome of the statement of entry's event that the batch
-// sent, if it sent that one (a blind move when advance, else a timeline
-// entry).
-func (b *Batch) outcome(entry order.HistoryEntry, advance bool) (outcome, bool) {
-	if b == nil || entry.Cause == nil {
-		return outcome{}, false
-	}
-	out, ok := b.outcomes[entry.Cause.ID]
-	return out, ok && out.advance == advance
+// answers reports whether o is the outcome of the statement of entry's
+// event (a blind move when advance, else a timeline entry), which the Tx
+// then need not send.
+func (o *Outcome) answers(entry order.HistoryEntry, advance bool) bool {
+	return o != nil && entry.Cause != nil && entry.Cause.ID == o.eventID && o.advance == advance
 }
 
 // SendAhead runs the usual statements of a consumer batch's saga events in
-// tx, in order, as one pipeline, and returns their outcomes for Bind. It
-// returns nil, having sent nothing, when tx cannot pipeline (it is not a
-// database.TxStartingWith transaction). The caller sends only the events
-// of orders that have no other event in the batch, so that one order's
-// events still apply one after the other.
+// tx, in order, as one pipeline (consumer.Batch's Apply): out[i] is what
+// plans[i] did, for Bind. applied is false, and nothing ran, when tx cannot
+// pipeline (it is not a database.TxStartingWith transaction). The batch
+// sends only the events of orders that have no other event in it, so that
+// one order's events still apply one after the other.
 //
 // The pipeline first locks the orders in lock (as LockOrder does), in ID
 // order: the caller names every order that the batch may lock, so that
@@ -103,18 +96,19 @@ func (b *Batch) outcome(entry order.HistoryEntry, advance bool) (outcome, bool) 
 // orders could each wait for the other until PostgreSQL's deadlock check
 // (deadlock_timeout, 1 s) failed one of them: a second-long stall of every
 // event behind them.
-func (s *Store) SendAhead(ctx context.Context, tx *gorm.DB, lock []string, plans []Usual) (*Batch, error) {
+func (s *Store) SendAhead(ctx context.Context, tx *gorm.DB, lock []string, plans []Usual) (out []Outcome, applied bool, err error) {
 	p := database.NewPipeline(tx)
 	if len(lock) > 0 {
 		p.Queue(lockOrdersSQL, database.ParseUUIDs(lock)) // Send reads its rows and drops them
 	}
-	out := make([]outcome, len(plans))
+	out = make([]Outcome, len(plans))
 	for i, plan := range plans {
+		out[i].eventID = plan.eventID
 		switch {
 		case plan.record != nil:
 			args, err := recordEventArgs(*plan.record)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			p.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error {
 				var n int64
@@ -125,7 +119,7 @@ func (s *Store) SendAhead(ctx context.Context, tx *gorm.DB, lock []string, plans
 		case plan.advance != nil:
 			args, err := advanceArgs(*plan.advance)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			out[i].advance = true
 			p.Queue(advanceSQL, args...).Query(func(rows pgx.Rows) error {
@@ -141,15 +135,11 @@ func (s *Store) SendAhead(ctx context.Context, tx *gorm.DB, lock []string, plans
 	}
 	switch ok, err := p.Send(ctx); {
 	case err != nil:
-		return nil, fmt.Errorf("apply %d saga events: %w", p.Len(), err)
+		return nil, true, fmt.Errorf("apply %d saga events: %w", p.Len(), err)
 	case !ok:
-		return nil, nil
+		return nil, false, nil
 	}
-	b := &Batch{outcomes: make(map[string]outcome, len(plans))}
-	for i, plan := range plans {
-		b.outcomes[plan.eventID] = out[i]
-	}
-	return b, nil
+	return out, true, nil
 }
 
 // errPlanned stops a use case that PlanUsual runs at its first statement.

@@ -46,11 +46,11 @@ func TestABatchAnswersWhatItSentAhead(t *testing.T) {
 		t.Fatalf("planning wrote: %d timeline entries", h)
 	}
 	err := database.TxStartingWith(ctx, db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-		b, err := s.SendAhead(ctx, tx, []string{o.ID}, []orderdb.Usual{u})
-		if err != nil || b == nil {
-			t.Fatalf("send ahead: %v, %v", b, err)
+		out, applied, err := s.SendAhead(ctx, tx, []string{o.ID}, []orderdb.Usual{u})
+		if err != nil || !applied || len(out) != 1 {
+			t.Fatalf("send ahead: %v, %v, %v", out, applied, err)
 		}
-		created, moved, err := advance(orderdb.Bind(ctx, tx, b))
+		created, moved, err := advance(orderdb.Bind(ctx, tx, &out[0]))
 		if err != nil || !moved || !created.Equal(o.CreatedAt) {
 			t.Errorf("the batch's answer: moved %v, created %v, %v; want true, %v", moved, created, err, o.CreatedAt)
 		}

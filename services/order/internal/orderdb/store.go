@@ -227,8 +227,9 @@ func (s *Store) CountStuck(ctx context.Context, cutoffs map[order.Status]time.Ti
 // Tx implements order.Tx over one transaction.
 type Tx struct {
 	db *gorm.DB
-	// batch is what the consumer's batch sent ahead in db (nil: nothing).
-	batch *Batch
+	// sent is what the consumer's batch sent ahead in db for the event
+	// being handled (nil: nothing).
+	sent *Outcome
 }
 
 // LockProduct locks a replica row.

@@ -184,11 +184,11 @@ const advanceSQL = `WITH src AS (
 // timeline does not have entry's cause, and appends entry, in one statement.
 // It reports whether it moved the order and, if so, when the order was
 // created.
-// In a batch, the statement that the batch sent ahead (see Batch) is not
+// In a batch, the statement that the batch sent ahead (SendAhead) is not
 // sent again: its outcome is the answer.
 func (t *Tx) Advance(ctx context.Context, m order.BlindMove) (time.Time, bool, error) {
-	if out, ok := t.batch.outcome(m.Entry, true); ok {
-		return out.createdAt, out.done, nil
+	if t.sent.answers(m.Entry, true) {
+		return t.sent.createdAt, t.sent.done, nil
 	}
 	args, err := advanceArgs(m)
 	if err != nil {
@@ -247,11 +247,11 @@ const recordEventSQL = `WITH src AS (
 
 // RecordEvent appends a status-less timeline entry in one statement, under
 // the order's row lock; the unique index order_history_event makes a
-// repeated event a no-op. In a batch that sent it ahead (see Batch), its
+// repeated event a no-op. In a batch that sent it ahead (SendAhead), its
 // outcome is the answer.
 func (t *Tx) RecordEvent(ctx context.Context, entry order.HistoryEntry) (bool, error) {
-	if out, ok := t.batch.outcome(entry, false); ok {
-		return out.done, nil
+	if t.sent.answers(entry, false) {
+		return t.sent.done, nil
 	}
 	args, err := recordEventArgs(entry)
 	if err != nil {

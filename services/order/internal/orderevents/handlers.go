@@ -19,17 +19,16 @@ import (
 	"github.com/shop-oss/shop/services/order/internal/orderdb"
 )
 
-// Store is what the handlers need of orderdb besides the domain: binding
-// the consumer's transaction (and what its batch sent ahead) for the use
-// cases, and sending a batch's usual statements ahead.
+// Store is what the handlers need of orderdb besides the domain: sending
+// a batch's usual statements ahead (consumer.Batch's Apply).
 type Store interface {
-	SendAhead(ctx context.Context, tx *gorm.DB, lock []string, plans []orderdb.Usual) (*orderdb.Batch, error)
+	SendAhead(ctx context.Context, tx *gorm.DB, lock []string, plans []orderdb.Usual) ([]orderdb.Outcome, bool, error)
 }
 
 // Handlers holds the event handlers.
 type Handlers struct {
 	svc             *order.Service
-	store           Store
+	batch           *consumer.Batch[order.SagaEvent, orderdb.Usual, orderdb.Outcome]
 	productsChanged func()
 	// sagaChanged, when set, is told the order ID once a transaction that
 	// applied one of its saga events has committed.
@@ -56,10 +55,16 @@ func (h *Handlers) committed(ctx context.Context, orderID string, err error) err
 // not nil, runs after each transaction that applied a catalog event has
 // committed (it drops the product cache).
 func New(svc *order.Service, store Store, productsChanged func()) *Handlers {
-	return &Handlers{svc: svc, store: store, productsChanged: productsChanged}
+	h := &Handlers{svc: svc, productsChanged: productsChanged}
+	h.batch = &consumer.Batch[order.SagaEvent, orderdb.Usual, orderdb.Outcome]{
+		Key:   sagaKey,
+		Plan:  h.plan,
+		Apply: store.SendAhead,
+	}
+	return h
 }
 
-// Register adds every handler to c.
+// Register adds every handler, and the batch case, to c.
 func (h *Handlers) Register(c *consumer.Consumer) {
 	for _, t := range []string{eventsv1.TypeProductUpserted, eventsv1.TypeProductPriceChanged, eventsv1.TypeProductArchived} {
 		c.Handle(t, h.Catalog)
@@ -70,68 +75,27 @@ func (h *Handlers) Register(c *consumer.Consumer) {
 	c.PrepareBatches(h.Prepare)
 }
 
-// Prepare sends, before a batch of several events is handled, the
-// usual-case statement of each saga event to PostgreSQL at once
-// (orderdb.SendAhead). Only orders with no other event in the batch take
-// part, so that one order's events still apply one after the other; the
-// pipeline first locks every order of the batch in ID order.
+// Prepare is the batch case (consumer.Batch): before a batch of several
+// events is handled, the usual-case statement of each saga event of an
+// order with no other event in the batch goes to PostgreSQL at once, after
+// the locks of every order of the batch, in ID order (orderdb.SendAhead);
+// each handler then finishes its event from the outcome.
 func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
-	if len(batch) < 2 {
-		return ctx, nil
-	}
-	var candidates []orderdb.Usual
-	var decoded []order.SagaEvent
-	events := map[string]int{} // by order
-	for _, e := range batch {
-		ev, err := sagaEvent(e)
-		if err != nil {
-			continue // a catalog event, or one its handler dead-letters
-		}
-		events[ev.OrderID]++
-		if u, ok := orderdb.PlanUsual(ctx, func(ctx context.Context) error { return h.svc.ApplySaga(ctx, ev) }); ok {
-			candidates = append(candidates, u)
-			decoded = append(decoded, ev)
-		}
-	}
-	var plans []orderdb.Usual
-	p := prepared{events: map[string]order.SagaEvent{}}
-	for i, u := range candidates {
-		if events[decoded[i].OrderID] == 1 {
-			plans = append(plans, u)
-			p.events[decoded[i].ID] = decoded[i]
-		}
-	}
-	if len(plans) < 2 {
-		return ctx, nil // nothing to save: the handler sends its own
-	}
-	lock := make([]string, 0, len(events))
-	for id := range events {
-		lock = append(lock, id)
-	}
-	sent, err := h.store.SendAhead(ctx, tx, lock, plans)
-	if err != nil || sent == nil {
-		return ctx, err // nil: each handler sends its own
-	}
-	p.sent = sent
-	return context.WithValue(ctx, preparedKey{}, p), nil
+	return h.batch.Prepare(ctx, tx, batch)
 }
 
-// prepared is what Prepare sent ahead, and the events it decoded to do so
-// (by event ID), which their handlers need not decode again. It lives in
-// the batch's context, so a batch that fails (and is then handled event by
-// event) leaves none behind.
-type prepared struct {
-	sent   *orderdb.Batch
-	events map[string]order.SagaEvent
+// sagaKey reads a saga event for the batch: its order, and the event
+// decoded. Catalog events, and saga events their handler dead-letters, stay
+// out of the batch.
+func sagaKey(e event.Event) (string, order.SagaEvent, bool) {
+	ev, err := sagaEvent(e)
+	return ev.OrderID, ev, err == nil
 }
 
-type preparedKey struct{}
-
-// bind binds the consumer's transaction, and what the batch sent ahead in
-// it, for the use cases.
-func bind(ctx context.Context, tx *gorm.DB) context.Context {
-	p, _ := ctx.Value(preparedKey{}).(prepared)
-	return orderdb.Bind(ctx, tx, p.sent)
+// plan is the statement the use case sends first for ev, when the batch
+// may send it ahead: the use case itself says (orderdb.PlanUsual).
+func (h *Handlers) plan(ctx context.Context, ev order.SagaEvent) (orderdb.Usual, bool) {
+	return orderdb.PlanUsual(ctx, func(ctx context.Context) error { return h.svc.ApplySaga(ctx, ev) })
 }
 
 // Catalog applies a catalog event to the replica.
@@ -140,7 +104,7 @@ func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) erro
 	if err != nil {
 		return consumer.Permanent(err)
 	}
-	if err := h.svc.ApplyProduct(bind(ctx, tx), ch); err != nil {
+	if err := h.svc.ApplyProduct(orderdb.Bind(ctx, tx, nil), ch); err != nil {
 		return permanentIfInvalid(err)
 	}
 	if h.productsChanged != nil {
@@ -151,15 +115,14 @@ func (h *Handlers) Catalog(ctx context.Context, tx *gorm.DB, e event.Event) erro
 
 // Saga applies an inventory or payment event to its order.
 func (h *Handlers) Saga(ctx context.Context, tx *gorm.DB, e event.Event) error {
-	p, _ := ctx.Value(preparedKey{}).(prepared)
-	ev, ok := p.events[e.ID.String()]
-	if !ok {
-		var err error
-		if ev, err = sagaEvent(e); err != nil {
-			return consumer.Permanent(err)
-		}
+	if p, ok := h.batch.Outcome(ctx, e); ok { // sent ahead by the batch
+		return h.committed(ctx, p.Value.OrderID, permanentIfInvalid(h.svc.ApplySaga(orderdb.Bind(ctx, tx, &p.Out), p.Value)))
 	}
-	return h.committed(ctx, ev.OrderID, permanentIfInvalid(h.svc.ApplySaga(bind(ctx, tx), ev)))
+	ev, err := sagaEvent(e)
+	if err != nil {
+		return consumer.Permanent(err)
+	}
+	return h.committed(ctx, ev.OrderID, permanentIfInvalid(h.svc.ApplySaga(orderdb.Bind(ctx, tx, nil), ev)))
 }
 
 // permanentIfInvalid dead-letters at once what retrying cannot fix: an

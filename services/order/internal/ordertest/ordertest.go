@@ -276,18 +276,6 @@ func (e *Env) ApplyDirect(ev event.Event) error {
 	})
 }
 
-// Eventually polls cond until it holds, failing after timeout.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // Status reads an order's status from the database.
 func (e *Env) Status(id string) string {
 	e.T.Helper()
@@ -301,7 +289,7 @@ func (e *Env) Status(id string) string {
 // WaitStatus waits until the order is in status want.
 func (e *Env) WaitStatus(id, want string) {
 	e.T.Helper()
-	Eventually(e.T, 10*time.Second, "order "+id+" did not become "+want, func() bool { return e.Status(id) == want })
+	testkit.Eventually(e.T, 10*time.Second, "order "+id+" did not become "+want, func() bool { return e.Status(id) == want })
 }
 
 // HistoryCount counts an order's timeline entries.
@@ -450,7 +438,7 @@ func (rec *Recorder) Of(t testing.TB, key, eventType string) []event.Event {
 func (rec *Recorder) Wait(t testing.TB, key, eventType string, n int) []event.Event {
 	t.Helper()
 	var got []event.Event
-	Eventually(t, 15*time.Second, "no "+eventType+" published for "+key, func() bool {
+	testkit.Eventually(t, 15*time.Second, "no "+eventType+" published for "+key, func() bool {
 		got = rec.Of(t, key, eventType)
 		return len(got) >= n
 	})
@@ -483,7 +471,7 @@ func (e *Env) Catalog() {
 		Status: "DRAFT", Version: 1, Price: &eventsv1.Money{AmountMinor: 100, Currency: "EUR"}})
 	e.Produce(Unpriced, &eventsv1.ProductUpserted{ProductId: Unpriced, Sku: "FREE", Name: "Unpriced", SellerId: SellerID,
 		Status: "ACTIVE", Version: 1})
-	Eventually(e.T, 20*time.Second, "the replica did not receive the catalog", func() bool {
+	testkit.Eventually(e.T, 20*time.Second, "the replica did not receive the catalog", func() bool {
 		var n int
 		e.Svc.DB.Raw("SELECT count(*) FROM products WHERE version = 2 OR id <> ?", Archived).Scan(&n)
 		return n == 7
@@ -575,7 +563,7 @@ func (e *Env) Feed(id string, msg proto.Message) event.Event {
 // WaitRecorded waits until the order's timeline records ev.
 func (e *Env) WaitRecorded(id string, ev event.Event) {
 	e.T.Helper()
-	Eventually(e.T, 10*time.Second, ev.Type+" not recorded for "+id, func() bool {
+	testkit.Eventually(e.T, 10*time.Second, ev.Type+" not recorded for "+id, func() bool {
 		var n int
 		e.Svc.DB.Raw("SELECT count(*) FROM order_history WHERE order_id = ? AND event_id = ?", id, ev.ID).Scan(&n)
 		return n == 1
