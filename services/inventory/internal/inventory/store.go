@@ -12,8 +12,9 @@ import (
 // call; one bound to a transaction its caller owns (inventorydb.Bind, an
 // event handler's) runs in that one and leaves the commit to the caller.
 // How a change reaches the database is the port's business, not the
-// rules': a consumer batch's binding takes the batch's locks up front and
-// sends its plain operations as one pipeline.
+// rules': a consumer batch takes its locks up front and sends its plain
+// operations as one pipeline, and each event's binding finishes from what
+// the pipeline did.
 type Transactions interface {
 	// Update runs fn in one transaction, committed when fn returns nil.
 	Update(ctx context.Context, fn func(tx Tx) error) error
@@ -60,7 +61,7 @@ type StockFilter struct {
 // locks stock rows in product-ID order, so transactions never deadlock on
 // each other's rows. A consumer batch that runs several operations in one
 // transaction first takes all their locks in that order
-// (inventorydb.PrepareBatch).
+// (inventorydb.LockBatch).
 type Tx interface {
 	// InsertReservation stores r with its lines unless the order already
 	// has a reservation; it reports whether it stored it.

@@ -32,14 +32,14 @@ const orderLockClass = 0x1a7e
 //  3. The stock rows of products and of those reservations' lines, in
 //     product-ID order.
 //
-// It returns the reservations it locked, by order ID.
-func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) (map[uuid.UUID]inventory.Reservation, error) {
+// It returns what it locked.
+func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) (Locked, error) {
 	all := products
 	locked := map[uuid.UUID]inventory.Reservation{}
 	if len(orders) > 0 {
 		err := tx.WithContext(ctx).Exec(database.LockKeysSQL, orderLockClass, database.UUIDArray(orders)).Error
 		if err != nil {
-			return nil, fmt.Errorf("lock the batch's orders: %w", err)
+			return Locked{}, fmt.Errorf("lock the batch's orders: %w", err)
 		}
 		// The lines are read by a subquery per reservation, which can only
 		// be an index lookup. As a join, before the tables have statistics
@@ -50,12 +50,12 @@ func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) (
 		err = tx.WithContext(ctx).Raw(reservationSelect+` WHERE r.order_id = ANY(?::uuid[])
 			ORDER BY r.order_id FOR UPDATE OF r`, database.UUIDArray(orders)).Scan(&rows).Error
 		if err != nil {
-			return nil, fmt.Errorf("lock the batch's reservations: %w", err)
+			return Locked{}, fmt.Errorf("lock the batch's reservations: %w", err)
 		}
 		for _, row := range rows {
 			r, err := row.toDomain()
 			if err != nil {
-				return nil, err
+				return Locked{}, err
 			}
 			locked[r.OrderID] = r
 			for _, l := range r.Lines {
@@ -64,199 +64,82 @@ func LockBatch(ctx context.Context, tx *gorm.DB, orders, products []uuid.UUID) (
 		}
 	}
 	if len(all) == 0 {
-		return locked, nil
+		return Locked{reservations: locked}, nil
 	}
 	err := tx.WithContext(ctx).Exec(`SELECT 1 FROM stock WHERE product_id = ANY(?::uuid[])
 		ORDER BY product_id FOR NO KEY UPDATE`, database.UUIDArray(all)).Error
 	if err != nil {
-		return nil, fmt.Errorf("lock the batch's stock: %w", err)
+		return Locked{}, fmt.Errorf("lock the batch's stock: %w", err)
 	}
-	return locked, nil
+	return Locked{reservations: locked, Products: all}, nil
 }
 
-// Bind returns the inventory.Transactions of tx, a transaction its caller
-// owns (the consumer's inbox transaction): the use cases change state in tx
-// and the caller commits. In a batch that PrepareBatch prepared on tx (ctx
-// carries it), an operation the batch's pipeline already applied is
-// finished from its outcome.
-func Bind(ctx context.Context, tx *gorm.DB) inventory.Transactions {
-	if b, ok := ctx.Value(batchKey{}).(*batch); ok && b.tx == tx {
-		return b
-	}
-	return bound{tx}
+// Locked is what LockBatch holds until the batch commits.
+type Locked struct {
+	reservations map[uuid.UUID]inventory.Reservation // by order ID
+	// Products are those whose stock rows it holds (a product may
+	// repeat): every product the batch can change.
+	Products []uuid.UUID
 }
 
-// bound is a transaction its caller owns.
-type bound struct{ tx *gorm.DB }
-
-func (b bound) Update(_ context.Context, fn func(tx inventory.Tx) error) error {
-	return fn(&txStore{db: b.tx})
+// Reservation returns the order's reservation, as LockBatch locked it.
+func (l Locked) Reservation(orderID uuid.UUID) (inventory.Reservation, bool) {
+	r, ok := l.reservations[orderID]
+	return r, ok
 }
 
-// Reserve runs the plain statement in the caller's transaction, locking
-// the stock rows itself, then, when it did not apply, the rules.
-func (b bound) Reserve(ctx context.Context, p inventory.PlainReservation, byRules func(tx inventory.Tx) error) (inventory.Reservation, bool, error) {
-	done, err := reservePlain(ctx, b.tx, reservePlainSQL, p)
-	if err != nil || done {
-		return p.Reservation, done, err
-	}
-	return inventory.Reservation{}, false, byRules(&txStore{db: b.tx})
+// Planned is an operation a consumer batch applies at once (Apply): a new
+// reservation or a sale, as a use case offered it to the store.
+type Planned struct {
+	reserve *inventory.PlainReservation
+	confirm *inventory.PlainConfirmation
 }
 
-// Batch is what PrepareBatch needs to know of a consumer batch.
-type Batch struct {
-	// Orders and Products are the IDs the batch's events name (an order
-	// may repeat).
-	Orders, Products []uuid.UUID
-	// Plan runs, on its Transactions, the use cases of the events that
-	// may be plain: the new orders' reservations and the paid orders'
-	// confirmations, for orders with no other event in the batch (so that
-	// each order's events still apply in their order). It is a dry run:
-	// the store notes the plain operations they offer and fails the rest;
-	// what they return is of no use.
-	Plan func(t inventory.Transactions)
+// Plan runs use, a use case (an event's), as a dry run on the batch's
+// locked state, and returns the plain operation it offers the store: a
+// new reservation (Transactions.Reserve) or the sale of a reservation the
+// batch locked, ACTIVE with lines (Tx.ConfirmPlain). Nothing is written;
+// ok is false when use offers neither.
+func (l Locked) Plan(use func(inventory.Transactions)) (p Planned, ok bool) {
+	dry := &planner{locked: l}
+	dry.run(use)
+	return dry.planned, dry.planned.reserve != nil || dry.planned.confirm != nil
 }
 
-// PrepareBatch prepares a consumer batch in its transaction tx, before its
-// handlers run:
-//
-//  1. It takes every lock the batch will need, in one global order
-//     (LockBatch), so that batches on different workers never deadlock.
-//  2. It offers the batch's plain operations (b.Plan) to the database as
-//     one pipeline, one round trip for all of them instead of one or two
-//     each, each judged on what the ones before it left, exactly as one by
-//     one. The batch holds the stock rows of every product it touches until
-//     it commits, so inventory's workers take turns, and those round trips
-//     were most of a turn.
-//
-// The handlers then run the same use cases through Bind(ctx, tx), which
-// finishes each pipelined operation from its outcome (the rules take over
-// where the store declined it). It returns the products whose stock rows
-// it locked, which are all the batch can change.
-func PrepareBatch(ctx context.Context, tx *gorm.DB, b Batch) (context.Context, []uuid.UUID, error) {
-	locked, err := LockBatch(ctx, tx, b.Orders, b.Products)
-	if err != nil {
-		return ctx, nil, err
-	}
-	touched := b.Products
-	for _, r := range locked {
-		for _, l := range r.Lines {
-			touched = append(touched, l.ProductID)
-		}
-	}
-	p := &planner{locked: locked}
-	if b.Plan != nil {
-		p.run(b.Plan)
-	}
-	if len(p.reserve)+len(p.confirm) == 0 {
-		return ctx, touched, nil
-	}
-	reserved, confirmed, ok, err := applyPlainAll(ctx, tx, p.reserve, p.confirm)
-	if err != nil || !ok {
-		return ctx, touched, err // not ok: each handler does its own
-	}
-	bt := &batch{bound: bound{tx}, locked: locked,
-		reserved: map[uuid.UUID]outcome{}, confirmed: map[uuid.UUID]outcome{}}
-	for i, r := range p.reserve {
-		bt.reserved[r.Reservation.OrderID] = outcome{r.Reservation, reserved[i]}
-	}
-	for i, c := range p.confirm {
-		bt.confirmed[c.Reservation.OrderID] = outcome{asConfirmed(c), confirmed[i]}
-	}
-	return context.WithValue(ctx, batchKey{}, bt), touched, nil
-}
-
-type batchKey struct{}
-
-// outcome is a pipelined operation's reservation and whether the store
-// applied it.
-type outcome struct {
-	r    inventory.Reservation
-	done bool
-}
-
-// batch is a prepared batch's transaction: an order's operation that its
-// pipeline applied is finished from the outcome, once; everything else
-// runs as in bound.
-type batch struct {
-	bound
-	locked              map[uuid.UUID]inventory.Reservation
-	reserved, confirmed map[uuid.UUID]outcome
-}
-
-func (b *batch) Update(_ context.Context, fn func(tx inventory.Tx) error) error {
-	return fn(batchTx{txStore: &txStore{db: b.tx}, b: b})
-}
-
-func (b *batch) Reserve(ctx context.Context, p inventory.PlainReservation, byRules func(tx inventory.Tx) error) (inventory.Reservation, bool, error) {
-	o, ok := b.reserved[p.Reservation.OrderID]
-	if !ok {
-		return b.bound.Reserve(ctx, p, byRules)
-	}
-	delete(b.reserved, p.Reservation.OrderID)
-	if o.done {
-		return o.r, true, nil
-	}
-	// The pipeline judged the reservation not plain: the rules decide, on
-	// the rows the batch holds.
-	return inventory.Reservation{}, false, byRules(batchTx{txStore: &txStore{db: b.tx}, b: b})
-}
-
-// batchTx answers, for an order whose confirmation the pipeline ran, with
-// the reservation LockBatch locked (nothing else in the batch touches the
-// order) and the pipeline's outcome.
-type batchTx struct {
-	*txStore
-	b *batch
-}
-
-func (t batchTx) LockReservation(ctx context.Context, orderID uuid.UUID) (inventory.Reservation, error) {
-	if _, ok := t.b.confirmed[orderID]; ok {
-		return t.b.locked[orderID], nil
-	}
-	return t.txStore.LockReservation(ctx, orderID)
-}
-
-func (t batchTx) ConfirmPlain(ctx context.Context, c inventory.PlainConfirmation) (inventory.Reservation, bool, error) {
-	o, ok := t.b.confirmed[c.Reservation.OrderID]
-	if !ok {
-		return t.txStore.ConfirmPlain(ctx, c)
-	}
-	delete(t.b.confirmed, c.Reservation.OrderID)
-	return o.r, o.done, nil
-}
-
-// errPlanned ends a use case in PrepareBatch's dry run once it has offered
-// its plain operation, or when it needs anything else.
+// errPlanned ends a use case in Plan's dry run once it has offered its
+// plain operation, or when it needs anything else.
 var errPlanned = errors.New("inventorydb: planned for the batch's pipeline")
 
-// planner is the dry run's Transactions and Tx: it notes the plain
-// operations the use cases offer and lends them the reservations LockBatch
-// locked, when they are ACTIVE with lines (the only ones a plain
-// confirmation can sell). Any other call fails with errPlanned; a call of
-// a method it does not define (the nil Tx) panics, which run takes as "not
-// plain": the dry run never writes.
+// planner is Plan's Transactions and Tx: it notes the plain operation the
+// use case offers and lends it the reservations LockBatch locked, when they
+// are ACTIVE with lines (the only ones a plain sale can sell). Any other
+// call fails with errPlanned; a call of a method it does not define (the
+// nil Tx) panics, which run takes as "not plain": the dry run never
+// writes.
 type planner struct {
 	inventory.Tx
-	locked  map[uuid.UUID]inventory.Reservation
-	reserve []inventory.PlainReservation
-	confirm []inventory.PlainConfirmation
+	locked  Locked
+	planned Planned
 }
 
-func (p *planner) run(plan func(inventory.Transactions)) {
-	defer func() { _ = recover() }()
-	plan(p)
+func (p *planner) run(use func(inventory.Transactions)) {
+	defer func() {
+		if recover() != nil {
+			p.planned = Planned{}
+		}
+	}()
+	use(p)
 }
 
 func (p *planner) Update(_ context.Context, fn func(tx inventory.Tx) error) error { return fn(p) }
 
 func (p *planner) Reserve(_ context.Context, r inventory.PlainReservation, _ func(tx inventory.Tx) error) (inventory.Reservation, bool, error) {
-	p.reserve = append(p.reserve, r)
+	p.planned = Planned{reserve: &r}
 	return inventory.Reservation{}, false, errPlanned
 }
 
 func (p *planner) LockReservation(_ context.Context, orderID uuid.UUID) (inventory.Reservation, error) {
-	r, ok := p.locked[orderID]
+	r, ok := p.locked.Reservation(orderID)
 	if !ok || r.Status != inventory.StatusActive || r.Placeholder || len(r.Lines) == 0 {
 		return inventory.Reservation{}, errPlanned
 	}
@@ -264,44 +147,113 @@ func (p *planner) LockReservation(_ context.Context, orderID uuid.UUID) (invento
 }
 
 func (p *planner) ConfirmPlain(_ context.Context, c inventory.PlainConfirmation) (inventory.Reservation, bool, error) {
-	p.confirm = append(p.confirm, c)
+	p.planned = Planned{confirm: &c}
 	return inventory.Reservation{}, false, errPlanned
 }
 
-// applyPlainAll sends plain reservations, in order, then confirmations, as
-// one pipeline in tx, which holds the stock rows of every line (LockBatch):
-// the statements read them without locking them again. (Confirmations leave
-// available stock as it was, so running them after the reservations
-// changes no judgement.) It says, index for index, which applied; ok is
-// false, and nothing ran, when tx cannot pipeline (it is not a
-// database.TxStartingWith transaction).
-func applyPlainAll(ctx context.Context, tx *gorm.DB, reserve []inventory.PlainReservation, confirm []inventory.PlainConfirmation) (reserved, confirmed []bool, ok bool, err error) {
+// Applied is what Apply did with a Planned operation; the zero Applied is
+// none (see Bind).
+type Applied struct {
+	Planned
+	done bool // the store applied it; otherwise the rules decide
+}
+
+// Apply sends planned, in order, as one pipeline in tx, which holds the
+// stock rows of every line (LockBatch): the statements read them without
+// locking them again, and each judges its operation on the figures the
+// ones before it left, exactly as one by one. (A sale leaves available
+// stock as it was, and a reservation only adds to what a sale needs
+// reserved, so their order changes no judgement.) out[i] is what became
+// of planned[i]; ok is false, and nothing ran, when tx cannot pipeline (it
+// is not a database.TxStartingWith transaction).
+func Apply(ctx context.Context, tx *gorm.DB, planned []Planned) (out []Applied, ok bool, err error) {
 	p := database.NewPipeline(tx)
-	counts := make([]int64, len(reserve)+len(confirm))
-	count := func(i int) func(pgx.Row) error { return func(row pgx.Row) error { return row.Scan(&counts[i]) } }
-	for i, r := range reserve {
-		args, err := reservePlainArgs(ctx, r)
+	counts := make([]int64, len(planned))
+	for i, pl := range planned {
+		sql, args, err := pl.statement(ctx)
 		if err != nil {
-			return nil, nil, false, err
+			return nil, false, err
 		}
-		p.Queue(heldReserveSQL, args...).QueryRow(count(i))
-	}
-	for i, c := range confirm {
-		args, err := confirmPlainArgs(ctx, c)
-		if err != nil {
-			return nil, nil, false, err
-		}
-		p.Queue(heldConfirmSQL, args...).QueryRow(count(len(reserve) + i))
+		p.Queue(sql, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&counts[i]) })
 	}
 	switch ok, err := p.Send(ctx); {
 	case err != nil:
-		return nil, nil, true, fmt.Errorf("%d plain reservations and %d confirmations: %w", len(reserve), len(confirm), err)
+		return nil, true, fmt.Errorf("%d plain operations: %w", len(planned), err)
 	case !ok:
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
-	applied := make([]bool, len(counts))
+	out = make([]Applied, len(planned))
 	for i, n := range counts {
-		applied[i] = n == 1
+		out[i] = Applied{Planned: planned[i], done: n == 1}
 	}
-	return applied[:len(reserve)], applied[len(reserve):], true, nil
+	return out, true, nil
+}
+
+// statement is p's plain statement for a transaction that holds its rows.
+func (p Planned) statement(ctx context.Context) (string, []any, error) {
+	if p.reserve != nil {
+		args, err := reservePlainArgs(ctx, *p.reserve)
+		return heldReserveSQL, args, err
+	}
+	args, err := confirmPlainArgs(ctx, *p.confirm)
+	return heldConfirmSQL, args, err
+}
+
+// Bind returns the inventory.Transactions of tx, a transaction its caller
+// owns (the consumer's inbox transaction): the use cases change state in tx
+// and the caller commits. a is what the batch's Apply did for the event
+// being handled (the zero Applied: nothing), which the use case then
+// finishes from, the rules taking over where the store declined it.
+func Bind(tx *gorm.DB, a Applied) inventory.Transactions {
+	return bound{tx: tx, a: a}
+}
+
+type bound struct {
+	tx *gorm.DB
+	a  Applied
+}
+
+func (b bound) Update(_ context.Context, fn func(tx inventory.Tx) error) error {
+	if b.a.confirm != nil {
+		return fn(appliedSale{txStore: &txStore{db: b.tx}, a: b.a})
+	}
+	return fn(&txStore{db: b.tx})
+}
+
+// Reserve runs the plain statement in the caller's transaction, locking
+// the stock rows itself, unless the batch applied it; when it was not
+// plain, the rules decide, on the rows the batch holds.
+func (b bound) Reserve(ctx context.Context, p inventory.PlainReservation, byRules func(tx inventory.Tx) error) (inventory.Reservation, bool, error) {
+	switch {
+	case b.a.reserve == nil:
+		done, err := reservePlain(ctx, b.tx, reservePlainSQL, p)
+		if err != nil || done {
+			return p.Reservation, done, err
+		}
+	case b.a.done:
+		return b.a.reserve.Reservation, true, nil
+	}
+	return inventory.Reservation{}, false, byRules(&txStore{db: b.tx})
+}
+
+// appliedSale answers, for the order whose sale the batch's pipeline ran,
+// with the reservation LockBatch locked (nothing else in the batch touches
+// the order) and the pipeline's outcome.
+type appliedSale struct {
+	*txStore
+	a Applied
+}
+
+func (t appliedSale) LockReservation(ctx context.Context, orderID uuid.UUID) (inventory.Reservation, error) {
+	if orderID == t.a.confirm.Reservation.OrderID {
+		return t.a.confirm.Reservation, nil
+	}
+	return t.txStore.LockReservation(ctx, orderID)
+}
+
+func (t appliedSale) ConfirmPlain(ctx context.Context, c inventory.PlainConfirmation) (inventory.Reservation, bool, error) {
+	if c.Reservation.ID == t.a.confirm.Reservation.ID {
+		return asConfirmed(*t.a.confirm), t.a.done, nil
+	}
+	return t.txStore.ConfirmPlain(ctx, c)
 }

@@ -3,6 +3,7 @@ package inventorydb_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -26,12 +27,20 @@ func TestLockBatchLocksReservationsAndTheirStock(t *testing.T) {
 	r := e.reservation(order)
 
 	err := e.db.Transaction(func(tx *gorm.DB) error {
-		locked, err := inventorydb.LockBatch(e.ctx, tx, []uuid.UUID{order, uuid.New()}, []uuid.UUID{b})
+		unknown := uuid.New()
+		locked, err := inventorydb.LockBatch(e.ctx, tx, []uuid.UUID{order, unknown}, []uuid.UUID{b})
 		if err != nil {
 			return err
 		}
-		if len(locked) != 1 || locked[order].ID != r.ID || len(locked[order].Lines) != 1 || locked[order].Lines[0] != (inventory.Line{ProductID: a, Quantity: 1}) {
-			t.Errorf("LockBatch returned %+v; want the order's reservation %s with its line", locked, r.ID)
+		got, ok := locked.Reservation(order)
+		if !ok || got.ID != r.ID || len(got.Lines) != 1 || got.Lines[0] != (inventory.Line{ProductID: a, Quantity: 1}) {
+			t.Errorf("LockBatch returned %+v; want the order's reservation %s with its line", got, r.ID)
+		}
+		if _, ok := locked.Reservation(unknown); ok {
+			t.Error("LockBatch returned a reservation of an unknown order")
+		}
+		if !slices.Contains(locked.Products, a) || !slices.Contains(locked.Products, b) || slices.Contains(locked.Products, other) {
+			t.Errorf("LockBatch says it holds the stock of %v; want %s and %s, not %s", locked.Products, a, b, other)
 		}
 		// Another connection finds exactly those rows locked.
 		lockedElsewhere := func(sql string, id uuid.UUID) bool {
@@ -105,12 +114,12 @@ func TestLockBatchReadsLinesByIndexWithoutStatistics(t *testing.T) {
 	}
 }
 
-// PrepareBatch applies, in one pipeline in the batch's transaction, the
-// plain reservations among those its Plan offers, each judged on the
-// figures the ones before it left, exactly as one by one; the handlers then
-// finish every one in order through Bind, and the declined ones by the
-// rules. Outside a TxStartingWith transaction it runs nothing.
-func TestPrepareBatchJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
+// Apply applies, in one pipeline in the batch's transaction, the plain
+// reservations the use cases' dry runs planned, each judged on the figures
+// the ones before it left, exactly as one by one; the handlers then finish
+// every one in order through Bind, and the declined ones by the rules.
+// Outside a TxStartingWith transaction it runs nothing.
+func TestApplyJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 	e := newEnv(t)
 	a := e.product(10) // low-stock threshold 5
 	// 10 → 7 plain; 7 → 4 would cross the threshold: declined; 7 → 6
@@ -119,10 +128,10 @@ func TestPrepareBatchJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 	for _, q := range []int64{3, 3, 1, 6} {
 		reqs = append(reqs, reserveReq(uuid.New(), line(a, q)))
 	}
-	batch := e.batch([]uuid.UUID{a}, reqs...)
+	batch := e.reservations(reqs...)
 
 	err := e.db.Transaction(func(tx *gorm.DB) error {
-		if _, _, err := inventorydb.PrepareBatch(e.ctx, tx, batch); err != nil {
+		if _, err := e.prepare(tx, nil, []uuid.UUID{a}, batch...); err != nil {
 			return err
 		}
 		if got := reservedIn(t, tx, reqs); got != "[false false false false]" {
@@ -137,15 +146,15 @@ func TestPrepareBatchJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 
 	var results []inventory.ReserveResult
 	err = database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-		ctx, _, err := inventorydb.PrepareBatch(e.ctx, tx, batch)
+		applied, err := e.prepare(tx, nil, []uuid.UUID{a}, batch...)
 		if err != nil {
 			return err
 		}
 		if got := reservedIn(t, tx, reqs); got != "[true false true false]" {
 			t.Errorf("the pipeline reserved %s; want [true false true false]", got)
 		}
-		for _, req := range reqs {
-			res, err := e.svc.In(inventorydb.Bind(ctx, tx)).Reserve(ctx, req)
+		for i, req := range reqs {
+			res, err := e.svc.In(inventorydb.Bind(tx, applied[i])).Reserve(e.ctx, req)
 			if rej := (*inventory.Rejection)(nil); err != nil && !errors.As(err, &rej) {
 				return err
 			}
@@ -176,10 +185,10 @@ func TestPrepareBatchJudgesEachOnWhatTheOnesBeforeLeft(t *testing.T) {
 	e.checkInvariants()
 }
 
-// PrepareBatch sells paid orders in its pipeline; the handlers, through
-// Bind, then finish each from the outcome: one sale per order, reported as
-// a change of its products, with one INVENTORY_CONFIRMED.
-func TestPrepareBatchConfirmsPaidOrdersInThePipeline(t *testing.T) {
+// Apply sells paid orders in its pipeline; the handlers, through Bind,
+// then finish each from the outcome: one sale per order, reported as a
+// change of its products, with one INVENTORY_CONFIRMED.
+func TestApplyConfirmsPaidOrdersInThePipeline(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.product(100), e.product(100)
 	orders := []uuid.UUID{uuid.New(), uuid.New()}
@@ -188,18 +197,14 @@ func TestPrepareBatchConfirmsPaidOrdersInThePipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	batch := inventorydb.Batch{Orders: orders, Plan: func(t inventory.Transactions) {
-		for _, o := range orders {
-			_, _ = e.svc.In(t).Confirm(e.ctx, o, inventory.FromEvent)
-		}
-	}}
+	var batch []func(inventory.Transactions)
+	for _, o := range orders {
+		batch = append(batch, func(t inventory.Transactions) { _, _ = e.svc.In(t).Confirm(e.ctx, o, inventory.FromEvent) })
+	}
 	err := database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-		ctx, touched, err := inventorydb.PrepareBatch(e.ctx, tx, batch)
+		applied, err := e.prepare(tx, orders, nil, batch...)
 		if err != nil {
 			return err
-		}
-		if len(touched) != 2 {
-			t.Errorf("touched %v; want the two orders' products", touched)
 		}
 		var confirmed int64
 		if err := tx.Raw("SELECT count(*) FROM reservations WHERE status = 'CONFIRMED'").Scan(&confirmed).Error; err != nil {
@@ -209,7 +214,7 @@ func TestPrepareBatchConfirmsPaidOrdersInThePipeline(t *testing.T) {
 			t.Errorf("%d reservations confirmed by the pipeline, want 2", confirmed)
 		}
 		for i, o := range orders {
-			out, err := e.svc.In(inventorydb.Bind(ctx, tx)).Confirm(ctx, o, inventory.FromEvent)
+			out, err := e.svc.In(inventorydb.Bind(tx, applied[i])).Confirm(e.ctx, o, inventory.FromEvent)
 			if err != nil {
 				return err
 			}
@@ -233,18 +238,40 @@ func TestPrepareBatchConfirmsPaidOrdersInThePipeline(t *testing.T) {
 	e.checkInvariants()
 }
 
-// batch is a consumer batch of ORDER_CREATED events, one per request, of
-// the given products.
-func (e *env) batch(products []uuid.UUID, reqs ...inventory.ReserveRequest) inventorydb.Batch {
-	b := inventorydb.Batch{Products: products, Plan: func(t inventory.Transactions) {
-		for _, r := range reqs {
-			_, _ = e.svc.In(t).Reserve(e.ctx, r)
-		}
-	}}
+// reservations are the use cases of a consumer batch of ORDER_CREATED
+// events, one per request.
+func (e *env) reservations(reqs ...inventory.ReserveRequest) []func(inventory.Transactions) {
+	var uses []func(inventory.Transactions)
 	for _, r := range reqs {
-		b.Orders = append(b.Orders, r.OrderID)
+		uses = append(uses, func(t inventory.Transactions) { _, _ = e.svc.In(t).Reserve(e.ctx, r) })
 	}
-	return b
+	return uses
+}
+
+// prepare does in tx what a consumer batch's Prepare does with the events
+// whose use cases are uses: it locks the orders and products, plans each
+// use case and applies the plans. applied[i] is what became of uses[i]
+// (the zero Applied when it was not planned, or the pipeline did not run).
+func (e *env) prepare(tx *gorm.DB, orders, products []uuid.UUID, uses ...func(inventory.Transactions)) ([]inventorydb.Applied, error) {
+	locked, err := inventorydb.LockBatch(e.ctx, tx, orders, products)
+	if err != nil {
+		return nil, err
+	}
+	var planned []inventorydb.Planned
+	var which []int
+	for i, use := range uses {
+		if p, ok := locked.Plan(use); ok {
+			planned, which = append(planned, p), append(which, i)
+		}
+	}
+	out, ok, err := inventorydb.Apply(e.ctx, tx, planned)
+	applied := make([]inventorydb.Applied, len(uses))
+	if ok {
+		for j, i := range which {
+			applied[i] = out[j]
+		}
+	}
+	return applied, err
 }
 
 // reservedIn says, request by request, whether tx holds a reservation of
@@ -279,7 +306,7 @@ func TestConcurrentBatchesJudgeOnWhatTheOtherLeft(t *testing.T) {
 	batch := func(pause func()) error {
 		req := reserveReq(uuid.New(), line(a, 3))
 		return database.TxStartingWith(e.ctx, e.db, database.First{SQL: "SELECT 1"}, func(tx *gorm.DB) error {
-			if _, _, err := inventorydb.PrepareBatch(e.ctx, tx, e.batch([]uuid.UUID{a}, req)); err != nil {
+			if _, err := e.prepare(tx, nil, []uuid.UUID{a}, e.reservations(req)...); err != nil {
 				return err
 			}
 			pause() // the first holds its changes, uncommitted, while the second starts

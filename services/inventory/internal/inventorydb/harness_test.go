@@ -158,7 +158,7 @@ func line(p uuid.UUID, q int64) inventory.Line { return inventory.Line{ProductID
 // transaction of the caller, through Bind.
 func (e *env) inEvent(fn func(svc *inventory.Service) error) {
 	e.t.Helper()
-	err := e.db.Transaction(func(tx *gorm.DB) error { return fn(e.svc.In(inventorydb.Bind(e.ctx, tx))) })
+	err := e.db.Transaction(func(tx *gorm.DB) error { return fn(e.svc.In(inventorydb.Bind(tx, inventorydb.Applied{}))) })
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -28,265 +28,216 @@ import (
 	"github.com/shop-oss/shop/services/inventory/internal/inventorydb"
 )
 
-// Handlers holds the event handlers.
+// Handlers handles the events inventory consumes.
 type Handlers struct {
-	svc *inventory.Service
-	log *slog.Logger
+	svc   *inventory.Service
+	log   *slog.Logger
+	batch *consumer.Batch[command, inventorydb.Planned, inventorydb.Applied]
 }
 
 // New returns the handlers.
 func New(svc *inventory.Service, log *slog.Logger) *Handlers {
-	return &Handlers{svc: svc, log: log}
+	h := &Handlers{svc: svc, log: log}
+	h.batch = &consumer.Batch[command, inventorydb.Planned, inventorydb.Applied]{Key: h.key, Lock: h.lock, Apply: apply}
+	return h
 }
 
-// Register registers every handler, and Prepare for batches, with the
-// consumer.
+// Register registers Handle for every event type inventory consumes, and
+// Prepare for batches, with the consumer.
 func (h *Handlers) Register(c *consumer.Consumer) {
 	c.PrepareBatches(h.Prepare)
-	c.Handle(eventsv1.TypeOrderCreated, h.OrderCreated)
-	c.Handle(eventsv1.TypePaymentSuccess, h.PaymentSucceeded)
-	c.Handle(eventsv1.TypePaymentFailed, h.PaymentFailed)
-	c.Handle(eventsv1.TypeOrderCancelled, h.OrderCancelled)
-	c.Handle(eventsv1.TypeProductUpserted, h.ProductUpserted)
-	c.Handle(eventsv1.TypeProductArchived, h.ProductArchived)
-}
-
-// Prepare readies a batch of several events, handled in one transaction,
-// through the store (inventorydb.PrepareBatch): it takes every lock the
-// batch will touch in one global order, so that batches on different
-// workers never deadlock, and sends the batch's plain operations (the new
-// orders' reservations and the paid orders' confirmations, of orders with
-// no other event in the batch) as one pipeline, which the handlers then
-// finish. Events it cannot read are left to their handler.
-func (h *Handlers) Prepare(ctx context.Context, gtx *gorm.DB, batch []event.Event) (context.Context, error) {
-	if len(batch) < 2 {
-		return ctx, nil // one event locks its rows in order by itself
-	}
-	var b inventorydb.Batch
-	addID := func(to *[]uuid.UUID, s string) {
-		if id, err := uuid.Parse(s); err == nil {
-			*to = append(*to, id)
-		}
-	}
-	type candidate struct {
-		order   uuid.UUID
-		created *eventsv1.OrderCreated // nil: a PAYMENT_SUCCESS
-	}
-	var candidates []candidate
-	events := map[uuid.UUID]int{} // by order
-	for _, e := range batch {
-		msg, err := e.Decode()
-		if err != nil {
-			continue
-		}
-		var (
-			order    string
-			hasPlain bool // an event with a plain case: reserve or confirm
-			created  *eventsv1.OrderCreated
-		)
-		switch m := msg.(type) {
-		case *eventsv1.OrderCreated:
-			order, hasPlain, created = m.GetOrderId(), true, m
-			for _, l := range m.GetLines() {
-				addID(&b.Products, l.GetProductId())
-			}
-		case *eventsv1.PaymentSucceeded:
-			order, hasPlain = m.GetOrderId(), true
-		case *eventsv1.PaymentFailed:
-			order = m.GetOrderId()
-		case *eventsv1.OrderCancelled:
-			order = m.GetOrderId()
-		case *eventsv1.ProductUpserted:
-			addID(&b.Products, m.GetProductId())
-		case *eventsv1.ProductArchived:
-			addID(&b.Products, m.GetProductId())
-		}
-		if id, err := uuid.Parse(order); err == nil {
-			b.Orders = append(b.Orders, id)
-			events[id]++
-			if hasPlain {
-				candidates = append(candidates, candidate{order: id, created: created})
-			}
-		}
-	}
-	b.Plan = func(t inventory.Transactions) {
-		svc := h.svc.In(t)
-		for _, c := range candidates {
-			switch {
-			case events[c.order] != 1:
-			case c.created != nil:
-				if req, err := toReserveRequest(c.order, c.created); err == nil {
-					_, _ = svc.Reserve(ctx, req)
-				}
-			default:
-				_, _ = svc.Confirm(ctx, c.order, inventory.FromEvent)
-			}
-		}
-	}
-	ctx, touched, err := inventorydb.PrepareBatch(ctx, gtx, b)
-	if err != nil {
-		return ctx, err
-	}
-	// Every stock row the batch can change is one it just locked: drop
-	// them from the cache once (the cache's guard keeps readers from
-	// putting the old figures back until well after the commit), instead
-	// of one Redis round trip per event while the locks are held.
-	h.svc.Invalidate(ctx, touched)
-	return context.WithValue(ctx, invalidatedKey{}, true), nil
-}
-
-// invalidatedKey marks a batch whose Prepare dropped from the cache every
-// product the batch can change.
-type invalidatedKey struct{}
-
-// invalidate drops changed products from the cache, unless the batch's
-// Prepare dropped all it could change already.
-func (h *Handlers) invalidate(ctx context.Context, changed []uuid.UUID) {
-	if done, _ := ctx.Value(invalidatedKey{}).(bool); !done {
-		h.svc.Invalidate(ctx, changed)
+	for _, typ := range []string{eventsv1.TypeOrderCreated, eventsv1.TypePaymentSuccess, eventsv1.TypePaymentFailed,
+		eventsv1.TypeOrderCancelled, eventsv1.TypeProductUpserted, eventsv1.TypeProductArchived} {
+		c.Handle(typ, h.Handle)
 	}
 }
 
-// in is the service working in the consumer's transaction gtx.
-func (h *Handlers) in(ctx context.Context, gtx *gorm.DB) *inventory.Service {
-	return h.svc.In(inventorydb.Bind(ctx, gtx))
+// command is what an event asks of inventory: the use case it runs, and
+// what a batch needs to know of it.
+type command struct {
+	order    uuid.UUID   // uuid.Nil: a product's event
+	products []uuid.UUID // the products it names, for the batch's locks
+	// plain: a new reservation or a sale, which a batch may apply at once
+	// (the store learns how by a dry run of run).
+	plain bool
+	// run runs the use case and returns the products whose stock changed.
+	run func(ctx context.Context, svc *inventory.Service) ([]uuid.UUID, error)
 }
 
-// OrderCreated reserves the order's lines (INVENTORY_RESERVED), or rejects
-// the order (INVENTORY_REJECTED) when a line is short, a product cannot be
-// sold, or the lines are invalid.
-func (h *Handlers) OrderCreated(ctx context.Context, gtx *gorm.DB, e event.Event) error {
-	msg, err := event.DecodeAs[*eventsv1.OrderCreated](e)
-	if err != nil {
-		return err
-	}
-	orderID, err := parseID("order_id", msg.GetOrderId())
-	if err != nil {
-		return err
-	}
-	req, bad := toReserveRequest(orderID, msg)
-	if bad == nil {
-		if verr := req.Validate(); verr != nil {
-			bad = verr
-		}
-	}
-	svc := h.in(ctx, gtx)
-	if bad != nil {
-		h.log.WarnContext(ctx, "ORDER_CREATED with invalid lines; rejecting the order", "order_id", orderID, "error", bad.Error())
-		return svc.Reject(ctx, invalidOrder(orderID, msg.GetLines()))
-	}
-	res, err := svc.Reserve(ctx, req)
-	var rej *inventory.Rejection
-	switch {
-	case errors.As(err, &rej):
-		// INVENTORY_REJECTED is written in this transaction: a result, not
-		// a failure.
-		return nil
-	case errors.Is(err, inventory.ErrReservationConflict):
-		h.log.WarnContext(ctx, "ORDER_CREATED for an order that already has another reservation; ignored",
-			"order_id", orderID, "error", err.Error())
-		return nil
-	case err != nil:
-		return err
-	}
-	h.invalidate(ctx, res.Changed)
-	return nil
-}
-
-// PaymentSucceeded confirms the reservation: reserved units are sold.
-func (h *Handlers) PaymentSucceeded(ctx context.Context, gtx *gorm.DB, e event.Event) error {
-	msg, err := event.DecodeAs[*eventsv1.PaymentSucceeded](e)
-	if err != nil {
-		return err
-	}
-	orderID, err := parseID("order_id", msg.GetOrderId())
-	if err != nil {
-		return err
-	}
-	out, err := h.in(ctx, gtx).Confirm(ctx, orderID, inventory.FromEvent)
-	if err != nil {
-		return err
-	}
-	h.invalidate(ctx, out.Changed)
-	return nil
-}
-
-// PaymentFailed releases the reservation.
-func (h *Handlers) PaymentFailed(ctx context.Context, gtx *gorm.DB, e event.Event) error {
-	msg, err := event.DecodeAs[*eventsv1.PaymentFailed](e)
-	if err != nil {
-		return err
-	}
-	return h.release(ctx, gtx, msg.GetOrderId(), inventory.ReasonPaymentFailed)
-}
-
-// OrderCancelled releases the reservation, or restocks it when it was sold.
-// Whether to restock follows the reservation's own state, not the event's
-// paid flag: only units this order actually bought can come back.
-func (h *Handlers) OrderCancelled(ctx context.Context, gtx *gorm.DB, e event.Event) error {
-	msg, err := event.DecodeAs[*eventsv1.OrderCancelled](e)
-	if err != nil {
-		return err
-	}
-	return h.release(ctx, gtx, msg.GetOrderId(), inventory.ReasonOrderCancelled)
-}
-
-func (h *Handlers) release(ctx context.Context, gtx *gorm.DB, rawOrderID, reason string) error {
-	orderID, err := parseID("order_id", rawOrderID)
-	if err != nil {
-		return err
-	}
-	out, err := h.in(ctx, gtx).Release(ctx, orderID, reason, inventory.FromEvent)
-	if err != nil {
-		return err
-	}
-	h.invalidate(ctx, out.Changed)
-	return nil
-}
-
-// ProductUpserted keeps the product replica (seller, SKU, status) current.
-func (h *Handlers) ProductUpserted(ctx context.Context, gtx *gorm.DB, e event.Event) error {
-	msg, err := event.DecodeAs[*eventsv1.ProductUpserted](e)
-	if err != nil {
-		return err
-	}
-	id, err := parseID("product_id", msg.GetProductId())
-	if err != nil {
-		return err
-	}
-	var seller uuid.UUID
-	if msg.GetSellerId() != "" {
-		if seller, err = parseID("seller_id", msg.GetSellerId()); err != nil {
+// Handle applies one event in the consumer's transaction tx: from what the
+// batch's Prepare did for it, if anything, or from the start.
+func (h *Handlers) Handle(ctx context.Context, tx *gorm.DB, e event.Event) error {
+	prepared, ok := h.batch.Outcome(ctx, e) // decoded by Prepare, and applied
+	cmd := prepared.Value
+	if !ok {
+		var err error
+		if cmd, err = h.decode(e); err != nil {
 			return err
 		}
 	}
-	changed, err := h.in(ctx, gtx).UpsertProduct(ctx, inventory.Product{
-		ID: id, SellerID: seller, SKU: msg.GetSku(),
-		Status: inventory.ParseProductStatus(msg.GetStatus()), Version: msg.GetVersion(),
-	})
+	changed, err := cmd.run(ctx, h.svc.In(inventorydb.Bind(tx, prepared.Out)))
 	if err != nil {
 		return err
 	}
-	h.invalidate(ctx, changed)
+	// A locked batch dropped from the cache every product it can change
+	// already (see lock).
+	if !h.batch.Locked(ctx) {
+		h.svc.Invalidate(ctx, changed)
+	}
 	return nil
 }
 
-// ProductArchived stops a product from being reserved.
-func (h *Handlers) ProductArchived(ctx context.Context, gtx *gorm.DB, e event.Event) error {
-	msg, err := event.DecodeAs[*eventsv1.ProductArchived](e)
-	if err != nil {
-		return err
+// Prepare readies a batch of several events, handled in one transaction
+// (consumer.Batch): it takes every lock the batch will touch in one global
+// order (inventorydb.LockBatch), so that batches on different workers
+// never deadlock, and applies the batch's new reservations and sales of
+// orders with no other event in the batch as one pipeline
+// (inventorydb.Apply), which Handle then finishes. Events it cannot read
+// are left to Handle.
+func (h *Handlers) Prepare(ctx context.Context, tx *gorm.DB, batch []event.Event) (context.Context, error) {
+	return h.batch.Prepare(ctx, tx, batch)
+}
+
+func (h *Handlers) key(e event.Event) (string, command, bool) {
+	cmd, err := h.decode(e)
+	if err != nil || cmd.order == uuid.Nil {
+		return "", cmd, err == nil
 	}
-	id, err := parseID("product_id", msg.GetProductId())
-	if err != nil {
-		return err
+	return cmd.order.String(), cmd, true
+}
+
+// lock takes the batch's locks and drops every stock row it can change
+// from the cache once (the cache's guard keeps readers from putting the
+// old figures back until well after the commit), instead of one Redis
+// round trip per event while the locks are held. Its plan is a dry run of
+// each plain event's use case on what it locked.
+func (h *Handlers) lock(ctx context.Context, tx *gorm.DB, _ []string, cmds []command) (func(context.Context, command) (inventorydb.Planned, bool), error) {
+	var orders, products []uuid.UUID
+	for _, c := range cmds {
+		if c.order != uuid.Nil {
+			orders = append(orders, c.order)
+		}
+		products = append(products, c.products...)
 	}
-	changed, err := h.in(ctx, gtx).ArchiveProduct(ctx, id, msg.GetVersion())
+	locked, err := inventorydb.LockBatch(ctx, tx, orders, products)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h.invalidate(ctx, changed)
-	return nil
+	h.svc.Invalidate(ctx, locked.Products)
+	return func(ctx context.Context, c command) (inventorydb.Planned, bool) {
+		if !c.plain {
+			return inventorydb.Planned{}, false
+		}
+		return locked.Plan(func(t inventory.Transactions) { _, _ = c.run(ctx, h.svc.In(t)) })
+	}, nil
+}
+
+func apply(ctx context.Context, tx *gorm.DB, _ []string, planned []inventorydb.Planned) ([]inventorydb.Applied, bool, error) {
+	return inventorydb.Apply(ctx, tx, planned)
+}
+
+// decode reads e into its command. Only a message that cannot name its
+// order or product (a malformed ID) is an error, and Permanent.
+func (h *Handlers) decode(e event.Event) (command, error) {
+	msg, err := e.Decode()
+	if err != nil {
+		return command{}, err
+	}
+	switch m := msg.(type) {
+	case *eventsv1.OrderCreated:
+		return h.orderCreated(m)
+	case *eventsv1.PaymentSucceeded:
+		// The reservation's units are sold.
+		order, err := parseID("order_id", m.GetOrderId())
+		return command{order: order, plain: true, run: func(ctx context.Context, svc *inventory.Service) ([]uuid.UUID, error) {
+			out, err := svc.Confirm(ctx, order, inventory.FromEvent)
+			return out.Changed, err
+		}}, err
+	case *eventsv1.PaymentFailed:
+		return release(m.GetOrderId(), inventory.ReasonPaymentFailed)
+	case *eventsv1.OrderCancelled:
+		// Whether to restock follows the reservation's own state, not the
+		// event's paid flag: only units this order actually bought can
+		// come back.
+		return release(m.GetOrderId(), inventory.ReasonOrderCancelled)
+	case *eventsv1.ProductUpserted:
+		return productUpserted(m)
+	case *eventsv1.ProductArchived:
+		// The product can no longer be reserved.
+		id, err := parseID("product_id", m.GetProductId())
+		return command{products: []uuid.UUID{id}, run: func(ctx context.Context, svc *inventory.Service) ([]uuid.UUID, error) {
+			return svc.ArchiveProduct(ctx, id, m.GetVersion())
+		}}, err
+	}
+	return command{}, consumer.Permanent(fmt.Errorf("%w: inventory does not handle %s", event.ErrMalformed, e.Type))
+}
+
+// orderCreated reserves the order's lines (INVENTORY_RESERVED), or rejects
+// the order (INVENTORY_REJECTED) when a line is short, a product cannot be
+// sold, or the lines are invalid.
+func (h *Handlers) orderCreated(m *eventsv1.OrderCreated) (command, error) {
+	orderID, err := parseID("order_id", m.GetOrderId())
+	if err != nil {
+		return command{}, err
+	}
+	req, bad := toReserveRequest(orderID, m)
+	if bad == nil {
+		bad = req.Validate()
+	}
+	cmd := command{order: orderID, plain: bad == nil}
+	for _, l := range req.Lines {
+		cmd.products = append(cmd.products, l.ProductID)
+	}
+	if bad != nil {
+		cmd.run = func(ctx context.Context, svc *inventory.Service) ([]uuid.UUID, error) {
+			h.log.WarnContext(ctx, "ORDER_CREATED with invalid lines; rejecting the order", "order_id", orderID, "error", bad.Error())
+			return nil, svc.Reject(ctx, invalidOrder(orderID, m.GetLines()))
+		}
+		return cmd, nil
+	}
+	cmd.run = func(ctx context.Context, svc *inventory.Service) ([]uuid.UUID, error) {
+		res, err := svc.Reserve(ctx, req)
+		var rej *inventory.Rejection
+		switch {
+		case errors.As(err, &rej):
+			// INVENTORY_REJECTED is written in this transaction: a result,
+			// not a failure.
+			return nil, nil
+		case errors.Is(err, inventory.ErrReservationConflict):
+			h.log.WarnContext(ctx, "ORDER_CREATED for an order that already has another reservation; ignored",
+				"order_id", orderID, "error", err.Error())
+			return nil, nil
+		}
+		return res.Changed, err
+	}
+	return cmd, nil
+}
+
+// release releases the order's reservation, or restocks it when it was
+// sold.
+func release(rawOrderID, reason string) (command, error) {
+	order, err := parseID("order_id", rawOrderID)
+	return command{order: order, run: func(ctx context.Context, svc *inventory.Service) ([]uuid.UUID, error) {
+		out, err := svc.Release(ctx, order, reason, inventory.FromEvent)
+		return out.Changed, err
+	}}, err
+}
+
+// productUpserted keeps the product replica (seller, SKU, status) current.
+func productUpserted(m *eventsv1.ProductUpserted) (command, error) {
+	p := inventory.Product{SKU: m.GetSku(), Status: inventory.ParseProductStatus(m.GetStatus()), Version: m.GetVersion()}
+	var err error
+	if p.ID, err = parseID("product_id", m.GetProductId()); err != nil {
+		return command{}, err
+	}
+	if m.GetSellerId() != "" {
+		if p.SellerID, err = parseID("seller_id", m.GetSellerId()); err != nil {
+			return command{}, err
+		}
+	}
+	return command{products: []uuid.UUID{p.ID}, run: func(ctx context.Context, svc *inventory.Service) ([]uuid.UUID, error) {
+		return svc.UpsertProduct(ctx, p)
+	}}, nil
 }
 
 // parseID parses a UUID field; a bad one makes the event unusable for good.

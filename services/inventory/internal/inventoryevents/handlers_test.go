@@ -75,12 +75,7 @@ func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
 	// Before the batch: the payment of one order arrives before the order
 	// (a placeholder), and two orders are reserved.
 	for _, e := range []event.Event{paid(paidFirst), created(reservedA, q.String(), 2), created(reservedB, q.String(), 1)} {
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if e.Type == eventsv1.TypePaymentSuccess {
-				return h.PaymentSucceeded(ctx, tx, e)
-			}
-			return h.OrderCreated(ctx, tx, e)
-		})
+		err := db.Transaction(func(tx *gorm.DB) error { return h.Handle(ctx, tx, e) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,11 +119,7 @@ func TestBatchOfOrdersEndsAsOneByOne(t *testing.T) {
 			t.Errorf("after Prepare, reservations %v; want %v", early, want)
 		}
 		for _, e := range batch {
-			handle := h.OrderCreated
-			if e.Type == eventsv1.TypePaymentSuccess {
-				handle = h.PaymentSucceeded
-			}
-			if err := handle(e.Context(hctx), tx, e); err != nil {
+			if err := h.Handle(e.Context(hctx), tx, e); err != nil {
 				return err
 			}
 		}
